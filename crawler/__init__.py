@@ -1,0 +1,1 @@
+"""The Scrapy project: one spider per source, one parser module per source."""

@@ -1,0 +1,40 @@
+"""Items shared by every spider. Plain dataclasses with no logic (Scrapy handles them via ItemAdapter)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+def article_id(canonical_url: str) -> str:
+    """Stable id of an article: a hash of its canonical URL."""
+    return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass
+class Article:
+    """One news article, the same shape for every source."""
+
+    id: str
+    source: str
+    url: str | None
+    title: str
+    date_published: datetime | None  # timezone-aware UTC
+    text: str
+    authors: list[str] = field(default_factory=list)
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    language: str | None = None
+    fetched_at: datetime | None = None  # timezone-aware UTC
+    page_type: str = "article"  # the page's own type, e.g. NewsArticle, ReportageNewsArticle
+
+
+@dataclass
+class PageRejected:
+    """A fetched page that is not an article (live blog, video, index, consent or bot-check page)."""
+
+    source: str
+    url: str
+    reason: str  # short machine-readable reason, e.g. "live_blog", "bot_protection"
+    detail: str = ""

@@ -1,0 +1,65 @@
+"""Scrapy settings for newsalign: polite by default, every pipeline on, one warehouse file.
+
+Override any of these per run with `-s NAME=VALUE`, e.g. `scrapy crawl bbc -s NEWSALIGN_DB=/tmp/w.duckdb`.
+"""
+
+BOT_NAME = "newsalign"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# --- politeness -------------------------------------------------------------------------------
+USER_AGENT = "newsalign/0.1 (+https://github.com/newsalign/newsalign; research crawler; polite, obeys robots.txt)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_TIMES = 3
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # refuse pages over 16 MB
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+
+# HTTP cache: off by default; `-s HTTPCACHE_ENABLED=True` keeps every response under .scrapy/httpcache.
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_EXPIRATION_SECS = 0
+HTTPCACHE_IGNORE_HTTP_CODES = [401, 403, 429, 500, 502, 503, 504]
+
+# Resumable crawls: `scrapy crawl bbc -s JOBDIR=crawls/bbc-1`; stop with one Ctrl-C, re-run the same command.
+
+# --- items through the pipelines, in order (see pipeline/) ------------------------------------
+ITEM_PIPELINES = {
+    "pipeline.validate.ValidatePipeline": 100,
+    "pipeline.normalize.NormalizePipeline": 200,
+    "pipeline.filter.FilterPipeline": 300,
+    "pipeline.dedup.DedupPipeline": 400,
+    "pipeline.store.StorePipeline": 500,
+}
+EXTENSIONS = {
+    "pipeline.runs.CrawlRunRecorder": 500,
+}
+
+# --- newsalign ---------------------------------------------------------------------------------
+NEWSALIGN_DB = None  # None: $NEWSALIGN_DB, else data/warehouse.duckdb
+NEWSALIGN_LANGUAGES = ["en"]  # languages kept by the filter; [] keeps all
+NEWSALIGN_MIN_WORDS = 150
+NEWSALIGN_MAX_WORDS = 20_000
+NEWSALIGN_MIN_YEAR = 1990
+NEWSALIGN_NEAR_DUP_THRESHOLD = 0.8  # MinHash LSH Jaccard threshold over word shingles
+NEWSALIGN_STORE_BATCH = 500  # rows per DuckDB transaction
+
+# Reuters only (its spider sets these itself so no other spider needs a browser):
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": "/usr/bin/chromium",
+    "headless": True,
+    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+}
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

@@ -1,0 +1,5 @@
+import sys
+
+from newsalign.cli import main
+
+sys.exit(main())

@@ -1,0 +1,35 @@
+"""`newsalign sql`: run a query against the warehouse and print the result."""
+
+from __future__ import annotations
+
+import click
+import duckdb
+
+from newsalign.cli import cli, db_option
+from newsalign.errors import NewsalignError
+from newsalign.output import write_relation
+from warehouse import connect
+
+
+@cli.command()
+@click.argument("query")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--max-rows", type=int, default=100, show_default=True, help="Rows shown by --format table (0: all).")
+def sql(query: str, db: str | None, fmt: str, max_rows: int) -> None:
+    """Run a SQL QUERY on the warehouse (tables and v_* views).
+
+    \b
+    Examples:
+      newsalign sql "SELECT * FROM v_crawl_stats"
+      newsalign sql "SELECT id, title FROM v_articles_clean LIMIT 5" --format json
+    """
+    con = connect(db, must_exist=True)
+    try:
+        relation = con.sql(query)
+    except duckdb.Error as exc:
+        raise NewsalignError(f"query failed: {exc}") from None
+    if relation is None:  # a statement without a result (CREATE, INSERT, ...)
+        click.echo("OK")
+        return
+    write_relation(relation, fmt, max_rows=max_rows)

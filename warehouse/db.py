@@ -1,0 +1,131 @@
+"""Open the warehouse: resolve its path, apply pending migrations, (re)create the SQL views.
+
+Migrations are `migrations/NNN_name.sql`, applied once each, in order, each in one transaction,
+and recorded in `schema_migrations`. Views are `sql/<layer>/<view>.sql`, one `CREATE OR REPLACE VIEW`
+a file, recreated on every read-write open so the file always carries the current definitions
+(the plain `duckdb` CLI sees them too).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+from newsalign.errors import NewsalignError
+
+DEFAULT_DB_PATH = Path("data/warehouse.duckdb")
+ENV_VAR = "NEWSALIGN_DB"
+PACKAGE_DIR = Path(__file__).parent
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
+VIEWS_DIR = PACKAGE_DIR / "sql"
+VIEW_LAYERS = ("staging", "intermediate", "marts")
+_MIGRATION_NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
+
+
+class WarehouseError(NewsalignError):
+    """The warehouse file is missing, corrupt, locked or from a newer version."""
+
+
+def resolve_db_path(path: str | os.PathLike | None = None, default: Path = DEFAULT_DB_PATH) -> Path:
+    """`--db PATH`, else `$NEWSALIGN_DB`, else `default` (data/warehouse.duckdb)."""
+    chosen = path or os.environ.get(ENV_VAR) or default
+    return Path(chosen).expanduser()
+
+
+def connect(
+    path: str | os.PathLike | None = None, *, read_only: bool = False, must_exist: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse at `path`, migrated and with its views."""
+    db_path = resolve_db_path(path)
+    if db_path.is_dir():
+        raise WarehouseError(f"{db_path} is a directory, not a DuckDB file; pass --db PATH/warehouse.duckdb")
+    if (read_only or must_exist) and not db_path.exists():
+        raise WarehouseError(
+            f"no warehouse at {db_path}: crawl first (`scrapy crawl bbc`), run `newsalign demo`, "
+            f"or point --db / {ENV_VAR} at an existing file"
+        )
+    if not read_only:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db_path), read_only=read_only)
+    except duckdb.IOException as exc:
+        message = str(exc)
+        if "lock" in message.lower():
+            raise WarehouseError(f"{db_path} is in use by another process (a running crawl?): {message}") from None
+        raise WarehouseError(f"cannot open {db_path} as a DuckDB warehouse (corrupt or not DuckDB): {message}") from None
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open {db_path} as a DuckDB warehouse: {exc}") from None
+    if read_only:
+        _check_current(con, db_path)
+    else:
+        migrate(con)
+        create_views(con)
+    return con
+
+
+def migrations() -> list[tuple[int, Path]]:
+    """All shipped migrations as (version, file), in order."""
+    found = []
+    for file in MIGRATIONS_DIR.glob("*.sql"):
+        match = _MIGRATION_NAME.match(file.name)
+        if match:
+            found.append((int(match.group(1)), file))
+    return sorted(found)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply pending migrations, each in its own transaction. Returns the versions applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ DEFAULT now())"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    newest_known = max((v for v, _ in migrations()), default=0)
+    if done and max(done) > newest_known:
+        raise WarehouseError(
+            f"the warehouse has schema version {max(done)}, newer than this newsalign knows ({newest_known}); upgrade newsalign"
+        )
+    applied = []
+    for version, file in migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(file.read_text())
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, file.stem])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(version)
+    return applied
+
+
+def view_files() -> list[Path]:
+    """View definitions in dependency-friendly order: by layer, then by file name."""
+    return [file for layer in VIEW_LAYERS for file in sorted((VIEWS_DIR / layer).glob("*.sql"))]
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)create every view. A view may use any view of an earlier layer, or one earlier in its own."""
+    for file in view_files():
+        try:
+            con.execute(file.read_text())
+        except duckdb.Error as exc:
+            raise WarehouseError(f"view {file.relative_to(PACKAGE_DIR)} failed: {exc}") from exc
+
+
+def _check_current(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    newest_known = max((v for v, _ in migrations()), default=0)
+    try:
+        (current,) = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    except duckdb.CatalogException:
+        current = 0
+    if current < newest_known:
+        raise WarehouseError(
+            f"{db_path} has schema version {current}, this newsalign expects {newest_known}: "
+            "open it once read-write (any newsalign command without --read-only) to migrate"
+        )

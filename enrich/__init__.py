@@ -1,0 +1,1 @@
+"""Enrichment of stored articles: LLM topics and signals, Google Trends interest."""

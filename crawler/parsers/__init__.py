@@ -1,0 +1,33 @@
+"""Article parsing, one module per source. Spiders call `parse_page(self.name, response.body, response.url)`.
+
+Each page is decoded and parsed once (`page.Page`); the source's `SiteParser` reads JSON-LD and meta tags
+for the metadata, its own body container for the text (trafilatura only as a fallback), and returns an
+`Article`, or a `PageRejected` for live blogs, videos, index, consent and bot-check pages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from crawler.items import Article, PageRejected
+from crawler.parsers import bbc, guardian, reuters, techcrunch, techradar, wccftech
+from crawler.parsers.base import SiteParser
+from crawler.parsers.page import Page
+from newsalign.errors import NewsalignError
+
+PARSERS: dict[str, SiteParser] = {m.PARSER.name: m.PARSER for m in (bbc, guardian, techcrunch, techradar, wccftech, reuters)}
+SOURCES: tuple[str, ...] = tuple(PARSERS)
+
+
+def parse_page(source: str, html: str | bytes, url: str, *, fetched_at: datetime | None = None) -> Article | PageRejected:
+    """Parse one fetched page of `source` into an Article, or say why it is not one."""
+    parser = PARSERS.get(source)
+    if parser is None:
+        raise NewsalignError(f"unknown source {source!r}; valid sources: {', '.join(SOURCES)}")
+    page = Page.load(source, html, url)
+    if page is None:
+        return PageRejected(source, url, "malformed", "empty or unparseable HTML")
+    return parser.parse(page, fetched_at)
+
+
+__all__ = ["SOURCES", "parse_page", "Article", "PageRejected"]

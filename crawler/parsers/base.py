@@ -1,0 +1,185 @@
+"""What every source shares: metadata from JSON-LD / meta tags, the body from a per-site container,
+the rejection of pages that are not articles, and the assembly of the `Article` item.
+
+A source module subclasses `SiteParser` and sets class attributes (XPaths, title suffix, URL patterns);
+it overrides a method only where its markup really differs.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from crawler.items import Article, PageRejected, article_id
+from crawler.parsers import body, jsonld, meta
+from crawler.parsers.page import Page
+
+MIN_WORDS = 40  # a body shorter than this is not an article (consent walls, teasers, empty templates)
+
+# Bot-protection pages (DataDome, Cloudflare, PerimeterX, Akamai): small pages with one of these markers.
+BOT_MARKERS = re.compile(
+    r"captcha-delivery\.com|geo\.captcha|datadome|cf-chl-|challenge-platform|px-captcha|"
+    r"Attention Required! \| Cloudflare|Just a moment\.\.\.|Access Denied</title>|Please enable JS and disable any ad blocker",
+    re.I,
+)
+CONSENT_MARKERS = re.compile(
+    r"consent\.|/consent|cookie consent|before you continue|we value your privacy|your privacy choices|manage (?:your )?cookies",
+    re.I,
+)
+INDEX_TYPES = frozenset({"CollectionPage", "ItemList", "WebSite", "SearchResultsPage", "ProfilePage"})
+
+
+class SiteParser:
+    """Parse one source's pages. Subclasses set the class attributes below."""
+
+    name: str = ""
+    title_xpaths: tuple[str, ...] = ()  # tried before the JSON-LD headline, og:title and <title>
+    title_suffix: re.Pattern[str] | None = None  # e.g. " | TechCrunch"
+    lead_xpaths: tuple[str, ...] = ()  # standfirst/summary elements put before the body
+    body_xpaths: tuple[str, ...] = ()  # body containers; the first that yields paragraphs wins
+    block_xpath: str | None = None  # extra elements (under the container) that are one paragraph each
+    drop_xpath: str | None = None  # boilerplate under the container
+    tags_xpath: str | None = None  # the page's own topic links, when its metadata has no keywords
+    live_url: re.Pattern[str] | None = None
+    video_url: re.Pattern[str] | None = None
+    index_url: re.Pattern[str] | None = None
+
+    # --- entry point -------------------------------------------------------------------------
+    def parse(self, page: Page, fetched_at: datetime | None = None) -> Article | PageRejected:
+        url = self.url(page)
+        rejected = self.reject(page)
+        if rejected:
+            return PageRejected(self.name, url, *rejected)
+        paragraphs = self.body(page)
+        words = sum(len(p.split()) for p in paragraphs)
+        if page.article is None and not self.looks_like_article(page, words):
+            return PageRejected(self.name, url, "index_page", "no article metadata and too little running text")
+        if words < MIN_WORDS:
+            return PageRejected(self.name, url, "no_body", f"only {words} words of body text found")
+        title = self.title(page)
+        if not title:
+            return PageRejected(self.name, url, "malformed", "no title found")
+        return Article(
+            id=article_id(url),
+            source=self.name,
+            url=url,
+            title=title,
+            date_published=self.date_published(page),
+            text="\n\n".join(paragraphs),
+            authors=self.authors(page),
+            section=self.section(page),
+            tags=self.tags(page),
+            language=self.language(page),
+            fetched_at=(fetched_at or datetime.now(timezone.utc)).astimezone(timezone.utc),
+            page_type=self.page_type(page),
+        )
+
+    # --- rejection ---------------------------------------------------------------------------
+    def reject(self, page: Page) -> tuple[str, str] | None:
+        """(reason, detail) when the page is not an article, decided before reading the body."""
+        types = {t for node in page.nodes for t in jsonld.types_of(node)}
+        small = len(page.html) < 60_000 or len(" ".join(page.tree.text_content().split()).split()) < 300
+        head = page.html[:200_000]
+        if small and BOT_MARKERS.search(head):
+            return "bot_protection", f"bot-check page ({BOT_MARKERS.search(head).group(0)}); a browser is needed"
+        if "LiveBlogPosting" in types or (self.live_url and self.live_url.search(page.url)):
+            return "live_blog", "live blog (LiveBlogPosting / live URL)"
+        og_type = (page.first_meta("og:type") or "").lower()
+        if page.article is None and ("VideoObject" in types or og_type.startswith("video") or (self.video_url and self.video_url.search(page.url))):
+            return "video", f"video page (og:type={og_type or '-'})"
+        if small and page.article is None and CONSENT_MARKERS.search(page.url + " " + (page.xpath_text("//title") or "") + " " + head[:50_000]):
+            return "consent_page", "cookie/consent wall instead of the article"
+        if page.article is None and self.index_url and self.index_url.search(page.url):
+            return "index_page", "section or index URL"
+        if page.article is None and types & INDEX_TYPES and og_type != "article" and not page.first_meta("article:published_time"):
+            return "index_page", f"page type {sorted(types & INDEX_TYPES)[0]}"
+        return None
+
+    def looks_like_article(self, page: Page, words: int) -> bool:
+        """Without JSON-LD: article meta tags, or enough running text outside links."""
+        if (page.first_meta("og:type") or "").lower() == "article" or page.first_meta("article:published_time"):
+            return True
+        return words >= 150
+
+    # --- fields ------------------------------------------------------------------------------
+    def url(self, page: Page) -> str:
+        canonical = page.tree.xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")
+        return meta.canonical_url([*canonical[:1], page.first_meta("og:url")], page.url)
+
+    def title(self, page: Page) -> str | None:
+        art = page.article or {}
+        for candidate in (
+            page.xpath_text(*self.title_xpaths) if self.title_xpaths else None,
+            jsonld.text(art.get("headline")),
+            page.first_meta("og:title", "twitter:title"),
+            page.xpath_text("//title"),
+            page.xpath_text("//h1"),
+        ):
+            if candidate:
+                return meta.strip_title(candidate, self.title_suffix)
+        return None
+
+    def date_published(self, page: Page) -> datetime | None:
+        art = page.article or {}
+        for value in (art.get("datePublished"), page.first_meta("article:published_time", "og:article:published_time", "datepublished", "pub_date", "date"), art.get("dateCreated")):
+            parsed = meta.parse_date(value if isinstance(value, str) else None)
+            if parsed:
+                return parsed
+        return self._htmldate(page)
+
+    @staticmethod
+    def _htmldate(page: Page) -> datetime | None:
+        from htmldate import find_date  # imported here: only pages without date metadata need it
+
+        found = find_date(page.tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S%z", url=page.url)
+        return meta.parse_date(found)
+
+    def authors(self, page: Page) -> list[str]:
+        art = page.article or {}
+        names = meta.clean_authors(jsonld.names(art.get("author"), page.nodes)) if art.get("author") else []
+        # Meta tags in order of trust; article:author is often a profile URL (dropped by clean_authors).
+        for key in ("article:author", "author", "sailthru.author", "cxenseparse:author", "mrf:authors"):
+            if names:
+                break
+            names = meta.clean_authors(page.all_meta(key)[:1])
+        return names
+
+    def section(self, page: Page) -> str | None:
+        art = page.article or {}
+        return (jsonld.strings(art.get("articleSection")) or [page.first_meta("article:section")])[0]
+
+    def tags(self, page: Page) -> list[str]:
+        art = page.article or {}
+        tags = jsonld.strings(art.get("keywords"))
+        if not tags:
+            tags = [t.strip() for v in page.all_meta("article:tag") for t in v.split(",") if t.strip()]
+        if not tags and self.tags_xpath:
+            tags = [" ".join(t.split()) for t in page.tree.xpath(self.tags_xpath) if t.strip()]
+        if not tags:
+            tags = [t.strip() for t in re.split(r"[,;]", page.first_meta("news_keywords", "keywords", "sailthru.tags") or "") if t.strip()]
+        return list(dict.fromkeys(tags))
+
+    def language(self, page: Page) -> str | None:
+        art = page.article or {}
+        return meta.language(page.tree.get("lang") or page.tree.get("xml:lang") or jsonld.text(art.get("inLanguage")) or page.first_meta("og:locale", "content-language"))
+
+    def page_type(self, page: Page) -> str:
+        if page.article is None:
+            return "article"
+        return next(t for t in jsonld.types_of(page.article) if t in jsonld.ARTICLE_TYPES)
+
+    # --- body --------------------------------------------------------------------------------
+    def body(self, page: Page) -> list[str]:
+        """Lead + paragraphs of the first container that yields text; trafilatura when none does."""
+        lead = [page.xpath_text(xp) for xp in self.lead_xpaths]
+        lead = [text for text in lead if text][:1]
+        for xp in self.body_xpaths:
+            containers = page.tree.xpath(xp)
+            if not containers:
+                continue
+            drop = {el for c in containers for el in c.xpath(self.drop_xpath)} if self.drop_xpath else None
+            blocks = {el for c in containers for el in c.xpath(self.block_xpath)} if self.block_xpath else None
+            found = body.paragraphs(containers, drop=drop, blocks=blocks)
+            if sum(len(p.split()) for p in found) >= MIN_WORDS:
+                return lead + [p for p in found if p not in lead]
+        return lead + [p for p in body.fallback(page.html, page.url) if p not in lead]

@@ -1,0 +1,79 @@
+"""Article body: paragraphs under a per-site container, with trafilatura as the generic fallback."""
+
+from __future__ import annotations
+
+import lxml.html
+
+# Elements whose text is one paragraph of the body.
+BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre"})
+# Never body text, whatever the site.
+SKIP_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "svg", "figure", "figcaption", "aside", "nav", "form", "button", "iframe", "video", "audio", "picture", "footer", "header", "select", "input", "label"}
+)
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\xa0", " ").split())
+
+
+def paragraphs(
+    containers: list[lxml.html.HtmlElement],
+    *,
+    drop: set | None = None,
+    blocks: set | None = None,
+) -> list[str]:
+    """Texts of the block elements under `containers`, in document order.
+
+    `drop`: elements to skip with their subtree (site-specific boilerplate such as "related" boxes);
+    `blocks`: extra elements to treat as a paragraph (e.g. Reuters' `<div data-testid="paragraph-3">`).
+    A block's text is taken whole (nested blocks are not visited again).
+    """
+    drop = drop or set()
+    blocks = blocks or set()
+    out: list[str] = []
+
+    def walk(el: lxml.html.HtmlElement) -> None:
+        tag = el.tag
+        if not isinstance(tag, str) or tag in SKIP_TAGS or el in drop:
+            return
+        if tag in BLOCK_TAGS or el in blocks:
+            # Skip the boilerplate inside a paragraph too (e.g. an inline "related" link box).
+            if any(child in drop or child.tag in SKIP_TAGS for child in el.iterdescendants()):
+                parts = []
+                _text_without(el, drop, parts)
+                text = _clean("".join(parts))
+            else:
+                text = _clean(el.text_content())
+            if text and (not out or out[-1] != text) and not _all_link(el, text):
+                out.append(text)
+            return
+        for child in el:
+            walk(child)
+
+    for container in containers:
+        walk(container)
+    return out
+
+
+def _all_link(el: lxml.html.HtmlElement, text: str) -> bool:
+    """A block that is nothing but a link ("related stories" lists) is navigation, not body text."""
+    linked = sum(len(_clean(a.text_content())) for a in el.iter("a"))
+    return linked >= 0.95 * len(text)
+
+
+def _text_without(el: lxml.html.HtmlElement, drop: set, parts: list[str]) -> None:
+    if el.text:
+        parts.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str) and child not in drop and child.tag not in SKIP_TAGS:
+            _text_without(child, drop, parts)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def fallback(html: str, url: str) -> list[str]:
+    """Generic extraction with trafilatura, for layouts no site selector knows."""
+    import trafilatura  # imported here: only pages whose selector fails pay for it
+
+    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_precision=True, deduplicate=False)
+    return [_clean(line) for line in (text or "").split("\n") if _clean(line)]

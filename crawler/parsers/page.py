@@ -1,0 +1,78 @@
+"""One fetched page, decoded and parsed once: the lxml tree, its meta tags and JSON-LD nodes.
+
+Every later step (rejection checks, metadata, body selector, trafilatura fallback) reads this object,
+so the HTML is decoded and parsed a single time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import lxml.html
+from lxml import etree
+from w3lib.encoding import html_to_unicode
+
+from crawler.parsers import jsonld
+
+
+def decode(body: str | bytes) -> str:
+    """Bytes to text using the BOM, then `<meta charset>`, then detection; bad bytes are replaced.
+
+    w3lib (shipped with Scrapy) does what browsers do here, so a page with invalid UTF-8 still decodes.
+    """
+    if isinstance(body, str):
+        return body
+    _, text = html_to_unicode(None, body)
+    return text
+
+
+@dataclass
+class Page:
+    source: str
+    url: str
+    html: str
+    tree: lxml.html.HtmlElement
+    meta: dict[str, list[str]] = field(default_factory=dict)
+    nodes: list[dict] = field(default_factory=list)
+    article: dict | None = None  # the JSON-LD article node, if any
+
+    @classmethod
+    def load(cls, source: str, body: str | bytes, url: str) -> Page | None:
+        """Parse the page; None when there is no HTML document at all."""
+        text = decode(body)
+        if not text.strip():
+            return None
+        try:
+            parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True)
+            tree = lxml.html.document_fromstring(text, parser=parser)
+        except (etree.ParserError, ValueError):
+            return None
+        meta: dict[str, list[str]] = {}
+        for el in tree.iter("meta"):
+            key = el.get("property") or el.get("name") or el.get("itemprop")
+            content = el.get("content")
+            if key and content and content.strip():
+                meta.setdefault(key.strip().lower(), []).append(content.strip())
+        blocks = [s.text for s in tree.iter("script") if s.get("type", "").strip().lower() == "application/ld+json" and s.text]
+        nodes = jsonld.load_nodes(blocks)
+        return cls(source, url, text, tree, meta, nodes, jsonld.find_article(nodes))
+
+    def first_meta(self, *keys: str) -> str | None:
+        for key in keys:
+            values = self.meta.get(key)
+            if values:
+                return values[0]
+        return None
+
+    def all_meta(self, key: str) -> list[str]:
+        return self.meta.get(key, [])
+
+    def xpath_text(self, *xpaths: str) -> str | None:
+        """Whitespace-normalised text of the first non-empty match of the given XPaths."""
+        for xp in xpaths:
+            for el in self.tree.xpath(xp):
+                value = el if isinstance(el, str) else el.text_content()
+                value = " ".join(value.split())
+                if value:
+                    return value
+        return None

@@ -1,0 +1,40 @@
+"""Every command documents itself: a help text with an example, and a mention in the README or docs/."""
+
+from pathlib import Path
+
+import click
+import pytest
+
+from newsalign.cli import _load_commands, cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _commands(group: click.Group, prefix: str = ""):
+    for name, command in group.commands.items():
+        path = f"{prefix}{name}"
+        if isinstance(command, click.Group):
+            yield from _commands(command, path + " ")
+        else:
+            yield path, command
+
+
+_load_commands()
+COMMANDS = sorted(_commands(cli))
+
+
+def test_commands_are_registered():
+    names = {name for name, _ in COMMANDS}
+    assert "sql" in names
+
+
+@pytest.mark.parametrize("name,command", COMMANDS, ids=[n for n, _ in COMMANDS])
+def test_help_has_an_example(name, command):
+    assert command.help, f"`newsalign {name}` has no help text"
+    assert "Example" in command.help, f"`newsalign {name} --help` shows no example"
+
+
+@pytest.mark.parametrize("name", [n for n, _ in COMMANDS])
+def test_documented(name):
+    docs = (ROOT / "README.md").read_text() + "".join(p.read_text() for p in (ROOT / "docs").glob("*.md"))
+    assert f"newsalign {name}" in docs, f"`newsalign {name}` is not in the README or docs/"

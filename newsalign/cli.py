@@ -15,6 +15,7 @@ from newsalign.errors import NewsalignError
 # Modules under newsalign.commands that add subcommands to `cli`.
 COMMAND_MODULES = [
     "sql",
+    "parse",
 ]
 
 db_option = click.option(

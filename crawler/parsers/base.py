@@ -47,7 +47,7 @@ class SiteParser:
     # --- entry point -------------------------------------------------------------------------
     def parse(self, page: Page, fetched_at: datetime | None = None) -> Article | PageRejected:
         url = self.url(page)
-        rejected = self.reject(page)
+        rejected = self.reject(page, url)
         if rejected:
             return PageRejected(self.name, url, *rejected)
         paragraphs = self.body(page)
@@ -75,21 +75,24 @@ class SiteParser:
         )
 
     # --- rejection ---------------------------------------------------------------------------
-    def reject(self, page: Page) -> tuple[str, str] | None:
-        """(reason, detail) when the page is not an article, decided before reading the body."""
+    def reject(self, page: Page, url: str) -> tuple[str, str] | None:
+        """(reason, detail) when the page is not an article, decided before reading the body.
+
+        URL patterns are matched against the canonical `url` as well as the fetched one."""
+        urls = f"{page.url} {url}"
         types = {t for node in page.nodes for t in jsonld.types_of(node)}
         small = len(page.html) < 60_000 or len(" ".join(page.tree.text_content().split()).split()) < 300
         head = page.html[:200_000]
         if small and BOT_MARKERS.search(head):
             return "bot_protection", f"bot-check page ({BOT_MARKERS.search(head).group(0)}); a browser is needed"
-        if "LiveBlogPosting" in types or (self.live_url and self.live_url.search(page.url)):
+        if "LiveBlogPosting" in types or (self.live_url and self.live_url.search(urls)):
             return "live_blog", "live blog (LiveBlogPosting / live URL)"
         og_type = (page.first_meta("og:type") or "").lower()
-        if page.article is None and ("VideoObject" in types or og_type.startswith("video") or (self.video_url and self.video_url.search(page.url))):
+        if page.article is None and ("VideoObject" in types or og_type.startswith("video") or (self.video_url and self.video_url.search(urls))):
             return "video", f"video page (og:type={og_type or '-'})"
-        if small and page.article is None and CONSENT_MARKERS.search(page.url + " " + (page.xpath_text("//title") or "") + " " + head[:50_000]):
+        if small and page.article is None and CONSENT_MARKERS.search(urls + " " + (page.xpath_text("//title") or "") + " " + head[:50_000]):
             return "consent_page", "cookie/consent wall instead of the article"
-        if page.article is None and self.index_url and self.index_url.search(page.url):
+        if page.article is None and self.index_url and self.index_url.search(url):
             return "index_page", "section or index URL"
         if page.article is None and types & INDEX_TYPES and og_type != "article" and not page.first_meta("article:published_time"):
             return "index_page", f"page type {sorted(types & INDEX_TYPES)[0]}"

@@ -6,6 +6,7 @@ Override any of these per run with `-s NAME=VALUE`, e.g. `scrapy crawl bbc -s NE
 BOT_NAME = "newsalign"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
+COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` checks spider arguments before starting
 
 # --- politeness -------------------------------------------------------------------------------
 USER_AGENT = "newsalign/0.1 (+https://github.com/newsalign/newsalign; research crawler; polite, obeys robots.txt)"

@@ -1,0 +1,209 @@
+"""What every news spider shares: validated arguments and URL discovery.
+
+A spider names its site's discovery URLs (news sitemaps, RSS/Atom feeds, dated archive sitemaps);
+this class reads them with Scrapy's sitemap utilities, keeps the entries inside the `since`/`until`
+window, stops at `limit` article requests, and hands each article page to `crawler.parsers.parse_page`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any, ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+import lxml.etree
+import scrapy
+from scrapy.http import Response
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from crawler.items import PageRejected
+from crawler.parsers import parse_page
+from crawler.spiders.window import DateWindow, parse_feed_date, parse_limit, url_period
+from newsalign.errors import NewsalignError
+
+
+class SpiderArgumentError(NewsalignError):
+    """A bad `-a name=value` spider argument."""
+
+
+class NewsSpider(scrapy.Spider):
+    """Base of the six spiders. Subclasses set `name`, `base_url` and their discovery URLs.
+
+    Arguments (`scrapy crawl NAME -a since=2024-05-01 -a until=2024-05-31 -a limit=100`):
+      since, until  ISO dates (inclusive, UTC); with either, dated archive sitemaps are read too (backfill)
+      limit         at most this many article pages requested
+      site          base URL standing in for every host of the site, e.g. http://127.0.0.1:8123
+    """
+
+    base_url: ClassVar[str]
+    news_sitemaps: ClassVar[tuple[str, ...]] = ()  # recent articles: news sitemaps or indexes of them
+    feeds: ClassVar[tuple[str, ...]] = ()  # RSS or Atom feeds
+    archive_sitemaps: ClassVar[tuple[str, ...]] = ()  # indexes of dated sitemaps; read only with since/until
+    robots_sitemap_follow: ClassVar[tuple[str, ...]] = ()  # regexes: robots.txt `Sitemap:` lines worth reading
+    sitemap_follow: ClassVar[tuple[str, ...]] = ()  # regexes: children of a sitemap index worth reading (all if empty)
+    deny: ClassVar[tuple[str, ...]] = ()  # regexes: URLs never requested as articles
+    article_meta: ClassVar[dict[str, Any]] = {}  # extra Request.meta for article pages (reuters: playwright)
+
+    def __init__(
+        self,
+        *args: Any,
+        since: str | None = None,
+        until: str | None = None,
+        limit: str | int | None = None,
+        site: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.window, self.limit, self.site = self.check_arguments(since=since, until=until, limit=limit, site=site)
+        self.site_hosts = {urlsplit(u).netloc for u in (self.base_url, *self.discovery_urls())}
+        hosts = [urlsplit(self.site).hostname] if self.site else sorted(self.site_hosts)
+        kwargs.setdefault("allowed_domains", hosts)
+        super().__init__(*args, **kwargs)
+        self._deny = [re.compile(p) for p in self.deny]
+        self._robots_follow = [re.compile(p) for p in self.robots_sitemap_follow]
+        self._follow = [re.compile(p) for p in self.sitemap_follow]
+        self._requested: set[str] = set()
+
+    @classmethod
+    def check_arguments(
+        cls, settings: Any = None, *, since=None, until=None, limit=None, site=None, **_: Any
+    ) -> tuple[DateWindow, int | None, str | None]:
+        """Validate the spider arguments (before any request); SpiderArgumentError names the bad one."""
+        try:
+            window, limit = DateWindow.parse(since, until), parse_limit(limit)
+        except ValueError as exc:
+            raise SpiderArgumentError(f"spider {cls.name}: {exc}") from None
+        return window, limit, _parse_site(site, cls.name) if site else None
+
+    # --- discovery ------------------------------------------------------------------------------
+    @classmethod
+    def discovery_urls(cls) -> tuple[str, ...]:
+        return (*cls.news_sitemaps, *cls.feeds, *cls.archive_sitemaps)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        urls = [*self.news_sitemaps, *self.feeds]
+        if self.window.bounded:
+            urls += self.archive_sitemaps
+        if self._robots_follow:
+            yield scrapy.Request(self.onsite(f"{self.base_url}/robots.txt"), callback=self.parse_robots)
+        for url in urls:
+            yield scrapy.Request(self.onsite(url), callback=self.parse_discovery)
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+            if any(p.search(url) for p in self._robots_follow):
+                yield scrapy.Request(self.onsite(url), callback=self.parse_discovery)
+
+    def parse_discovery(self, response: Response) -> Iterator[scrapy.Request]:
+        """A sitemap index, a sitemap or a feed: request what it lists inside the window."""
+        body = response.body
+        if gzip_magic_number(response):
+            body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+        sitemap = _sitemap(body)
+        kind = sitemap.type if sitemap else ""
+        if kind == "sitemapindex":
+            yield from self._follow_index(sitemap)
+        elif kind == "urlset":
+            dates = _news_dates(body)
+            for entry in sitemap:
+                loc = entry["loc"]
+                published = dates.get(loc)
+                if published is not None:
+                    keep = self.window.contains(published)
+                else:  # lastmod is the latest change: before `since` means published before it too
+                    keep = self.window.may_contain_lastmod(parse_feed_date(entry.get("lastmod")))
+                if keep:
+                    yield from self._article_request(loc)
+        elif kind in ("rss", "feed", "RDF"):
+            for link, published in _feed_entries(body):
+                if self.window.contains(published):
+                    yield from self._article_request(link)
+        else:
+            self.logger.warning("%s is not a sitemap or feed (HTTP %s); skipped", response.url, response.status)
+
+    def _follow_index(self, index: Iterable[dict[str, str]]) -> Iterator[scrapy.Request]:
+        for entry in index:
+            if self._limit_reached():
+                return
+            loc = entry["loc"]
+            if self._follow and not any(p.search(loc) for p in self._follow):
+                continue
+            period = url_period(loc)
+            if period is not None:
+                keep = self.window.overlaps(*period)
+            else:
+                keep = self.window.may_contain_lastmod(parse_feed_date(entry.get("lastmod")))
+            if keep:
+                yield scrapy.Request(self.onsite(loc), callback=self.parse_discovery)
+
+    def _article_request(self, url: str | None) -> Iterator[scrapy.Request]:
+        if not url or self._limit_reached():
+            return
+        url = self.onsite(url.strip())
+        if url in self._requested or any(p.search(url) for p in self._deny):
+            return
+        self._requested.add(url)
+        yield scrapy.Request(url, callback=self.parse_article, meta=dict(self.article_meta))
+
+    def _limit_reached(self) -> bool:
+        return self.limit is not None and len(self._requested) >= self.limit
+
+    # --- articles -------------------------------------------------------------------------------
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        item = parse_page(self.name, response.body, response.url)
+        if isinstance(item, PageRejected):
+            if item.reason == "bot_protection":
+                self.logger.warning("%s: still a bot-protection page (HTTP %s): %s", response.url, response.status, item.detail)
+        elif not self.window.contains(item.date_published):
+            item = PageRejected(self.name, response.url, "outside_window", f"published {item.date_published:%Y-%m-%d}; {self.window}")
+        yield item
+
+    # --- the `site` override ----------------------------------------------------------------------
+    def onsite(self, url: str) -> str:
+        """`url`, moved onto the `site` base URL when one is given and `url` is on one of the site's hosts."""
+        if not self.site:
+            return url
+        parts = urlsplit(url)
+        if parts.netloc not in self.site_hosts:
+            return url
+        base = urlsplit(self.site)
+        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+
+def _parse_site(site: str, name: str) -> str:
+    parts = urlsplit(site)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SpiderArgumentError(f"spider {name}: site must be a base URL like http://127.0.0.1:8123, got {site!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _sitemap(body: bytes) -> Sitemap | None:
+    try:
+        return Sitemap(body)
+    except (StopIteration, lxml.etree.XMLSyntaxError):  # empty or not XML at all
+        return None
+
+
+def _news_dates(body: bytes) -> dict[str, Any]:
+    """loc -> news:publication_date of a Google News sitemap (Scrapy's Sitemap drops nested tags)."""
+    if b"publication_date" not in body:
+        return {}
+    selector = scrapy.Selector(text=body.decode("utf-8", "replace"), type="xml")
+    selector.remove_namespaces()
+    dates = {}
+    for url in selector.xpath("//url"):
+        loc, published = url.xpath("loc/text()").get(), url.xpath(".//publication_date/text()").get()
+        if loc and published:
+            dates[loc.strip()] = parse_feed_date(published)
+    return {loc: d for loc, d in dates.items() if d is not None}
+
+
+def _feed_entries(body: bytes) -> Iterator[tuple[str | None, Any]]:
+    """(link, published) of each RSS item or Atom entry. Selectors rather than feedparser: two fields."""
+    selector = scrapy.Selector(text=body.decode("utf-8", "replace"), type="xml")
+    selector.remove_namespaces()
+    for entry in selector.xpath("//item | //entry"):
+        link = entry.xpath("link/text()").get() or entry.xpath("link[not(@rel) or @rel='alternate']/@href").get()
+        published = entry.xpath("pubDate/text() | published/text() | date/text() | updated/text()").get()
+        yield link, parse_feed_date(published)

@@ -1,0 +1,18 @@
+"""BBC News: the news sitemap index, the section RSS feeds, and the archive sitemap index for backfills."""
+
+from crawler.spiders.base import NewsSpider
+
+
+class BbcSpider(NewsSpider):
+    name = "bbc"
+    base_url = "https://www.bbc.com"
+    news_sitemaps = ("https://www.bbc.com/sitemaps/https-index-com-news.xml",)
+    feeds = (
+        "https://feeds.bbci.co.uk/news/rss.xml",
+        "https://feeds.bbci.co.uk/news/business/rss.xml",
+        "https://feeds.bbci.co.uk/news/technology/rss.xml",
+        "https://feeds.bbci.co.uk/news/science_and_environment/rss.xml",
+    )
+    archive_sitemaps = ("https://www.bbc.com/sitemaps/https-index-com-archive.xml",)
+    robots_sitemap_follow = (r"https-index-com-news",)
+    deny = (r"/(sounds|iplayer|weather|programmes|bitesize)/",)

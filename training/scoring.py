@@ -1,0 +1,153 @@
+"""Classify by log-probability: P(yes) = softmax over log p(" Yes" | prompt) and log p(" No" | prompt).
+
+No generation. Prompts and answers are tokenized the way TRL's DPOTrainer does (the prompt alone,
+and prompt+answer together; the answer is whatever follows their common prefix), so the scored
+tokens are the ones the trainers saw. Each answer's log-prob is the sum over its tokens only.
+
+Batches are left-padded with explicit position ids, so every sequence ends at the same column, the
+answer tokens are the last columns, and the model projects only those columns to the vocabulary
+(`logits_to_keep`); a sequence's score does not depend on what else is in its batch. When every
+answer is a single token (" Yes"/" No" in most tokenizers) one forward pass over the prompt scores
+all answers at once; otherwise each prompt+answer pair is a row of the same batch.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from newsalign.errors import NewsalignError
+
+DEFAULT_ANSWERS = (" Yes", " No")
+
+
+def load_model(path, *, device: str | None = None):
+    """(model, tokenizer) from a full model dir (config.json) or a peft LoRA adapter dir (adapter_config.json).
+
+    An adapter is loaded onto its base model (`base_model_name_or_path`) and merged for speed.
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    path = Path(path)
+    if not path.is_dir():
+        raise NewsalignError(f"model path not found: {path}")
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    if (path / "adapter_config.json").exists():
+        from peft import PeftModel
+
+        base = json.loads((path / "adapter_config.json").read_text()).get("base_model_name_or_path")
+        if not base:
+            raise NewsalignError(f"{path}/adapter_config.json names no base_model_name_or_path")
+        try:
+            model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
+        except OSError as exc:
+            raise NewsalignError(f"cannot load base model {base!r} of adapter {path}: {exc}".splitlines()[0]) from None
+        model = PeftModel.from_pretrained(model, path).merge_and_unload()
+        tokenizer_dir = path if (path / "tokenizer_config.json").exists() else base
+    elif (path / "config.json").exists():
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        tokenizer_dir = path
+    else:
+        raise NewsalignError(f"{path} is neither a model directory (config.json) nor a LoRA adapter (adapter_config.json)")
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    return model.to(device).eval(), tokenizer
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def encode(tokenizer, prompts: list[str], answers=DEFAULT_ANSWERS, *, max_length: int | None = None):
+    """Per prompt: (prompt ids, [answer ids per answer]), split as TRL's DPOTrainer splits them.
+
+    A prompt longer than `max_length` minus its longest answer loses tokens from its start (after a
+    leading BOS, which is kept): the question at the end of the prompt matters more than the
+    article's first sentences.
+    """
+    prompt_ids = tokenizer(prompts)["input_ids"]
+    joint = [tokenizer([p + a for p in prompts])["input_ids"] for a in answers]
+    encoded = []
+    for i, ids in enumerate(prompt_ids):
+        cut = min(_common_prefix(ids, j[i]) for j in joint)
+        prompt, answer_ids = ids[:cut], [j[i][cut:] for j in joint]
+        if not prompt:
+            raise NewsalignError(f"prompt {i} is empty after tokenization")
+        if any(not a for a in answer_ids):
+            raise NewsalignError(f"an answer in {list(answers)!r} adds no token after prompt {i}")
+        if max_length is not None:
+            keep = max_length - max(map(len, answer_ids))
+            if len(prompt) > keep:
+                head = prompt[:1] if prompt[0] == tokenizer.bos_token_id else []
+                prompt = head + prompt[len(prompt) - (keep - len(head)) :]
+        encoded.append((prompt, answer_ids))
+    return encoded
+
+
+def _left_pad(rows: list[list[int]], pad_id: int, device):
+    import torch
+
+    width = max(map(len, rows))
+    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, row in enumerate(rows):
+        ids[r, width - len(row) :] = torch.tensor(row)
+        mask[r, width - len(row) :] = 1
+    position_ids = (mask.cumsum(-1) - 1).clamp(min=0)
+    return ids.to(device), mask.to(device), position_ids.to(device)
+
+
+def _score_batch(model, pad_id: int, batch) -> np.ndarray:
+    """Summed answer log-probs, shape (len(batch), n_answers)."""
+    import torch
+
+    n_answers = len(batch[0][1])
+    device = next(model.parameters()).device
+    if all(len(a) == 1 for _, answers in batch for a in answers):
+        # Single-token answers: one pass over the prompts; the last position's distribution scores all.
+        ids, mask, pos = _left_pad([p for p, _ in batch], pad_id, device)
+        logits = model(input_ids=ids, attention_mask=mask, position_ids=pos, logits_to_keep=1).logits[:, -1]
+        logps = torch.log_softmax(logits.float(), dim=-1)
+        targets = torch.tensor([[a[0] for a in answers] for _, answers in batch], device=device)
+        return logps.gather(1, targets).cpu().numpy()
+    rows = [p + a for p, answers in batch for a in answers]
+    lengths = torch.tensor([len(a) for _, answers in batch for a in answers], device=device)
+    span = int(lengths.max())
+    ids, mask, pos = _left_pad(rows, pad_id, device)
+    # Logits at the span+1 last columns; column t predicts token t+1, so drop the last one.
+    logits = model(input_ids=ids, attention_mask=mask, position_ids=pos, logits_to_keep=span + 1).logits[:, :-1]
+    logps = torch.log_softmax(logits.float(), dim=-1).gather(2, ids[:, -span:, None]).squeeze(-1)
+    answer_cols = torch.arange(span, device=device)[None, :] >= span - lengths[:, None]
+    return (logps * answer_cols).sum(-1).view(len(batch), n_answers).cpu().numpy()
+
+
+def answer_logprobs(
+    model, tokenizer, prompts: list[str], answers=DEFAULT_ANSWERS, *, batch_size: int = 8, max_length: int | None = 2048
+) -> np.ndarray:
+    """Summed log-prob of each answer after each prompt, shape (len(prompts), len(answers))."""
+    import torch
+
+    encoded = encode(tokenizer, list(prompts), answers, max_length=max_length)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
+    out = np.zeros((len(encoded), len(answers)))
+    order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i][0]))  # similar lengths share a batch
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            out[chunk] = _score_batch(model, pad_id, [encoded[i] for i in chunk])
+    return out
+
+
+def p_signal(logprobs: np.ndarray) -> np.ndarray:
+    """P(first answer) under a softmax over the answers' summed log-probs."""
+    shifted = logprobs - logprobs.max(axis=1, keepdims=True)
+    probs = np.exp(shifted)
+    return probs[:, 0] / probs.sum(axis=1)

@@ -16,6 +16,8 @@ from newsalign.errors import NewsalignError
 COMMAND_MODULES = [
     "sql",
     "parse",
+    "export",
+    "export_training",
 ]
 
 db_option = click.option(

@@ -1,0 +1,193 @@
+"""`newsalign export {dpo,reward,rl,kto,sft}`: column contracts, splits, balance, truncation, card, bad input."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from newsalign.cli import main
+from tests.conftest import AG_NEWS, require_shared
+
+POSITIVE_CLASSES = {"3", "4"}  # AG News Business and Sci/Tech stand in for investment signals
+
+
+def build_warehouse(db_path: Path, n: int = 120, *, label_view: bool = True) -> Path:
+    """A small warehouse of AG News items, one a day, with a `v_signal` view (Business+Sci/Tech positive)."""
+    from warehouse import connect
+
+    with require_shared(AG_NEWS).open() as handle:
+        items = [row for _, row in zip(range(n), csv.DictReader(handle))]
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    rows = []
+    for i, item in enumerate(items):
+        text = item["description"]
+        rows.append({
+            "id": f"a{i:04d}", "source": "agnews", "url": f"https://example.com/{i}", "title": item["title"],
+            "date_published": start + timedelta(days=i), "text": text, "authors": [], "section": None, "tags": [],
+            "language": "en", "fetched_at": start, "page_type": "article",
+            "content_hash": hashlib.sha256(text.encode()).hexdigest(), "word_count": len(text.split()),
+            "run_id": None, "stored_at": start, "ag_class": item["label"],
+        })
+    con = connect(db_path)
+    table = pa.Table.from_pylist([{k: v for k, v in r.items() if k != "ag_class"} for r in rows])
+    con.register("incoming", table)
+    con.execute("INSERT INTO articles SELECT * FROM incoming")
+    con.execute("CREATE VIEW IF NOT EXISTS v_articles_clean AS SELECT * FROM articles")
+    labels = pa.Table.from_pylist([{"id": r["id"], "signal": r["ag_class"] in POSITIVE_CLASSES} for r in rows])
+    con.register("labels", labels)
+    con.execute("CREATE TABLE agnews_labels AS SELECT * FROM labels")
+    if label_view:
+        con.execute("CREATE VIEW v_signal AS SELECT id, signal FROM agnews_labels")
+    con.close()
+    return db_path
+
+
+@pytest.fixture
+def warehouse_db(db_path: Path) -> Path:
+    return build_warehouse(db_path)
+
+
+def run(*args) -> int:
+    return main([str(a) for a in args])
+
+
+@pytest.mark.parametrize(
+    "kind, columns",
+    [
+        ("dpo", {"id", "prompt", "chosen", "rejected"}),
+        ("reward", {"id", "prompt", "chosen", "rejected"}),
+        ("rl", {"id", "prompt", "label", "answer"}),
+        ("kto", {"id", "prompt", "completion", "label"}),
+        ("sft", {"id", "prompt", "completion"}),
+    ],
+)
+def test_export_kinds_have_trl_columns(warehouse_db, tmp_path, kind, columns):
+    out = tmp_path / kind
+    assert run("export", kind, "--out", out, "--db", warehouse_db) == 0
+    train, test = pd.read_parquet(out / "train.parquet"), pd.read_parquet(out / "test.parquet")
+    assert set(train.columns) == columns
+    assert not set(train["id"]) & set(test["id"])
+    card = json.loads((out / "card.json").read_text())
+    assert card["counts"]["train"]["articles"] + card["counts"]["test"]["articles"] == 120
+    assert card["counts"]["test"]["articles"] == 12  # the thesis's 90/10
+    if kind == "kto":  # both answers per article, exactly one of them correct
+        assert len(train) == 2 * card["counts"]["train"]["articles"]
+        assert train.groupby("id")["label"].sum().eq(1).all()
+    assert "Is this article an investment signal?" in train["prompt"].iloc[0]
+
+
+def test_dpo_chosen_is_the_label(warehouse_db, tmp_path):
+    run("export", "dpo", "--out", tmp_path / "dpo", "--db", warehouse_db)
+    train = pd.read_parquet(tmp_path / "dpo" / "train.parquet")
+    labels = pd.read_csv(require_shared(AG_NEWS), nrows=120)
+    positive_ids = {f"a{i:04d}" for i, c in enumerate(labels["label"].astype(str)) if c in POSITIVE_CLASSES}
+    expected = train["id"].map(lambda i: " Yes" if i in positive_ids else " No")
+    assert (train["chosen"] == expected).all()
+    assert (train["rejected"] != train["chosen"]).all()
+
+
+def test_time_split_has_no_look_ahead(warehouse_db, tmp_path):
+    from warehouse import connect
+
+    run("export", "sft", "--out", tmp_path / "sft", "--split", "time", "--test-size", "0.25", "--db", warehouse_db)
+    train, test = (pd.read_parquet(tmp_path / "sft" / f"{s}.parquet") for s in ("train", "test"))
+    dates = dict(connect(warehouse_db).execute("SELECT id, date_published FROM articles").fetchall())
+    assert max(dates[i] for i in train["id"]) < min(dates[i] for i in test["id"])
+    assert len(test) == 30
+
+
+def test_near_duplicates_never_straddle_the_split(db_path, tmp_path):
+    from warehouse import connect
+
+    build_warehouse(db_path)
+    con = connect(db_path)
+    # a0000..a0009 share one LSH band (a near-duplicate cluster); a0010/a0011 share a content hash.
+    con.execute("INSERT INTO article_fingerprints SELECT id, [1,2,3,4,5,6,7,8]::UBIGINT[] || [hash(id)]::UBIGINT[] "
+                "FROM articles WHERE id < 'a0010'")
+    con.execute("UPDATE articles SET content_hash = 'same' WHERE id IN ('a0010', 'a0011')")
+    con.close()
+    for seed in range(6):
+        out = tmp_path / f"s{seed}"
+        run("export", "sft", "--out", out, "--seed", seed, "--test-size", "0.3", "--db", db_path)
+        test_ids = set(pd.read_parquet(out / "test.parquet")["id"])
+        cluster = {f"a{i:04d}" for i in range(10)}
+        assert cluster <= test_ids or not cluster & test_ids
+        assert {"a0010", "a0011"} <= test_ids or not {"a0010", "a0011"} & test_ids
+
+
+def test_balance_downsample_and_weights(warehouse_db, tmp_path):
+    run("export", "dpo", "--out", tmp_path / "down", "--balance", "downsample", "--db", warehouse_db)
+    card = json.loads((tmp_path / "down" / "card.json").read_text())
+    assert card["counts"]["train"]["positive"] == card["counts"]["train"]["negative"] > 0
+    run("export", "dpo", "--out", tmp_path / "w", "--balance", "weights", "--db", warehouse_db)
+    train = pd.read_parquet(tmp_path / "w" / "train.parquet")
+    per_class = train.groupby("chosen")["weight"].sum()
+    assert per_class.iloc[0] == pytest.approx(per_class.iloc[1])  # each class carries half the weight
+    assert "weight" not in pd.read_parquet(tmp_path / "w" / "test.parquet").columns
+
+
+def test_long_articles_are_truncated_and_counted(warehouse_db, tmp_path):
+    out = tmp_path / "rl"
+    run("export", "rl", "--out", out, "--max-article-tokens", "20", "--format", "jsonl", "--db", warehouse_db)
+    card = json.loads((out / "card.json").read_text())
+    assert card["truncated_articles"] > 50
+    rows = [json.loads(line) for line in (out / "train.jsonl").read_text().splitlines()]
+    assert max(len(r["prompt"]) for r in rows) < 600
+    readme = (out / "README.md").read_text()
+    assert f"{card['truncated_articles']} truncated" in readme and card["warehouse_snapshot_sha256"] in readme
+
+
+def test_tokenizer_counts_tokens_and_checks_answer_lengths(warehouse_db, tmp_path, capsys):
+    from training.tiny import build_tokenizer
+
+    tokenizer = build_tokenizer(["Stocks rally as markets open", "Yes No"] * 50, vocab_size=300)
+    tokenizer.save_pretrained(tmp_path / "tok")
+    out = tmp_path / "dpo"
+    assert run("export", "dpo", "--out", out, "--tokenizer", tmp_path / "tok", "--max-article-tokens", 30,
+               "--db", warehouse_db) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["token_count"] == "tokenizer" and card["truncated_articles"] > 0
+    assert run("export", "dpo", "--out", out, "--tokenizer", tmp_path / "tok", "--answers", " Yes", " Absolutely not",
+               "--db", warehouse_db) == 1
+    assert "equal token length" in capsys.readouterr().err
+
+
+def test_snapshot_hash_is_stable_and_tracks_labels(warehouse_db, tmp_path):
+    from warehouse import connect
+
+    hashes = []
+    for name in ("a", "b"):
+        run("export", "sft", "--out", tmp_path / name, "--db", warehouse_db)
+        hashes.append(json.loads((tmp_path / name / "card.json").read_text())["warehouse_snapshot_sha256"])
+    connect(warehouse_db).execute("UPDATE agnews_labels SET signal = NOT signal WHERE id = 'a0000'")
+    run("export", "sft", "--out", tmp_path / "c", "--db", warehouse_db)
+    changed = json.loads((tmp_path / "c" / "card.json").read_text())["warehouse_snapshot_sha256"]
+    assert hashes[0] == hashes[1] != changed
+
+
+def test_missing_label_view_is_named(db_path, tmp_path, capsys):
+    build_warehouse(db_path, label_view=False)
+    assert run("export", "dpo", "--out", tmp_path / "x", "--db", db_path) == 1
+    err = capsys.readouterr().err
+    assert "label view 'v_signal' not found" in err and "Traceback" not in err
+    assert run("export", "dpo", "--out", tmp_path / "x", "--label", "agnews_labels", "--db", db_path) == 0
+
+
+def test_one_class_and_empty_sets_are_refused(warehouse_db, tmp_path, capsys):
+    from warehouse import connect
+
+    con = connect(warehouse_db)
+    con.execute("CREATE VIEW all_yes AS SELECT id, true AS signal FROM articles")
+    con.execute("CREATE VIEW nothing AS SELECT id, NULL::BOOLEAN AS signal FROM articles")
+    con.close()
+    assert run("export", "dpo", "--out", tmp_path / "x", "--label", "all_yes", "--db", warehouse_db) == 1
+    assert "only positive examples" in capsys.readouterr().err
+    assert run("export", "dpo", "--out", tmp_path / "x", "--label", "nothing", "--db", warehouse_db) == 1
+    assert "no labelled articles" in capsys.readouterr().err

@@ -1,0 +1,41 @@
+"""Write a dataset card: `card.json` (machine-readable) and `README.md` (the same facts for people)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def write_card(out: Path, card: dict) -> None:
+    (out / "card.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
+    (out / "README.md").write_text(render_card(card))
+
+
+def render_card(card: dict) -> str:
+    opts = card["options"]
+    lines = [
+        f"# newsalign {card['kind']} training set",
+        "",
+        f"Created {card['created_at']} by `newsalign export {card['kind']}` from the labels in `{card['label_source']}`.",
+        "",
+        "| split | articles | positive | negative | rows |",
+        "|---|---|---|---|---|",
+    ]
+    for name, counts in card["counts"].items():
+        lines.append(f"| {name} | {counts['articles']} | {counts['positive']} | {counts['negative']} | {card['rows'][name]} |")
+    lines += [
+        "",
+        f"- Columns: {', '.join(f'`{c}`' for c in card['columns'])}",
+        f"- Split: `{opts['split']}`, test size {opts['test_size']}, seed {opts['seed']}; "
+        f"{card['near_duplicate_groups']} near-duplicate groups, none straddling the split"
+        + (f"; {card['undated_dropped']} undated articles left out" if card["undated_dropped"] else ""),
+        f"- Balance: `{opts['balance']}`",
+        f"- Prompt: version `{card['prompt']['version']}` (sha256 {card['prompt']['sha256'][:12]}), "
+        f"answers {opts['answers'][0]!r} / {opts['answers'][1]!r}",
+        f"- Articles cut to {opts['max_article_tokens']} tokens ({card['token_count']}): "
+        f"{card['truncated_articles']} truncated",
+        f"- Label parameters: {json.dumps(card['label_params'], default=str) if card['label_params'] else 'no label_params table'}",
+        f"- Warehouse snapshot sha256 (sorted id, content_hash, signal): `{card['warehouse_snapshot_sha256']}`",
+        "",
+    ]
+    return "\n".join(lines)

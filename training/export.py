@@ -1,0 +1,256 @@
+"""Export labelled articles from the warehouse as TRL training sets (DPO, reward, RL, KTO, SFT).
+
+One function, `export_training_set`: read articles joined to a label view `(id, signal)`, group
+near-duplicates so no group straddles the split, split (random or by time), balance the training
+half, build prompts, write `train.*` / `test.*` and a dataset card saying how they were made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from newsalign.errors import NewsalignError
+from training.card import write_card
+from training.prompt import DEFAULT_ANSWERS, DEFAULT_PROMPT_VERSION, PromptBuilder, check_answers, template_sha256
+
+KINDS = ("dpo", "reward", "rl", "kto", "sft")
+ARTICLES_VIEW = "v_articles_clean"
+LSH_ROWS_PER_BAND = 8  # minhash rows per LSH band: 16 bands of 8 of 128 perms catch Jaccard >~ 0.7
+
+
+@dataclass
+class ExportOptions:
+    kind: str
+    out: Path
+    split: str = "random"  # random | time
+    test_size: float = 0.1
+    seed: int = 42
+    balance: str = "none"  # none | downsample | weights
+    max_article_tokens: int = 512
+    tokenizer: str | None = None
+    label: str = "v_signal"
+    format: str = "parquet"  # parquet | jsonl
+    answers: tuple[str, str] = DEFAULT_ANSWERS
+    prompt_version: str = DEFAULT_PROMPT_VERSION
+    extra: dict = field(default_factory=dict)
+
+
+def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions) -> dict:
+    """Write the training set described by `options`; return the dataset card (also written as card.json)."""
+    _check_options(options)
+    tokenizer = _load_tokenizer(options.tokenizer)
+    check_answers(options.answers, tokenizer)
+    frame = load_labelled(con, options.label)
+    if frame.empty:
+        raise NewsalignError(f"no labelled articles: {ARTICLES_VIEW} joined to {options.label} has no rows with a signal")
+    frame["group"] = duplicate_groups(con, frame)
+    undated = 0
+    if options.split == "time":
+        undated = int(frame["date_published"].isna().sum())
+        frame = frame[frame["date_published"].notna()]
+    train, test = split_frame(frame, options.split, options.test_size, options.seed)
+    _check_classes(train, "training")
+    train = balance(train, options.balance, options.seed)
+    builder = PromptBuilder(options.max_article_tokens, tokenizer, options.prompt_version)
+    rows = {name: to_rows(part, options.kind, builder, options.answers) for name, part in (("train", train), ("test", test))}
+    options.out.mkdir(parents=True, exist_ok=True)
+    for name, records in rows.items():
+        write_rows(records, options.out / f"{name}.{options.format}", options.format)
+    card = {
+        "kind": options.kind,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items() if k != "extra"},
+        "columns": list(rows["train"][0]) if rows["train"] else [],
+        "counts": {name: _class_counts(part) for name, part in (("train", train), ("test", test))},
+        "rows": {name: len(records) for name, records in rows.items()},
+        "near_duplicate_groups": int(frame["group"].nunique()),
+        "undated_dropped": undated,
+        "truncated_articles": builder.truncated,
+        "token_count": "tokenizer" if tokenizer is not None else "regex estimate (words and punctuation)",
+        "prompt": {"version": options.prompt_version, "sha256": template_sha256(options.prompt_version)},
+        "label_source": options.label,
+        "label_params": label_params(con),
+        "warehouse_snapshot_sha256": snapshot_hash(frame),
+    }
+    write_card(options.out, card)
+    return card
+
+
+def _check_options(options: ExportOptions) -> None:
+    if options.kind not in KINDS:
+        raise NewsalignError(f"unknown export kind {options.kind!r}; expected one of {', '.join(KINDS)}")
+    if not 0 < options.test_size < 1:
+        raise NewsalignError(f"--test-size must be between 0 and 1, got {options.test_size}")
+    choices = {"split": ("random", "time"), "balance": ("none", "downsample", "weights"), "format": ("parquet", "jsonl")}
+    for name, allowed in choices.items():
+        if getattr(options, name) not in allowed:
+            raise NewsalignError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(options, name)!r}")
+
+
+def _load_tokenizer(path: str | None):
+    if path is None:
+        return None
+    if not Path(path).exists():
+        raise NewsalignError(f"tokenizer path {path} does not exist")
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path)
+
+
+def _relation_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str] | None:
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position", [name]
+    ).fetchall()
+    return [r[0] for r in rows] or None
+
+
+def load_labelled(con: duckdb.DuckDBPyConnection, label: str) -> pd.DataFrame:
+    """Articles with a non-NULL signal from `label`: id, title, text, date_published, content_hash, signal."""
+    if _relation_columns(con, ARTICLES_VIEW) is None:
+        raise NewsalignError(f"the warehouse has no {ARTICLES_VIEW} view: open it read-write once to create views")
+    columns = _relation_columns(con, label)
+    if columns is None:
+        raise NewsalignError(
+            f"label view {label!r} not found in the warehouse: build the labels first, or pass --label VIEW "
+            "naming a view with columns (id, signal)"
+        )
+    if not {"id", "signal"} <= set(columns):
+        raise NewsalignError(f"label view {label!r} must have columns (id, signal); it has {', '.join(columns)}")
+    return con.execute(
+        f"""SELECT a.id, a.title, a.text, a.date_published, a.content_hash, s.signal::BOOLEAN AS signal
+            FROM {ARTICLES_VIEW} a JOIN "{label}" s ON s.id = a.id
+            WHERE s.signal IS NOT NULL ORDER BY a.id"""
+    ).df()
+
+
+def duplicate_groups(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> np.ndarray:
+    """A group number per row: rows sharing a content hash or an LSH band of their MinHash are one group."""
+    ids = frame["id"].tolist()
+    index = {article_id: i for i, article_id in enumerate(ids)}
+    parent = list(range(len(ids)))
+
+    # Union-find over "same key" relations; hand-written because it is ten lines and needs no graph library.
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union_by_key(keys) -> None:
+        first: dict = {}
+        for i, key in keys:
+            j = first.setdefault(key, i)
+            if j != i:
+                parent[find(i)] = find(j)
+
+    union_by_key(enumerate(frame["content_hash"].tolist()))
+    if _relation_columns(con, "article_fingerprints") is not None:
+        fingerprints = con.execute("SELECT id, minhash FROM article_fingerprints").fetchall()
+        union_by_key(
+            (index[article_id], (band, tuple(minhash[band * LSH_ROWS_PER_BAND : (band + 1) * LSH_ROWS_PER_BAND])))
+            for article_id, minhash in fingerprints
+            if article_id in index
+            for band in range(len(minhash) // LSH_ROWS_PER_BAND)
+        )
+    return np.array([find(i) for i in range(len(ids))])
+
+
+def split_frame(frame: pd.DataFrame, how: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Assign whole near-duplicate groups to train or test: shuffled (`random`) or newest last (`time`)."""
+    groups = frame.groupby("group")
+    if how == "random":
+        order = np.random.default_rng(seed).permutation(frame["group"].unique())
+    else:  # time: groups ordered by their newest article, so every test group is newer than all of train
+        order = groups["date_published"].max().sort_values(kind="stable").index.to_numpy()[::-1]
+    sizes = groups.size()
+    target = max(1, round(test_size * len(frame)))
+    test_groups, taken = set(), 0
+    for group in order:
+        if taken >= target:
+            break
+        test_groups.add(group)
+        taken += sizes[group]
+    in_test = frame["group"].isin(test_groups)
+    return frame[~in_test].copy(), frame[in_test].copy()
+
+
+def _check_classes(frame: pd.DataFrame, what: str) -> None:
+    counts = frame["signal"].value_counts()
+    if frame.empty:
+        raise NewsalignError(f"the {what} set is empty: label more articles or lower --test-size")
+    if len(counts) < 2:
+        only = "positive" if counts.index[0] else "negative"
+        raise NewsalignError(f"the {what} set has only {only} examples ({len(frame)}); a classifier needs both classes")
+
+
+def balance(train: pd.DataFrame, how: str, seed: int) -> pd.DataFrame:
+    """`downsample`: drop random majority rows to the minority count; `weights`: add a `weight` column."""
+    counts = train["signal"].value_counts()
+    if how == "downsample":
+        keep = [part.sample(n=counts.min(), random_state=seed) for _, part in train.groupby("signal")]
+        return pd.concat(keep).sort_values("id")
+    if how == "weights":
+        train = train.copy()
+        train["weight"] = train["signal"].map(lambda s: len(train) / (2 * counts[s]))
+    return train
+
+
+def to_rows(frame: pd.DataFrame, kind: str, builder: PromptBuilder, answers: tuple[str, str]) -> list[dict]:
+    """Rows in TRL's column contract for `kind` (plus `id`, and `weight` when balancing by weights)."""
+    positive, negative = answers
+    rows = []
+    for record in frame.to_dict("records"):
+        prompt = builder(record["title"], record["text"])
+        gold, wrong = (positive, negative) if record["signal"] else (negative, positive)
+        extra = {"weight": float(record["weight"])} if "weight" in record else {}
+        base = {"id": record["id"], "prompt": prompt}
+        if kind in ("dpo", "reward"):
+            rows.append({**base, "chosen": gold, "rejected": wrong, **extra})
+        elif kind == "rl":
+            rows.append({**base, "label": bool(record["signal"]), "answer": gold, **extra})
+        elif kind == "sft":
+            rows.append({**base, "completion": gold, **extra})
+        else:  # kto: both answers, unpaired, label True for the correct one
+            rows.append({**base, "completion": gold, "label": True, **extra})
+            rows.append({**base, "completion": wrong, "label": False, **extra})
+    return rows
+
+
+def write_rows(rows: list[dict], path: Path, fmt: str) -> None:
+    if fmt == "jsonl":
+        with path.open("w") as handle:
+            handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows), path)
+
+
+def _class_counts(frame: pd.DataFrame) -> dict:
+    positive = int(frame["signal"].sum())
+    return {"articles": len(frame), "positive": positive, "negative": len(frame) - positive}
+
+
+def label_params(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
+    """The rows of the `label_params` table (how the labels were derived), when the warehouse has one."""
+    if _relation_columns(con, "label_params") is None:
+        return None
+    relation = con.sql("SELECT * FROM label_params")
+    return [{c: (v if isinstance(v, (int, float, bool, str, type(None))) else str(v)) for c, v in zip(relation.columns, row)} for row in relation.fetchall()]
+
+
+def snapshot_hash(frame: pd.DataFrame) -> str:
+    """SHA-256 over sorted (id, content_hash, signal): the same labelled data gives the same hash."""
+    digest = hashlib.sha256()
+    for article_id, content_hash, signal in sorted(zip(frame["id"], frame["content_hash"], frame["signal"])):
+        digest.update(f"{article_id}\t{content_hash}\t{int(signal)}\n".encode())
+    return digest.hexdigest()

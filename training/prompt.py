@@ -1,0 +1,86 @@
+"""The training prompt: a versioned instruction around the article, pre-truncated to a token budget.
+
+The instruction lives in `training/prompts/<version>.txt` with an `{article}` placeholder, so a change of
+wording is a new file and a new version in every dataset card. Articles are cut to `max_article_tokens`
+here, before TRL sees them, because TRL truncates or drops over-long prompts silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsalign.errors import NewsalignError
+
+PROMPTS_DIR = Path(__file__).parent / "prompts"
+DEFAULT_PROMPT_VERSION = "signal_v1"
+DEFAULT_ANSWERS = (" Yes", " No")  # (positive, negative): symmetric, one token each in common tokenizers
+# Without a tokenizer, count words and punctuation marks: close to (and usually below) BPE token counts.
+_ESTIMATE_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def load_template(version: str = DEFAULT_PROMPT_VERSION) -> str:
+    path = PROMPTS_DIR / f"{version}.txt"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in PROMPTS_DIR.glob("*.txt")))
+        raise NewsalignError(f"unknown prompt version {version!r}; known: {known}")
+    template = path.read_text()
+    if "{article}" not in template:
+        raise NewsalignError(f"prompt file {path} has no {{article}} placeholder")
+    return template
+
+
+def template_sha256(version: str = DEFAULT_PROMPT_VERSION) -> str:
+    return hashlib.sha256(load_template(version).encode()).hexdigest()
+
+
+@dataclass
+class PromptBuilder:
+    """Formats prompts and counts the articles it had to cut."""
+
+    max_article_tokens: int = 512
+    tokenizer: object | None = None  # a transformers tokenizer, or None for the regex estimate
+    version: str = DEFAULT_PROMPT_VERSION
+    truncated: int = 0
+
+    def __post_init__(self) -> None:
+        if self.max_article_tokens < 1:
+            raise NewsalignError(f"--max-article-tokens must be positive, got {self.max_article_tokens}")
+        self.template = load_template(self.version)
+
+    def truncate(self, article: str) -> str:
+        """The article cut to the token budget (counted in `self.truncated` when cut)."""
+        if self.tokenizer is not None:
+            ids = self.tokenizer(article, add_special_tokens=False)["input_ids"]
+            if len(ids) <= self.max_article_tokens:
+                return article
+            self.truncated += 1
+            return self.tokenizer.decode(ids[: self.max_article_tokens])
+        matches = _ESTIMATE_TOKEN.finditer(article)
+        for count, match in enumerate(matches, start=1):
+            if count == self.max_article_tokens:
+                if next(matches, None) is None:
+                    return article
+                self.truncated += 1
+                return article[: match.end()]
+        return article
+
+    def __call__(self, title: str, text: str) -> str:
+        article = self.truncate(f"{title.strip()}\n\n{text.strip()}")
+        return self.template.replace("{article}", article)
+
+
+def check_answers(answers: tuple[str, str], tokenizer=None) -> None:
+    """The two answers must differ and, with a tokenizer, have the same token length (no length bias in DPO)."""
+    positive, negative = answers
+    if not positive.strip() or not negative.strip() or positive.strip() == negative.strip():
+        raise NewsalignError(f"answers must be two different non-empty strings, got {answers!r}")
+    if tokenizer is not None:
+        lengths = [len(tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers]
+        if lengths[0] != lengths[1]:
+            raise NewsalignError(
+                f"answers {positive!r} and {negative!r} are {lengths[0]} and {lengths[1]} tokens long with this "
+                "tokenizer; pick answers of equal token length (--answers) so DPO's summed log-probs carry no length bias"
+            )

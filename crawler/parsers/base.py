@@ -53,7 +53,10 @@ class SiteParser:
         paragraphs = self.body(page)
         words = sum(len(p.split()) for p in paragraphs)
         if page.article is None and not self.looks_like_article(page, words):
-            return PageRejected(self.name, url, "index_page", "no article metadata and too little running text")
+            if len(page.tree.xpath("//a[@href]")) >= 20:
+                return PageRejected(self.name, url, "index_page", "no article metadata; links rather than running text")
+            if not page.meta and not page.xpath_text("//title") and not words:
+                return PageRejected(self.name, url, "malformed", "no title, metadata or text: not an HTML page")
         if words < MIN_WORDS:
             return PageRejected(self.name, url, "no_body", f"only {words} words of body text found")
         title = self.title(page)

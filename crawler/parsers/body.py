@@ -31,27 +31,23 @@ def paragraphs(
     drop = drop or set()
     blocks = blocks or set()
     out: list[str] = []
-
-    def walk(el: lxml.html.HtmlElement) -> None:
+    # An explicit stack, not recursion: real pages (and hostile ones) nest thousands of divs deep.
+    stack = list(reversed(containers))
+    while stack:
+        el = stack.pop()
         tag = el.tag
         if not isinstance(tag, str) or tag in SKIP_TAGS or el in drop:
-            return
+            continue
         if tag in BLOCK_TAGS or el in blocks:
             # Skip the boilerplate inside a paragraph too (e.g. an inline "related" link box).
             if any(child in drop or child.tag in SKIP_TAGS for child in el.iterdescendants()):
-                parts = []
-                _text_without(el, drop, parts)
-                text = _clean("".join(parts))
+                text = _clean(_text_without(el, drop))
             else:
                 text = _clean(el.text_content())
             if text and (not out or out[-1] != text) and not _all_link(el, text):
                 out.append(text)
-            return
-        for child in el:
-            walk(child)
-
-    for container in containers:
-        walk(container)
+            continue
+        stack.extend(reversed(el))
     return out
 
 
@@ -61,14 +57,21 @@ def _all_link(el: lxml.html.HtmlElement, text: str) -> bool:
     return linked >= 0.95 * len(text)
 
 
-def _text_without(el: lxml.html.HtmlElement, drop: set, parts: list[str]) -> None:
-    if el.text:
-        parts.append(el.text)
-    for child in el:
-        if isinstance(child.tag, str) and child not in drop and child.tag not in SKIP_TAGS:
-            _text_without(child, drop, parts)
-        if child.tail:
-            parts.append(child.tail)
+def _text_without(el: lxml.html.HtmlElement, drop: set) -> str:
+    """The text of `el` without its dropped or skipped descendants (their tails are kept)."""
+    parts = [el.text or ""]
+    stack: list = list(reversed(el))
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            parts.append(item)
+            continue
+        if item.tail:
+            stack.append(item.tail)
+        if isinstance(item.tag, str) and item not in drop and item.tag not in SKIP_TAGS:
+            parts.append(item.text or "")
+            stack.extend(reversed(item))
+    return "".join(parts)
 
 
 def fallback(html: str, url: str) -> list[str]:

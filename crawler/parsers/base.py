@@ -26,6 +26,11 @@ CONSENT_MARKERS = re.compile(
     r"consent\.|/consent|cookie consent|before you continue|we value your privacy|your privacy choices|manage (?:your )?cookies",
     re.I,
 )
+# Text a reader never sees: screen-reader-only spans (Reuters' ", opens new tab") and hidden elements.
+HIDDEN_XPATH = (
+    ".//*[@hidden or contains(translate(@style,' ',''),'display:none') or contains(translate(@style,' ',''),'clip:rect(0')"
+    " or contains(@class,'visually-hidden') or contains(@class,'sr-only') or contains(@class,'screen-reader')]"
+)
 INDEX_TYPES = frozenset({"CollectionPage", "ItemList", "WebSite", "SearchResultsPage", "ProfilePage"})
 
 
@@ -183,7 +188,8 @@ class SiteParser:
             containers = page.tree.xpath(xp)
             if not containers:
                 continue
-            drop = {el for c in containers for el in c.xpath(self.drop_xpath)} if self.drop_xpath else None
+            drop_xpath = HIDDEN_XPATH + (f" | {self.drop_xpath}" if self.drop_xpath else "")
+            drop = {el for c in containers for el in c.xpath(drop_xpath)}
             blocks = {el for c in containers for el in c.xpath(self.block_xpath)} if self.block_xpath else None
             found = body.paragraphs(containers, drop=drop, blocks=blocks)
             if sum(len(p.split()) for p in found) >= MIN_WORDS:

@@ -16,6 +16,7 @@ class TechRadarParser(SiteParser):
         " or contains(@class,'see-more') or contains(@class,'fancy-box') or contains(@class,'jwplayer')"
         " or contains(@class,'affiliate') or contains(@class,'van_vid') or contains(@class,'inline-ad')"
         " or contains(@class,'social-embed') or @data-widget-type]"
+        " | .//p[a[contains(@href,'news.google.com') or contains(@href,'google.com/preferences/source')]]"
     )
     video_url = re.compile(r"techradar\.com/video/")
     index_url = re.compile(r"techradar\.com/(?:[a-z-]+)?/?$")

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "parse",
     "export",
     "export_training",
+    "evaluate",
 ]
 
 db_option = click.option(

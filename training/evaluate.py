@@ -1,0 +1,155 @@
+"""Side-by-side evaluation of trained models and baselines on the held-out split of an export.
+
+`evaluate_models` scores every model by answer log-probs (`training.scoring`), adds the majority
+and TF-IDF + logistic-regression baselines, computes metrics with bootstrap intervals
+(`training.metrics`), and writes report.md, metrics.json, predictions.csv and PNG plots to `out_dir`.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from newsalign.errors import NewsalignError
+from training import baselines, plots
+from training.evaluate_data import load_split, read_answers
+from training.metrics import ECE_BINS, bootstrap_ci, compute_metrics, confusion
+from training.metrics_trainer import find_trainer_state, load_log_history, reward_accuracy
+from training.report import print_comparison, write_metrics_json, write_report
+from training.scoring import answer_logprobs, load_model, p_signal
+
+BASELINES = ("majority", "tfidf_logreg")
+
+__all__ = ["evaluate_models", "print_comparison", "parse_model_specs"]
+
+
+def parse_model_specs(specs: list[str]) -> dict[str, Path]:
+    """`NAME=PATH` (or a bare PATH, named after its directory) -> {name: path}, names unique."""
+    models: dict[str, Path] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = Path(spec).name, spec
+        if not name or not path:
+            raise NewsalignError(f"--model expects NAME=PATH, got {spec!r}")
+        if name in models or name in BASELINES:
+            raise NewsalignError(f"model name {name!r} is used twice (baselines are named {', '.join(BASELINES)})")
+        models[name] = Path(path)
+    return models
+
+
+def _file_name(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name)
+
+
+def _score_model(path: Path, prompts: list[str], answers, *, batch_size: int, max_length: int | None, device) -> tuple:
+    import torch
+
+    model, tokenizer = load_model(path, device=device)
+    start = time.perf_counter()
+    logprobs = answer_logprobs(model, tokenizer, prompts, answers, batch_size=batch_size, max_length=max_length)
+    seconds = time.perf_counter() - start
+    del model
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    return p_signal(logprobs), seconds
+
+
+def _trainer_info(path: Path, out_dir: Path, name: str) -> dict:
+    state = find_trainer_state(path)
+    if state is None:
+        return {"log": None, "reward_accuracy": None, "curves": None}
+    history = load_log_history(path)
+    image = plots.training_curves(history, out_dir / f"curves_{_file_name(name)}.png", title=name)
+    return {"log": str(state), "reward_accuracy": reward_accuracy(history), "curves": image.name if image else None}
+
+
+def evaluate_models(
+    models: dict[str, Path],
+    data_dir,
+    out_dir,
+    *,
+    batch_size: int = 8,
+    bootstrap: int = 1000,
+    seed: int = 0,
+    max_length: int | None = 2048,
+    device: str | None = None,
+    split: str = "test",
+    with_baselines: bool = True,
+    threshold: float = 0.5,
+) -> dict:
+    """Evaluate `models` ({name: model or LoRA adapter dir}) on `split` of the export in `data_dir`.
+
+    Returns the result written to `out_dir/metrics.json`: data summary, settings, and per model or
+    baseline its metrics, bootstrap intervals, confusion matrix and (for models) trainer-log facts.
+    """
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    for name, path in models.items():
+        if not Path(path).is_dir():
+            raise NewsalignError(f"model {name!r}: path not found: {path}")
+    answers = read_answers(data_dir)
+    test = load_split(data_dir, split, answers)
+    if test.empty:
+        raise NewsalignError(f"the {split} split in {data_dir} has no rows to evaluate")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    gold = test["gold"].to_numpy()
+    notes: list[str] = []
+    if gold.all() or not gold.any():
+        notes.append(f"The {split} split holds one class only ({'signal' if gold.all() else 'no signal'}): ROC-AUC is undefined (n/a).")
+
+    predictions: dict[str, object] = {}
+    entries: dict[str, dict] = {}
+    for name, path in models.items():
+        predictions[name], seconds = _score_model(
+            Path(path), test["prompt"].tolist(), answers, batch_size=batch_size, max_length=max_length, device=device
+        )
+        entries[name] = {"kind": "model", "path": str(path), "seconds": seconds, "trainer": _trainer_info(Path(path), out_dir, name)}
+
+    if with_baselines:
+        train = load_split(data_dir, "train", answers)
+        predictions["majority"] = baselines.majority(train["gold"], len(test))
+        try:
+            predictions["tfidf_logreg"] = baselines.tfidf_logreg(train["prompt"], train["gold"], test["prompt"], seed=seed)
+        except NewsalignError as exc:
+            notes.append(f"TF-IDF baseline skipped: {exc}.")
+        for name in BASELINES:
+            if name in predictions:
+                entries[name] = {"kind": "baseline", "path": None, "seconds": None, "trainer": None}
+
+    for name, p in predictions.items():
+        entries[name].update(
+            metrics=compute_metrics(gold, p, threshold=threshold),
+            ci=bootstrap_ci(gold, p, n_resamples=bootstrap, seed=seed, threshold=threshold),
+            confusion_matrix=confusion(gold, p, threshold=threshold),
+        )
+
+    pairs = {name: (gold, p) for name, p in predictions.items()}
+    result = {
+        "data": {
+            "dir": str(data_dir),
+            "split": split,
+            "n": len(test),
+            "positive": int(gold.sum()),
+            "negative": int((~gold).sum()),
+            "answers": list(answers),
+        },
+        "settings": {"bootstrap": bootstrap, "seed": seed, "threshold": threshold, "ece_bins": ECE_BINS, "batch_size": batch_size, "max_length": max_length},
+        "models": entries,
+        "notes": notes,
+        "plots": {
+            "pr_curves": plots.pr_curves(pairs, out_dir / "pr_curves.png").name,
+            "confusion_matrices": plots.confusion_matrices({n: e["confusion_matrix"] for n, e in entries.items()}, out_dir / "confusion_matrices.png").name,
+            "reliability": plots.reliability_diagram(pairs, out_dir / "reliability.png").name,
+        },
+    }
+    pd.DataFrame({"id": test["id"], "gold": gold, **{f"p_{name}": p for name, p in predictions.items()}}).to_csv(
+        out_dir / "predictions.csv", index=False
+    )
+    write_metrics_json(result, out_dir / "metrics.json")
+    write_report(result, out_dir / "report.md")
+    return result

@@ -1,0 +1,132 @@
+"""Turn an evaluation result (see `training.evaluate.evaluate_models`) into report.md, metrics.json and a table."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+TABLE_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "ece")
+REWARD_ACCURACY_CAVEAT = (
+    "The trainer's reward accuracy (DPO's `rewards/accuracies`) is the share of preference pairs in which "
+    "the policy's implicit reward ranks the chosen answer above the rejected one. It is measured on the trainer's "
+    "own eval pairs, with the same prompt on both sides, and says nothing about the threshold: it is **not** task "
+    "accuracy. The thesis's 78.13% was 25 of 32 eval pairs. Task accuracy above is P(signal) > 0.5 on the "
+    "held-out articles."
+)
+
+
+def _fmt(value, digits: int = 3) -> str:
+    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
+
+
+def comparison_table(result: dict) -> str:
+    """A compact fixed-width table: one row per model and baseline (model, accuracy, ..., ECE)."""
+    header = ("model", *TABLE_METRICS)
+    rows = [(name, *(_fmt(entry["metrics"][m]) for m in TABLE_METRICS)) for name, entry in result["models"].items()]
+    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in (header, *rows)]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def print_comparison(result: dict) -> None:
+    """Print `comparison_table(result)` (used by `newsalign evaluate` and `newsalign demo --train`)."""
+    import click
+
+    click.echo(comparison_table(result))
+
+
+def _jsonable(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def write_metrics_json(result: dict, path) -> Path:
+    """metrics.json: the whole result, NaN written as null."""
+    path = Path(path)
+    path.write_text(json.dumps(_jsonable(result), indent=2, default=str) + "\n")
+    return path
+
+
+def _metrics_table(result: dict) -> list[str]:
+    lines = [
+        "| model | kind | " + " | ".join(TABLE_METRICS) + " |",
+        "|---|---|" + "---|" * len(TABLE_METRICS),
+    ]
+    for name, entry in result["models"].items():
+        cells = []
+        for metric in TABLE_METRICS:
+            low, high = entry["ci"][metric]
+            ci = "" if math.isnan(low) else f" [{_fmt(low, 2)}, {_fmt(high, 2)}]"
+            cells.append(_fmt(entry["metrics"][metric]) + ci)
+        lines.append(f"| {name} | {entry['kind']} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _confusion_table(result: dict) -> list[str]:
+    lines = ["| model | TN | FP | FN | TP |", "|---|---|---|---|---|"]
+    for name, entry in result["models"].items():
+        (tn, fp), (fn, tp) = entry["confusion_matrix"]
+        lines.append(f"| {name} | {tn} | {fp} | {fn} | {tp} |")
+    return lines
+
+
+def _trainer_section(result: dict) -> list[str]:
+    rows = []
+    for name, entry in result["models"].items():
+        trainer = entry.get("trainer") or {}
+        reward = trainer.get("reward_accuracy")
+        if reward:
+            where = f"`{reward['key']}`, {reward['split']}, step {reward['step']}"
+            rows.append(f"| {name} | {_fmt(reward['value'])} ({where}) | {_fmt(entry['metrics']['accuracy'])} |")
+    curves = [(name, e["trainer"]["curves"]) for name, e in result["models"].items() if (e.get("trainer") or {}).get("curves")]
+    if not rows and not curves:
+        return []
+    lines = ["## Training logs", ""]
+    if rows:
+        lines += ["| model | trainer reward accuracy | task accuracy (held-out) |", "|---|---|---|", *rows, ""]
+        lines += [REWARD_ACCURACY_CAVEAT, ""]
+    for name, image in curves:
+        lines += [f"### {name}", "", f"From `{result['models'][name]['trainer']['log']}`.", "", f"![training curves of {name}]({image})", ""]
+    return lines
+
+
+def render_report(result: dict) -> str:
+    data, settings = result["data"], result["settings"]
+    positive, negative = data["answers"]
+    lines = [
+        "# newsalign evaluation",
+        "",
+        f"Held-out split `{data['split']}` of `{data['dir']}`: {data['n']} articles, {data['positive']} signal / "
+        f"{data['negative']} no signal. Models answer {positive!r} or {negative!r}; P(signal) is the softmax over the two "
+        "answers' summed log-probs (no generation), and the prediction is P(signal) > "
+        f"{settings['threshold']}. Precision, recall and F1 are for the signal class. Brackets: "
+        f"{settings['bootstrap']}-resample bootstrap 95% intervals (seed {settings['seed']}). "
+        f"ECE uses {settings['ece_bins']} equal-width bins of P(signal).",
+        "",
+        *_metrics_table(result),
+        "",
+    ]
+    lines += [f"- {note}" for note in result.get("notes", [])]
+    lines += ["", "## Confusion matrices", "", *_confusion_table(result), ""]
+    plots = result.get("plots", {})
+    for title, key in (("Precision-recall", "pr_curves"), ("Confusion matrices", "confusion_matrices"), ("Reliability", "reliability")):
+        if plots.get(key):
+            lines += [f"![{title}]({plots[key]})", ""]
+    lines += _trainer_section(result)
+    models = [f"- `{name}`: `{e['path']}` ({_fmt(e['seconds'], 1)} s scoring)" for name, e in result["models"].items() if e["kind"] == "model"]
+    if models:
+        lines += ["## Models", "", *models, ""]
+    return "\n".join(lines)
+
+
+def write_report(result: dict, path) -> Path:
+    path = Path(path)
+    path.write_text(render_report(result))
+    return path

@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "export",
     "export_training",
     "evaluate",
+    "enrich",
+    "enrich_llm",
 ]
 
 db_option = click.option(

@@ -1,0 +1,8 @@
+"""LLM enrichment: one structured-output call per article returns 10 topics (most specific first) and
+the investment signal with a one-sentence rationale; every call is cached and recorded in `llm_calls`.
+See docs/enrich-llm.md."""
+
+from enrich.llm.replay import load_recorded
+from enrich.llm.run import DEFAULT_MODEL, Summary, enrich_llm
+
+__all__ = ["DEFAULT_MODEL", "Summary", "enrich_llm", "load_recorded"]

@@ -1,0 +1,128 @@
+"""Batch API mode (half price, answers within 24 h): upload the requests as JSONL, create a batch
+(custom_id = cache key), poll it, download the output file and record each answer.
+
+Resumable: a batch's id and its requests are stored in `llm_batches` / `llm_batch_requests` the
+moment it is created, so a later run (after Ctrl-C, a crash, a reboot) picks the open batch up and
+waits for it instead of paying for a second one. Results are stored in one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+
+import duckdb
+import pyarrow as pa
+
+from enrich.llm.store import OPEN_BATCH, Job, record_completion, record_failure
+
+MAX_REQUESTS = 50_000  # the Batch API's limit per batch
+ENDPOINT = "/v1/chat/completions"
+FINAL = ("completed", "failed", "expired", "cancelled")
+
+
+def open_batches(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [b for (b,) in con.execute(f"SELECT batch_id FROM llm_batches WHERE {OPEN_BATCH} ORDER BY submitted_at").fetchall()]
+
+
+def submit(con: duckdb.DuckDBPyConnection, client, jobs: Iterable[Job]) -> list[str]:
+    """Create one batch per 50,000 jobs; returns the new batch ids."""
+    created, chunk = [], []
+    for job in jobs:
+        chunk.append(job)
+        if len(chunk) == MAX_REQUESTS:
+            created.append(_submit_chunk(con, client, chunk))
+            chunk = []
+    if chunk:
+        created.append(_submit_chunk(con, client, chunk))
+    return created
+
+
+def _submit_chunk(con, client, jobs: list[Job]) -> str:
+    lines = [{"custom_id": j.cache_key, "method": "POST", "url": ENDPOINT, "body": j.request} for j in jobs]
+    payload = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    uploaded = client.files.create(file=("newsalign-llm-batch.jsonl", payload), purpose="batch")
+    batch = client.batches.create(
+        input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h", metadata={"source": "newsalign"}
+    )
+    requests = pa.table({
+        "batch_id": [batch.id] * len(jobs),
+        "cache_key": [j.cache_key for j in jobs],
+        "article_id": [j.article_id for j in jobs],
+        "content_hash": [j.content_hash for j in jobs],
+        "request": [json.dumps(j.request) for j in jobs],
+    })  # fmt: skip
+    con.execute("BEGIN TRANSACTION")
+    con.execute(
+        "INSERT INTO llm_batches (batch_id, model, prompt_version, input_file_id, status, request_count) VALUES (?, ?, ?, ?, ?, ?)",
+        [batch.id, jobs[0].request["model"], jobs[0].prompt_version, uploaded.id, batch.status, len(jobs)],
+    )
+    con.register("new_batch_requests", requests)
+    con.execute("INSERT INTO llm_batch_requests SELECT * FROM new_batch_requests")
+    con.unregister("new_batch_requests")
+    con.execute("COMMIT")
+    return batch.id
+
+
+def wait_and_collect(
+    con: duckdb.DuckDBPyConnection,
+    client,
+    batch_id: str,
+    *,
+    poll_interval: float = 30.0,
+    on_status: Callable[[str, str], None] = lambda batch_id, status: None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, int]:
+    """Poll until the batch is final, then record every answer. Returns counts of ok and error rows."""
+    while True:
+        batch = client.batches.retrieve(batch_id)
+        con.execute("UPDATE llm_batches SET status = ?, updated_at = now() WHERE batch_id = ?", [batch.status, batch_id])
+        on_status(batch_id, batch.status)
+        if batch.status in FINAL:
+            break
+        sleep(poll_interval)
+    return _collect(con, client, batch)
+
+
+def _collect(con, client, batch) -> dict[str, int]:
+    (prompt_version,) = con.execute("SELECT prompt_version FROM llm_batches WHERE batch_id = ?", [batch.id]).fetchone()
+    jobs = {
+        key: Job(article_id, content_hash, key, prompt_version, json.loads(request))
+        for key, article_id, content_hash, request in con.execute(
+            "SELECT cache_key, article_id, content_hash, request FROM llm_batch_requests WHERE batch_id = ?", [batch.id]
+        ).fetchall()
+    }
+    lines = []
+    for file_id in (batch.output_file_id, batch.error_file_id):
+        if file_id:
+            lines += [json.loads(line) for line in client.files.content(file_id).text.splitlines() if line.strip()]
+    counts = {"ok": 0, "error": 0}
+    con.execute("BEGIN TRANSACTION")  # all or nothing: a crash here means the next run collects again
+    try:
+        for line in lines:
+            job = jobs.pop(line.get("custom_id"), None)
+            if job is None:
+                continue  # not ours (or answered twice): nothing to match it to
+            response = line.get("response") or {}
+            if response.get("status_code") == 200:
+                checked = record_completion(con, job, response["body"], mode="batch", batch_id=batch.id)
+                counts["error" if checked.error else "ok"] += 1
+            else:
+                error = line.get("error") or (response.get("body") or {}).get("error") or {}
+                status = response.get("status_code")
+                record_failure(con, job, f"batch request failed (HTTP {status}): {error.get('message', error)}",
+                               [f"http_{status}" if status else "batch_error"], mode="batch",
+                               response=line, batch_id=batch.id)  # fmt: skip
+                counts["error"] += 1
+        for job in jobs.values():  # no line at all: the batch failed, expired or was cancelled first
+            record_failure(con, job, f"batch {batch.status} before answering", [f"batch_{batch.status}"],
+                           mode="batch", batch_id=batch.id)  # fmt: skip
+            counts["error"] += 1
+        con.execute("UPDATE llm_batches SET status = 'collected', output_file_id = ?, error_file_id = ?, "
+                    "updated_at = now() WHERE batch_id = ?", [batch.output_file_id, batch.error_file_id, batch.id])  # fmt: skip
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return counts

@@ -1,0 +1,73 @@
+"""Versioned prompts: `enrich/prompts/<version>.txt` with a [system] and a [user] section.
+
+The version name and a hash of the file's text both enter the cache key, so editing a prompt in
+place can never serve stale cached answers (add a new version file to keep the old results apart).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsalign.errors import NewsalignError
+
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+DEFAULT_PROMPT = "signal_v1"
+TEXT_BUDGET_CHARS = 6000  # ~1,500 tokens of article text: enough for the lede and the facts, cheap
+CHARS_PER_TOKEN = 4  # the usual rule of thumb for English; used only for --dry-run estimates
+
+
+@dataclass(frozen=True)
+class Prompt:
+    version: str
+    system: str
+    user: str
+    sha256: str
+
+    def messages(self, *, title: str, source: str, published: str, text: str) -> list[dict]:
+        user = self.user.format(title=title, source=source, published=published, text=truncate(text))
+        return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
+
+
+def available() -> list[str]:
+    return sorted(p.stem for p in PROMPTS_DIR.glob("*.txt"))
+
+
+def load_prompt(version: str = DEFAULT_PROMPT) -> Prompt:
+    file = PROMPTS_DIR / f"{version}.txt"
+    if not file.is_file():
+        raise NewsalignError(f"unknown prompt version {version!r}; available: {', '.join(available())}")
+    raw = file.read_text(encoding="utf-8")
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in raw.splitlines():
+        if line.strip() in ("[system]", "[user]"):
+            current = line.strip()[1:-1]
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+        elif line.strip() and not line.startswith("#"):
+            raise NewsalignError(f"{file}: text before the [system] section")
+    if set(sections) != {"system", "user"}:
+        raise NewsalignError(f"{file}: needs exactly one [system] and one [user] section")
+    return Prompt(
+        version=version,
+        system="\n".join(sections["system"]).strip(),
+        user="\n".join(sections["user"]).strip(),
+        sha256=hashlib.sha256(raw.encode()).hexdigest(),
+    )
+
+
+def truncate(text: str, budget: int = TEXT_BUDGET_CHARS) -> str:
+    """Cut `text` to `budget` characters at a word boundary, marking the cut."""
+    if len(text) <= budget:
+        return text
+    cut = text[:budget]
+    if " " in cut:
+        cut = cut[: cut.rfind(" ")]
+    return cut + " [...]"
+
+
+def estimate_tokens(messages: list[dict]) -> int:
+    return sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 4 * len(messages)

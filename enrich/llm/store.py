@@ -1,0 +1,187 @@
+"""The cache: which articles still need a call (`plan`), and recording each call in `llm_calls`.
+
+A call's cache key hashes everything its answer depends on. A key with an `ok` row is never asked
+again; a key with only `error` rows is asked again by the next run. Every row is committed as soon
+as it is recorded, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import duckdb
+
+from enrich.llm.prices import cost_usd
+from enrich.llm.prompt import TEXT_BUDGET_CHARS, Prompt
+from enrich.llm.schema import Checked, check_completion, response_format
+
+PARAMS = {"temperature": 0, "max_completion_tokens": 600}
+OPEN_BATCH = "status <> 'collected'"  # not yet stored, whatever the API says
+_CHUNK = 500  # articles whose text is loaded at once
+
+
+@dataclass(frozen=True)
+class Job:
+    """One call to make: for which article, under which key, with which request body."""
+
+    article_id: str
+    content_hash: str
+    cache_key: str
+    prompt_version: str
+    request: dict
+
+
+def cache_key(*, model: str, prompt: Prompt, article_id: str, content_hash: str, title: str) -> str:
+    parts = {
+        "model": model,
+        "prompt": prompt.version,
+        "prompt_sha256": prompt.sha256,
+        "article_id": article_id,
+        "content_hash": content_hash,
+        "title": title,
+        "params": PARAMS,
+        "text_budget": TEXT_BUDGET_CHARS,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def build_request(model: str, prompt: Prompt, row: dict) -> dict:
+    published = row["date_published"].date().isoformat() if row["date_published"] else "unknown"
+    messages = prompt.messages(title=row["title"], source=row["source"], published=published, text=row["text"])
+    return {"model": model, "messages": messages, "response_format": response_format(), **PARAMS}
+
+
+@dataclass
+class Plan:
+    """Articles considered, how many are already answered, and the keys still to ask."""
+
+    con: duckdb.DuckDBPyConnection
+    model: str
+    prompt: Prompt
+    total: int
+    cached: int
+    in_batch: int
+    todo: list[tuple[str, str]]  # (article_id, cache_key), in a stable order
+
+    def jobs(self) -> Iterator[Job]:
+        """The jobs, with article text loaded a chunk at a time (not all in memory)."""
+        keys = dict(self.todo)
+        for start in range(0, len(self.todo), _CHUNK):
+            ids = [article_id for article_id, _ in self.todo[start : start + _CHUNK]]
+            rel = self.con.execute(
+                "SELECT id, source, title, date_published, text, content_hash FROM articles WHERE id IN (SELECT unnest(?))",
+                [ids],
+            )
+            columns = [d[0] for d in rel.description]
+            rows = {row[0]: dict(zip(columns, row)) for row in rel.fetchall()}
+            for article_id in ids:
+                row = rows[article_id]
+                request = build_request(self.model, self.prompt, row)
+                yield Job(article_id, row["content_hash"], keys[article_id], self.prompt.version, request)
+
+
+def plan(
+    con: duckdb.DuckDBPyConnection, *, model: str, prompt: Prompt, limit: int | None = None, ids: list[str] | None = None
+) -> Plan:
+    """Which stored articles (all, or `ids`) have no answer yet under `model` and `prompt`."""
+    where = "WHERE id IN (SELECT unnest(?))" if ids is not None else ""
+    articles = con.execute(
+        f"SELECT id, content_hash, title FROM articles {where} ORDER BY stored_at, id", [ids] if ids is not None else []
+    ).fetchall()
+    answered = {k for (k,) in con.execute("SELECT DISTINCT cache_key FROM llm_calls WHERE status = 'ok'").fetchall()}
+    batched = {
+        k
+        for (k,) in con.execute(
+            f"SELECT cache_key FROM llm_batch_requests WHERE batch_id IN (SELECT batch_id FROM llm_batches WHERE {OPEN_BATCH})"
+        ).fetchall()
+    }
+    cached = in_batch = 0
+    todo = []
+    for article_id, content_hash, title in articles:
+        key = cache_key(model=model, prompt=prompt, article_id=article_id, content_hash=content_hash, title=title)
+        if key in answered:
+            cached += 1
+        elif key in batched:
+            in_batch += 1
+        else:
+            todo.append((article_id, key))
+    if limit is not None:
+        todo = todo[:limit]
+    return Plan(con, model, prompt, len(articles), cached, in_batch, todo)
+
+
+def record_completion(
+    con: duckdb.DuckDBPyConnection,
+    job: Job,
+    body: dict,
+    *,
+    mode: str,
+    latency_s: float | None = None,
+    batch_id: str | None = None,
+    note: str | None = None,
+) -> Checked:
+    """Check a chat completion body and record it (ok, or an error with flags). Shared by the live,
+    batch and recorded paths so each stores exactly the same thing."""
+    checked = check_completion(body)
+    usage = body.get("usage") or {}
+    model = job.request["model"]
+    judgement = checked.judgement
+    _insert(
+        con,
+        job,
+        mode=mode,
+        status="error" if checked.error else "ok",
+        error=checked.error,
+        flags=checked.flags,
+        topics=judgement.topics if judgement else None,
+        signal=judgement.signal if judgement else None,
+        rationale=judgement.rationale if judgement else None,
+        response=body,
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
+        cost_usd=cost_usd(model, usage.get("prompt_tokens"), usage.get("completion_tokens"), batch=mode == "batch"),
+        latency_s=latency_s,
+        batch_id=batch_id,
+        note=note,
+    )
+    return checked
+
+
+def record_failure(
+    con: duckdb.DuckDBPyConnection,
+    job: Job,
+    error: str,
+    flags: list[str],
+    *,
+    mode: str,
+    response: object = None,
+    latency_s: float | None = None,
+    batch_id: str | None = None,
+) -> None:
+    """Record a call that produced no answer (timeout, HTTP error after retries, a failed batch line)."""
+    _insert(
+        con, job, mode=mode, status="error", error=error, flags=flags, response=response,
+        latency_s=latency_s, batch_id=batch_id,
+    )  # fmt: skip
+
+
+_COLUMNS = (
+    "cache_key, article_id, content_hash, model, prompt_version, mode, status, error, flags, topics, signal, rationale,"
+    " request, response, prompt_tokens, completion_tokens, cost_usd, latency_s, batch_id, note"
+)
+
+
+def _insert(con, job: Job, *, mode, status, error, flags, response, **answer) -> None:
+    # One row per arriving answer, on purpose: committing each paid answer at once is what makes a
+    # killed run lose nothing (calls take ~1 s, so the single-row insert costs nothing that matters).
+    values = [
+        job.cache_key, job.article_id, job.content_hash, job.request["model"], job.prompt_version, mode, status,
+        error, flags, answer.get("topics"), answer.get("signal"), answer.get("rationale"),
+        json.dumps(job.request), None if response is None else json.dumps(response, default=str),
+        answer.get("prompt_tokens"), answer.get("completion_tokens"), answer.get("cost_usd"),
+        answer.get("latency_s"), answer.get("batch_id"), answer.get("note"),
+    ]  # fmt: skip
+    con.execute(f"INSERT INTO llm_calls ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})", values)

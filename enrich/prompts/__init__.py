@@ -1,0 +1,1 @@
+"""Versioned prompt files (`<name>_v<N>.txt`); a package so they ship as package data."""

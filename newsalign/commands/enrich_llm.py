@@ -1,0 +1,77 @@
+"""`newsalign enrich llm`: topics and the investment signal for each stored article, one LLM call each."""
+
+from __future__ import annotations
+
+import click
+
+from newsalign.cli import db_option
+from newsalign.commands.enrich import enrich
+from warehouse import connect
+
+
+@enrich.command("llm")
+@db_option
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N calls (articles) this run.")
+@click.option("--model", default=None, help="Model name. Default: $NEWSALIGN_LLM_MODEL, else gpt-4o-mini.")
+@click.option("--prompt", "prompt_version", default="signal_v1", show_default=True, help="Prompt version (enrich/prompts/).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True, help="Calls in flight at once.")
+@click.option("--batch", is_flag=True, help="Use the OpenAI Batch API (half price, within 24 h; resumable).")
+@click.option("--dry-run", is_flag=True, help="Print the number of calls and the estimated cost; call nothing.")
+@click.option("--base-url", default=None, help="OpenAI-compatible endpoint. Default: $OPENAI_BASE_URL, else OpenAI.")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds per request.")
+@click.option("--max-retries", type=click.IntRange(min=0), default=4, show_default=True, help="Retries on 429/5xx/timeouts.")
+@click.option("--poll-interval", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds between batch polls.")
+def llm(db, limit, model, prompt_version, concurrency, batch, dry_run, base_url, timeout, max_retries, poll_interval) -> None:
+    """Ask an LLM, once per stored article without a current answer, for 10 topics (most specific
+    first) and whether the article is an early, not yet widely known innovative event that is an
+    investment opportunity (with a one-sentence rationale). Answers are cached in llm_calls: a
+    re-run calls nothing already answered, and an interrupted run resumes where it stopped.
+
+    Configure with OPENAI_API_KEY, or OPENAI_BASE_URL / --base-url for a local OpenAI-compatible
+    server (vLLM, Ollama, llama.cpp; no key needed). Results: the int_llm_results view.
+
+    \b
+    Examples:
+      newsalign enrich llm --dry-run
+      newsalign enrich llm --limit 100 --concurrency 16
+      newsalign enrich llm --batch
+      newsalign enrich llm --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-7B-Instruct
+    """
+    from tqdm import tqdm
+
+    from enrich.llm import DEFAULT_MODEL, enrich_llm
+
+    model = model or DEFAULT_MODEL
+    con = connect(db, must_exist=True)
+    progress = None
+
+    def on_result(status, job):
+        nonlocal progress
+        if progress is None:
+            progress = tqdm(desc="llm calls", unit="call", total=limit, leave=False)
+        progress.update()
+
+    def on_status(batch_id, status):
+        click.echo(f"batch {batch_id}: {status}", err=True)
+
+    try:
+        summary = enrich_llm(
+            con, model=model, prompt_version=prompt_version, limit=limit, concurrency=concurrency, batch=batch,
+            dry_run=dry_run, base_url=base_url, timeout=timeout, max_retries=max_retries,
+            poll_interval=poll_interval, on_result=on_result, on_status=on_status,
+        )  # fmt: skip
+    finally:
+        if progress is not None:
+            progress.close()
+        con.close()
+    if dry_run:
+        cost = "unknown price (set $NEWSALIGN_LLM_PRICES)" if summary.est_cost_usd is None else f"~${summary.est_cost_usd:.4f}"
+        click.echo(
+            f"dry run: {summary.calls} calls to {model} ({summary.cached} of {summary.articles} articles already answered); "
+            f"~{summary.est_prompt_tokens:,} prompt tokens; estimated cost {cost}{' (batch price)' if batch else ''}"
+        )
+        return
+    cost = "" if summary.cost_usd is None else f"; cost ~${summary.cost_usd:.4f}"
+    click.echo(f"{summary.line()}{cost}")
+    if summary.errors:
+        click.echo(f"{summary.errors} calls failed; see llm_calls (status = 'error'); a re-run retries them", err=True)

@@ -245,3 +245,13 @@ def test_cli_parse_unknown_source(tmp_path, capsys):
 def test_cli_parse_missing_file(capsys):
     assert main(["parse", "bbc", "/nonexistent/page.html"]) == 1
     assert "Error: no such file: /nonexistent/page.html" in capsys.readouterr().err
+
+
+def test_date_falls_back_to_htmldate():
+    html = (
+        '<html lang="en"><head><title>Chip maker beats forecasts - Wccftech</title><meta property="og:type" content="article"></head>'
+        f'<body><div class="entry-content"><time datetime="2023-03-04T10:20:30+01:00">4 March 2023</time>{BODY}</div></body></html>'
+    )
+    a = parse_page("wccftech", html, "https://wccftech.com/chip-maker-beats-forecasts/")
+    assert a.title == "Chip maker beats forecasts"
+    assert a.date_published == datetime(2023, 3, 4, 9, 20, 30, tzinfo=timezone.utc)

@@ -1,0 +1,133 @@
+"""Stage 4, de-duplicate: exact (same canonical URL, same content hash) and near-duplicate (MinHash LSH
+over word shingles), against this run and everything already in the warehouse.
+
+Reasons (stage `dedup`): `duplicate_url`, `duplicate_content`, `near_duplicate` (detail: which article
+it copies), and `superseded` (recorded for an article removed in favour of an earlier copy).
+
+Which copy is kept: the earliest by `date_published`. A newcomer with the same URL as a known article
+is always rejected (it is the same page). A newcomer whose content duplicates a known article is
+rejected too, unless both have dates and the newcomer's is earlier: then the known copy (stored in an
+earlier run or buffered in this one) is deleted from `articles` and recorded as `superseded` in
+`article_rejects`, and the newcomer is stored. Without dates, the first one seen stays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import xxhash
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+from itemadapter import ItemAdapter
+
+from pipeline import text as T
+from pipeline.normalize import extra
+from pipeline.rejects import Reject
+
+STAGE = "dedup"
+NUM_PERM = 128
+SHINGLE_WORDS = 3
+SEED = 1
+SCHEME = "affine32"
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+
+
+def signature(text: str) -> LeanMinHash:
+    """MinHash of the text's word 3-shingles (xxhash32 per shingle; stable across processes)."""
+    words = T.words(text)
+    shingles = [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))]
+    m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=xxhash.xxh32_intdigest, permutations=_TEMPLATE.permutations, scheme=SCHEME)
+    m.update_batch([s.encode("utf-8") for s in shingles])
+    return LeanMinHash(m)
+
+
+@dataclass(frozen=True)
+class Known:
+    """What dedup remembers about an accepted article."""
+
+    source: str
+    url: str | None
+    date: datetime | None
+    content_hash: str
+
+
+class DedupPipeline:
+    def __init__(self, settings, writer):
+        self.writer = writer
+        self.threshold = settings.getfloat("NEWSALIGN_NEAR_DUP_THRESHOLD", 0.8)
+        self.known: dict[str, Known] = {}
+        self.by_hash: dict[str, str] = {}
+        self.lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
+        self.signatures: dict[str, np.ndarray] = {}  # the LSH keeps only band hashes; this is for the similarity check
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from pipeline.writer import WarehouseWriter
+
+        return cls(crawler.settings, WarehouseWriter.for_crawler(crawler))
+
+    def open_spider(self) -> None:
+        """Load ids, content hashes and MinHash signatures of everything already stored."""
+        self.writer.open()
+        rows = self.writer.con.execute(
+            "SELECT a.id, a.source, a.url, a.date_published, a.content_hash, f.minhash"
+            " FROM articles a LEFT JOIN article_fingerprints f USING (id)"
+        ).fetchall()
+        with self.lsh.insertion_session() as session:
+            for article_id, source, url, date, digest, minhash in rows:
+                self._remember(article_id, Known(source, url, date, digest))
+                if minhash is not None and len(minhash) == NUM_PERM:
+                    sig = LeanMinHash(seed=SEED, hashvalues=minhash, scheme=SCHEME)
+                    session.insert(article_id, sig)
+                    self.signatures[article_id] = sig.hashvalues
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        article_id = adapter["id"]
+        if article_id in self.known:
+            raise Reject(STAGE, "duplicate_url", f"same canonical URL as {article_id}")
+        digest = extra(item, "content_hash")
+        sig = signature(adapter["text"])
+        original, reason = self.by_hash.get(digest), "duplicate_content"
+        if original is None:
+            original, reason = self._nearest(sig), "near_duplicate"
+        new = Known(adapter["source"], adapter.get("url"), adapter.get("date_published"), digest)
+        if original is not None:
+            old = self.known[original]
+            if not (new.date and old.date and new.date < old.date):
+                raise Reject(STAGE, reason, f"of {original} ({old.source} {old.url or ''}, published {_iso(old.date)})")
+            self._forget(original)
+            self.writer.retract(
+                original, url=old.url, source=old.source, reason="superseded",
+                detail=f"{reason} of the earlier {article_id} ({new.source} {new.url or ''}, published {_iso(new.date)})",
+            )
+        self._remember(article_id, new)
+        self.lsh.insert(article_id, sig)
+        self.signatures[article_id] = sig.hashvalues
+        self.writer.add_fingerprint(article_id, sig.hashvalues.tolist())
+        return item
+
+    def _nearest(self, sig: LeanMinHash) -> str | None:
+        """The most similar known article at or above the threshold (LSH candidates, checked by estimate)."""
+        best, best_sim = None, self.threshold
+        for candidate in self.lsh.query(sig):
+            sim = float(np.mean(self.signatures[candidate] == sig.hashvalues))
+            if sim >= best_sim:
+                best, best_sim = candidate, sim
+        return best
+
+    def _remember(self, article_id: str, known: Known) -> None:
+        self.known[article_id] = known
+        self.by_hash.setdefault(known.content_hash, article_id)
+
+    def _forget(self, article_id: str) -> None:
+        known = self.known.pop(article_id)
+        if self.by_hash.get(known.content_hash) == article_id:
+            del self.by_hash[known.content_hash]
+        if self.signatures.pop(article_id, None) is not None:
+            self.lsh.remove(article_id)
+
+
+def _iso(date: datetime | None) -> str:
+    return date.isoformat() if date else "undated"

@@ -1,0 +1,64 @@
+"""Stage 2, normalize: NFC and whitespace, boilerplate lines out, canonical URL, id, content hash, word count.
+
+The id is recomputed from the canonical URL (`crawler.items.article_id`), so the same page reached with
+different tracking parameters gets one id. A row without a URL (some imports) gets
+`article_id("<source>:<content_hash>")`. Results are kept on the item (`content_hash`, `word_count`
+are set as extra attributes on `Article`s and keys on dict items) for the later stages and the store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from itemadapter import ItemAdapter
+
+from crawler.items import article_id
+from pipeline import text as T
+from pipeline.rejects import Reject
+
+
+class NormalizePipeline:
+    def __init__(self, settings=None, writer=None):
+        pass
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings)
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        body = T.clean_text(adapter["text"])
+        if not body:
+            raise Reject("normalize", "empty_text", "nothing left after removing boilerplate")
+        adapter["text"] = body
+        adapter["title"] = T.clean_line(adapter["title"])
+        for name in ("authors", "tags"):
+            adapter[name] = [v for v in (T.clean_line(x) for x in adapter.get(name) or []) if v]
+        if adapter.get("section"):
+            adapter["section"] = T.clean_line(adapter["section"])
+        if adapter.get("fetched_at") is None:
+            adapter["fetched_at"] = datetime.now(timezone.utc)
+        digest = T.content_hash(body)
+        if adapter.get("url"):
+            try:
+                adapter["url"] = T.canonical_url(adapter["url"])
+            except ValueError as exc:
+                raise Reject("normalize", "bad_url", f"{adapter['url']!r:.120}: {exc}") from None
+            adapter["id"] = article_id(adapter["url"])
+        else:
+            adapter["id"] = article_id(f"{adapter['source']}:{digest}")
+        _set_extra(item, "content_hash", digest)
+        _set_extra(item, "word_count", T.word_count(body))
+        return item
+
+
+def _set_extra(item, name: str, value) -> None:
+    """Computed fields that `Article` does not declare ride along as attributes (or keys of a dict item)."""
+    if isinstance(item, dict):
+        item[name] = value
+    else:
+        setattr(item, name, value)
+
+
+def extra(item, name: str):
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)

@@ -1,0 +1,39 @@
+"""`CrawlRunRecorder`: the Scrapy extension that records a crawl in the warehouse.
+
+On `spider_opened` it starts the run (`crawl_runs` row); on `item_dropped` it records the rejection
+(`article_rejects`, via the run's shared `WarehouseWriter`); on `spider_closed` it flushes, fills in
+finished, status (the close reason), fetched (responses received), stored, rejected and the
+per-"stage/reason" counts, and logs the report.
+"""
+
+from __future__ import annotations
+
+from scrapy import signals
+
+from pipeline.writer import WarehouseWriter
+
+
+class CrawlRunRecorder:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.writer = WarehouseWriter.for_crawler(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        recorder = cls(crawler)
+        crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(recorder.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        return recorder
+
+    def spider_opened(self, spider) -> None:
+        self.writer.open()
+
+    def item_dropped(self, item, exception, response=None, spider=None) -> None:
+        self.writer.record_drop(item, exception)
+
+    def spider_closed(self, spider, reason: str) -> None:
+        fetched = self.crawler.stats.get_value("response_received_count", 0)
+        report = self.writer.finish(status=reason, fetched=fetched)
+        self.crawler.stats.set_value("newsalign/stored", report.stored)
+        self.crawler.stats.set_value("newsalign/rejected", report.rejected)

@@ -1,0 +1,222 @@
+"""One warehouse writer per crawl (or import): the single DuckDB connection every pipeline and the
+run recorder share, its write buffers, and the run's `crawl_runs` row.
+
+Writes are buffered and flushed as one transaction per batch (articles via Arrow, their MinHash
+fingerprints, superseded articles deleted, rejects), every `NEWSALIGN_STORE_BATCH` items, every
+`NEWSALIGN_STORE_FLUSH_SECONDS`, and at the end. What a flush committed survives a crash or Ctrl-C;
+articles are upserted by `id` (delete + insert in the batch's transaction), so a re-run never duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import pyarrow as pa
+from scrapy.exceptions import DropItem
+from scrapy.settings import BaseSettings
+
+import warehouse
+from pipeline.rejects import Reject
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("url", pa.string()),
+        ("title", pa.string()),
+        ("date_published", pa.timestamp("us", tz="UTC")),
+        ("text", pa.string()),
+        ("authors", pa.list_(pa.string())),
+        ("section", pa.string()),
+        ("tags", pa.list_(pa.string())),
+        ("language", pa.string()),
+        ("fetched_at", pa.timestamp("us", tz="UTC")),
+        ("page_type", pa.string()),
+        ("content_hash", pa.string()),
+        ("word_count", pa.int32()),
+        ("run_id", pa.string()),
+    ]
+)
+ARTICLE_COLUMNS = ARTICLE_SCHEMA.names
+REJECT_SCHEMA = pa.schema(
+    [("url", pa.string()), ("source", pa.string()), ("stage", pa.string()), ("reason", pa.string()),
+     ("detail", pa.string()), ("at", pa.timestamp("us", tz="UTC")), ("run_id", pa.string())]
+)
+FINGERPRINT_SCHEMA = pa.schema([("id", pa.string()), ("minhash", pa.list_(pa.uint64()))])
+ID_SCHEMA = pa.schema([("id", pa.string())])
+
+_by_crawler: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@dataclass
+class RunReport:
+    """What one run did: `counts` maps "stage/reason" to the number of items rejected for it."""
+
+    run_id: str
+    spider: str
+    stored: int = 0
+    rejected: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        head = f"run {self.run_id} ({self.spider}): {self.stored} stored, {self.rejected} rejected"
+        return [head] + [f"  {key:<32} {n:>8}" for key, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+class WarehouseWriter:
+    """Buffers articles, fingerprints and rejects of one run and writes them in batched transactions."""
+
+    def __init__(self, settings: BaseSettings, *, spider: str | None = None, source: str | None = None, crawler=None):
+        self.settings = settings
+        self.spider = spider
+        self.source = source
+        self._crawler = crawler
+        self.batch_size = max(1, settings.getint("NEWSALIGN_STORE_BATCH", 2000))
+        self.flush_seconds = settings.getfloat("NEWSALIGN_STORE_FLUSH_SECONDS", 30.0)
+        self.con = None
+        self.run_id: str | None = None
+        self.counts: Counter[str] = Counter()
+        self._articles: dict[str, tuple] = {}
+        self._fingerprints: dict[str, list[int]] = {}
+        self._deletes: set[str] = set()
+        self._rejects: list[tuple] = []
+        self._last_flush = time.monotonic()
+
+    @classmethod
+    def for_crawler(cls, crawler) -> WarehouseWriter:
+        """The crawl's one writer, shared by its pipelines and its `CrawlRunRecorder`."""
+        if crawler not in _by_crawler:
+            _by_crawler[crawler] = cls(crawler.settings, crawler=crawler)
+        return _by_crawler[crawler]
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Connect (migrating if needed) and insert this run's `crawl_runs` row. Idempotent."""
+        if self.con is not None:
+            return
+        if self.spider is None:
+            self.spider = self._crawler.spider.name
+        if self.source is None and not self.spider.startswith("import:"):
+            self.source = self.spider
+        self.con = warehouse.connect(self.settings.get("NEWSALIGN_DB"))
+        self.run_id = uuid.uuid4().hex[:16]
+        self.con.execute(
+            "INSERT INTO crawl_runs (run_id, spider, source, started) VALUES (?, ?, ?, ?)",
+            [self.run_id, self.spider, self.source, _now()],
+        )
+
+    def finish(self, status: str, fetched: int | None) -> RunReport:
+        """Flush everything, complete the `crawl_runs` row, close the connection; log and return the report."""
+        self.open()
+        self.flush()
+        (stored,) = self.con.execute("SELECT count(*) FROM articles WHERE run_id = ?", [self.run_id]).fetchone()
+        report = RunReport(self.run_id, self.spider, stored, sum(self.counts.values()), dict(self.counts))
+        self.con.execute(
+            "UPDATE crawl_runs SET finished = ?, status = ?, fetched = ?, stored = ?, rejected = ?, counts = ? WHERE run_id = ?",
+            [_now(), status, fetched, report.stored, report.rejected, json.dumps(report.counts, sort_keys=True), self.run_id],
+        )
+        self.close()
+        for line in report.lines():
+            logger.info(line)
+        return report
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+    # --- buffered writes --------------------------------------------------------------------------
+    def add_article(self, row: tuple) -> None:
+        """Queue one article row (values in `ARTICLE_COLUMNS` order, run_id last and left None)."""
+        self._articles[row[0]] = row[:-1] + (self.run_id,)
+        self._deletes.discard(row[0])
+        self._maybe_flush()
+
+    def add_fingerprint(self, article_id: str, minhash: list[int]) -> None:
+        """Queue the MinHash of an article that is on its way to the store."""
+        self._fingerprints[article_id] = minhash
+
+    def retract(self, article_id: str, *, url: str | None, source: str | None, reason: str, detail: str) -> None:
+        """Remove an already accepted article (stored or still buffered) and record why (stage `dedup`)."""
+        self._articles.pop(article_id, None)
+        self._fingerprints.pop(article_id, None)
+        self._deletes.add(article_id)
+        self._reject(url, source, "dedup", reason, detail)
+
+    def record_drop(self, item, exception: DropItem) -> None:
+        """Record a dropped item. The one place rejects are recorded, for crawls and imports alike."""
+        get = item.get if isinstance(item, dict) else lambda name: getattr(item, name, None)
+        url, source = get("url"), get("source")
+        if isinstance(exception, Reject):
+            self._reject(url, source, exception.stage, exception.reason, exception.detail)
+        else:  # a DropItem from a pipeline that is not ours
+            self._reject(url, source, "pipeline", "dropped", str(exception))
+
+    def _reject(self, url, source, stage: str, reason: str, detail: str) -> None:
+        self.counts[f"{stage}/{reason}"] += 1
+        self._rejects.append((_str_or_none(url), _str_or_none(source), stage, reason, detail, _now(), self.run_id))
+        self._maybe_flush()
+
+    def _maybe_flush(self) -> None:
+        pending = len(self._articles) + len(self._rejects)
+        if pending >= self.batch_size or time.monotonic() - self._last_flush >= self.flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything buffered in one transaction."""
+        self._last_flush = time.monotonic()
+        if not (self._articles or self._rejects or self._deletes):
+            return
+        self.open()
+        batch = {
+            "batch_articles": _table(list(self._articles.values()), ARTICLE_SCHEMA),
+            "batch_fingerprints": _table(
+                [(i, self._fingerprints.pop(i)) for i in list(self._articles) if i in self._fingerprints], FINGERPRINT_SCHEMA
+            ),
+            "batch_rejects": _table(self._rejects, REJECT_SCHEMA),
+            "batch_ids": _table([(i,) for i in sorted(self._deletes | set(self._articles))], ID_SCHEMA),
+        }
+        con = self.con
+        for name, table in batch.items():
+            con.register(name, table)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            # Upsert by id: delete then insert in one transaction (measured faster than INSERT OR REPLACE).
+            con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM batch_ids)")
+            con.execute("DELETE FROM article_fingerprints WHERE id IN (SELECT id FROM batch_ids)")
+            con.execute("INSERT INTO articles BY NAME SELECT * FROM batch_articles")
+            con.execute("INSERT INTO article_fingerprints BY NAME SELECT * FROM batch_fingerprints")
+            con.execute("INSERT INTO article_rejects BY NAME SELECT * FROM batch_rejects")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for name in batch:
+                con.unregister(name)
+        self._articles.clear()
+        self._rejects.clear()
+        self._deletes.clear()
+
+
+def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    """Rows (tuples in schema order) to an Arrow table, column by column."""
+    columns = list(zip(*rows)) if rows else [()] * len(schema)
+    return pa.Table.from_arrays([pa.array(c, type=t) for c, t in zip(columns, schema.types)], schema=schema)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _str_or_none(value) -> str | None:
+    return value if value is None or isinstance(value, str) else str(value)

@@ -89,16 +89,17 @@ class SiteParser:
         URL patterns are matched against the canonical `url` as well as the fetched one."""
         urls = f"{page.url} {url}"
         types = {t for node in page.nodes for t in jsonld.types_of(node)}
-        small = len(page.html) < 60_000 or len(" ".join(page.tree.text_content().split()).split()) < 300
+        small = _small(page)  # checked first: the marker regexes are slow on a large page
         head = page.html[:200_000]
-        if small and BOT_MARKERS.search(head):
-            return "bot_protection", f"bot-check page ({BOT_MARKERS.search(head).group(0)}); a browser is needed"
+        bot = BOT_MARKERS.search(head) if small else None
+        if bot:
+            return "bot_protection", f"bot-check page ({bot.group(0)}); a browser is needed"
         if "LiveBlogPosting" in types or (self.live_url and self.live_url.search(urls)):
             return "live_blog", "live blog (LiveBlogPosting / live URL)"
         og_type = (page.first_meta("og:type") or "").lower()
         if page.article is None and ("VideoObject" in types or og_type.startswith("video") or (self.video_url and self.video_url.search(urls))):
             return "video", f"video page (og:type={og_type or '-'})"
-        if small and page.article is None and CONSENT_MARKERS.search(urls + " " + (page.xpath_text("//title") or "") + " " + head[:50_000]):
+        if small and page.article is None and CONSENT_MARKERS.search(f"{urls} {page.xpath_text('//title') or ''} {head[:50_000]}"):
             return "consent_page", "cookie/consent wall instead of the article"
         if page.article is None and self.index_url and self.index_url.search(url):
             return "index_page", "section or index URL"
@@ -195,3 +196,14 @@ class SiteParser:
             if sum(len(p.split()) for p in found) >= MIN_WORDS:
                 return lead + [p for p in found if p not in lead]
         return lead + [p for p in body.fallback(page.html, page.url) if p not in lead]
+
+
+def _small(page: Page) -> bool:
+    """Little visible text: what bot-check and consent pages have, and real articles do not."""
+    if len(page.html) < 60_000:
+        return True
+    body = page.tree.find("body")
+    if body is None:
+        return True
+    hidden = sum(len(el.text or "") for el in body.iter("script", "style", "noscript", "template"))
+    return len(body.text_content()) - hidden < 2_000  # characters of visible text, roughly 300 words

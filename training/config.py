@@ -1,0 +1,85 @@
+"""Parse a trainer's typed configs TrlParser-style: script args + TRL config + ModelConfig, from YAML + overrides.
+
+A config file is one YAML mapping. Keys shared by every trainer sit at the top level; a section named
+after a trainer (`sft:`, `dpo:`, `reward:`, `rlhf:`, `kto:`) overrides them for that trainer only, so one
+file (e.g. `tiny-cpu.yaml`) can describe a whole SFT -> DPO / reward -> RLHF run. Command-line
+`--key value` pairs override the file. An unknown key, in the file or on the command line, is an error.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from newsalign.errors import NewsalignError
+
+TRAINERS = ("sft", "dpo", "reward", "rlhf", "kto")
+
+
+@dataclass
+class ScriptArguments:
+    """What every trainer needs beyond the TRL config: the exported data and the tiny-model cache."""
+
+    dataset_dir: str = field(default="exports/dpo", metadata={"help": "Directory written by `newsalign export`."})
+    tiny_model_dir: str = field(
+        default="outputs/tiny-model", metadata={"help": "Where `model_name_or_path: tiny` builds its random model."}
+    )
+    resume: bool = field(default=False, metadata={"help": "Resume from the newest checkpoint in output_dir."})
+
+
+@dataclass
+class RLHFArguments(ScriptArguments):
+    """Online RL: which reward, and the adaptive KL controller."""
+
+    reward: str = field(default="model", metadata={"help": "model (a trained reward model) or verifiable.",
+                                                   "choices": ["model", "verifiable"]})
+    reward_model_path: str | None = field(default=None, metadata={"help": "Output of `newsalign train reward`."})
+    kl_target: float | None = field(
+        default=0.1, metadata={"help": "d_targ of the adaptive KL controller; null keeps beta fixed."}
+    )
+
+
+def read_config(path: str | os.PathLike, trainer: str) -> dict:
+    """The merged mapping for `trainer`: top-level keys, then its section; other trainers' sections dropped."""
+    path = Path(path)
+    if not path.is_file():
+        raise NewsalignError(f"config file {path} not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise NewsalignError(f"config file {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise NewsalignError(f"config file {path} must contain a YAML mapping")
+    merged = {k: v for k, v in data.items() if k not in TRAINERS}
+    section = data.get(trainer) or {}
+    if not isinstance(section, dict):
+        raise NewsalignError(f"section {trainer!r} of {path} must be a mapping")
+    merged.update(section)
+    return merged
+
+
+def parse_config(trainer: str, dataclass_types: tuple, config: str | None, overrides: list[str]) -> tuple:
+    """Instances of `dataclass_types` from the config file for `trainer` and `--key value` overrides."""
+    from trl import TrlParser
+
+    parser = TrlParser(dataclass_types)
+    values = read_config(config, trainer) if config else {}
+    for key, value in (values.pop("env", None) or {}).items():
+        os.environ[key] = str(value)
+    known = {action.dest for action in parser._actions}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise NewsalignError(f"unknown config key(s) for `train {trainer}` in {config}: {', '.join(unknown)}")
+    parser.set_defaults_with_config(**values)
+    try:
+        *parsed, remaining = parser.parse_args_into_dataclasses(args=overrides, return_remaining_strings=True)
+    except SystemExit:  # argparse already printed why (a bad value or a missing argument)
+        raise NewsalignError(f"invalid arguments for `train {trainer}`: {' '.join(overrides)}") from None
+    except ValueError as exc:  # a TRL/transformers __post_init__ check
+        raise NewsalignError(f"invalid config for `train {trainer}`: {exc}") from None
+    if remaining:
+        raise NewsalignError(f"unknown option(s) for `train {trainer}`: {' '.join(remaining)}")
+    return tuple(parsed)

@@ -1,0 +1,167 @@
+"""What every trainer shares: config parsing, model resolution, W&B, data loading, train + save.
+
+`run_training("dpo", config, overrides)` imports `training.dpo`, which only says which TRL config and
+columns it uses and how to build its TRL trainer; everything else happens here, once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from pathlib import Path
+
+from newsalign.errors import NewsalignError
+from training.callbacks import NanLossCallback
+from training.config import TRAINERS, parse_config
+
+TINY = "tiny"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def run_training(name: str, config: str | None, overrides: list[str] = ()) -> Path:
+    """Train with `training.<name>` as configured; return the output directory holding the final model."""
+    if name not in TRAINERS:
+        raise NewsalignError(f"unknown trainer {name!r}; expected one of {', '.join(TRAINERS)}")
+    from trl import ModelConfig
+
+    module = importlib.import_module(f"training.{name}")
+    script_args, training_args, model_args = parse_config(
+        name, (module.SCRIPT_ARGS, module.config_class(), ModelConfig), config, list(overrides)
+    )
+    setup_wandb(training_args)
+    check_quantization(model_args)
+    train, test = load_splits(script_args.dataset_dir, module.COLUMNS)
+    resolve_model(script_args, model_args, corpus=train["prompt"])
+    training_args.model_init_kwargs = {
+        **(training_args.model_init_kwargs or {}),
+        "revision": model_args.model_revision,
+        "dtype": model_args.dtype,
+        **({"attn_implementation": model_args.attn_implementation} if model_args.attn_implementation else {}),
+    }
+    tokenizer = load_tokenizer(model_args.model_name_or_path)
+    eval_dataset = test if training_args.eval_strategy != "no" else None
+    trainer = module.build_trainer(script_args, training_args, model_args, train, eval_dataset, tokenizer)
+    return train_and_save(trainer, script_args, training_args, getattr(module, "after_training", None))
+
+
+def setup_wandb(training_args) -> None:
+    """W&B runs offline when there is no API key, so a missing key never crashes a run."""
+    if "wandb" in (training_args.report_to or []):
+        if not os.environ.get("WANDB_API_KEY"):
+            os.environ.setdefault("WANDB_MODE", "offline")
+        os.environ.setdefault("WANDB_DIR", training_args.output_dir)
+        Path(training_args.output_dir).mkdir(parents=True, exist_ok=True)
+
+
+def check_quantization(model_args) -> None:
+    if not (model_args.load_in_4bit or model_args.load_in_8bit):
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise NewsalignError(
+            "load_in_4bit/load_in_8bit (QLoRA) needs a CUDA GPU, and none is available: use a GPU machine, "
+            "or a config without quantization (e.g. training/configs/tiny-cpu.yaml)"
+        )
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise NewsalignError("4-/8-bit loading needs bitsandbytes: pip install 'newsalign[gpu]'") from None
+
+
+def resolve_model(script_args, model_args, corpus) -> None:
+    """`tiny` becomes a random tiny model (built once); other paths must exist locally or on the Hub."""
+    path = model_args.model_name_or_path
+    if not path:
+        raise NewsalignError("no model: set model_name_or_path in the config or pass --model_name_or_path")
+    if path == TINY:
+        from accelerate import PartialState
+
+        from training.tiny import build_tiny_model
+
+        out = Path(script_args.tiny_model_dir)
+        with PartialState().main_process_first():
+            if not (out / "config.json").exists():
+                build_tiny_model(out, corpus)
+        model_args.model_name_or_path = str(out)
+        return
+    if Path(path).expanduser().exists():
+        return
+    if not _HUB_ID.match(path) or Path(path.split("/")[0]).is_dir():
+        raise NewsalignError(f"model path {path} does not exist")
+    from transformers import AutoConfig
+
+    try:
+        AutoConfig.from_pretrained(path, revision=model_args.model_revision)
+    except OSError as exc:
+        raise NewsalignError(f"model {path} is not a local directory and could not be fetched from the Hub: "
+                             f"{str(exc).splitlines()[0]}") from None
+
+
+def load_splits(dataset_dir: str, columns: list[str]):
+    """`train` and `test` of an export directory (parquet or jsonl), keeping only the trainer's columns."""
+    import pandas as pd
+    from datasets import Dataset
+
+    directory = Path(dataset_dir)
+    splits = []
+    for name in ("train", "test"):
+        files = [directory / f"{name}.{ext}" for ext in ("parquet", "jsonl") if (directory / f"{name}.{ext}").exists()]
+        if not files:
+            raise NewsalignError(f"no {name}.parquet or {name}.jsonl in {directory}: run `newsalign export` first")
+        frame = pd.read_parquet(files[0]) if files[0].suffix == ".parquet" else pd.read_json(files[0], lines=True)
+        missing = sorted(set(columns) - set(frame.columns))
+        if missing:
+            raise NewsalignError(f"{files[0]} lacks column(s) {', '.join(missing)}: export it with the matching kind")
+        splits.append(Dataset.from_pandas(frame[columns], preserve_index=False))
+    if len(splits[0]) == 0:
+        raise NewsalignError(f"{directory} has an empty training split")
+    return splits
+
+
+def load_tokenizer(path: str):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def keep_trainable_fp32(model) -> None:
+    """TRL casts QLoRA adapters to bf16; fp16 mixed precision (a T4 has no bf16) needs fp32 master weights."""
+    import torch
+
+    for param in model.parameters():
+        if param.requires_grad and param.dtype != torch.float32:
+            param.data = param.data.float()
+
+
+def train_and_save(trainer, script_args, training_args, after_training=None) -> Path:
+    """Train (resuming when asked), stop cleanly on a NaN loss, save the model and tokenizer."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    output_dir = Path(training_args.output_dir)
+    resume = training_args.resume_from_checkpoint
+    if script_args.resume:
+        resume = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+        if resume is None:
+            raise NewsalignError(f"--resume: no checkpoint-* directory in {output_dir} to resume from")
+    if training_args.fp16:
+        keep_trainable_fp32(trainer.model)
+    nan_guard = NanLossCallback()
+    trainer.add_callback(nan_guard)
+    trainer.train(resume_from_checkpoint=resume)
+    if nan_guard.bad_step is not None:
+        last = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+        raise NewsalignError(
+            f"loss became {nan_guard.bad_value} at step {nan_guard.bad_step}: training stopped and the model was "
+            f"not saved; last good checkpoint: {last or 'none (set save_steps lower)'}"
+        )
+    trainer.save_model(str(output_dir))
+    if after_training is not None:
+        after_training(trainer, output_dir)
+    if trainer.accelerator.is_main_process:
+        trainer.processing_class.save_pretrained(str(output_dir))
+    return output_dir

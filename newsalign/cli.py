@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "parse",
     "export",
     "export_training",
+    "train",
     "evaluate",
     "enrich",
     "enrich_llm",

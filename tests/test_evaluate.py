@@ -1,0 +1,263 @@
+"""Evaluation end to end on a tiny random Mistral: scoring, adapters, data loading, report, CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from newsalign.cli import main
+from newsalign.errors import NewsalignError
+from training import scoring
+from training.evaluate import evaluate_models, parse_model_specs
+from training.evaluate_data import load_split, read_answers
+from training.metrics_trainer import find_trainer_state, reward_accuracy
+from training.plots import training_curves
+from training.report import comparison_table
+from training.tiny import build_tiny_model
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+TEMPLATE = "Article: {article}\nIs this news an investment signal for the company? Answer:"
+SIGNAL = ["Apple shares jump after record iPhone sales", "Nvidia beats earnings, raises guidance", "Tesla stock soars on delivery numbers"]
+NOISE = ["Local football team wins the cup final", "Recipe: a quick summer salad", "Weather: heavy rain expected this weekend"]
+
+
+def _rows(n: int, offset: int = 0) -> list[dict]:
+    rows = []
+    for i in range(n):
+        signal = i % 2 == 0
+        text = (SIGNAL if signal else NOISE)[(i // 2) % 3] + f" ({offset + i})" + " more words" * (i % 5)
+        gold, wrong = (" Yes", " No") if signal else (" No", " Yes")
+        rows.append({"id": f"a{offset + i}", "prompt": TEMPLATE.format(article=text), "chosen": gold, "rejected": wrong})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    corpus = [r["prompt"] for r in _rows(40)]
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "model", corpus)
+
+
+@pytest.fixture(scope="module")
+def loaded(tiny):
+    return scoring.load_model(tiny, device="cpu")
+
+
+@pytest.fixture
+def export_dir(tmp_path):
+    out = tmp_path / "export"
+    out.mkdir()
+    pd.DataFrame(_rows(40)).to_parquet(out / "train.parquet")
+    pd.DataFrame(_rows(12, offset=100)).to_parquet(out / "test.parquet")
+    (out / "card.json").write_text(json.dumps({"kind": "dpo", "options": {"answers": [" Yes", " No"]}}))
+    return out
+
+
+def _reference(model, prompt_ids: list[int], answer_ids: list[int]) -> float:
+    """One unpadded sequence, full logits: sum of log p(answer token | everything before it)."""
+    with torch.no_grad():
+        logps = torch.log_softmax(model(torch.tensor([prompt_ids + answer_ids])).logits[0].float(), -1)
+    return sum(logps[len(prompt_ids) - 1 + k, t].item() for k, t in enumerate(answer_ids))
+
+
+# --- scoring -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("answers", [(" Yes", " No"), (" Yes indeed", " No")])
+def test_scores_equal_unbatched_reference_and_ignore_batch_size(loaded, answers):
+    model, tokenizer = loaded
+    prompts = [r["prompt"] for r in _rows(9)]  # prompts of different lengths -> padding in every batch
+    encoded = scoring.encode(tokenizer, prompts, answers)
+    if answers[0] == " Yes indeed":
+        assert len(encoded[0][1][0]) > 1  # exercises the prompt+answer rows path, not the single-token one
+    reference = np.array([[_reference(model, p, a) for a in ans] for p, ans in encoded])
+    for batch_size in (1, 4, 9):
+        scores = scoring.answer_logprobs(model, tokenizer, prompts, answers, batch_size=batch_size)
+        np.testing.assert_allclose(scores, reference, atol=1e-4)
+    probs = scoring.p_signal(reference)
+    np.testing.assert_array_equal(probs > 0.5, reference[:, 0] > reference[:, 1])
+
+
+def test_p_signal_is_softmax_over_answers():
+    probs = scoring.p_signal(np.array([[-1.0, -3.0], [-5.0, -2.0], [-700.0, -700.0]]))
+    np.testing.assert_allclose(probs, [1 / (1 + np.exp(-2)), 1 / (1 + np.exp(3)), 0.5])
+
+
+def test_encode_splits_answer_like_trl(loaded):
+    _, tokenizer = loaded
+    (prompt, (yes, no)), = scoring.encode(tokenizer, ["Is it? Answer:"], (" Yes", " No"))
+    assert tokenizer.decode(prompt) == "Is it? Answer:"
+    assert tokenizer.decode(yes) == " Yes" and tokenizer.decode(no) == " No"
+    (cut, _), = scoring.encode(tokenizer, ["x " * 50 + "Answer:"], (" Yes", " No"), max_length=10)
+    assert len(cut) == 9 and tokenizer.decode(cut).endswith("Answer:")
+
+
+def test_missing_model_path_is_a_clear_error(tmp_path):
+    with pytest.raises(NewsalignError, match="model path not found"):
+        scoring.load_model(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(NewsalignError, match="neither a model directory"):
+        scoring.load_model(tmp_path / "empty")
+
+
+def test_lora_adapter_loads_onto_its_base(tiny, loaded, tmp_path):
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base, tokenizer = loaded
+    torch.manual_seed(1)
+    config = LoraConfig(r=4, lora_alpha=16, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    peft_model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny), config).eval()
+    peft_model.save_pretrained(tmp_path / "adapter")
+    assert json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())["base_model_name_or_path"] == str(tiny)
+
+    prompts = [r["prompt"] for r in _rows(5)]
+    model, adapter_tokenizer = scoring.load_model(tmp_path / "adapter", device="cpu")
+    got = scoring.answer_logprobs(model, adapter_tokenizer, prompts, batch_size=2)
+    want = scoring.answer_logprobs(peft_model, tokenizer, prompts, batch_size=2)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    assert np.abs(got - scoring.answer_logprobs(base, tokenizer, prompts)).max() > 1e-3  # the adapter matters
+
+
+# --- data ----------------------------------------------------------------------------------------
+
+
+def test_gold_labels_from_each_export_kind(tmp_path):
+    rows = [{"id": "a", "prompt": "p1"}, {"id": "b", "prompt": "p2"}]
+    kinds = {
+        "dpo": [{**rows[0], "chosen": " Oui", "rejected": " Non"}, {**rows[1], "chosen": " Non", "rejected": " Oui"}],
+        "rl": [{**rows[0], "label": True, "answer": " Oui"}, {**rows[1], "label": False, "answer": " Non"}],
+        "kto": [
+            {**rows[0], "completion": " Oui", "label": True},
+            {**rows[0], "completion": " Non", "label": False},
+            {**rows[1], "completion": " Non", "label": True},
+            {**rows[1], "completion": " Oui", "label": False},
+        ],
+        "sft": [{**rows[0], "completion": " Oui"}, {**rows[1], "completion": " Non"}],
+    }
+    for kind, records in kinds.items():
+        folder = tmp_path / kind
+        folder.mkdir()
+        (folder / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+        (folder / "card.json").write_text(json.dumps({"options": {"answers": [" Oui", " Non"]}}))
+        assert read_answers(folder) == (" Oui", " Non")
+        frame = load_split(folder)
+        assert frame["id"].tolist() == ["a", "b"], kind
+        assert frame["gold"].tolist() == [True, False], kind
+
+
+def test_answers_default_without_card(tmp_path):
+    assert read_answers(tmp_path) == (" Yes", " No")
+
+
+def test_empty_and_missing_splits(tmp_path, tiny):
+    with pytest.raises(NewsalignError, match="no test.parquet or test.jsonl"):
+        load_split(tmp_path)
+    (tmp_path / "test.jsonl").write_text("")
+    with pytest.raises(NewsalignError, match="has no rows to evaluate"):
+        evaluate_models({"tiny": tiny}, tmp_path, tmp_path / "out")
+
+
+def test_parse_model_specs():
+    assert parse_model_specs(["dpo=runs/dpo", "runs/base"]) == {"dpo": __import__("pathlib").Path("runs/dpo"), "base": __import__("pathlib").Path("runs/base")}
+    with pytest.raises(NewsalignError, match="used twice"):
+        parse_model_specs(["a=x", "a=y"])
+    with pytest.raises(NewsalignError, match="used twice"):
+        parse_model_specs(["majority=x"])
+
+
+# --- trainer logs --------------------------------------------------------------------------------
+
+LOG_HISTORY = [
+    {"step": 1, "loss": 0.69, "rewards/margins": 0.0, "rewards/chosen": 0.0, "rewards/rejected": 0.0,
+     "rewards/accuracies": 0.4, "logps/chosen": -2.0, "logps/rejected": -2.1},
+    {"step": 2, "loss": 0.60, "rewards/margins": 0.3, "rewards/chosen": 0.2, "rewards/rejected": -0.1,
+     "rewards/accuracies": 0.7, "logps/chosen": -1.8, "logps/rejected": -2.4},
+    {"step": 2, "eval_loss": 0.62, "eval_rewards/accuracies": 0.78125, "eval_rewards/margins": 0.25},
+    {"step": 2, "train_runtime": 3.2, "train_loss": 0.65},
+]
+
+
+def _write_run(model_src, root):
+    """A trainer output dir: <root>/final (the model) and two checkpoints; checkpoint-10 is the newest."""
+    shutil.copytree(model_src, root / "final")
+    for step, history in ((2, LOG_HISTORY[:1]), (10, LOG_HISTORY)):
+        (root / f"checkpoint-{step}").mkdir()
+        (root / f"checkpoint-{step}" / "trainer_state.json").write_text(json.dumps({"log_history": history}))
+    return root / "final"
+
+
+def test_trainer_state_found_and_reward_accuracy_prefers_eval(tiny, tmp_path):
+    final = _write_run(tiny, tmp_path / "run")
+    assert find_trainer_state(final) == tmp_path / "run" / "checkpoint-10" / "trainer_state.json"
+    assert reward_accuracy(LOG_HISTORY) == {"key": "eval_rewards/accuracies", "value": 0.78125, "step": 2, "split": "eval"}
+    assert reward_accuracy(LOG_HISTORY[:2])["split"] == "train"
+    assert reward_accuracy([{"step": 1, "loss": 1.0}]) is None
+
+
+def test_training_curves_png(tmp_path):
+    path = training_curves(LOG_HISTORY, tmp_path / "curves.png", title="dpo")
+    assert path.read_bytes()[:8] == PNG_MAGIC and path.stat().st_size > 5000
+    assert training_curves([{"step": 1, "train_runtime": 2.0}], tmp_path / "none.png") is None
+
+
+# --- whole evaluation ----------------------------------------------------------------------------
+
+
+def test_evaluate_models_writes_report(tiny, export_dir, tmp_path):
+    dpo = _write_run(tiny, tmp_path / "dpo_run")
+    out = tmp_path / "report"
+    result = evaluate_models({"base": tiny, "dpo": dpo}, export_dir, out, batch_size=4, bootstrap=50, seed=3)
+
+    assert list(result["models"]) == ["base", "dpo", "majority", "tfidf_logreg"]
+    assert result["data"] == {"dir": str(export_dir), "split": "test", "n": 12, "positive": 6, "negative": 6, "answers": [" Yes", " No"]}
+    for entry in result["models"].values():
+        assert 0 <= entry["metrics"]["accuracy"] <= 1
+        assert sum(map(sum, entry["confusion_matrix"])) == 12
+    assert result["models"]["majority"]["metrics"]["roc_auc"] == 0.5
+    assert result["models"]["tfidf_logreg"]["metrics"]["accuracy"] == 1.0  # the fixture's words give the label away
+    # same weights, same prompts: identical scores for base and dpo
+    assert result["models"]["base"]["metrics"] == result["models"]["dpo"]["metrics"]
+    assert result["models"]["dpo"]["trainer"]["reward_accuracy"]["value"] == 0.78125
+    assert result["models"]["base"]["trainer"]["curves"] is None
+
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["models"]["dpo"]["ci"]["accuracy"] == list(result["models"]["dpo"]["ci"]["accuracy"])
+    report = (out / "report.md").read_text()
+    assert "not** task accuracy" in report and "0.781" in report and "curves_dpo.png" in report
+    for png in ("pr_curves.png", "confusion_matrices.png", "reliability.png", "curves_dpo.png"):
+        data = (out / png).read_bytes()
+        assert data[:8] == PNG_MAGIC and len(data) > 5000, png
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert list(predictions.columns) == ["id", "gold", "p_base", "p_dpo", "p_majority", "p_tfidf_logreg"]
+    assert "tfidf_logreg" in comparison_table(result).splitlines()[-1]
+
+
+def test_one_class_test_set_reports_nan_auc(tiny, export_dir, tmp_path):
+    test = pd.read_parquet(export_dir / "test.parquet")
+    test[test["chosen"] == " Yes"].to_parquet(export_dir / "test.parquet")
+    result = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "out", bootstrap=20)
+    assert np.isnan(result["models"]["tiny"]["metrics"]["roc_auc"])
+    assert any("one class" in note for note in result["notes"])
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["models"]["tiny"]["metrics"]["roc_auc"] is None
+    assert "n/a" in (tmp_path / "out" / "report.md").read_text()
+
+
+def test_cli_evaluate(tiny, export_dir, tmp_path, capsys):
+    out = tmp_path / "cli_report"
+    code = main(["evaluate", "--model", f"tiny={tiny}", "--data", str(export_dir), "--out", str(out), "--bootstrap", "20", "--batch-size", "3"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "model" in printed and "tfidf_logreg" in printed and "ece" in printed
+    assert (out / "report.md").exists() and (out / "metrics.json").exists()
+
+
+def test_cli_missing_model_is_one_line_error(export_dir, tmp_path, capsys):
+    code = main(["evaluate", "--model", f"dpo={tmp_path / 'missing'}", "--data", str(export_dir), "--out", str(tmp_path / "o")])
+    assert code == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("Error: model 'dpo': path not found") and "\n" not in err

@@ -1,0 +1,81 @@
+"""Metrics against hand-computed values and scikit-learn; ECE on known inputs; bootstrap intervals."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+
+from training.metrics import bootstrap_ci, compute_metrics, confusion
+
+GOLD = [1, 1, 1, 0, 0, 0, 0, 1]
+PROB = [0.9, 0.6, 0.4, 0.7, 0.2, 0.1, 0.5, 0.8]  # 0.5 is not > 0.5: predicted "no"
+
+
+def test_metrics_by_hand():
+    # predicted yes: 0.9, 0.6, 0.7, 0.8 -> tp=3 (0.9, 0.6, 0.8), fp=1 (0.7), fn=1 (0.4), tn=3
+    m = compute_metrics(GOLD, PROB)
+    assert m["accuracy"] == pytest.approx(6 / 8)
+    assert m["precision"] == pytest.approx(3 / 4)
+    assert m["recall"] == pytest.approx(3 / 4)
+    assert m["f1"] == pytest.approx(3 / 4)
+    # positive/negative pairs ranked correctly: 0.9,0.8 beat all 4 negatives; 0.6 beats 3; 0.4 beats 2 -> 13/16
+    assert m["roc_auc"] == pytest.approx(13 / 16)
+    assert confusion(GOLD, PROB) == [[3, 1], [1, 3]]
+
+
+def test_metrics_match_sklearn_on_random_data():
+    rng = np.random.default_rng(3)
+    gold = rng.integers(0, 2, 200)
+    prob = np.clip(gold * 0.3 + rng.random(200) * 0.7, 0, 1).round(2)  # rounding makes ties
+    pred = prob > 0.5
+    m = compute_metrics(gold, prob)
+    assert m["accuracy"] == pytest.approx(accuracy_score(gold, pred))
+    assert m["precision"] == pytest.approx(precision_score(gold, pred))
+    assert m["recall"] == pytest.approx(recall_score(gold, pred))
+    assert m["f1"] == pytest.approx(f1_score(gold, pred))
+    assert m["roc_auc"] == pytest.approx(roc_auc_score(gold, prob))
+
+
+def test_ece_known_values():
+    # bins [0.8, 0.9): p=0.8 x2, gold 1,0 -> |0.8 - 0.5| = 0.3; bin [0.2, 0.3): p=0.2 x2, gold 0,0 -> 0.2
+    assert compute_metrics([1, 0, 0, 0], [0.8, 0.8, 0.2, 0.2])["ece"] == pytest.approx(0.5 * 0.3 + 0.5 * 0.2)
+    # perfectly calibrated bins: p=0.25 with 1 in 4 positives, p=1.0 (last bin) all positive
+    assert compute_metrics([1, 0, 0, 0, 1, 1], [0.25, 0.25, 0.25, 0.25, 1.0, 1.0])["ece"] == pytest.approx(0.0)
+    # always-confident wrong model
+    assert compute_metrics([0, 0, 1], [1.0, 1.0, 0.0])["ece"] == pytest.approx(1.0)
+
+
+def test_one_class_gives_nan_auc_and_defined_rest():
+    m = compute_metrics([1, 1, 1], [0.9, 0.3, 0.6])
+    assert math.isnan(m["roc_auc"])
+    assert m["recall"] == pytest.approx(2 / 3) and m["precision"] == 1.0
+    none_predicted = compute_metrics([0, 0], [0.1, 0.2])
+    assert none_predicted["precision"] == 0.0 and none_predicted["f1"] == 0.0 and none_predicted["accuracy"] == 1.0
+
+
+def test_empty_input_is_an_error():
+    with pytest.raises(ValueError):
+        compute_metrics([], [])
+
+
+def test_bootstrap_contains_point_and_is_deterministic():
+    rng = np.random.default_rng(0)
+    gold = rng.integers(0, 2, 150)
+    prob = np.clip(gold * 0.4 + rng.random(150) * 0.6, 0, 1)
+    point = compute_metrics(gold, prob)
+    ci = bootstrap_ci(gold, prob, n_resamples=300, seed=7)
+    for name, (low, high) in ci.items():
+        assert low <= point[name] <= high, name
+        assert high - low > 0, name
+    assert bootstrap_ci(gold, prob, n_resamples=300, seed=7) == ci
+    assert bootstrap_ci(gold, prob, n_resamples=300, seed=8) != ci
+
+
+def test_bootstrap_skips_undefined_auc_draws():
+    ci = bootstrap_ci([1, 0, 0, 0, 0, 0], [0.9, 0.1, 0.2, 0.3, 0.4, 0.6], n_resamples=200, seed=1)
+    low, high = ci["roc_auc"]
+    assert not math.isnan(low) and 0 <= low <= high <= 1
+    assert all(math.isnan(v) for v in bootstrap_ci([1, 1], [0.2, 0.9], n_resamples=50)["roc_auc"])

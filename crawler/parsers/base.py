@@ -78,7 +78,7 @@ class SiteParser:
             section=self.section(page),
             tags=self.tags(page),
             language=self.language(page),
-            fetched_at=(fetched_at or datetime.now(timezone.utc)).astimezone(timezone.utc),
+            fetched_at=_utc(fetched_at or datetime.now(timezone.utc)),
             page_type=self.page_type(page),
         )
 
@@ -156,9 +156,11 @@ class SiteParser:
             names = meta.clean_authors(page.all_meta(key)[:1])
         return names
 
+    section_meta: tuple[str, ...] = ("article:section",)  # meta tags naming the section, in order
+
     def section(self, page: Page) -> str | None:
         art = page.article or {}
-        return (jsonld.strings(art.get("articleSection")) or [page.first_meta("article:section")])[0]
+        return (jsonld.strings(art.get("articleSection")) or [page.first_meta(*self.section_meta)])[0]
 
     def tags(self, page: Page) -> list[str]:
         art = page.article or {}
@@ -207,3 +209,8 @@ def _small(page: Page) -> bool:
         return True
     hidden = sum(len(el.text or "") for el in body.iter("script", "style", "noscript", "template"))
     return len(body.text_content()) - hidden < 2_000  # characters of visible text, roughly 300 words
+
+
+def _utc(moment: datetime) -> datetime:
+    """A datetime in UTC; a naive one is taken to be UTC already."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)

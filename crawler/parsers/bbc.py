@@ -22,7 +22,8 @@ class BBCParser(SiteParser):
         " | .//*[contains(@class,'story-body__unordered-list')] | .//*[contains(@class,'embed')]"
         " | .//*[@data-testid='byline'] | .//h1"
     )
-    tags_xpath = "//*[@data-component='tags']//a//text() | //*[contains(@class,'tags-container')]//a//text()"
+    section_meta = ("article:section", "page.subsection", "page.section")
+    tags_xpath = "//*[@data-component='tags' or @data-component='tag-list-block']//a//text() | //*[contains(@class,'tags-container')]//a//text()"
     live_url = re.compile(r"/live/")
     video_url = re.compile(r"/av/|/videos/")
     index_url = re.compile(r"bbc\.(?:com|co\.uk)/(?:news|sport)?/?(?:[a-z_-]+)?/?$")

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from crawler.parsers.meta import parse_date
+
 _WORD = re.compile(r"\w+")
 
 
@@ -68,9 +70,6 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(x) for x in version.lstrip("V").split("_"))
 
 
-FUNDUS_SOURCES = {"bbc": "bbc", "guardian": "guardian", "techcrunch": "techcrunch", "techradar": "techradar", "reuters": "reuters"}
-
-
 def fixture_cases(root: Path) -> list[Case]:
     """Every reference page under `root` (= ../shared/fixtures) with its expected output.
 
@@ -78,11 +77,9 @@ def fixture_cases(root: Path) -> list[Case]:
     are matched in order with the folder's pages sorted by crawl date (meta.info).
     """
     cases: list[Case] = []
-    from crawler.parsers.meta import parse_date
-
     for expected_file in sorted(root.glob("fundus/**/*.json")):
         folder = expected_file.parent
-        source = folder.name if folder.name in FUNDUS_SOURCES else folder.parent.name
+        source = folder.parent.name if folder.name.startswith("history_") else folder.name
         info = json.loads((folder / "meta.info").read_text())
         pages = sorted(info.items(), key=lambda kv: kv[1]["crawl_date"])
         expected = json.loads(expected_file.read_text())

@@ -22,6 +22,9 @@ COMMAND_MODULES = [
     "evaluate",
     "enrich",
     "enrich_llm",
+    "enrich_trends",
+    "merge",
+    "export_dataset",
 ]
 
 db_option = click.option(

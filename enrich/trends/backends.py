@@ -1,0 +1,149 @@
+"""Where series come from. A backend is anything with `name`, `delay` (seconds to wait between
+requests) and `fetch(topic, start, end, geo) -> MonthlySeries`; it signals trouble with the three
+exceptions below so the runner can back off, record, or stop. pytrends is unmaintained and often
+blocked, so nothing else in newsalign imports it."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+
+from enrich.trends.series import MonthlySeries, SeriesError, from_frame, month_start, normalize_topic, timeframe
+from newsalign.errors import NewsalignError
+
+
+class RateLimited(Exception):
+    """Google answered 429: wait, then try the same request again."""
+
+
+class Transient(Exception):
+    """A network error or a 5xx: wait, then try the same request again."""
+
+
+class TopicFailed(Exception):
+    """This request cannot succeed as sent; recorded as an error row and retried on the next run."""
+
+
+class TrendsBackend(Protocol):
+    name: str
+    delay: float
+
+    def fetch(self, topic: str, start: date, end: date, geo: str) -> MonthlySeries: ...
+
+
+class PytrendsBackend:
+    """Google Trends through pytrends: one `build_payload` + `interest_over_time` per request."""
+
+    name = "pytrends"
+
+    def __init__(self, *, hl: str = "en-US", tz: int = 0, timeout: tuple[float, float] = (10, 30), delay: float = 1.0):
+        self.hl, self.tz, self.timeout, self.delay = hl, tz, timeout, delay
+        self._client = None
+
+    def fetch(self, topic: str, start: date, end: date, geo: str) -> MonthlySeries:
+        import requests
+        from pytrends.exceptions import ResponseError, TooManyRequestsError
+        from pytrends.request import TrendReq
+
+        try:
+            if self._client is None:  # its constructor fetches a cookie from Google
+                self._client = TrendReq(hl=self.hl, tz=self.tz, timeout=self.timeout)
+            self._client.build_payload([topic], timeframe=timeframe(start, end), geo=geo)
+            frame = self._client.interest_over_time()
+        except TooManyRequestsError as exc:
+            self._client = None  # a fresh cookie on the next try
+            raise RateLimited(str(exc)) from exc
+        except ResponseError as exc:
+            status = exc.response.status_code
+            if status == 429:
+                self._client = None
+                raise RateLimited(str(exc)) from exc
+            if status >= 500:
+                raise Transient(str(exc)) from exc
+            raise TopicFailed(f"Google Trends answered {status} for {topic!r}") from exc
+        except requests.RequestException as exc:
+            self._client = None
+            raise Transient(f"{type(exc).__name__}: {exc}") from exc
+        except (KeyError, ValueError) as exc:  # an answer pytrends could not read
+            raise TopicFailed(f"unreadable Trends answer for {topic!r}: {type(exc).__name__}: {exc}") from exc
+        try:
+            return from_frame(frame, topic)
+        except SeriesError as exc:
+            raise TopicFailed(str(exc)) from exc
+
+
+class CsvBackend:
+    """A folder of Google Trends CSV exports ("multiTimeline.csv": Explore → Interest over time →
+    Download), one search term each, monthly (a range over five years). Worldwide exports lie in
+    the folder itself, exports for a region in a sub-folder named by its geo code (DIR/US/). Each
+    request returns the months of its window that the export covers."""
+
+    name = "csv"
+    delay = 0.0
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+        if not self.directory.is_dir():
+            raise NewsalignError(f"--csv-dir {self.directory} is not a folder of Google Trends CSV exports")
+        self._index: dict[tuple[str, str], Path] | None = None
+
+    def fetch(self, topic: str, start: date, end: date, geo: str) -> MonthlySeries:
+        file = self.index().get((normalize_topic(topic), geo))
+        if file is None:
+            where = self.directory / geo if geo else self.directory
+            raise TopicFailed(
+                f"no CSV export for {topic!r} in {where}: download it from trends.google.com "
+                "(past 10+ years, monthly) into that folder, then run again"
+            )
+        _, points = read_export(file)
+        chosen = [(m, v) for m, v in points if month_start(start) <= m <= end]
+        return MonthlySeries(
+            months=tuple(m for m, _ in chosen), values=tuple(v for _, v in chosen), partial=(False,) * len(chosen)
+        )
+
+    def index(self) -> dict[tuple[str, str], Path]:
+        """(topic, geo) → export file, read from each file's header."""
+        if self._index is None:
+            self._index = {}
+            for file in sorted(self.directory.glob("*.csv")) + sorted(self.directory.glob("*/*.csv")):
+                geo = "" if file.parent == self.directory else file.parent.name
+                term, _ = read_export(file)
+                self._index.setdefault((normalize_topic(term), geo), file)
+        return self._index
+
+
+def read_export(file: Path) -> tuple[str, list[tuple[date, int]]]:
+    """Parse a multiTimeline.csv: a "Category: ..." line, a blank line, a header `Month,<term>: (<place>)`,
+    then `YYYY-MM,<value>` rows where "<1" means below 1 (stored as 0)."""
+    with file.open(newline="", encoding="utf-8-sig") as handle:
+        rows = [row for row in csv.reader(handle) if row]
+    header_at = next((i for i, row in enumerate(rows) if row[0].strip() in ("Month", "Week", "Day")), None)
+    if header_at is None:
+        raise NewsalignError(f"{file}: not a Google Trends export (no 'Month,<term>' header line)")
+    header = rows[header_at]
+    if header[0].strip() != "Month":
+        raise NewsalignError(f"{file}: {header[0].strip().lower()}ly points; export a range over five years for monthly data")
+    if len(header) != 2:
+        raise NewsalignError(f"{file}: export one search term per file (Trends scales compared terms together)")
+    term = header[1].rsplit(": (", 1)[0]
+    points = []
+    for row in rows[header_at + 1 :]:
+        try:
+            year, month = (int(part) for part in row[0].split("-"))
+            value = 0 if row[1].strip() == "<1" else int(row[1])
+        except (ValueError, IndexError):
+            raise NewsalignError(f"{file}: cannot read the row {','.join(row)!r}") from None
+        points.append((date(year, month, 1), value))
+    return term, points
+
+
+def make_backend(name: str, *, csv_dir: str | None = None) -> TrendsBackend:
+    if name == "pytrends":
+        return PytrendsBackend()
+    if name == "csv":
+        if not csv_dir:
+            raise NewsalignError("--backend csv needs --csv-dir DIR (a folder of Google Trends CSV exports)")
+        return CsvBackend(csv_dir)
+    raise NewsalignError(f"unknown backend {name!r}; use pytrends or csv")

@@ -1,0 +1,188 @@
+"""Plan the requests (one per distinct topic, anchor month and geo), then send them: polite delay,
+jittered exponential backoff on 429, a clear stop after --max-retries, --max-requests, a tqdm bar
+with ETA, shards by topic hash. Each answer is committed as it arrives, so a rerun resumes."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
+
+import duckdb
+from tqdm import tqdm
+
+from enrich.trends.backends import RateLimited, TopicFailed, Transient, TrendsBackend
+from enrich.trends.series import ANCHORS, month_start, window
+from enrich.trends.store import Request, done_keys, save
+from newsalign.errors import NewsalignError
+
+_SHARD = re.compile(r"^(\d+)/(\d+)$")
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """`i/N` (1 ≤ i ≤ N) → (i, N); None for no sharding."""
+    if text is None:
+        return None
+    match = _SHARD.match(text.strip())
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise NewsalignError(f"--shard must be i/N with 1 <= i <= N (e.g. --shard 2/4), not {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def in_shard(topic: str, shard: tuple[int, int] | None) -> bool:
+    """Stable across machines and Python runs (unlike hash()): every request for a topic lands in one shard."""
+    if shard is None:
+        return True
+    index, count = shard
+    return int.from_bytes(hashlib.blake2b(topic.encode(), digest_size=8).digest(), "big") % count == index - 1
+
+
+def plan(con: duckdb.DuckDBPyConnection, *, topics_per_article: int, anchor: str, geo: str, today: date) -> list[Request]:
+    """The distinct requests the articles' first `topics_per_article` topics need, sorted."""
+    if anchor not in ANCHORS:
+        raise NewsalignError(f"--anchor must be one of {', '.join(ANCHORS)}, not {anchor!r}")
+    if topics_per_article < 1:
+        raise NewsalignError("--topics-per-article must be at least 1")
+    month = "published_month" if anchor == "published" else "NULL::DATE"
+    rows = con.execute(
+        f"SELECT DISTINCT topic, {month} FROM int_topics "
+        f"WHERE rank <= ? AND topic <> '' AND (? = 'fetch' OR published_month IS NOT NULL) ORDER BY 1, 2",
+        [topics_per_article, anchor],
+    ).fetchall()
+    requests = []
+    for topic, anchor_month in rows:
+        anchor_month = anchor_month or month_start(today)
+        start, end = window(anchor, anchor_month, today)
+        requests.append(Request(topic, geo, anchor, anchor_month, start, end))
+    return requests
+
+
+def pending(requests: list[Request], done: set, shard: tuple[int, int] | None) -> list[Request]:
+    """Drop what this shard does not own and what is already answered."""
+    def answered(r: Request) -> bool:
+        return (r.topic if r.anchor == "fetch" else (r.topic, r.anchor_month)) in done
+
+    return [r for r in requests if in_shard(r.topic, shard) and not answered(r)]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Full-jitter exponential backoff: attempt n waits uniform(½, 1) × min(cap, first × 2^(n-1)) seconds."""
+
+    first: float = 10.0
+    cap: float = 600.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0.5, 1.0) * min(self.cap, self.first * 2 ** (attempt - 1))
+
+
+@dataclass
+class Report:
+    planned: int = 0
+    requests_sent: int = 0
+    ok: int = 0
+    empty: int = 0
+    errors: int = 0
+    left: int = 0
+    stopped: str | None = None  # why the run ended early, with what to do next
+    error_examples: list[str] = field(default_factory=list)
+
+
+def run(
+    requests: list[Request],
+    backend: TrendsBackend,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    max_requests: int | None = None,
+    max_retries: int = 10,
+    backoff: Backoff = Backoff(),
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+    progress: bool | None = None,
+) -> Report:
+    """Send `requests` through `backend`, saving each answer to `con` as it arrives."""
+    rng = rng or random.Random()
+    report = Report(planned=len(requests))
+    bar = tqdm(total=len(requests), unit="series", desc="trends", disable=None if progress is None else not progress)
+    try:
+        for position, request in enumerate(requests):
+            failures = 0
+            while True:
+                if max_requests is not None and report.requests_sent >= max_requests:
+                    report.left = len(requests) - position
+                    report.stopped = f"--max-requests {max_requests} reached with {report.left} series left; run again to continue"
+                    return report
+                if report.requests_sent:
+                    sleep(backend.delay)
+                report.requests_sent += 1
+                try:
+                    series = backend.fetch(request.topic, request.start, request.end, request.geo)
+                except (RateLimited, Transient) as exc:
+                    failures += 1
+                    if failures > max_retries:
+                        raise NewsalignError(_give_up(exc, failures, request, report, backend)) from None
+                    sleep(backoff.delay(failures, rng))
+                    continue
+                except TopicFailed as exc:
+                    save(con, request, backend.name, None, str(exc))
+                    report.errors += 1
+                    if len(report.error_examples) < 3:
+                        report.error_examples.append(str(exc))
+                    break
+                save(con, request, backend.name, series)
+                report.empty += series.empty
+                report.ok += not series.empty
+                break
+            bar.update(1)
+    finally:
+        bar.close()
+    return report
+
+
+def _give_up(exc: Exception, failures: int, request: Request, report: Report, backend: TrendsBackend) -> str:
+    kept = f"the {report.ok + report.empty + report.errors} answers of this run are stored; a rerun resumes"
+    if isinstance(exc, RateLimited):
+        return (
+            f"Google Trends answered 429 (too many requests) {failures} times in a row at {request.topic!r}; {kept}. "
+            "Wait an hour, lower --max-requests, split the work with --shard i/N over machines, or use --backend csv"
+        )
+    return (
+        f"{backend.name} failed {failures} times in a row at {request.topic!r} (last: {exc}); {kept}. "
+        "Check the network connection, then run again"
+    )
+
+
+def enrich_trends(
+    con: duckdb.DuckDBPyConnection,
+    backend: TrendsBackend,
+    *,
+    out: duckdb.DuckDBPyConnection | None = None,
+    topics_per_article: int | None = None,
+    anchor: str | None = None,
+    geo: str | None = None,
+    shard: tuple[int, int] | None = None,
+    today: date | None = None,
+    **run_options,
+) -> Report:
+    """Fetch the series the articles in `con` still need, into `out` (a shard file) or `con` itself.
+    Unset options take label_params' values, so the fetched series are the ones the labels read."""
+    params = con.execute("SELECT topics_per_article, anchor, geo FROM stg_label_params").fetchone()
+    topics_per_article = topics_per_article or params[0]
+    anchor = anchor or params[1]
+    geo = params[2] if geo is None else geo
+    requests = plan(con, topics_per_article=topics_per_article, anchor=anchor, geo=geo, today=today or date.today())
+    if not requests:
+        raise NewsalignError(
+            "no article topics to look up: run `newsalign enrich llm` first"
+            + (" (with --anchor published, articles need a publication date)" if anchor == "published" else "")
+        )
+    target = out or con
+    done = done_keys(con, anchor, geo) | (done_keys(out, anchor, geo) if out is not None else set())
+    todo = pending(requests, done, shard)
+    report = run(todo, backend, target, **run_options)
+    report.planned = len(requests)
+    return report

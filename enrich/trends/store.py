@@ -1,0 +1,130 @@
+"""Write series to `trend_series` (one committed row per answer, so a killed run loses nothing),
+and merge shard files into the warehouse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from enrich.trends.series import MonthlySeries
+from newsalign.errors import NewsalignError
+
+KEY = ("topic", "geo", "anchor", "anchor_month")
+
+
+@dataclass(frozen=True)
+class Request:
+    """One Trends request: its key in trend_series and the window sent."""
+
+    topic: str
+    geo: str
+    anchor: str
+    anchor_month: date
+    start: date
+    end: date
+
+
+def done_keys(con: duckdb.DuckDBPyConnection, anchor: str, geo: str) -> set[tuple]:
+    """Keys already answered. For `fetch`, any month's answer counts: a topic is fetched once."""
+    rows = con.execute(
+        "SELECT topic, anchor_month FROM trend_series WHERE anchor = ? AND geo = ? AND status IN ('ok', 'empty')",
+        [anchor, geo],
+    ).fetchall()
+    if anchor == "fetch":
+        return {topic for topic, _ in rows}
+    return set(rows)
+
+
+def save(con: duckdb.DuckDBPyConnection, request: Request, backend: str, series: MonthlySeries | None, error: str | None = None) -> None:
+    """Store one answer (a series, or the error), replacing an earlier error row for the key."""
+    if series is None:
+        status = "error"
+    else:
+        status = "empty" if series.empty else "ok"
+    full = series is not None and not series.empty
+    con.execute("BEGIN TRANSACTION")
+    con.execute(
+        "DELETE FROM trend_series WHERE topic = ? AND geo = ? AND anchor = ? AND anchor_month = ?",
+        [request.topic, request.geo, request.anchor, request.anchor_month],
+    )
+    con.execute(
+        "INSERT INTO trend_series VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            request.topic, request.geo, request.anchor, request.anchor_month,
+            f"{request.start.isoformat()} {request.end.isoformat()}", backend, status,
+            list(series.months) if full else None,
+            list(series.values) if full else None,
+            list(series.partial) if full else None,
+            error, datetime.now(timezone.utc),
+        ],
+    )
+    con.execute("COMMIT")
+
+
+@dataclass(frozen=True)
+class MergeReport:
+    files: int
+    rows_read: int
+    written: int  # new keys, or keys whose stored row was an error or older
+
+
+def merge(con: duckdb.DuckDBPyConnection, files: list[str | Path]) -> MergeReport:
+    """Combine shard outputs (DuckDB files written by `enrich trends --out`, or Parquet copies of
+    trend_series) into `con`'s trend_series. Per key the best row wins: an answer beats an error,
+    then the newest fetch; so merging a file twice, or overlapping shards, changes nothing more."""
+    if not files:
+        raise NewsalignError("give one or more shard files to merge")
+    attached: list[str] = []
+    try:
+        sources = [_source(con, Path(file), f"shard{n}", attached) for n, file in enumerate(files)]
+        columns = ", ".join(c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE trend_series)").fetchall())
+        union = " UNION ALL ".join(f"SELECT {columns} FROM {source}" for source in sources)
+        key = ", ".join(KEY)
+        on_key = " AND ".join(f"t.{c} = b.{c}" for c in KEY)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            (rows_read,) = con.execute(f"SELECT count(*) FROM ({union})").fetchone()
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE merge_better AS "
+                f"WITH incoming AS (SELECT * FROM ({union}) QUALIFY row_number() OVER "
+                f"  (PARTITION BY {key} ORDER BY status IN ('ok', 'empty') DESC, fetched_at DESC) = 1) "
+                f"SELECT i.* FROM incoming i LEFT JOIN trend_series s USING ({key}) "
+                f"WHERE s.topic IS NULL "
+                f"   OR (i.status IN ('ok', 'empty') AND s.status NOT IN ('ok', 'empty')) "
+                f"   OR ((i.status IN ('ok', 'empty')) = (s.status IN ('ok', 'empty')) AND i.fetched_at > s.fetched_at)"
+            )
+            con.execute(f"DELETE FROM trend_series t USING merge_better b WHERE {on_key}")
+            con.execute(f"INSERT INTO trend_series SELECT {columns} FROM merge_better")
+            (written,) = con.execute("SELECT count(*) FROM merge_better").fetchone()
+            con.execute("DROP TABLE merge_better")
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise NewsalignError(f"merge failed: {exc}") from None
+    finally:
+        for alias in attached:
+            con.execute(f"DETACH {alias}")
+    return MergeReport(files=len(files), rows_read=rows_read, written=written)
+
+
+def _source(con: duckdb.DuckDBPyConnection, file: Path, alias: str, attached: list[str]) -> str:
+    """A FROM clause for one shard file's trend_series rows (attaching a DuckDB file as `alias`)."""
+    if not file.is_file():
+        raise NewsalignError(f"{file}: no such shard file")
+    quoted = str(file).replace("'", "''")
+    if file.suffix == ".parquet":
+        return f"read_parquet('{quoted}')"
+    try:
+        con.execute(f"ATTACH '{quoted}' AS {alias} (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise NewsalignError(f"{file}: not a DuckDB or Parquet shard file ({exc})") from None
+    attached.append(alias)
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = 'trend_series'", [alias]
+    ).fetchone()[0]
+    if not found:
+        raise NewsalignError(f"{file} has no trend_series table: is it a file written by `newsalign enrich trends --out`?")
+    return f"{alias}.trend_series"

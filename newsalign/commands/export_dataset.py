@@ -1,0 +1,30 @@
+"""`newsalign export dataset`: the thesis's dataset file from the labelled articles."""
+
+from __future__ import annotations
+
+import click
+
+from newsalign.cli import db_option
+from newsalign.commands.export import export
+from warehouse import connect
+
+
+@export.command("dataset")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
+@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "parquet"]), default="json", show_default=True)
+@db_option
+def dataset(out, fmt, db) -> None:
+    """Write every article of v_signal in the thesis's dataset format: a JSON list of objects with
+    id, title, date_published, text, link, gpt_signal, topics, growth ({topic: {g3, g5, g10}}) and
+    signal. jsonl writes one object a line; parquet the same columns.
+
+    \b
+    Examples:
+      newsalign export dataset --out dataset.json
+      newsalign export dataset --out dataset.parquet --format parquet
+    """
+    from enrich.trends.dataset import export_dataset
+
+    con = connect(db, must_exist=True)
+    count = export_dataset(con, out, fmt)
+    click.echo(f"{count} articles written to {out}")

@@ -1,0 +1,28 @@
+"""`newsalign merge`: combine shard files of `enrich trends --out` into the warehouse."""
+
+from __future__ import annotations
+
+import click
+
+from newsalign.cli import cli, db_option
+from warehouse import connect
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@db_option
+def merge(files, db) -> None:
+    """Merge Google Trends series from shard FILES (DuckDB files written by `enrich trends --out`,
+    or Parquet copies of their trend_series) into the warehouse. Per (topic, geo, anchor, month)
+    an answer beats an error, then the newest wins, so overlapping shards and repeated merges are safe.
+
+    \b
+    Examples:
+      newsalign merge trends-1.duckdb trends-2.duckdb trends-3.duckdb trends-4.duckdb
+      newsalign merge shards/*.parquet --db data/warehouse.duckdb
+    """
+    from enrich.trends.store import merge as merge_series
+
+    con = connect(db)
+    report = merge_series(con, list(files))
+    click.echo(f"{report.files} files, {report.rows_read} rows read, {report.written} written to trend_series")

@@ -1,0 +1,89 @@
+"""Helpers for the trends and label tests: articles, LLM answers and series rows written the way
+the real code writes them, and a Trends backend double at the backend interface."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timezone
+
+import pyarrow as pa
+
+from enrich.trends.backends import RateLimited
+from enrich.trends.series import MonthlySeries, add_months
+
+
+def add_articles(con, rows: list[dict]) -> None:
+    """rows: dicts with id and optional source, published (YYYY-MM-DD or None), title, text, url."""
+    now = datetime.now(timezone.utc)
+
+    def published(row):
+        value = row.get("published", "2024-03-15")
+        return None if value is None else datetime.fromisoformat(value).replace(hour=12, tzinfo=timezone.utc)
+
+    table = pa.table({
+        "id": [r["id"] for r in rows],
+        "source": [r.get("source", "bbc") for r in rows],
+        "url": [r.get("url", f"https://example.com/{r['id']}") for r in rows],
+        "title": [r.get("title", f"Title {r['id']}") for r in rows],
+        "date_published": pa.array([published(r) for r in rows], pa.timestamp("us", tz="UTC")),
+        "text": [r.get("text", "Some text.") for r in rows],
+        "authors": [[] for _ in rows], "tags": [[] for _ in rows],
+        "fetched_at": pa.array([now] * len(rows), pa.timestamp("us", tz="UTC")),
+        "page_type": ["article"] * len(rows),
+        "content_hash": [f"hash-{r['id']}" for r in rows],
+        "word_count": [2] * len(rows),
+    })
+    con.register("new_articles", table)
+    con.execute(f"INSERT INTO articles ({', '.join(table.column_names)}) SELECT * FROM new_articles")
+    con.unregister("new_articles")
+
+
+def add_llm(con, article_id: str, topics: list[str], signal: bool | None) -> None:
+    """An ok llm_calls row, as `enrich llm` stores a parsed answer."""
+    con.execute(
+        "INSERT INTO llm_calls (cache_key, article_id, content_hash, model, prompt_version, mode, status, flags, "
+        "topics, signal, rationale, request) VALUES (?, ?, ?, 'test-model', 'signal_v1', 'recorded', 'ok', [], ?, ?, 'r', ?)",
+        [f"key-{article_id}", article_id, f"hash-{article_id}", topics, signal, json.dumps({})],
+    )
+
+
+def add_series(con, topic: str, anchor_month: date, values: list[int] | None, *, partial_last: bool = False,
+               anchor: str = "published", geo: str = "", status: str | None = None) -> None:
+    """A trend_series row: `values` monthly, ending the month before `anchor_month`; None → empty."""
+    status = status or ("empty" if values is None else "ok")
+    months = [add_months(anchor_month, i - len(values)) for i in range(len(values))] if values else None
+    partial = [False] * (len(values) - 1) + [partial_last] if values else None
+    con.execute(
+        "INSERT INTO trend_series VALUES (?, ?, ?, ?, 'test', 'test', ?, ?, ?, ?, ?, now())",
+        [topic, geo, anchor, anchor_month, status, months, values, partial, "boom" if status == "error" else None],
+    )
+
+
+def flat(level: int = 50, months: int = 120) -> list[int]:
+    return [level] * months
+
+
+class FakeBackend:
+    """Answers from a dict topic → values (None: no Trends data); `rate_limit` topics answer 429
+    that many times first. Records every call."""
+
+    name = "fake"
+    delay = 0.0
+
+    def __init__(self, series: dict[str, list[int] | None] | None = None, *, rate_limit: dict[str, int] | None = None,
+                 default: list[int] | None = None):
+        self.series = series or {}
+        self.rate_limit = dict(rate_limit or {})
+        self.default = default if default is not None else flat()
+        self.calls: list[tuple] = []
+
+    def fetch(self, topic, start, end, geo):
+        self.calls.append((topic, start, end, geo))
+        if self.rate_limit.get(topic, 0) > 0:
+            self.rate_limit[topic] -= 1
+            raise RateLimited("The request failed: Google returned a response with code 429")
+        values = self.series.get(topic, self.default)
+        if values is None:
+            return MonthlySeries()
+        months = tuple(add_months(start, i) for i in range(len(values)))
+        return MonthlySeries(months, tuple(values), (False,) * len(values))

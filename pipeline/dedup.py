@@ -86,7 +86,9 @@ class DedupPipeline:
         adapter = ItemAdapter(item)
         article_id = adapter["id"]
         if article_id in self.known:
-            raise Reject(STAGE, "duplicate_url", f"same canonical URL as {article_id}")
+            if adapter.get("url"):
+                raise Reject(STAGE, "duplicate_url", f"same canonical URL as {article_id}")
+            raise Reject(STAGE, "duplicate_content", f"same source and text as {article_id}")
         digest = extra(item, "content_hash")
         sig = signature(adapter["text"])
         original, reason = self.by_hash.get(digest), "duplicate_content"
@@ -96,11 +98,11 @@ class DedupPipeline:
         if original is not None:
             old = self.known[original]
             if not (new.date and old.date and new.date < old.date):
-                raise Reject(STAGE, reason, f"of {original} ({old.source} {old.url or ''}, published {_iso(old.date)})")
+                raise Reject(STAGE, reason, f"of {original} ({_where(old)})")
             self._forget(original)
             self.writer.retract(
                 original, url=old.url, source=old.source, reason="superseded",
-                detail=f"{reason} of the earlier {article_id} ({new.source} {new.url or ''}, published {_iso(new.date)})",
+                detail=f"{reason} of the earlier {article_id} ({_where(new)})",
             )
         self._remember(article_id, new)
         self.lsh.insert(article_id, sig)
@@ -129,5 +131,6 @@ class DedupPipeline:
             self.lsh.remove(article_id)
 
 
-def _iso(date: datetime | None) -> str:
-    return date.isoformat() if date else "undated"
+def _where(known: Known) -> str:
+    date = f"published {known.date.isoformat()}" if known.date else "undated"
+    return ", ".join(filter(None, (known.source, known.url, date)))

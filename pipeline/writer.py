@@ -118,7 +118,7 @@ class WarehouseWriter:
         """Flush everything, complete the `crawl_runs` row, close the connection; log and return the report."""
         self.open()
         self.flush()
-        (stored,) = self.con.execute("SELECT count(*) FROM articles WHERE run_id = ?", [self.run_id]).fetchone()
+        [(stored,)] = self.con.execute("SELECT count(*) FROM articles WHERE run_id = ?", [self.run_id]).fetchall()
         report = RunReport(self.run_id, self.spider, stored, sum(self.counts.values()), dict(self.counts))
         self.con.execute(
             "UPDATE crawl_runs SET finished = ?, status = ?, fetched = ?, stored = ?, rejected = ?, counts = ? WHERE run_id = ?",
@@ -156,10 +156,14 @@ class WarehouseWriter:
         """Record a dropped item. The one place rejects are recorded, for crawls and imports alike."""
         get = item.get if isinstance(item, dict) else lambda name: getattr(item, name, None)
         url, source = get("url"), get("source")
-        if isinstance(exception, Reject):
-            self._reject(url, source, exception.stage, exception.reason, exception.detail)
-        else:  # a DropItem from a pipeline that is not ours
-            self._reject(url, source, "pipeline", "dropped", str(exception))
+        stage, reason, detail = (
+            (exception.stage, exception.reason, exception.detail)
+            if isinstance(exception, Reject)
+            else ("pipeline", "dropped", str(exception))  # a DropItem from a pipeline that is not ours
+        )
+        if url is None and get("title"):  # rows without a URL (some imports): the title says which row it was
+            detail = f"{detail} [title: {str(get('title'))[:100]}]".lstrip()
+        self._reject(url, source, stage, reason, detail)
 
     def _reject(self, url, source, stage: str, reason: str, detail: str) -> None:
         self.counts[f"{stage}/{reason}"] += 1

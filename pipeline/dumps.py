@@ -1,0 +1,128 @@
+"""Read article dumps (the thesis's JSON list, JSONL, CSV, Parquet) into `Article`s, with DuckDB's readers.
+
+Columns are matched by name, case-insensitively: title (required); text, body or content — or, failing
+those, description, in which case the text is the title and the description as two paragraphs (AG News);
+url or link; date_published, date, published or published_at; source; authors or author; section; tags.
+Other columns (an old `id`, labels, ...) are ignored: ids are recomputed from the canonical URL.
+A file without a url/link or date column is allowed to yield rows without them (NULL url and date,
+id = hash of source + content); see `Dump.missing`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from crawler.items import Article
+from newsalign.errors import NewsalignError
+
+FORMATS = ("json", "jsonl", "csv", "parquet")
+_EXTENSIONS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_READERS = {
+    "json": "read_json(?, format='auto', sample_size=-1)",
+    "jsonl": "read_json(?, format='newline_delimited', sample_size=-1)",
+    "csv": "read_csv(?, header=true, all_varchar=true)",
+    "parquet": "read_parquet(?)",
+}
+TEXT_COLUMNS = ("text", "body", "content")
+COLUMNS = {
+    "url": ("url", "link"),
+    "date": ("date_published", "date", "published", "published_at"),
+    "source": ("source",),
+    "authors": ("authors", "author"),
+    "section": ("section",),
+    "tags": ("tags",),
+}
+BATCH_ROWS = 10_000
+
+
+@dataclass
+class Dump:
+    """An opened dump: `rows` to read, which of url/date the file has no column for (`missing`), and the
+    `source` every row gets (None when a `source` column names it per row)."""
+
+    path: Path
+    fmt: str
+    rows: int
+    missing: list[str]
+    source: str | None
+    _con: duckdb.DuckDBPyConnection
+    _query: str
+
+    def articles(self) -> Iterator[Article]:
+        """The rows as `Article`s (a date that does not parse is passed on as text for validate to reject)."""
+        fetched_at = datetime.now(timezone.utc)
+        reader = self._con.sql(self._query, params=[str(self.path)]).to_arrow_reader(BATCH_ROWS)
+        for batch in reader:
+            for row in batch.to_pylist():
+                yield Article(
+                    id="",
+                    source=self.source or str(row["source"] or self.path.stem),
+                    url=row["url"],
+                    title=row["title"],
+                    date_published=row["date_published"] if row["date_published"] or row["date_raw"] is None else row["date_raw"],
+                    text=row["text"],
+                    authors=_str_list(row["authors"]),
+                    section=row["section"],
+                    tags=_str_list(row["tags"]),
+                    fetched_at=fetched_at,
+                )
+
+
+def open_dump(path: str | Path, *, fmt: str | None = None, source: str | None = None) -> Dump:
+    """Check the file and its columns; raise `NewsalignError` with one clear line if unusable."""
+    path = Path(path)
+    if not path.is_file():
+        raise NewsalignError(f"no such file: {path}")
+    fmt = fmt or _EXTENSIONS.get(path.suffix.lower())
+    if fmt not in FORMATS:
+        raise NewsalignError(f"cannot tell the format of {path.name} from its extension; pass --format ({', '.join(FORMATS)})")
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # dates without an offset are read as UTC
+    reader = _READERS[fmt]
+    try:
+        names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()]
+    except duckdb.Error as exc:
+        raise NewsalignError(f"cannot read {path} as {fmt}: {str(exc).splitlines()[0]}") from None
+    by_lower = {n.lower(): n for n in names}
+    text_col = next((by_lower[c] for c in TEXT_COLUMNS if c in by_lower), None)
+    missing_required = [name for name, ok in (("title", "title" in by_lower), ("text", text_col or "description" in by_lower)) if not ok]
+    if missing_required:
+        wanted = {"title": "title", "text": "text (or body, content, description)"}
+        raise NewsalignError(
+            f"{path.name}: missing required column(s): {', '.join(wanted[m] for m in missing_required)}; it has: {', '.join(names)}"
+        )
+    found = {key: next((by_lower[c] for c in options if c in by_lower), None) for key, options in COLUMNS.items()}
+
+    def col(name: str | None, cast: str = "") -> str:
+        return f'"{name}"{cast}' if name else "NULL"
+
+    title = col(by_lower["title"], "::VARCHAR")
+    if text_col:
+        text = col(text_col, "::VARCHAR")
+    else:  # AG News style: the title and the description are the article
+        desc = col(by_lower["description"], "::VARCHAR")
+        text = f"CASE WHEN trim(coalesce({desc}, '')) = '' THEN {desc} ELSE {title} || chr(10) || chr(10) || {desc} END"
+    query = f"""
+        SELECT {title} AS title, {text} AS text, {col(found['url'], '::VARCHAR')} AS url,
+               TRY_CAST({col(found['date'])} AS TIMESTAMPTZ) AS date_published, {col(found['date'], '::VARCHAR')} AS date_raw,
+               {col(found['source'], '::VARCHAR')} AS source, {col(found['authors'])} AS authors,
+               {col(found['section'], '::VARCHAR')} AS section, {col(found['tags'])} AS tags
+        FROM {reader}"""
+    [(rows,)] = con.execute(f"SELECT count(*) FROM {reader}", [str(path)]).fetchall()
+    missing = [key for key in ("url", "date") if found[key] is None]
+    if source is None and found["source"] is None:
+        source = path.stem
+    return Dump(path, fmt, rows, missing, source, con, query)
+
+
+def _str_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value if v is not None]

@@ -1,0 +1,179 @@
+"""The item pipelines run through `pipeline.chain` (the same classes Scrapy runs), on a fresh warehouse."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import unicodedata
+from datetime import datetime, timedelta, timezone
+
+import duckdb
+import pytest
+
+from crawler.items import Article, PageRejected
+from pipeline.chain import Chain, crawl_settings, run_chain
+from pipeline.text import canonical_url, clean_text
+from warehouse.db import WarehouseError
+
+NOW = datetime.now(timezone.utc)
+BODY = (
+    "The central bank raised interest rates again on Tuesday, surprising markets and economists who had "
+    "expected a pause. Officials said inflation remained too high and that further increases could follow "
+    "if prices kept rising faster than wages across the largest economies in the region this year."
+)
+OTHER = (
+    "A small battery start-up said it had built a solid-state cell that charges in six minutes, and that "
+    "a carmaker will test it next spring. Analysts called the claim bold but noted the company's earlier "
+    "prototypes had met their targets in independent tests run by a university laboratory last autumn."
+)
+
+
+def article(url="https://www.bbc.co.uk/news/a-1", text=BODY, **kw) -> Article:
+    fields = dict(id="parser-id", source="bbc", url=url, title="Rates rise", date_published=NOW - timedelta(days=1), text=text)
+    fields.update(kw)
+    return Article(**fields)
+
+
+def run(db_path, items, **settings):
+    settings.setdefault("NEWSALIGN_MIN_WORDS", 10)
+    return run_chain(items, crawl_settings(NEWSALIGN_DB=str(db_path), **settings), spider="test")
+
+
+def rows(db_path, query):
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
+def rejects(db_path):
+    return sorted(rows(db_path, "SELECT stage, reason FROM article_rejects"))
+
+
+def test_stored_article_is_normalized(db_path):
+    decomposed = unicodedata.normalize("NFD", "Café owners cheer.") + "  \u200b\n\nSign up for our newsletter\n\n" + BODY
+    report = run(db_path, [article(url="https://WWW.bbc.co.uk/news/a-1?utm_source=twitter&fbclid=x#top", text=decomposed)])
+    assert report.stored == 1 and report.rejected == 0
+    [(url, text, words, lang, digest, fp)] = rows(
+        db_path, "SELECT url, text, word_count, language, content_hash, len(minhash) FROM articles JOIN article_fingerprints USING (id)"
+    )
+    assert url == "https://www.bbc.co.uk/news/a-1"
+    assert text.startswith("Café owners cheer.\n\nThe central bank")  # NFC, no zero-width space, newsletter line gone
+    assert "newsletter" not in text
+    assert words == len(text.split()) and lang == "en" and len(digest) == 16 and fp == 128
+
+
+def test_parser_rejections_and_bad_items_are_recorded_with_reasons(db_path):
+    report = run(db_path, [
+        PageRejected(source="bbc", url="https://www.bbc.co.uk/news/live/x", reason="live_blog", detail="LiveBlogPosting"),
+        article(date_published=NOW + timedelta(days=3)),
+        article(url="https://www.bbc.co.uk/news/old", date_published=datetime(1985, 1, 1, tzinfo=timezone.utc)),
+        article(url="https://www.bbc.co.uk/news/empty", text="   \n "),
+        article(url="https://www.bbc.co.uk/news/furniture", text="Read more\nShare this article\nAdvertisement"),
+        article(url=None),
+        article(url="https://www.bbc.co.uk/news/naive", date_published=datetime(2024, 1, 1)),
+        article(url="https://www.bbc.co.uk/news/untitled", title=""),
+    ])
+    assert report.stored == 0
+    assert rejects(db_path) == [
+        ("normalize", "empty_text"), ("parse", "live_blog"), ("validate", "bad_type"), ("validate", "date_in_future"),
+        ("validate", "date_too_old"), ("validate", "empty_text"), ("validate", "missing_field"), ("validate", "missing_field"),
+    ]
+    assert rows(db_path, "SELECT detail FROM article_rejects WHERE reason = 'live_blog'") == [("LiveBlogPosting",)]
+    [(counts, rejected, status)] = rows(db_path, "SELECT counts, rejected, status FROM crawl_runs")
+    assert '"validate/missing_field": 2' in counts and rejected == 8 and status == "finished"
+
+
+def test_rows_without_url_or_date_pass_only_when_the_run_allows_it(db_path):
+    report = run(db_path, [article(url=None, date_published=None)], NEWSALIGN_ALLOW_MISSING_URL_DATE=True)
+    assert report.stored == 1
+    [(url, date, article_id)] = rows(db_path, "SELECT url, date_published, id FROM articles")
+    assert url is None and date is None and len(article_id) == 16
+
+
+def test_filter_language_length_and_page_type(db_path):
+    german = "Die Zentralbank hat am Dienstag die Zinsen erneut angehoben und damit die Märkte und viele Ökonomen überrascht."
+    run(db_path, [
+        article(url="https://x.test/de", text=german),
+        article(url="https://x.test/short", text="Too short to keep."),
+        article(url="https://x.test/long", text=BODY, ),
+        article(url="https://x.test/live", text=OTHER, page_type="LiveBlogPosting"),
+    ], NEWSALIGN_MAX_WORDS=40)
+    assert rejects(db_path) == [("filter", "language"), ("filter", "page_type"), ("filter", "too_long"), ("filter", "too_short")]
+    assert rows(db_path, "SELECT detail FROM article_rejects WHERE reason = 'language'") == [("detected de",)]
+
+
+def test_tracking_parameters_do_not_make_a_second_article(db_path):
+    report = run(db_path, [
+        article(url="https://www.bbc.co.uk/news/a-1?utm_source=tw&utm_medium=social"),
+        article(url="https://www.bbc.co.uk/news/a-1?fbclid=abc", text=OTHER),
+    ])
+    assert report.stored == 1 and rejects(db_path) == [("dedup", "duplicate_url")]
+    assert canonical_url("https://a.test/x?b=2&utm_campaign=z&a=1") == "https://a.test/x?a=1&b=2"
+
+
+def test_exact_and_near_duplicates_across_sources_keep_the_earliest(db_path):
+    run(db_path, [article(source="reuters", url="https://reuters.test/a", date_published=NOW - timedelta(days=2))])
+    # Next run: an exact copy and a lightly edited copy, both later -> rejected against the stored one.
+    edited = BODY.replace("again on Tuesday", "again on Tuesday morning")
+    run(db_path, [
+        article(source="guardian", url="https://guardian.test/a", date_published=NOW - timedelta(days=1)),
+        article(source="techcrunch", url="https://tc.test/a", text=edited, date_published=NOW - timedelta(days=1)),
+        article(source="bbc", url="https://bbc.test/other", text=OTHER),
+    ])
+    assert rejects(db_path) == [("dedup", "duplicate_content"), ("dedup", "near_duplicate")]
+    # An earlier copy arriving later replaces the stored one, which is recorded as superseded.
+    report = run(db_path, [article(source="wccftech", url="https://wcc.test/a", text=edited, date_published=NOW - timedelta(days=5))])
+    assert report.stored == 1 and report.counts == {"dedup/superseded": 1}
+    assert sorted(rows(db_path, "SELECT source FROM articles")) == [("bbc",), ("wccftech",)]
+    [(url, detail)] = rows(db_path, "SELECT url, detail FROM article_rejects WHERE reason = 'superseded'")
+    assert url == "https://reuters.test/a" and "earlier" in detail and "wcc.test" in detail
+    assert rows(db_path, "SELECT count(*) FROM article_fingerprints") == [(2,)]
+
+
+def test_rerun_adds_nothing_and_batches_flush(db_path):
+    items = [article(url=f"https://x.test/{i}", text=f"Story number {i}. " + (BODY if i % 2 else OTHER) + f" Item {i}.") for i in range(2)]
+    items += [article(url=f"https://x.test/u{i}", text=" ".join(f"w{i}x{j}" for j in range(30))) for i in range(7)]
+    first = run(db_path, items, NEWSALIGN_STORE_BATCH=3, NEWSALIGN_LANGUAGES=[])
+    second = run(db_path, items, NEWSALIGN_STORE_BATCH=3, NEWSALIGN_LANGUAGES=[])
+    assert first.stored == 9 and second.stored == 0
+    assert second.counts == {"dedup/duplicate_url": 9}
+    assert rows(db_path, "SELECT count(*), count(DISTINCT id) FROM articles") == [(9, 9)]
+
+
+def test_a_killed_run_keeps_flushed_batches_and_a_rerun_completes_it(db_path):
+    script = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
+        from test_pipeline import article, crawl_settings, Chain
+        chain = Chain(crawl_settings(NEWSALIGN_DB={str(db_path)!r}, NEWSALIGN_MIN_WORDS=10, NEWSALIGN_LANGUAGES=[], NEWSALIGN_STORE_BATCH=4), spider="test").open()
+        for i in range(10):
+            chain.process(article(url=f"https://x.test/{{i}}", text=" ".join(f"w{{i}}x{{j}}" for j in range(30))))
+        os._exit(9)  # killed: no close, the last 2 items were never flushed
+    """)
+    assert subprocess.run([sys.executable, "-c", script], timeout=120).returncode == 9
+    assert rows(db_path, "SELECT count(*) FROM articles") == [(8,)]
+    assert rows(db_path, "SELECT finished FROM crawl_runs") == [(None,)]
+    items = [article(url=f"https://x.test/{i}", text=" ".join(f"w{i}x{j}" for j in range(30))) for i in range(10)]
+    report = run(db_path, items, NEWSALIGN_LANGUAGES=[])
+    assert report.stored == 2 and report.counts == {"dedup/duplicate_url": 8}
+    assert rows(db_path, "SELECT count(*), count(DISTINCT id) FROM articles") == [(10, 10)]
+
+
+def test_unusable_warehouse_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.duckdb"
+    bad.write_text("garbage")
+    with pytest.raises(WarehouseError, match="corrupt or not DuckDB"):
+        run(bad, [article()])
+    with pytest.raises(WarehouseError, match="is a directory"):
+        run(tmp_path, [article()])
+
+
+def test_boilerplate_patterns_drop_furniture_and_keep_sentences():
+    text = (
+        "Read more: Markets slump\nShares rose 5%.\nShare this article\nSign up fees were cut.\n"
+        "Image source, Getty Images\nCopyright lawsuits rose in 2023.\n© 2024 BBC. All rights reserved\nFollow us on X"
+    )
+    assert clean_text(text) == "Shares rose 5%.\n\nSign up fees were cut.\n\nCopyright lawsuits rose in 2023."

@@ -1,0 +1,230 @@
+"""A loopback OpenAI-compatible server for tests and benchmarks: chat completions, files and batches,
+with faults programmable per test. The real SDK talks to it over real HTTP.
+
+Behaviours, for the next chat requests in order (`server.faults.append(...)`) or for every request
+whose prompt contains a marker (`server.rules["[refuse]"] = "refusal"`):
+    "ok" | "truncated" | "malformed" | "refusal" | "empty_topics" | "non_english"
+    ("status", 429, {"Retry-After": "1"})    an HTTP error with headers
+    ("sleep", 2.0)                           answer after a delay (client timeouts)
+    "hang"                                   block until `server.release.set()` (a killed client)
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import itertools
+import json
+import re
+import threading
+import time
+from collections import Counter, deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+GENERAL_TOPICS = ["product launch", "company news", "technology industry", "business strategy", "innovation",
+                  "investment", "financial markets", "economy", "world news"]  # fmt: skip
+
+
+class FakeOpenAI:
+    def __init__(self, *, latency: float = 0.0, batch_polls: int = 1, batch_final_status: str = "completed"):
+        self.latency = latency  # seconds added to every chat completion
+        self.batch_polls = batch_polls  # retrieves that see in_progress before a batch completes
+        self.batch_final_status = batch_final_status
+        self.faults: deque = deque()
+        self.rules: dict[str, object] = {}
+        self.requests: Counter = Counter()  # "POST /v1/chat/completions" -> count
+        self.answered = 0  # chat completions answered 200 (the paid ones)
+        self.chat_log: list[tuple[float, int]] = []  # (time.monotonic(), HTTP status) per chat request
+        self.auth_headers: list[str] = []
+        self.chat_bodies: list[dict] = []
+        self.release = threading.Event()
+        self.files: dict[str, bytes] = {}
+        self.batches: dict[str, dict] = {}
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    @property
+    def chat_requests(self) -> int:
+        return self.requests["POST /v1/chat/completions"]
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    # --- answers -------------------------------------------------------------------------------
+    def behaviour_for(self, body: dict) -> object:
+        with self._lock:
+            if self.faults:
+                return self.faults.popleft()
+        prompt = " ".join(m["content"] for m in body.get("messages", []))
+        return next((b for marker, b in self.rules.items() if marker in prompt), "ok")
+
+    def chat(self, body: dict, behaviour: object) -> tuple[int, dict, dict]:
+        """(status, headers, json body) for one chat completion request."""
+        if isinstance(behaviour, tuple) and behaviour[0] == "status":
+            _, code, headers = behaviour
+            return code, headers, {"error": {"message": f"simulated {code}", "type": "test", "code": None}}
+        if isinstance(behaviour, tuple) and behaviour[0] == "sleep":
+            time.sleep(behaviour[1])
+        if behaviour == "hang":
+            self.release.wait()
+        user = body["messages"][-1]["content"]
+        title = re.search(r"^Title: (.*)$", user, re.M).group(1)
+        answer = {
+            "topics": [title] + GENERAL_TOPICS,
+            "signal": int(hashlib.sha256(title.encode()).hexdigest(), 16) % 3 == 0,
+            "rationale": f"The article reports {title.lower()}.",
+        }
+        content, refusal, finish = json.dumps(answer), None, "stop"
+        if behaviour == "truncated":
+            content, finish = content[: len(content) // 2], "length"
+        elif behaviour == "malformed":
+            content = content.replace('"signal"', "signal")
+        elif behaviour == "refusal":
+            content, refusal = None, "I'm sorry, I can't help with that."
+        elif behaviour == "empty_topics":
+            content = json.dumps({**answer, "topics": []})
+        elif behaviour == "non_english":
+            content = json.dumps({**answer, "topics": ["人工知能", "半導体", "テクノロジー"] + ["経済"] * 7})
+        prompt_tokens = sum(len(m["content"]) for m in body["messages"]) // 4
+        completion_tokens = len(content or refusal) // 4
+        return 200, {}, {
+            "id": f"chatcmpl-{next(self._ids)}", "object": "chat.completion", "created": int(time.time()),
+            "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": finish, "logprobs": None,
+                         "message": {"role": "assistant", "content": content, "refusal": refusal}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens},
+        }  # fmt: skip
+
+    # --- files and batches ---------------------------------------------------------------------
+    def new_file(self, data: bytes, purpose: str, filename: str) -> dict:
+        file_id = f"file-{next(self._ids)}"
+        self.files[file_id] = data
+        return {"id": file_id, "object": "file", "bytes": len(data), "created_at": int(time.time()),
+                "filename": filename, "purpose": purpose, "status": "processed"}  # fmt: skip
+
+    def new_batch(self, body: dict) -> dict:
+        batch = {"id": f"batch_{next(self._ids)}", "object": "batch", "endpoint": body["endpoint"],
+                 "input_file_id": body["input_file_id"], "completion_window": body["completion_window"],
+                 "status": "validating", "created_at": int(time.time()), "metadata": body.get("metadata"),
+                 "output_file_id": None, "error_file_id": None}  # fmt: skip
+        batch["_polls_left"] = self.batch_polls
+        self.batches[batch["id"]] = batch
+        return batch
+
+    def poll_batch(self, batch: dict) -> dict:
+        if batch["status"] in ("validating", "in_progress"):
+            if batch["_polls_left"] > 0:
+                batch["_polls_left"] -= 1
+                batch["status"] = "in_progress"
+            else:
+                self._finish_batch(batch)
+        return batch
+
+    def _finish_batch(self, batch: dict) -> None:
+        lines = [json.loads(line) for line in self.files[batch["input_file_id"]].splitlines() if line.strip()]
+        if self.batch_final_status == "expired":
+            lines = lines[: len(lines) // 2]  # the rest never ran
+        output, errors = [], []
+        for line in lines:
+            status, _, body = self.chat(line["body"], self.behaviour_for(line["body"]))
+            self.answered += status == 200
+            record = {"id": f"batch_req_{next(self._ids)}", "custom_id": line["custom_id"],
+                      "response": {"status_code": status, "request_id": "req", "body": body}, "error": None}  # fmt: skip
+            (output if status == 200 else errors).append(json.dumps(record))
+        if output:
+            batch["output_file_id"] = self.new_file(("\n".join(output) + "\n").encode(), "batch_output", "out.jsonl")["id"]
+        if errors:
+            batch["error_file_id"] = self.new_file(("\n".join(errors) + "\n").encode(), "batch_output", "err.jsonl")["id"]
+        batch["status"] = self.batch_final_status
+
+
+def _handler(fake: FakeOpenAI):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:  # keep test output quiet
+            pass
+
+        def _send(self, status: int, body: object, headers: dict | None = None, raw: bytes | None = None) -> None:
+            data = raw if raw is not None else json.dumps(body).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json" if raw is None else "application/octet-stream")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout): fine
+                pass
+
+        def _body(self) -> bytes:
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+        def do_POST(self) -> None:
+            path = self.path.split("?")[0]
+            with fake._lock:
+                fake.requests[f"POST {path}"] += 1
+                fake.auth_headers.append(self.headers.get("Authorization", ""))
+            raw = self._body()
+            if path == "/v1/chat/completions":
+                body = json.loads(raw)
+                fake.chat_bodies.append(body)
+                if fake.latency:
+                    time.sleep(fake.latency)
+                status, headers, answer = fake.chat(body, fake.behaviour_for(body))
+                with fake._lock:
+                    fake.chat_log.append((time.monotonic(), status))
+                    fake.answered += status == 200
+                self._send(status, answer, headers)
+            elif path == "/v1/files":
+                fields = _multipart(self.headers["Content-Type"], raw)
+                self._send(200, fake.new_file(fields["file"][1], fields["purpose"][1].decode(), fields["file"][0]))
+            elif path == "/v1/batches":
+                batch = fake.new_batch(json.loads(raw))
+                self._send(200, _public(batch))
+            else:
+                self._send(404, {"error": {"message": f"no route {path}"}})
+
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            with fake._lock:
+                fake.requests[f"GET {path}"] += 1
+            if match := re.fullmatch(r"/v1/batches/([\w-]+)", path):
+                batch = fake.batches.get(match.group(1))
+                if batch is None:
+                    return self._send(404, {"error": {"message": "no such batch"}})
+                return self._send(200, _public(fake.poll_batch(batch)))
+            if match := re.fullmatch(r"/v1/files/([\w-]+)/content", path):
+                return self._send(200, None, raw=fake.files[match.group(1)])
+            self._send(404, {"error": {"message": f"no route {path}"}})
+
+    return Handler
+
+
+def _public(batch: dict) -> dict:
+    return {k: v for k, v in batch.items() if not k.startswith("_")}
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """name -> (filename, bytes). Hand-written because the stdlib's `cgi` is gone; email parses MIME."""
+    message = email.parser.BytesParser(policy=email.policy.default).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    return {
+        part.get_param("name", header="content-disposition"): (part.get_filename(), part.get_payload(decode=True))
+        for part in message.iter_parts()
+    }

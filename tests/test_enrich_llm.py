@@ -1,0 +1,338 @@
+"""LLM enrichment against a loopback OpenAI-compatible server, through the real SDK over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+
+import pyarrow as pa
+import pytest
+from llm_server import FakeOpenAI
+
+from enrich.llm import enrich_llm, load_recorded
+from enrich.llm.prompt import TEXT_BUDGET_CHARS, load_prompt
+from enrich.llm.schema import check_completion, is_english
+from enrich.llm.store import cache_key
+import newsalign.cli
+from newsalign.cli import main
+from newsalign.errors import NewsalignError
+from warehouse import connect
+
+
+@pytest.fixture(autouse=True)
+def no_openai_env(monkeypatch):
+    """No real key or endpoint leaks into a test: each names its loopback server."""
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NEWSALIGN_LLM_PRICES"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def only_our_commands(monkeypatch):
+    """Load just the enrich commands, so a half-written command elsewhere cannot break these tests."""
+    monkeypatch.setattr(newsalign.cli, "COMMAND_MODULES", OUR_COMMANDS)
+
+
+OUR_COMMANDS = ["enrich", "enrich_llm"]
+NEWSALIGN = f"import sys, newsalign.cli as c; c.COMMAND_MODULES[:] = {OUR_COMMANDS!r}; sys.exit(c.main(sys.argv[1:]))"
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+def add_articles(con, titles: list[str], *, text: str = "A startup unveiled a new battery chemistry today. " * 20):
+    now = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    n = len(titles)
+    table = pa.table({
+        "id": [f"a{i:03d}" for i in range(n)], "source": ["bbc"] * n,
+        "url": [f"https://www.bbc.com/news/a{i:03d}" for i in range(n)], "title": titles,
+        "date_published": [now] * n, "text": [f"{title}. {text}" for title in titles],
+        "authors": [[]] * n, "section": [None] * n, "tags": [[]] * n, "language": ["en"] * n,
+        "fetched_at": [now] * n, "page_type": ["article"] * n, "content_hash": [f"h{i}" for i in range(n)],
+        "word_count": [200] * n, "run_id": [None] * n,
+    })  # fmt: skip
+    con.register("new_articles", table)
+    con.execute(f"INSERT INTO articles ({', '.join(table.column_names)}) SELECT * FROM new_articles")
+    con.unregister("new_articles")
+    return [f"a{i:03d}" for i in range(n)]
+
+
+@pytest.fixture
+def con(db_path):
+    con = connect(db_path)
+    yield con
+    con.close()
+
+
+def rows(con, sql, params=()):
+    return con.execute(sql, list(params)).fetchall()
+
+
+def test_one_call_per_article_and_none_on_rerun(con, server):
+    ids = add_articles(con, [f"Startup {i} launches a solid-state battery" for i in range(5)])
+    summary = enrich_llm(con, base_url=server.url, concurrency=3)
+    assert (summary.calls, summary.ok, summary.errors) == (5, 5, 0)
+    assert server.chat_requests == 5
+    results = rows(con, "SELECT article_id, topics, gpt_signal, rationale, model, prompt_version FROM int_llm_results ORDER BY 1")
+    assert [r[0] for r in results] == ids
+    assert all(len(r[1]) == 10 and r[1][0].startswith("Startup") and isinstance(r[2], bool) and r[3] for r in results)
+    assert {(r[4], r[5]) for r in results} == {("gpt-4o-mini", "signal_v1")}
+    again = enrich_llm(con, base_url=server.url)
+    assert (again.cached, again.calls) == (5, 0) and server.chat_requests == 5
+    (cost,) = con.execute("SELECT sum(cost_usd) FROM llm_calls").fetchone()
+    assert cost > 0  # gpt-4o-mini is in the price table
+
+
+def test_request_is_one_strict_structured_call_with_truncated_text(con, server):
+    add_articles(con, ["A very long article"], text="word " * 10_000)
+    enrich_llm(con, base_url=server.url)
+    (body,) = server.chat_bodies
+    schema = body["response_format"]["json_schema"]
+    assert body["response_format"]["type"] == "json_schema" and schema["strict"] is True
+    assert set(schema["schema"]["required"]) == set(schema["schema"]["properties"]) == {"topics", "signal", "rationale"}
+    assert schema["schema"]["additionalProperties"] is False
+    user = body["messages"][-1]["content"]
+    assert "Title: A very long article" in user and user.endswith("[...]")
+    assert TEXT_BUDGET_CHARS < len(user) < TEXT_BUDGET_CHARS + 200
+    (request,) = rows(con, "SELECT request FROM llm_calls")
+    assert json.loads(request[0])["messages"] == body["messages"]
+
+
+def test_retry_after_is_honoured(con, server):
+    add_articles(con, ["Chipmaker tapes out a photonic processor"])
+    server.faults.append(("status", 429, {"Retry-After": "1"}))
+    summary = enrich_llm(con, base_url=server.url, max_retries=2)
+    assert summary.ok == 1
+    (first, status_1), (second, status_2) = server.chat_log
+    assert (status_1, status_2) == (429, 200)
+    assert second - first >= 0.95  # the SDK's own first backoff is at most 0.5 s: this wait is Retry-After's
+
+
+def test_429_storm_and_5xx_are_retried(con, server):
+    add_articles(con, [f"Robotics firm {i} raises seed round" for i in range(4)])
+    server.faults.extend([("status", 429, {"Retry-After": "0.05"})] * 6 + [("status", 503, {"Retry-After": "0.05"})] * 2)
+    summary = enrich_llm(con, base_url=server.url, concurrency=2, max_retries=8)
+    assert (summary.ok, summary.errors) == (4, 0)
+    assert server.chat_requests == 12 and server.answered == 4
+
+
+def test_exhausted_retries_are_recorded_and_retried_next_run(con, server):
+    ids = add_articles(con, ["Fusion startup hits net gain", "Biotech licenses a new enzyme"])
+    server.faults.extend([("status", 500, {"Retry-After": "0.01"})] * 2)
+    summary = enrich_llm(con, base_url=server.url, concurrency=1, max_retries=1)
+    assert (summary.ok, summary.errors) == (1, 1)
+    ((article_id, error, flags),) = rows(con, "SELECT article_id, error, flags FROM llm_calls WHERE status = 'error'")
+    assert article_id == ids[0] and error.startswith("HTTP 500 after 1 retries") and flags == ["http_500"]
+    again = enrich_llm(con, base_url=server.url)
+    assert (again.cached, again.calls, again.ok) == (1, 1, 1)
+    assert rows(con, "SELECT count(*) FROM int_llm_results") == [(2,)]
+
+
+def test_timeouts_are_recorded_and_the_run_goes_on(con, server):
+    add_articles(con, ["Quantum sensor maker [slow] ships", "Drone delivery startup expands"])
+    server.rules["[slow]"] = ("sleep", 2.0)
+    summary = enrich_llm(con, base_url=server.url, timeout=0.3, max_retries=0)
+    assert (summary.ok, summary.errors) == (1, 1)
+    assert rows(con, "SELECT flags FROM llm_calls WHERE status = 'error'") == [(["timeout"],)]
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "flag", "message"),
+    [
+        ("refusal", "refusal", "refusal: I'm sorry"),
+        ("truncated", "truncated", "truncated"),
+        ("malformed", "malformed_json", "malformed JSON"),
+        ("empty_topics", "empty_topics", "empty topic list"),
+        ("non_english", "non_english", "non-English topics"),
+    ],
+)
+def test_bad_answers_are_recorded_errors(con, server, behaviour, flag, message):
+    ids = add_articles(con, ["Battery maker [odd] doubles density", "Satellite startup wins launch slot"])
+    server.rules["[odd]"] = behaviour
+    summary = enrich_llm(con, base_url=server.url)
+    assert (summary.ok, summary.errors) == (1, 1)
+    ((article_id, error, flags, response),) = rows(con, "SELECT article_id, error, flags, response FROM llm_calls WHERE status = 'error'")
+    assert article_id == ids[0] and error.startswith(message) and flag in flags
+    assert json.loads(response)["choices"]  # the raw answer is kept for inspection
+    assert [r[0] for r in rows(con, "SELECT article_id FROM int_llm_results")] == [ids[1]]
+
+
+def test_killed_run_resumes_without_duplicate_paid_calls(db_path, server):
+    con = connect(db_path)
+    ids = add_articles(con, [f"Materials lab {i} patents a new alloy" for i in range(6)])
+    con.close()
+    server.faults.extend(["ok"] * 3 + ["hang"])  # the 4th call never returns: the process is killed then
+    command = [sys.executable, "-c", NEWSALIGN, "enrich", "llm", "--db", str(db_path), "--base-url", server.url, "--concurrency", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while server.chat_requests < 4 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert server.chat_requests == 4, process.communicate()
+    process.kill()
+    process.wait()
+    con = connect(db_path)
+    assert rows(con, "SELECT count(*) FROM llm_calls WHERE status = 'ok'") == [(3,)]  # nothing answered was lost
+    summary = enrich_llm(con, base_url=server.url)
+    assert (summary.cached, summary.calls, summary.ok) == (3, 3, 3)
+    assert server.answered == 6  # every article paid for exactly once
+    assert rows(con, "SELECT count(DISTINCT cache_key), count(*) FROM llm_calls WHERE status = 'ok'") == [(6, 6)]
+    assert sorted(r[0] for r in rows(con, "SELECT article_id FROM int_llm_results")) == ids
+    con.close()
+
+
+def test_missing_key_and_endpoint_is_one_clear_line(db_path, capsys):
+    connect(db_path).close()
+    add_articles(connect(db_path), ["Any article"])
+    assert main(["enrich", "llm", "--db", str(db_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: no LLM endpoint configured: set OPENAI_API_KEY") and "--base-url" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_unreachable_endpoint_and_rejected_key_stop_the_run_cleanly(con, server):
+    add_articles(con, ["Any article", "Another article"])
+    with pytest.raises(NewsalignError, match="cannot reach the LLM endpoint"):
+        enrich_llm(con, base_url="http://127.0.0.1:9/v1", max_retries=0)
+    server.faults.append(("status", 401, {}))
+    with pytest.raises(NewsalignError, match=r"refused the request \(401\)"):
+        enrich_llm(con, base_url=server.url, concurrency=1)
+
+
+def test_api_key_never_reaches_logs_or_warehouse(db_path, server, monkeypatch, caplog, capsys):
+    canary = "sk-test-CANARY-9f3b1c"
+    monkeypatch.setenv("OPENAI_API_KEY", canary)
+    con = connect(db_path)
+    add_articles(con, ["Solar startup [odd] prints perovskite cells", "Grid battery firm signs utility deal"])
+    con.close()
+    server.rules["[odd]"] = ("status", 400, {})  # an error path too: its body is stored
+    caplog.set_level(logging.DEBUG)
+    assert main(["enrich", "llm", "--db", str(db_path), "--base-url", server.url, "--max-retries", "0"]) == 0
+    assert f"Bearer {canary}" in server.auth_headers  # the key was really used...
+    out = capsys.readouterr()
+    assert canary not in caplog.text + out.out + out.err  # ...but never logged or printed
+    assert all(canary.encode() not in path.read_bytes() for path in db_path.parent.glob("warehouse.duckdb*"))
+
+
+def test_dry_run_counts_and_prices_without_calling(db_path, server, capsys):
+    con = connect(db_path)
+    add_articles(con, ["One", "Two", "Three"])
+    con.close()
+    assert main(["enrich", "llm", "--db", str(db_path), "--dry-run", "--base-url", server.url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("dry run: 3 calls to gpt-4o-mini") and "estimated cost ~$0.00" in out
+    assert main(["enrich", "llm", "--db", str(db_path), "--dry-run", "--model", "local-llama"]) == 0
+    assert "unknown price" in capsys.readouterr().out
+    assert sum(server.requests.values()) == 0
+
+
+def test_cli_runs_and_summarises(db_path, server, capsys):
+    con = connect(db_path)
+    add_articles(con, ["One startup", "Two startups"])
+    con.close()
+    assert main(["enrich", "llm", "--db", str(db_path), "--base-url", server.url]) == 0
+    assert "2 articles, 0 already answered, 2 calls: 2 ok, 0 errors" in capsys.readouterr().out
+
+
+def test_batch_mode_submits_once_and_resumes_after_a_restart(con, server):
+    ids = add_articles(con, [f"Agritech startup {i} launches vertical farm" for i in range(4)])
+    server.batch_polls = 3
+
+    def crash(batch_id, status):
+        raise KeyboardInterrupt  # the process dies while waiting for the batch
+
+    with pytest.raises(KeyboardInterrupt):
+        enrich_llm(con, base_url=server.url, batch=True, poll_interval=0.01, on_status=crash)
+    assert rows(con, "SELECT count(*) FROM llm_batches WHERE status <> 'collected'") == [(1,)]
+    live = enrich_llm(con, base_url=server.url)  # a live run leaves the batched articles alone
+    assert (live.in_batch, live.calls) == (4, 0)
+    summary = enrich_llm(con, base_url=server.url, batch=True, poll_interval=0.01)
+    assert (summary.calls, summary.ok) == (0, 4)
+    assert server.requests["POST /v1/batches"] == 1 and server.requests["POST /v1/files"] == 1
+    assert server.chat_requests == 0 and server.answered == 4
+    assert sorted(r[0] for r in rows(con, "SELECT article_id FROM int_llm_results WHERE mode = 'batch'")) == ids
+    (cost,) = con.execute("SELECT sum(cost_usd) FROM llm_calls").fetchone()
+    assert cost > 0
+    assert enrich_llm(con, base_url=server.url, batch=True).calls == 0
+    assert server.requests["POST /v1/batches"] == 1
+
+
+def test_expired_batch_keeps_partial_answers_and_the_rest_is_retried(con, server):
+    add_articles(con, [f"Medtech firm {i} gets approval" for i in range(4)])
+    server.batch_final_status = "expired"
+    summary = enrich_llm(con, base_url=server.url, batch=True, poll_interval=0.01)
+    assert (summary.ok, summary.errors) == (2, 2)
+    assert rows(con, "SELECT DISTINCT flags FROM llm_calls WHERE status = 'error'") == [(["batch_expired"],)]
+    assert enrich_llm(con, base_url=server.url).calls == 2
+
+
+def test_batch_error_lines_are_recorded(con, server):
+    add_articles(con, ["Edge AI chip [bad] sampled", "Robot vacuum maker expands"])
+    server.rules["[bad]"] = ("status", 400, {})
+    summary = enrich_llm(con, base_url=server.url, batch=True, poll_interval=0.01)
+    assert (summary.ok, summary.errors) == (1, 1)
+    assert rows(con, "SELECT flags FROM llm_calls WHERE status = 'error'") == [(["http_400"],)]
+
+
+def test_recorded_answers_fill_the_cache_so_a_run_needs_no_key(con, tmp_path, server):
+    ids = add_articles(con, ["Recorded one", "Recorded two", "Not recorded"])
+    body = server.chat({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Title: Recorded one"}]}, "ok")[2]
+    recorded = tmp_path / "llm_responses.jsonl"
+    recorded.write_text(
+        json.dumps({"url": "https://www.bbc.com/news/a000", "response": body}) + "\n"
+        + json.dumps({"article_id": ids[1], "output": {"topics": ["Recorded two"] + ["technology"] * 9, "signal": True, "rationale": "Sample."}}) + "\n"
+        + json.dumps({"url": "https://example.com/not-stored", "output": {"topics": ["x"], "signal": False, "rationale": "."}}) + "\n"
+    )  # fmt: skip
+    loaded = load_recorded(con, recorded)
+    assert (loaded.stored, loaded.unknown, loaded.errors) == (2, 1, 0)
+    con.execute("DELETE FROM articles WHERE id = ?", [ids[2]])  # the demo's warehouse holds only recorded articles
+    summary = enrich_llm(con)  # no key, no base URL: nothing to call, so no client is needed
+    assert (summary.cached, summary.calls) == (2, 0)
+    assert rows(con, "SELECT article_id, mode, gpt_signal FROM int_llm_results ORDER BY 1") == [
+        (ids[0], "recorded", body and json.loads(body["choices"][0]["message"]["content"])["signal"]),
+        (ids[1], "recorded", True),
+    ]
+    assert rows(con, "SELECT DISTINCT note FROM llm_calls") == [("recorded answer from llm_responses.jsonl",)]
+    assert load_recorded(con, recorded).cached == 2
+    assert sum(server.requests.values()) == 0
+
+
+def test_recorded_file_errors_are_clear(con, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"url": "x"}\n')
+    with pytest.raises(NewsalignError, match=r"bad.jsonl:1: needs \"response\""):
+        load_recorded(con, bad)
+    with pytest.raises(NewsalignError, match="cannot read recorded answers"):
+        load_recorded(con, tmp_path / "missing.jsonl")
+
+
+def test_cache_key_covers_model_prompt_and_content():
+    prompt = load_prompt()
+    base = dict(model="m", prompt=prompt, article_id="a", content_hash="h", title="t")
+    key = cache_key(**base)
+    changed = [{"model": "m2"}, {"content_hash": "h2"}, {"title": "t2"}, {"article_id": "b"},
+               {"prompt": type(prompt)("signal_v2", prompt.system, prompt.user, prompt.sha256)},
+               {"prompt": type(prompt)(prompt.version, prompt.system, prompt.user, "edited")}]  # fmt: skip
+    assert all(cache_key(**{**base, **change}) != key for change in changed)
+    with pytest.raises(NewsalignError, match="unknown prompt version 'nope'; available: signal_v1"):
+        load_prompt("nope")
+
+
+def test_answer_checks():
+    def body(content, **choice):
+        return {"choices": [{"finish_reason": "stop", "message": {"content": content}, **choice}]}
+
+    good = json.dumps({"topics": [f"topic {i}" for i in range(10)], "signal": False, "rationale": "r"})
+    assert check_completion(body(good)).error is None
+    few = check_completion(body(json.dumps({"topics": ["electric vehicles"], "signal": True, "rationale": "r"})))
+    assert few.error is None and few.flags == ["topic_count"]
+    assert "schema" in check_completion(body(json.dumps({"topics": "x", "signal": True}))).flags
+    assert check_completion({"choices": []}).error == "no choices in the response"
+    assert is_english(["Nvidia H200 launch", "AI accelerators", "semiconductors", "technology"])
+    assert not is_english(["Künstliche Intelligenz", "Halbleiter", "Technologie", "Wirtschaft", "Märkte"])
+    assert not is_english(["искусственный интеллект"])

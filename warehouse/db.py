@@ -48,7 +48,10 @@ def connect(
             f"or point --db / {ENV_VAR} at an existing file"
         )
     if not read_only:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(f"cannot create the folder for {db_path}: {exc.strerror}: {exc.filename}") from None
     try:
         con = duckdb.connect(str(db_path), read_only=read_only)
     except duckdb.IOException as exc:

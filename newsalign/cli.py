@@ -16,6 +16,7 @@ from newsalign.errors import NewsalignError
 COMMAND_MODULES = [
     "sql",
     "parse",
+    "demo",
     "export",
     "export_training",
     "train",
@@ -25,6 +26,7 @@ COMMAND_MODULES = [
     "enrich_trends",
     "merge",
     "export_dataset",
+    "import_",
 ]
 
 db_option = click.option(

@@ -1,0 +1,81 @@
+"""`newsalign demo`: the whole platform, offline, on an embedded sample of the six sites.
+
+`run_demo()` runs its steps in order over a fresh warehouse; each step is a function of the
+`DemoContext`. Today: crawl the sample with the real spiders and pipelines, then summarize. Later
+steps (enrichment, labels, export, training) append themselves to `STEPS`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from crawler.parsers import SOURCES
+from newsalign.errors import NewsalignError
+from warehouse.db import ENV_VAR, resolve_db_path
+
+DEFAULT_DEMO_DB = Path("data/demo.duckdb")
+
+
+@dataclass
+class DemoContext:
+    db: Path
+    echo: Callable[[str], None] = print
+    sources: tuple[str, ...] = SOURCES
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def crawl_step(ctx: DemoContext) -> None:
+    """Serve the sample on loopback and crawl it with the real spiders, in a child process (its own reactor)."""
+    from newsalign.demo.crawl import chromium_available
+    from newsalign.demo.server import serve_sample
+
+    if "reuters" in ctx.sources and not chromium_available():
+        ctx.echo("Chromium not found (/usr/bin/chromium): skipping reuters, which needs a browser (apt-get install chromium).")
+        ctx.sources = tuple(s for s in ctx.sources if s != "reuters")
+    with serve_sample(ctx.sources) as sites:
+        command = [sys.executable, "-m", "newsalign.demo.crawl", "--db", str(ctx.db)]
+        command += [f"--site={source}={url}" for source, url in sites.items()]
+        if subprocess.run(command).returncode != 0:
+            raise NewsalignError("the demo crawl failed (see the log above)")
+
+
+def summary_step(ctx: DemoContext) -> None:
+    from newsalign.demo.summary import summary
+
+    ctx.echo(summary(ctx.db, ctx.timings))
+
+
+STEPS: list[Callable[[DemoContext], None]] = [crawl_step, summary_step]
+
+
+def demo_db_path(db: str | os.PathLike | None) -> Path:
+    """--db, else $NEWSALIGN_DB, else data/demo.duckdb. The demo recreates it, so an existing file named
+    only by $NEWSALIGN_DB (perhaps the real warehouse) is refused rather than wiped."""
+    path = resolve_db_path(db, default=DEFAULT_DEMO_DB)
+    if db is None and os.environ.get(ENV_VAR) and path.exists():
+        raise NewsalignError(
+            f"${ENV_VAR} points at an existing warehouse ({path}) and the demo recreates its warehouse; "
+            "pass --db PATH to choose the demo's file explicitly"
+        )
+    return path
+
+
+def run_demo(db: str | os.PathLike | None = None, *, echo: Callable[[str], None] = print) -> DemoContext:
+    """Run every demo step over a fresh warehouse at `db` (see `demo_db_path`)."""
+    ctx = DemoContext(db=demo_db_path(db), echo=echo)
+    if ctx.db.is_dir():
+        raise NewsalignError(f"{ctx.db} is a directory; pass --db PATH/demo.duckdb")
+    for stale in (ctx.db, ctx.db.with_name(ctx.db.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    ctx.db.parent.mkdir(parents=True, exist_ok=True)
+    for step in STEPS:
+        started = time.perf_counter()
+        step(ctx)
+        ctx.timings[step.__name__.removesuffix("_step")] = time.perf_counter() - started
+    return ctx

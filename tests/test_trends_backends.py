@@ -1,0 +1,213 @@
+"""Trends backends: pytrends' real code path against a loopback stand-in of trends.google.com,
+its DataFrame → series conversion, and the CSV-export backend."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date, datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+
+from enrich.trends.backends import CsvBackend, PytrendsBackend, RateLimited, TopicFailed, Transient, read_export
+from enrich.trends.series import MonthlySeries, SeriesError, add_months, from_frame, window
+from newsalign.errors import NewsalignError
+
+
+def timeline(values, partial_last=True, first=date(2014, 3, 1)):
+    """Google's multiline answer: one point a month, `isPartial` only on an unfinished last month."""
+    points = []
+    for i, value in enumerate(values):
+        month = add_months(first, i)
+        point = {
+            "time": str(int(datetime(month.year, month.month, 1, tzinfo=timezone.utc).timestamp())),
+            "formattedTime": month.strftime("%b %Y"), "formattedAxisTime": month.strftime("%b %Y"),
+            "value": [value], "hasData": [value > 0], "formattedValue": [str(value)],
+        }
+        if partial_last and i == len(values) - 1:
+            point["isPartial"] = True
+        points.append(point)
+    return {"default": {"timelineData": points, "averages": []}}
+
+
+class FakeTrends:
+    """trends.google.com's three endpoints pytrends uses, on loopback. `answers` maps a keyword to
+    a list of values, None (no data), or an HTTP status to answer with."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.explore_requests: list[dict] = []
+
+    def __enter__(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def send(self, status, text, content_type="application/json; charset=utf-8"):
+                body = text.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                if self.path.startswith("/trends/explore"):
+                    self.send_header("Set-Cookie", "NID=fake-cookie; Path=/")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                url = urlparse(self.path)
+                if url.path.startswith("/trends/explore"):
+                    return self.send(200, "<html></html>", "text/html")
+                if url.path == "/trends/api/widgetdata/multiline":
+                    request = json.loads(parse_qs(url.query)["req"][0])
+                    keyword = request["comparisonItem"][0]["complexKeywordsRestriction"]["keyword"][0]["value"]
+                    answer = fake.answers[keyword]
+                    if isinstance(answer, int):
+                        return self.send(answer, "<html>error</html>", "text/html")
+                    data = timeline(answer or []) if answer else {"default": {"timelineData": [], "averages": []}}
+                    return self.send(200, ")]}',\n" + json.dumps(data))
+                self.send(404, "not found", "text/html")
+
+            def do_POST(self):
+                url = urlparse(self.path)
+                query = {k: v[0] for k, v in parse_qs(url.query).items()}
+                request = json.loads(query["req"])
+                fake.explore_requests.append(request)
+                keyword = request["comparisonItem"][0]["keyword"]
+                answer = fake.answers[keyword]
+                if isinstance(answer, int):
+                    return self.send(answer, "<html>error</html>", "text/html")
+                widget = {
+                    "id": "TIMESERIES", "token": "tok",
+                    "request": {"time": request["comparisonItem"][0]["time"], "comparisonItem": [{
+                        "geo": {}, "complexKeywordsRestriction": {"keyword": [{"type": "BROAD", "value": keyword}]}}]},
+                }
+                self.send(200, ")]}'" + json.dumps({"widgets": [widget]}))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def base(self):
+        return f"http://127.0.0.1:{self.server.server_port}/trends"
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_trends(monkeypatch):
+    """Point pytrends' hard-coded trends.google.com URLs at a loopback stand-in."""
+    import pytrends.request as request
+
+    def start(answers):
+        fake = FakeTrends(answers).__enter__()
+        monkeypatch.setattr(request, "BASE_TRENDS_URL", fake.base)
+        monkeypatch.setattr(request.TrendReq, "GENERAL_URL", f"{fake.base}/api/explore")
+        monkeypatch.setattr(request.TrendReq, "INTEREST_OVER_TIME_URL", f"{fake.base}/api/widgetdata/multiline")
+        servers.append(fake)
+        return fake
+
+    servers: list[FakeTrends] = []
+    yield start
+    for fake in servers:
+        fake.__exit__()
+
+
+def test_pytrends_backend_reads_a_monthly_series_with_a_partial_last_month(fake_trends):
+    values = [12, 0, 100] + [37] * 117
+    fake = fake_trends({"solid-state batteries": values})
+    start, end = window("fetch", date(2024, 3, 1), date(2024, 3, 15))
+    series = PytrendsBackend(delay=0).fetch("solid-state batteries", start, end, "US")
+    assert series.values == tuple(values)
+    assert series.months[0] == date(2014, 3, 1) and len(series.months) == 120
+    assert series.partial[-1] is True and not any(series.partial[:-1])
+    sent = fake.explore_requests[0]["comparisonItem"][0]
+    assert sent == {"keyword": "solid-state batteries", "time": "2014-03-01 2024-03-15", "geo": "US"}
+
+
+def test_pytrends_backend_topic_without_data_is_an_empty_series(fake_trends):
+    fake_trends({"zzqx obscure": None})
+    assert PytrendsBackend(delay=0).fetch("zzqx obscure", date(2014, 3, 1), date(2024, 2, 29), "").empty
+
+
+@pytest.mark.parametrize("status, error", [(429, RateLimited), (500, Transient), (400, TopicFailed)])
+def test_pytrends_backend_maps_http_errors(fake_trends, status, error):
+    fake_trends({"ai": status})
+    with pytest.raises(error):
+        PytrendsBackend(delay=0).fetch("ai", date(2014, 3, 1), date(2024, 2, 29), "")
+
+
+def test_pytrends_backend_network_failure_is_transient(monkeypatch):
+    import pytrends.request as request
+
+    monkeypatch.setattr(request, "BASE_TRENDS_URL", "http://127.0.0.1:9/trends")  # nothing listens on port 9
+    with pytest.raises(Transient, match="ConnectionError"):
+        PytrendsBackend(delay=0, timeout=(1, 1)).fetch("ai", date(2014, 3, 1), date(2024, 2, 29), "")
+
+
+def test_from_frame_converts_pytrends_shape():
+    index = pd.DatetimeIndex(pd.date_range("2014-03-01", periods=3, freq="MS"), name="date")
+    frame = pd.DataFrame({"ai": [3, 100, 41], "isPartial": [False, False, True]}, index=index)
+    assert from_frame(frame, "ai") == MonthlySeries(
+        (date(2014, 3, 1), date(2014, 4, 1), date(2014, 5, 1)), (3, 100, 41), (False, False, True)
+    )
+    assert from_frame(pd.DataFrame(), "ai").empty
+    weekly = pd.DataFrame({"ai": [1, 2]}, index=pd.DatetimeIndex(["2024-01-07", "2024-01-14"]))
+    with pytest.raises(SeriesError, match="weekly or daily"):
+        from_frame(weekly, "ai")
+    with pytest.raises(SeriesError, match="0..100"):
+        MonthlySeries((date(2024, 1, 1),), (101,), (False,))
+
+
+def test_windows_published_ends_before_the_publication_month():
+    assert window("published", date(2024, 3, 1), date(2025, 1, 9)) == (date(2014, 3, 1), date(2024, 2, 29))
+    assert window("fetch", date(2025, 1, 1), date(2025, 1, 9)) == (date(2015, 1, 1), date(2025, 1, 9))
+
+
+EXPORT = """Category: All categories
+
+Month,{term}: ({place})
+2014-01,<1
+2014-02,7
+2014-03,100
+2014-04,55
+"""
+
+
+def write_export(folder, name, term, place="Worldwide", body=EXPORT):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(body.format(term=term, place=place), encoding="utf-8")
+
+
+def test_csv_backend_reads_google_exports_and_cuts_the_window(tmp_path):
+    write_export(tmp_path, "multiTimeline.csv", "Bitcoin")
+    write_export(tmp_path / "US", "multiTimeline (1).csv", "bitcoin", place="United States",
+                 body=EXPORT.replace("100", "90"))
+    backend = CsvBackend(tmp_path)
+    worldwide = backend.fetch("bitcoin", date(2014, 2, 1), date(2014, 3, 31), "")
+    assert worldwide.values == (7, 100) and worldwide.months == (date(2014, 2, 1), date(2014, 3, 1))
+    assert backend.fetch("bitcoin", date(2013, 1, 1), date(2014, 12, 31), "").values == (0, 7, 100, 55)  # "<1" → 0
+    assert backend.fetch("bitcoin", date(2014, 1, 1), date(2014, 3, 31), "US").values == (0, 7, 90)
+    assert backend.fetch("bitcoin", date(2020, 1, 1), date(2020, 12, 31), "").empty
+    with pytest.raises(TopicFailed, match="no CSV export for 'ether'.*download it"):
+        backend.fetch("ether", date(2014, 1, 1), date(2014, 3, 31), "")
+
+
+def test_csv_backend_rejects_weekly_and_compared_exports(tmp_path):
+    weekly = tmp_path / "weekly.csv"
+    weekly.write_text("Category: All categories\n\nWeek,ai: (Worldwide)\n2024-01-07,5\n")
+    with pytest.raises(NewsalignError, match="weekly points; export a range over five years"):
+        read_export(weekly)
+    compared = tmp_path / "compared.csv"
+    compared.write_text("Category: All categories\n\nMonth,ai: (Worldwide),ml: (Worldwide)\n2024-01,5,6\n")
+    with pytest.raises(NewsalignError, match="one search term per file"):
+        read_export(compared)
+    with pytest.raises(NewsalignError, match="not a folder"):
+        CsvBackend(tmp_path / "missing")

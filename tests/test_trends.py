@@ -1,0 +1,249 @@
+"""`enrich trends`: one request per distinct key, 429 backoff and stop, resume after a kill,
+--max-requests, shards and merge, the CLI."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from datetime import date
+
+import duckdb
+import pytest
+
+from enrich.trends.fetch import Backoff, enrich_trends, in_shard, parse_shard
+from enrich.trends.store import merge
+from newsalign.cli import main
+from newsalign.errors import NewsalignError
+from tests.conftest import ROOT
+from tests.trends_support import FakeBackend, add_articles, add_llm, flat
+from warehouse import connect
+
+TODAY = date(2025, 6, 17)
+
+
+@pytest.fixture
+def con(db_path):
+    con = connect(db_path)
+    # Three articles in March, one in April: "batteries" in March is shared by two articles.
+    add_articles(con, [{"id": "a"}, {"id": "b"}, {"id": "c", "published": "2024-04-02"}, {"id": "d", "published": None}])
+    add_llm(con, "a", ["Solid-state batteries", "batteries", "energy", "EVs", "cars", "industry", "x", "y", "z", "w"], True)
+    add_llm(con, "b", ["batteries", "  Energy "], False)
+    add_llm(con, "c", ["batteries"], False)
+    add_llm(con, "d", ["no date"], False)
+    yield con
+    con.close()
+
+
+EXPECTED_KEYS = {  # (topic, anchor month): first five topics of a, both of b (normalised), c's
+    ("solid-state batteries", date(2024, 3, 1)), ("batteries", date(2024, 3, 1)), ("energy", date(2024, 3, 1)),
+    ("evs", date(2024, 3, 1)), ("cars", date(2024, 3, 1)), ("batteries", date(2024, 4, 1)),
+}
+
+
+def stored(con):
+    return {(t, m): s for t, m, s in con.execute("SELECT topic, anchor_month, status FROM trend_series").fetchall()}
+
+
+def no_sleep(_):
+    pass
+
+
+def test_one_request_per_distinct_topic_anchor_month_and_geo(con):
+    backend = FakeBackend({"energy": None})
+    report = enrich_trends(con, backend, today=TODAY, progress=False, sleep=no_sleep)
+    assert {(t, s) for t, s, _, _ in backend.calls} == {(t, date(m.year - 10, m.month, 1)) for t, m in EXPECTED_KEYS}
+    assert len(backend.calls) == len(EXPECTED_KEYS) == report.requests_sent
+    assert stored(con)[("energy", date(2024, 3, 1))] == "empty"  # a topic without Trends data
+    assert (report.ok, report.empty) == (5, 1)
+    again = FakeBackend()
+    assert enrich_trends(con, again, today=TODAY, progress=False).requests_sent == 0
+    assert again.calls == []
+
+
+def test_fetch_anchor_asks_once_per_topic(con):
+    backend = FakeBackend()
+    enrich_trends(con, backend, anchor="fetch", today=TODAY, progress=False, sleep=no_sleep)
+    topics = [c[0] for c in backend.calls]
+    assert sorted(topics) == sorted({t for t, _ in EXPECTED_KEYS} | {"no date"})
+    assert {(c[1], c[2]) for c in backend.calls} == {(date(2015, 6, 1), TODAY)}
+
+
+def test_429_backs_off_with_jitter_then_succeeds(con):
+    sleeps = []
+    backend = FakeBackend(rate_limit={"batteries": 3})
+    enrich_trends(con, backend, today=TODAY, progress=False, sleep=sleeps.append, rng=random.Random(1),
+                  backoff=Backoff(first=10, cap=25))
+    backoffs = [s for s in sleeps if s > 0]
+    assert len(backoffs) == 3
+    assert 5 <= backoffs[0] <= 10 and 10 <= backoffs[1] <= 20 and 12.5 <= backoffs[2] <= 25  # capped at 25
+    assert len(stored(con)) == len(EXPECTED_KEYS)
+
+
+def test_429_storm_stops_after_max_retries_with_advice(con):
+    sleeps = []
+    backend = FakeBackend(rate_limit={"batteries": 99})  # "batteries" is the first key in sorted order
+    with pytest.raises(NewsalignError) as raised:
+        enrich_trends(con, backend, today=TODAY, progress=False, sleep=sleeps.append, max_retries=10)
+    message = str(raised.value)
+    assert "Google Trends answered 429 (too many requests) 11 times in a row at 'batteries'" in message
+    assert "Wait an hour, lower --max-requests" in message and "--backend csv" in message
+    assert len(backend.calls) == 11 and len([s for s in sleeps if s > 0]) == 10
+    assert stored(con) == {}
+
+
+def test_429_storm_after_progress_keeps_earlier_answers(con):
+    backend = FakeBackend(rate_limit={"evs": 99})  # sorted keys: batteries×2, cars, energy, evs, ...
+    with pytest.raises(NewsalignError, match="the 4 answers of this run are stored"):
+        enrich_trends(con, backend, today=TODAY, progress=False, sleep=no_sleep, max_retries=1)
+    assert len(stored(con)) == 4
+
+
+def test_max_requests_stops_cleanly_and_a_rerun_continues(con):
+    first = FakeBackend()
+    report = enrich_trends(con, first, today=TODAY, progress=False, sleep=no_sleep, max_requests=2)
+    assert report.requests_sent == 2 and report.left == 4 and "run again" in report.stopped
+    second = FakeBackend()
+    enrich_trends(con, second, today=TODAY, progress=False, sleep=no_sleep)
+    assert len(second.calls) == 4 and not {c[:2] for c in first.calls} & {c[:2] for c in second.calls}
+
+
+def test_a_failed_topic_is_recorded_and_retried_next_run(con, tmp_path):
+    from enrich.trends.backends import CsvBackend
+
+    report = enrich_trends(con, CsvBackend(tmp_path), today=TODAY, progress=False)
+    assert report.errors == 6 and "no CSV export for" in report.error_examples[0]
+    assert set(stored(con).values()) == {"error"}
+    retry = FakeBackend()
+    enrich_trends(con, retry, today=TODAY, progress=False, sleep=no_sleep)
+    assert len(retry.calls) == 6 and set(stored(con).values()) == {"ok"}
+
+
+def test_no_topics_is_a_clear_error(db_path):
+    con = connect(db_path)
+    add_articles(con, [{"id": "a"}])
+    add_llm(con, "a", [], True)  # an empty topic list
+    with pytest.raises(NewsalignError, match="no article topics to look up: run `newsalign enrich llm` first"):
+        enrich_trends(con, FakeBackend(), today=TODAY, progress=False)
+
+
+KILLER = """
+import os, signal, sys
+from datetime import date
+sys.path.insert(0, {root!r})
+from tests.trends_support import FakeBackend
+from enrich.trends.fetch import enrich_trends
+from warehouse import connect
+
+class Killed(FakeBackend):
+    def fetch(self, topic, start, end, geo):
+        with open({log!r}, "a") as log:
+            log.write(topic + "|" + start.isoformat() + "\\n")
+        if len(open({log!r}).read().splitlines()) == 4:
+            os.kill(os.getpid(), signal.SIGKILL)  # dies mid-request, before answering
+        return super().fetch(topic, start, end, geo)
+
+enrich_trends(connect({db!r}), Killed(), today=date(2025, 6, 17), progress=False, sleep=lambda s: None)
+"""
+
+
+def test_killed_mid_run_resumes_without_duplicates_or_losses(con, db_path, tmp_path):
+    con.close()
+    log = tmp_path / "calls.log"
+    script = KILLER.format(root=str(ROOT), log=str(log), db=str(db_path))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == -9, result.stderr
+    con = connect(db_path)
+    assert len(stored(con)) == 3  # the three answered before the kill survive
+    before = [tuple(line.split("|")) for line in log.read_text().splitlines()]
+    resumed = FakeBackend()
+    enrich_trends(con, resumed, today=TODAY, progress=False, sleep=no_sleep)
+    after = [(t, s.isoformat()) for t, s, _, _ in resumed.calls]
+    assert len(after) == 3 and not set(before[:3]) & set(after)  # only the killed one and the rest are asked
+    assert before[3] in after
+    assert len(stored(con)) == len(EXPECTED_KEYS)
+
+
+def test_shards_split_topics_disjointly_and_merge_combines_them(con, db_path, tmp_path):
+    outs = []
+    asked = []
+    for i in (1, 2, 3):
+        out = connect(tmp_path / f"shard{i}.duckdb")
+        backend = FakeBackend()
+        enrich_trends(con, backend, out=out, shard=(i, 3), today=TODAY, progress=False, sleep=no_sleep)
+        asked.append({c[0] for c in backend.calls})
+        out.close()
+        outs.append(tmp_path / f"shard{i}.duckdb")
+    assert sum(len(a) for a in asked) == len(set().union(*asked))  # every topic in exactly one shard
+    assert stored(con) == {}  # shards wrote to their own files
+    report = merge(con, outs)
+    assert report.written == len(EXPECTED_KEYS) and set(stored(con)) == EXPECTED_KEYS
+    assert merge(con, outs).written == 0  # idempotent
+
+
+def test_merge_of_overlapping_shards_prefers_answers_then_newest(con, tmp_path):
+    old, new = connect(tmp_path / "old.duckdb"), connect(tmp_path / "new.duckdb")
+    enrich_trends(con, FakeBackend(default=[0] * 120), out=old, today=TODAY, progress=False, sleep=no_sleep)
+    enrich_trends(con, FakeBackend(default=flat()), out=new, today=TODAY, progress=False, sleep=no_sleep)
+    old.execute("UPDATE trend_series SET status = 'error', error = 'x' WHERE topic = 'cars'")
+    old.execute("UPDATE trend_series SET fetched_at = fetched_at + INTERVAL 1 DAY WHERE topic = 'evs'")
+    old.close(), new.close()
+    parquet = tmp_path / "old.parquet"
+    src = duckdb.connect(str(tmp_path / "old.duckdb"), read_only=True)
+    src.execute(f"COPY trend_series TO '{parquet}' (FORMAT parquet)")
+    src.close()
+    merge(con, [parquet, tmp_path / "new.duckdb"])
+    levels = dict(con.execute("SELECT topic || anchor_month, interest[1] FROM trend_series").fetchall())
+    assert levels["evs2024-03-01"] == 0  # newer in old
+    assert levels["cars2024-03-01"] == 50  # answer beats error
+    assert levels["energy2024-03-01"] == 50  # newer in new
+    assert merge(con, [tmp_path / "new.duckdb", parquet]).written == 0
+
+
+def test_merge_rejects_files_that_are_not_shards(con, tmp_path):
+    plain = tmp_path / "plain.duckdb"
+    duckdb.connect(str(plain)).close()
+    with pytest.raises(NewsalignError, match="has no trend_series table"):
+        merge(con, [plain])
+    with pytest.raises(NewsalignError, match="no such shard file"):
+        merge(con, [tmp_path / "missing.duckdb"])
+    assert con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name LIKE 'shard%'").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("text", ["3", "0/4", "5/4", "a/b", "1/0", "1-4"])
+def test_bad_shard_syntax(text):
+    with pytest.raises(NewsalignError, match="--shard must be i/N with 1 <= i <= N"):
+        parse_shard(text)
+
+
+def test_shard_hash_is_stable():
+    assert parse_shard(" 2/4 ") == (2, 4)
+    assert [in_shard("bitcoin", (i, 4)) for i in (1, 2, 3, 4)].count(True) == 1
+    owner = [i for i in (1, 2, 3, 4) if in_shard("bitcoin", (i, 4))]
+    assert owner == [int.from_bytes(__import__("hashlib").blake2b(b"bitcoin", digest_size=8).digest(), "big") % 4 + 1]
+
+
+def test_cli_csv_backend_end_to_end(con, db_path, tmp_path, capsys):
+    con.close()
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    rows = "\n".join(f"{2013 + i // 12}-{i % 12 + 1:02d},{50}" for i in range(144))
+    (exports / "multiTimeline.csv").write_text(f"Category: All categories\n\nMonth,batteries: (Worldwide)\n{rows}\n")
+    code = main(["enrich", "trends", "--db", str(db_path), "--backend", "csv", "--csv-dir", str(exports)])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "6 series needed, 6 requests sent: 2 stored, 0 without Trends data, 4 failed" in captured.out
+    assert "no CSV export for" in captured.err
+    con = connect(db_path)
+    assert con.execute("SELECT len(interest) FROM trend_series WHERE status = 'ok'").fetchall() == [(120,), (120,)]
+
+
+def test_cli_errors_are_one_line(db_path, capsys):
+    connect(db_path).close()
+    assert main(["enrich", "trends", "--db", str(db_path), "--shard", "5/4"]) == 1
+    assert capsys.readouterr().err.strip() == "Error: --shard must be i/N with 1 <= i <= N (e.g. --shard 2/4), not '5/4'"
+    assert main(["enrich", "trends", "--db", str(db_path), "--backend", "csv"]) == 1
+    assert "--backend csv needs --csv-dir" in capsys.readouterr().err
+    assert main(["merge", "--db", str(db_path), str(db_path) + ".missing"]) == 1
+    assert "no such shard file" in capsys.readouterr().err

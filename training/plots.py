@@ -92,17 +92,17 @@ def training_curves(log_history: list[dict], path, *, title: str = "") -> Path |
     """The panels of CURVE_PANELS that the log has data for; None when it has none."""
     panels = []
     for panel, keys in CURVE_PANELS:
-        lines = [(prefix + key, style) for key in keys for prefix, style in (("", "-"), ("eval_", "--"))]
-        lines = [(key, style, *series(log_history, key)) for key, style in lines]
-        lines = [line for line in lines if line[3]]
+        lines = [(f"C{k}", prefix + key, style) for k, key in enumerate(keys) for prefix, style in (("", "-"), ("eval_", "--"))]
+        lines = [(color, key, style, *series(log_history, key)) for color, key, style in lines]
+        lines = [line for line in lines if line[4]]
         if lines:
             panels.append((panel, lines))
     if not panels:
         return None
     fig, axes = _figure(len(panels))
     for ax, (panel, lines) in zip(axes, panels):
-        for key, style, steps, values in lines:
-            ax.plot(steps, values, style, marker="." if len(values) < 30 else None, label=key)
+        for color, key, style, steps, values in lines:  # an eval_ line shares its train key's colour, dashed
+            ax.plot(steps, values, style, color=color, marker="o" if len(values) < 30 else None, markersize=3, label=key)
         ax.set(xlabel="step", title=panel)
         ax.legend(fontsize="x-small")
     if title:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 TABLE_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "ece")
 REWARD_ACCURACY_CAVEAT = (
-    "The trainer's reward accuracy (DPO's `rewards/accuracies`) is the share of preference pairs in which "
-    "the policy's implicit reward ranks the chosen answer above the rejected one. It is measured on the trainer's "
-    "own eval pairs, with the same prompt on both sides, and says nothing about the threshold: it is **not** task "
-    "accuracy. The thesis's 78.13% was 25 of 32 eval pairs. Task accuracy above is P(signal) > 0.5 on the "
-    "held-out articles."
+    "The trainer's reward accuracy (DPO's `rewards/accuracies`, the reward model's `accuracy`) is **not** task "
+    "accuracy. It is the share of the trainer's own preference pairs in which the chosen answer's implicit reward "
+    "(for DPO, beta times the policy/reference log-ratio) beats the rejected one's: it measures whether training "
+    "moved the policy towards the gold answer relative to the reference model, not whether the policy now prefers "
+    "it, and it is computed on few pairs (the thesis's 78.13% was 25 of 32 eval pairs). Task accuracy is "
+    "P(signal) > 0.5 on the held-out articles."
 )
 
 

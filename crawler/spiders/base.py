@@ -45,6 +45,7 @@ class NewsSpider(scrapy.Spider):
     sitemap_follow: ClassVar[tuple[str, ...]] = ()  # regexes: children of a sitemap index worth reading (all if empty)
     deny: ClassVar[tuple[str, ...]] = ()  # regexes: URLs never requested as articles
     article_meta: ClassVar[dict[str, Any]] = {}  # extra Request.meta for article pages (reuters: playwright)
+    max_sitemap_size: int = 16 * 1024 * 1024  # gunzipped sitemap limit; DOWNLOAD_MAXSIZE when crawling
 
     def __init__(
         self,
@@ -64,6 +65,12 @@ class NewsSpider(scrapy.Spider):
         self._robots_follow = [re.compile(p) for p in self.robots_sitemap_follow]
         self._follow = [re.compile(p) for p in self.sitemap_follow]
         self._requested: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_sitemap_size = crawler.settings.getint("DOWNLOAD_MAXSIZE", spider.max_sitemap_size)
+        return spider
 
     @classmethod
     def check_arguments(
@@ -99,7 +106,7 @@ class NewsSpider(scrapy.Spider):
         """A sitemap index, a sitemap or a feed: request what it lists inside the window."""
         body = response.body
         if gzip_magic_number(response):
-            body = gunzip(body, max_size=self.settings.getint("DOWNLOAD_MAXSIZE"))
+            body = gunzip(body, max_size=self.max_sitemap_size)
         sitemap = _sitemap(body)
         kind = sitemap.type if sitemap else ""
         if kind == "sitemapindex":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -53,7 +54,7 @@ def _find(root: Path, path: str) -> Path | None:
     return None
 
 
-def _handler(source: str, root: Path, log: RequestLog | None) -> type[BaseHTTPRequestHandler]:
+def _handler(source: str, root: Path, log: RequestLog | None, delay: float) -> type[BaseHTTPRequestHandler]:
     status_file = root / "_status.json"
     statuses = json.loads(status_file.read_text()) if status_file.exists() else {}
 
@@ -66,6 +67,8 @@ def _handler(source: str, root: Path, log: RequestLog | None) -> type[BaseHTTPRe
                 self.send_error(404)
                 return
             body = found.read_bytes()
+            if delay:
+                time.sleep(delay)
             self.send_response(statuses.get(urlsplit(self.path).path, 200))
             self.send_header("Content-Type", CONTENT_TYPES.get(found.suffix, "application/octet-stream"))
             self.send_header("Content-Length", str(len(body)))
@@ -79,12 +82,17 @@ def _handler(source: str, root: Path, log: RequestLog | None) -> type[BaseHTTPRe
 
 
 @contextmanager
-def serve_sample(sources: tuple[str, ...] = SOURCES, *, log: RequestLog | None = None) -> Iterator[dict[str, str]]:
-    """Start one loopback HTTP server per source; yield {source: base URL}; stop them all on exit."""
+def serve_sample(
+    sources: tuple[str, ...] = SOURCES, *, log: RequestLog | None = None, delay: float = 0.0
+) -> Iterator[dict[str, str]]:
+    """Start one loopback HTTP server per source; yield {source: base URL}; stop them all on exit.
+
+    `log` records every request; `delay` (seconds) slows each answer, like a real site (tests use it to
+    interrupt a crawl midway)."""
     with ExitStack() as stack:
         sites = {}
         for source in sources:
-            server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(source, SAMPLE_DIR / source, log))
+            server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(source, SAMPLE_DIR / source, log, delay))
             server.daemon_threads = True
             thread = threading.Thread(target=server.serve_forever, name=f"sample-{source}", daemon=True)
             thread.start()

@@ -4,12 +4,17 @@ every NEWSALIGN_STORE_FLUSH_SECONDS, and when the spider closes."""
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from itemadapter import ItemAdapter
+
+from crawler.items import Article
 
 from pipeline.normalize import extra
 from pipeline.writer import ARTICLE_COLUMNS, WarehouseWriter
 
 _ITEM_FIELDS = ARTICLE_COLUMNS[:-3]  # id ... page_type; then content_hash, word_count (computed), run_id
+_get_fields = attrgetter(*_ITEM_FIELDS)
 
 
 class StorePipeline:
@@ -24,10 +29,12 @@ class StorePipeline:
         self.writer.open()
 
     def process_item(self, item):
-        get = ItemAdapter(item).get
-        self.writer.add_article(
-            tuple(get(name) for name in _ITEM_FIELDS) + (extra(item, "content_hash"), extra(item, "word_count"), None)
-        )
+        if type(item) is Article:  # fast path for our own item: one C-level getter instead of ItemAdapter (bench_ingest)
+            values = _get_fields(item)
+        else:
+            get = ItemAdapter(item).get
+            values = tuple(get(name) for name in _ITEM_FIELDS)
+        self.writer.add_article(values + (extra(item, "content_hash"), extra(item, "word_count"), None))
         return item
 
     def close_spider(self) -> None:

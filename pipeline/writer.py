@@ -4,7 +4,8 @@ run recorder share, its write buffers, and the run's `crawl_runs` row.
 Writes are buffered and flushed as one transaction per batch (articles via Arrow, their MinHash
 fingerprints, superseded articles deleted, rejects), every `NEWSALIGN_STORE_BATCH` items, every
 `NEWSALIGN_STORE_FLUSH_SECONDS`, and at the end. What a flush committed survives a crash or Ctrl-C;
-articles are upserted by `id` (delete + insert in the batch's transaction), so a re-run never duplicates.
+articles are upserted by `id` (a plain insert, retried as INSERT OR REPLACE when an id is already
+stored), so a re-run never duplicates.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import duckdb
 import pyarrow as pa
 from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
@@ -187,29 +189,41 @@ class WarehouseWriter:
                 [(i, self._fingerprints.pop(i)) for i in list(self._articles) if i in self._fingerprints], FINGERPRINT_SCHEMA
             ),
             "batch_rejects": _table(self._rejects, REJECT_SCHEMA),
-            "batch_ids": _table([(i,) for i in sorted(self._deletes | set(self._articles))], ID_SCHEMA),
+            "batch_deletes": _table([(i,) for i in sorted(self._deletes)], ID_SCHEMA),
         }
         con = self.con
         for name, table in batch.items():
             con.register(name, table)
-        con.execute("BEGIN TRANSACTION")
         try:
-            # Upsert by id: delete then insert in one transaction (measured faster than INSERT OR REPLACE).
-            con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM batch_ids)")
-            con.execute("DELETE FROM article_fingerprints WHERE id IN (SELECT id FROM batch_ids)")
-            con.execute("INSERT INTO articles BY NAME SELECT * FROM batch_articles")
-            con.execute("INSERT INTO article_fingerprints BY NAME SELECT * FROM batch_fingerprints")
-            con.execute("INSERT INTO article_rejects BY NAME SELECT * FROM batch_rejects")
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+            try:
+                self._write(upsert=False)
+            except duckdb.ConstraintException:
+                # Some ids are stored already (a re-run, or a batch replayed after a crash): upsert by id.
+                self._write(upsert=True)
         finally:
             for name in batch:
                 con.unregister(name)
         self._articles.clear()
         self._rejects.clear()
         self._deletes.clear()
+
+    def _write(self, *, upsert: bool) -> None:
+        """The registered batch in one transaction. Plain inserts are the fast path (dedup has already
+        kept known ids out); `upsert` replaces rows whose id exists."""
+        con = self.con
+        insert = "INSERT OR REPLACE INTO" if upsert else "INSERT INTO"
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if self._deletes:
+                con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM batch_deletes)")
+                con.execute("DELETE FROM article_fingerprints WHERE id IN (SELECT id FROM batch_deletes)")
+            con.execute(f"{insert} articles BY NAME SELECT * FROM batch_articles")
+            con.execute(f"{insert} article_fingerprints BY NAME SELECT * FROM batch_fingerprints")
+            con.execute("INSERT INTO article_rejects BY NAME SELECT * FROM batch_rejects")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
 
 
 def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:

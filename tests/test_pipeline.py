@@ -177,3 +177,11 @@ def test_boilerplate_patterns_drop_furniture_and_keep_sentences():
         "Image source, Getty Images\nCopyright lawsuits rose in 2023.\n© 2024 BBC. All rights reserved\nFollow us on X"
     )
     assert clean_text(text) == "Shares rose 5%.\n\nSign up fees were cut.\n\nCopyright lawsuits rose in 2023."
+
+
+def test_store_upserts_by_id_even_without_dedup(db_path):
+    no_dedup = {"ITEM_PIPELINES": {"pipeline.dedup.DedupPipeline": None}}
+    first = run(db_path, [article(), article(url="https://x.test/b", text=OTHER)], **no_dedup)
+    second = run(db_path, [article(title="Rates rise (updated)")], **no_dedup)
+    assert first.stored == 2 and second.stored == 1 and second.rejected == 0
+    assert sorted(rows(db_path, "SELECT title FROM articles")) == [("Rates rise",), ("Rates rise (updated)",)]

@@ -180,7 +180,9 @@ def test_boilerplate_patterns_drop_furniture_and_keep_sentences():
 
 
 def test_store_upserts_by_id_even_without_dedup(db_path):
-    no_dedup = {"ITEM_PIPELINES": {"pipeline.dedup.DedupPipeline": None}}
+    pipelines = crawl_settings().getdict("ITEM_PIPELINES")
+    del pipelines["pipeline.dedup.DedupPipeline"]
+    no_dedup = {"ITEM_PIPELINES": pipelines}
     first = run(db_path, [article(), article(url="https://x.test/b", text=OTHER)], **no_dedup)
     second = run(db_path, [article(title="Rates rise (updated)")], **no_dedup)
     assert first.stored == 2 and second.stored == 1 and second.rejected == 0

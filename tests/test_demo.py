@@ -1,0 +1,58 @@
+"""`newsalign demo` end to end: a fresh warehouse from the embedded sample, and the printed summary."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from newsalign.demo import demo_db_path
+from newsalign.demo.crawl import chromium_available
+from newsalign.errors import NewsalignError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_demo_crawls_the_sample_into_a_fresh_warehouse_and_prints_a_summary(tmp_path):
+    db = tmp_path / "demo.duckdb"
+    db.write_text("an old file the demo replaces")
+    done = subprocess.run(
+        [sys.executable, "-m", "newsalign", "demo", "--db", str(db)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert f"into {db}" in out
+    for source in ("bbc", "guardian", "techcrunch", "techradar", "wccftech"):
+        assert f"\n{source} " in out
+    assert "parse/video 1" in out and "filter/language 1" in out and "parse/live_blog 1" in out
+    assert out.count('newsalign sql "') == 3
+    con = duckdb.connect(str(db), read_only=True)
+    stored = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    if chromium_available():
+        assert "reuters " in out and "parse/bot_protection 1" in out
+        assert stored == 25
+    else:
+        assert "skipping reuters" in out
+        assert stored == 22
+    total = next(line for line in out.splitlines() if line.startswith("total"))
+    assert int(total.split()[2]) == stored
+
+
+def test_demo_refuses_to_wipe_an_existing_warehouse_named_only_by_the_environment(tmp_path, monkeypatch):
+    existing = tmp_path / "warehouse.duckdb"
+    existing.write_bytes(b"")
+    monkeypatch.setenv("NEWSALIGN_DB", str(existing))
+    with pytest.raises(NewsalignError, match="pass --db PATH"):
+        demo_db_path(None)
+    assert demo_db_path(tmp_path / "d.duckdb") == tmp_path / "d.duckdb"
+    monkeypatch.setenv("NEWSALIGN_DB", str(tmp_path / "new.duckdb"))
+    assert demo_db_path(None) == tmp_path / "new.duckdb"
+
+
+def test_demo_default_path(monkeypatch):
+    monkeypatch.delenv("NEWSALIGN_DB", raising=False)
+    assert demo_db_path(None) == Path("data/demo.duckdb")

@@ -279,6 +279,12 @@ def test_batch_error_lines_are_recorded(con, server):
     assert rows(con, "SELECT flags FROM llm_calls WHERE status = 'error'") == [(["http_400"],)]
 
 
+def test_batch_mode_without_a_batch_api_is_one_clear_error(con, server):
+    add_articles(con, ["Any article"])
+    with pytest.raises(NewsalignError, match=r"the Batch API at .* answered 404 .* run without --batch"):
+        enrich_llm(con, base_url=server.url + "/no-batch-api", batch=True, max_retries=0)
+
+
 def test_recorded_answers_fill_the_cache_so_a_run_needs_no_key(con, tmp_path, server):
     ids = add_articles(con, ["Recorded one", "Recorded two", "Not recorded"])
     body = server.chat({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Title: Recorded one"}]}, "ok")[2]

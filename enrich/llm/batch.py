@@ -10,16 +10,34 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import duckdb
 import pyarrow as pa
 
 from enrich.llm.store import OPEN_BATCH, Job, record_completion, record_failure
+from newsalign.errors import NewsalignError
 
 MAX_REQUESTS = 50_000  # the Batch API's limit per batch
 ENDPOINT = "/v1/chat/completions"
 FINAL = ("completed", "failed", "expired", "cancelled")
+
+
+@contextmanager
+def clear_errors(client) -> Iterator[None]:
+    """Turn Batch API failures into one line (whatever was stored stays; a re-run resumes)."""
+    import openai
+
+    try:
+        yield
+    except openai.APIConnectionError as exc:
+        raise NewsalignError(f"cannot reach the LLM endpoint {client.base_url}: {exc.__cause__ or exc}") from None
+    except openai.APIStatusError as exc:
+        raise NewsalignError(
+            f"the Batch API at {client.base_url} answered {exc.status_code} ({exc.message.splitlines()[0][:200]}); "
+            "OpenAI has it, most local servers do not: run without --batch"
+        ) from None
 
 
 def open_batches(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -48,6 +48,11 @@ async def run_live(
                 return
             except openai.APIConnectionError as exc:
                 raise NewsalignError(f"cannot reach the LLM endpoint {client.base_url}: {exc.__cause__ or exc}") from None
+            except openai.APIError as exc:  # e.g. a 200 whose body is not a chat completion
+                record_failure(con, job, f"unusable response: {exc}", ["api_error"], mode="live",
+                               latency_s=time.monotonic() - started)  # fmt: skip
+                on_result("error", job)
+                return
             checked = record_completion(con, job, completion.to_dict(), mode="live", latency_s=time.monotonic() - started)
             on_result("error" if checked.error else "ok", job)
 

@@ -81,7 +81,7 @@ def enrich_llm(
         from enrich.llm import batch as batch_api
 
         client = make_client(base_url=base_url, timeout=timeout, max_retries=max_retries, asynchronous=False)
-        with client:
+        with client, batch_api.clear_errors(client):
             summary.batches = batch_api.open_batches(con) + batch_api.submit(con, client, todo.jobs())
             for batch_id in summary.batches:
                 batch_api.wait_and_collect(con, client, batch_id, poll_interval=poll_interval, on_status=on_status)

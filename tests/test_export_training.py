@@ -18,8 +18,11 @@ from tests.conftest import AG_NEWS, require_shared
 POSITIVE_CLASSES = {"3", "4"}  # AG News Business and Sci/Tech stand in for investment signals
 
 
-def build_warehouse(db_path: Path, n: int = 120, *, label_view: bool = True) -> Path:
-    """A small warehouse of AG News items, one a day, with a `v_signal` view (Business+Sci/Tech positive)."""
+LABEL = "agnews_labels"  # the label table tests export from (`--label`); the real v_signal needs LLM/Trends data
+
+
+def build_warehouse(db_path: Path, n: int = 120) -> Path:
+    """A small warehouse of AG News items, one a day, labelled in `agnews_labels` (Business+Sci/Tech positive)."""
     from warehouse import connect
 
     with require_shared(AG_NEWS).open() as handle:
@@ -39,12 +42,9 @@ def build_warehouse(db_path: Path, n: int = 120, *, label_view: bool = True) -> 
     table = pa.Table.from_pylist([{k: v for k, v in r.items() if k != "ag_class"} for r in rows])
     con.register("incoming", table)
     con.execute("INSERT INTO articles SELECT * FROM incoming")
-    con.execute("CREATE VIEW IF NOT EXISTS v_articles_clean AS SELECT * FROM articles")
     labels = pa.Table.from_pylist([{"id": r["id"], "signal": r["ag_class"] in POSITIVE_CLASSES} for r in rows])
     con.register("labels", labels)
-    con.execute("CREATE TABLE agnews_labels AS SELECT * FROM labels")
-    if label_view:
-        con.execute("CREATE VIEW v_signal AS SELECT id, signal FROM agnews_labels")
+    con.execute(f"CREATE TABLE {LABEL} AS SELECT * FROM labels")
     con.close()
     return db_path
 
@@ -55,7 +55,9 @@ def warehouse_db(db_path: Path) -> Path:
 
 
 def run(*args) -> int:
-    return main([str(a) for a in args])
+    """`newsalign export ...` in-process, labelled from LABEL unless the test names a --label."""
+    args = [str(a) for a in args]
+    return main(args if "--label" in args else [*args, "--label", LABEL])
 
 
 @pytest.mark.parametrize(
@@ -172,12 +174,13 @@ def test_snapshot_hash_is_stable_and_tracks_labels(warehouse_db, tmp_path):
     assert hashes[0] == hashes[1] != changed
 
 
-def test_missing_label_view_is_named(db_path, tmp_path, capsys):
-    build_warehouse(db_path, label_view=False)
-    assert run("export", "dpo", "--out", tmp_path / "x", "--db", db_path) == 1
+def test_missing_label_view_is_named(warehouse_db, tmp_path, capsys):
+    assert run("export", "dpo", "--out", tmp_path / "x", "--label", "v_nope", "--db", warehouse_db) == 1
     err = capsys.readouterr().err
-    assert "label view 'v_signal' not found" in err and "Traceback" not in err
-    assert run("export", "dpo", "--out", tmp_path / "x", "--label", "agnews_labels", "--db", db_path) == 0
+    assert "label view 'v_nope' not found" in err and "Traceback" not in err
+    # the default v_signal exists but is empty without LLM/Trends data: said plainly
+    assert main(["export", "dpo", "--out", str(tmp_path / "x"), "--db", str(warehouse_db)]) == 1
+    assert "no labelled articles" in capsys.readouterr().err and not (tmp_path / "x").exists()
 
 
 def test_one_class_and_empty_sets_are_refused(warehouse_db, tmp_path, capsys):

@@ -51,4 +51,6 @@ class AdaptiveKLCallback(TrainerCallback):
         self.trainer.beta = min(max(beta, self.beta_min), self.beta_max)
         self.history.append((state.global_step, kl, self.trainer.beta))
         logs["beta"] = self.trainer.beta
+        if state.log_history:  # Trainer keeps a copy of `logs`: record beta beside the KL it answered
+            state.log_history[-1]["beta"] = self.trainer.beta
         return control

@@ -150,6 +150,7 @@ def train_and_save(trainer, script_args, training_args, after_training=None) -> 
             raise NewsalignError(f"--resume: no checkpoint-* directory in {output_dir} to resume from")
     if training_args.fp16:
         keep_trainable_fp32(trainer.model)
+    trainer.args.logging_nan_inf_filter = False  # the filter logs a NaN loss as 0; the guard must see it
     nan_guard = NanLossCallback()
     trainer.add_callback(nan_guard)
     trainer.train(resume_from_checkpoint=resume)

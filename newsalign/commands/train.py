@@ -48,11 +48,16 @@ def _train_command(name: str) -> None:
     @click.option("--resume", is_flag=True, help="Resume from the newest checkpoint in output_dir.")
     @click.pass_context
     def command(ctx: click.Context, config: str | None, resume: bool) -> None:
+        from accelerate import PartialState
+
         from training.runner import run_training
 
         overrides = list(ctx.args) + (["--resume", "true"] if resume else [])
         output_dir = run_training(name, config, overrides)
-        click.echo(f"Saved the {name} model to {output_dir}")
+        state = PartialState()  # the trainer's process group (one process unless launched by torchrun/accelerate)
+        if state.is_main_process:
+            processes = f" ({state.num_processes} processes)" if state.num_processes > 1 else ""
+            click.echo(f"Saved the {name} model to {output_dir}{processes}")
 
 
 for _name in TRAINER_HELP:

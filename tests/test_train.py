@@ -1,0 +1,252 @@
+"""`newsalign train ...` end to end on a tiny random model (CPU, a few steps), and its bad-input errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from newsalign.cli import main
+from tests.test_export_training import LABEL, build_warehouse
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY_CONFIG = ROOT / "training" / "configs" / "tiny-cpu.yaml"
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    """A warehouse, a tiny model built on its articles, and every export kind (tokens counted by the tiny tokenizer)."""
+    from training.tiny import build_tiny_model
+    from warehouse import connect
+
+    work = tmp_path_factory.mktemp("train")
+    db = build_warehouse(work / "wh.duckdb", n=80)
+    corpus = [row[0] for row in connect(db).execute("SELECT title || ' ' || text FROM articles").fetchall()]
+    build_tiny_model(work / "tiny", corpus)
+    for kind in ("sft", "dpo", "kto", "reward", "rl"):
+        assert main(["export", kind, "--out", str(work / "exports" / kind), "--db", str(db),
+                     "--tokenizer", str(work / "tiny"), "--max-article-tokens", "48", "--label", LABEL]) == 0
+    return work
+
+
+def train(workdir: Path, name: str, dataset: str, *extra) -> int:
+    args = ["train", name, "--config", str(TINY_CONFIG), "--model_name_or_path", str(workdir / "tiny"),
+            "--dataset_dir", str(workdir / "exports" / dataset), "--output_dir", str(workdir / name), *extra]
+    return main([str(a) for a in args])
+
+
+def weights(path: Path) -> dict:
+    from safetensors.torch import load_file
+
+    return load_file(path / "model.safetensors")
+
+
+def changed(before: dict, after: dict) -> bool:
+    return any(not after[k].equal(v) for k, v in before.items() if k in after)
+
+
+def test_tiny_model_loads_and_answers_are_one_token(workdir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(workdir / "tiny")
+    tokenizer = AutoTokenizer.from_pretrained(workdir / "tiny")
+    assert type(model).__name__ == "MistralForCausalLM" and model.config.num_hidden_layers == 2
+    assert {tokenizer.bos_token, tokenizer.eos_token, tokenizer.pad_token, tokenizer.unk_token} == {"<s>", "</s>", "<pad>", "<unk>"}
+    assert [len(tokenizer(a, add_special_tokens=False)["input_ids"]) for a in (" Yes", " No")] == [1, 1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, dataset", [("sft", "sft"), ("dpo", "dpo"), ("kto", "kto")])
+def test_policy_trainers_update_the_model(workdir, name, dataset):
+    assert train(workdir, name, dataset, "--max_steps", 2) == 0
+    out = workdir / name
+    assert changed(weights(workdir / "tiny"), weights(out))
+    assert (out / "tokenizer.json").exists() and (out / "checkpoint-2").is_dir()
+
+
+@pytest.mark.slow
+def test_reward_then_rlhf_with_adaptive_kl(workdir):
+    from transformers import AutoModelForSequenceClassification
+
+    assert train(workdir, "reward", "reward", "--max_steps", 2) == 0
+    reward = AutoModelForSequenceClassification.from_pretrained(workdir / "reward")
+    assert reward.config.num_labels == 1
+    assert train(workdir, "rlhf", "rl", "--reward_model_path", workdir / "reward", "--beta", 0.1,
+                 "--kl_target", 1.0) == 0
+    state = json.loads((workdir / "rlhf" / "checkpoint-4" / "trainer_state.json").read_text())
+    betas = [log["beta"] for log in state["log_history"] if "beta" in log]
+    assert len(betas) == 4 and betas[0] == pytest.approx(0.05)  # tiny KL << 1.0/1.5: beta halves each step
+    assert changed(weights(workdir / "tiny"), weights(workdir / "rlhf"))
+
+
+@pytest.mark.slow
+def test_rlhf_verifiable_reward_and_lora_reward_model(workdir):
+    assert train(workdir, "reward", "reward", "--max_steps", 1, "--output_dir", workdir / "reward-lora",
+                 "--use_peft", "true", "--lora_r", 4, "--lora_target_modules", "q_proj", "v_proj") == 0
+    assert (workdir / "reward-lora" / "model.safetensors").exists()  # merged, loadable without peft
+    assert not (workdir / "reward-lora" / "adapter_config.json").exists()
+    assert train(workdir, "rlhf", "rl", "--reward", "verifiable", "--max_steps", 1,
+                 "--output_dir", workdir / "rlhf-verifiable") == 0
+
+
+def test_verifiable_reward_scores_the_first_word():
+    from training.rlhf import verifiable_reward
+
+    assert verifiable_reward([" Yes", " No.", "", " Yesterday"], answer=[" Yes", " Yes", " No", " Yes"]) == [1.0, 0.0, 0.0, 0.0]
+
+
+@pytest.mark.slow
+def test_resume_continues_from_the_last_checkpoint(workdir):
+    out = workdir / "dpo-resume"
+    assert train(workdir, "dpo", "dpo", "--max_steps", 2, "--output_dir", out) == 0
+    assert train(workdir, "dpo", "dpo", "--max_steps", 4, "--output_dir", out, "--resume") == 0
+    state = json.loads((out / "checkpoint-4" / "trainer_state.json").read_text())
+    assert state["global_step"] == 4
+    assert [log["step"] for log in state["log_history"] if "loss" in log] == [1, 2, 3, 4]
+
+
+def test_resume_without_checkpoint_is_an_error(workdir, capsys):
+    assert train(workdir, "dpo", "dpo", "--output_dir", workdir / "empty", "--resume") == 1
+    assert "no checkpoint-* directory" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(workdir, capsys):
+    out = workdir / "sft-nan"
+    assert train(workdir, "sft", "sft", "--output_dir", out, "--learning_rate", "1e30", "--max_grad_norm", 0,
+                 "--max_steps", 6, "--save_steps", 1) == 1
+    err = capsys.readouterr().err
+    assert "loss became nan at step 2" in err and "checkpoint-1" in err
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-1"]
+    assert not (out / "model.safetensors").exists()
+
+
+def test_unknown_config_key_is_named(workdir, tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY_CONFIG.read_text() + "\ndpo:\n  learnin_rate: 0.1\n")
+    assert main(["train", "dpo", "--config", str(bad)]) == 1
+    assert "unknown config key(s) for `train dpo`" in capsys.readouterr().err and "learnin_rate"
+    assert train(workdir, "dpo", "dpo", "--no_such_option", 3) == 1
+    assert "unknown option(s) for `train dpo`: --no_such_option 3" in capsys.readouterr().err
+
+
+def test_missing_model_path_and_dataset(workdir, capsys):
+    assert main(["train", "sft", "--config", str(TINY_CONFIG), "--model_name_or_path", str(workdir / "nope"),
+                 "--dataset_dir", str(workdir / "exports" / "sft")]) == 1
+    assert f"model path {workdir / 'nope'} does not exist" in capsys.readouterr().err
+    assert train(workdir, "sft", "nowhere") == 1
+    assert "run `newsalign export` first" in capsys.readouterr().err
+    assert train(workdir, "sft", "dpo") == 1  # a DPO export has no completion column
+    assert "lacks column(s) completion" in capsys.readouterr().err
+
+
+def test_empty_training_split_is_refused(workdir, tmp_path, capsys):
+    import pandas as pd
+
+    pd.DataFrame({"id": [], "prompt": [], "completion": []}).to_parquet(tmp_path / "train.parquet")
+    pd.DataFrame({"id": [], "prompt": [], "completion": []}).to_parquet(tmp_path / "test.parquet")
+    assert main(["train", "sft", "--config", str(TINY_CONFIG), "--model_name_or_path", str(workdir / "tiny"),
+                 "--dataset_dir", str(tmp_path)]) == 1
+    assert "empty training split" in capsys.readouterr().err
+
+
+def test_four_bit_without_gpu_is_a_clear_error(workdir, capsys):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is present")
+    assert train(workdir, "dpo", "dpo", "--load_in_4bit", "true", "--use_peft", "true") == 1
+    assert "needs a CUDA GPU" in capsys.readouterr().err
+
+
+def test_rlhf_needs_a_reward_model_and_a_kl_penalty(workdir, capsys):
+    assert train(workdir, "rlhf", "rl", "--reward_model_path", workdir / "missing") == 1
+    assert "reward: model needs reward_model_path" in capsys.readouterr().err
+    assert train(workdir, "rlhf", "rl", "--reward", "verifiable", "--beta", 0) == 1
+    assert "set beta > 0" in capsys.readouterr().err
+
+
+def test_adaptive_kl_rule():
+    from training.callbacks import AdaptiveKLCallback
+
+    trainer = SimpleNamespace(beta=0.1)
+    callback = AdaptiveKLCallback(trainer, kl_target=0.3)
+    state, control = SimpleNamespace(global_step=1, log_history=[]), SimpleNamespace()
+    for kl, expected in [(0.1, 0.05), (0.3, 0.05), (0.46, 0.1), (float("nan"), 0.1), (0.21, 0.1)]:
+        callback.on_log(None, state, control, logs={"kl": kl})
+        assert trainer.beta == pytest.approx(expected)
+
+
+def test_nan_callback_blocks_the_save():
+    from transformers import TrainerControl
+
+    from training.callbacks import NanLossCallback
+
+    callback, control = NanLossCallback(), TrainerControl(should_save=True)
+    callback.on_log(None, SimpleNamespace(global_step=3, log_history=[]), control, logs={"loss": 0.5})
+    assert callback.bad_step is None and control.should_save
+    callback.on_log(None, SimpleNamespace(global_step=4, log_history=[]), control, logs={"loss": math.inf})
+    assert callback.bad_step == 4 and control.should_training_stop and not control.should_save
+
+
+def test_wandb_goes_offline_without_a_key(monkeypatch, tmp_path):
+    from training.runner import setup_wandb
+
+    monkeypatch.delenv("WANDB_API_KEY", raising=False)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    monkeypatch.delenv("WANDB_DIR", raising=False)
+    setup_wandb(SimpleNamespace(report_to=["wandb"], output_dir=str(tmp_path / "run")))
+    assert os.environ["WANDB_MODE"] == "offline" and os.environ["WANDB_DIR"] == str(tmp_path / "run")
+
+
+def test_fp16_keeps_trainable_params_fp32():
+    import torch
+
+    from training.runner import keep_trainable_fp32
+
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)).to(torch.bfloat16)
+    model[0].requires_grad_(False)
+    keep_trainable_fp32(model)
+    assert model[0].weight.dtype == torch.bfloat16 and model[1].weight.dtype == torch.float32
+
+
+@pytest.mark.slow
+def test_dpo_runs_on_two_cpu_processes(workdir):
+    """The distributed path (torchrun, gloo on CPU): two processes, two DPO steps on the tiny model."""
+    with socket.socket() as probe:  # a free port for the rendezvous
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = workdir / "dpo-ddp"
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+               "--master_port", str(port), "-m", "newsalign", "train", "dpo", "--config", str(TINY_CONFIG),
+               "--model_name_or_path", str(workdir / "tiny"), "--dataset_dir", str(workdir / "exports" / "dpo"),
+               "--output_dir", str(out), "--max_steps", "2", "--per_device_train_batch_size", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=workdir,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Saved the dpo model to {out} (2 processes)" in result.stdout  # one process group of two ranks
+    state = json.loads((out / "checkpoint-2" / "trainer_state.json").read_text())
+    assert state["global_step"] == 2
+    assert (out / "model.safetensors").exists()
+
+
+@pytest.mark.slow
+def test_demo_training_returns_the_model_dirs(tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from training.pipeline import run_demo_training
+
+    db = build_warehouse(tmp_path / "wh.duckdb", n=60)
+    dirs = run_demo_training(db, tmp_path / "demo", max_steps=1, label=LABEL)
+    assert set(dirs) == {"base", "sft", "dpo", "reward", "rlhf"}
+    for name in ("base", "dpo", "rlhf"):
+        AutoModelForCausalLM.from_pretrained(dirs[name])
+    assert json.loads((tmp_path / "demo" / "exports" / "dpo" / "card.json").read_text())["token_count"] == "tokenizer"

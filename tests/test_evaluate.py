@@ -82,6 +82,26 @@ def test_scores_equal_unbatched_reference_and_ignore_batch_size(loaded, answers)
     np.testing.assert_array_equal(probs > 0.5, reference[:, 0] > reference[:, 1])
 
 
+def test_reward_model_scores_prompt_answer_eos(tiny, tmp_path):
+    from transformers import AutoConfig, AutoTokenizer, MistralForSequenceClassification
+
+    config = AutoConfig.from_pretrained(tiny, num_labels=1)
+    torch.manual_seed(0)
+    path = tmp_path / "rm"
+    MistralForSequenceClassification(config).save_pretrained(path)
+    AutoTokenizer.from_pretrained(tiny).save_pretrained(path)
+    model, tokenizer = scoring.load_model(path, device="cpu")
+    assert scoring.is_reward_model(model)
+    prompts = [r["prompt"] for r in _rows(7)]
+    encoded = scoring.encode(tokenizer, prompts, (" Yes", " No"))
+    with torch.no_grad():
+        reference = np.array(
+            [[model(torch.tensor([p + a + [tokenizer.eos_token_id]])).logits[0, 0].item() for a in ans] for p, ans in encoded]
+        )
+    for batch_size in (1, 3):
+        np.testing.assert_allclose(scoring.answer_logprobs(model, tokenizer, prompts, batch_size=batch_size), reference, atol=1e-4)
+
+
 def test_p_signal_is_softmax_over_answers():
     probs = scoring.p_signal(np.array([[-1.0, -3.0], [-5.0, -2.0], [-700.0, -700.0]]))
     np.testing.assert_allclose(probs, [1 / (1 + np.exp(-2)), 1 / (1 + np.exp(3)), 0.5])

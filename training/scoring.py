@@ -9,6 +9,9 @@ answer tokens are the last columns, and the model projects only those columns to
 (`logits_to_keep`); a sequence's score does not depend on what else is in its batch. When every
 answer is a single token (" Yes"/" No" in most tokenizers) one forward pass over the prompt scores
 all answers at once; otherwise each prompt+answer pair is a row of the same batch.
+
+A reward model (`newsalign train reward`, a sequence classifier) is scored the same way with its
+reward of prompt+answer in place of the log-prob.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ DEFAULT_ANSWERS = (" Yes", " No")
 def load_model(path, *, device: str | None = None):
     """(model, tokenizer) from a full model dir (config.json) or a peft LoRA adapter dir (adapter_config.json).
 
-    An adapter is loaded onto its base model (`base_model_name_or_path`) and merged for speed.
+    An adapter is loaded onto its base model (`base_model_name_or_path`) and merged for speed. A
+    `*ForSequenceClassification` model (a reward model from `newsalign train reward`) loads as one.
     """
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
     path = Path(path)
     if not path.is_dir():
@@ -49,7 +53,9 @@ def load_model(path, *, device: str | None = None):
         model = PeftModel.from_pretrained(model, path).merge_and_unload()
         tokenizer_dir = path if (path / "tokenizer_config.json").exists() else base
     elif (path / "config.json").exists():
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        architectures = json.loads((path / "config.json").read_text()).get("architectures") or []
+        reward = any(a.endswith("ForSequenceClassification") for a in architectures)
+        model = (AutoModelForSequenceClassification if reward else AutoModelForCausalLM).from_pretrained(path, dtype=dtype)
         tokenizer_dir = path
     else:
         raise NewsalignError(f"{path} is neither a model directory (config.json) nor a LoRA adapter (adapter_config.json)")
@@ -129,25 +135,44 @@ def _score_batch(model, pad_id: int, batch) -> np.ndarray:
     return (logps * answer_cols).sum(-1).view(len(batch), n_answers).cpu().numpy()
 
 
+def _reward_batch(model, pad_id: int, eos_id: int, batch) -> np.ndarray:
+    """Reward of each prompt+answer+EOS (TRL's RewardTrainer appends EOS), shape (len(batch), n_answers)."""
+    device = next(model.parameters()).device
+    rows = [p + a + [eos_id] for p, answers in batch for a in answers]
+    ids, mask, pos = _left_pad(rows, pad_id, device)
+    rewards = model(input_ids=ids, attention_mask=mask, position_ids=pos).logits[:, 0]
+    return rewards.float().view(len(batch), -1).cpu().numpy()
+
+
+def is_reward_model(model) -> bool:
+    return any(a.endswith("ForSequenceClassification") for a in (model.config.architectures or [type(model).__name__]))
+
+
 def answer_logprobs(
     model, tokenizer, prompts: list[str], answers=DEFAULT_ANSWERS, *, batch_size: int = 8, max_length: int | None = 2048
 ) -> np.ndarray:
-    """Summed log-prob of each answer after each prompt, shape (len(prompts), len(answers))."""
+    """Summed log-prob of each answer after each prompt, shape (len(prompts), len(answers)).
+
+    For a reward model, the reward of each prompt+answer instead: its softmax over the answers is
+    the Bradley-Terry probability the reward model was trained to fit.
+    """
     import torch
 
-    encoded = encode(tokenizer, list(prompts), answers, max_length=max_length)
+    reward = is_reward_model(model)
+    encoded = encode(tokenizer, list(prompts), answers, max_length=None if max_length is None else max_length - reward)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
     out = np.zeros((len(encoded), len(answers)))
     order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i][0]))  # similar lengths share a batch
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            out[chunk] = _score_batch(model, pad_id, [encoded[i] for i in chunk])
+            batch = [encoded[i] for i in chunk]
+            out[chunk] = _reward_batch(model, pad_id, tokenizer.eos_token_id, batch) if reward else _score_batch(model, pad_id, batch)
     return out
 
 
 def p_signal(logprobs: np.ndarray) -> np.ndarray:
-    """P(first answer) under a softmax over the answers' summed log-probs."""
+    """P(first answer) under a softmax over the answers' scores (summed log-probs, or rewards)."""
     shifted = logprobs - logprobs.max(axis=1, keepdims=True)
     probs = np.exp(shifted)
     return probs[:, 0] / probs.sum(axis=1)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 from llm_server import FakeOpenAI
 
-from enrich.llm import enrich_llm, load_recorded
+from enrich.llm import dump_recorded, enrich_llm, load_recorded
 from enrich.llm.prompt import TEXT_BUDGET_CHARS, load_prompt
 from enrich.llm.schema import check_completion, is_english
 from enrich.llm.store import cache_key
@@ -306,6 +306,19 @@ def test_recorded_answers_fill_the_cache_so_a_run_needs_no_key(con, tmp_path, se
     assert rows(con, "SELECT DISTINCT note FROM llm_calls") == [("recorded answer from llm_responses.jsonl",)]
     assert load_recorded(con, recorded).cached == 2
     assert sum(server.requests.values()) == 0
+
+
+def test_dumped_answers_replay_into_a_fresh_warehouse(con, tmp_path, server):
+    add_articles(con, ["Sensor startup ships lidar", "Fintech adds stablecoin payments"])
+    enrich_llm(con, base_url=server.url)
+    assert dump_recorded(con, tmp_path / "answers.jsonl") == 2
+    fresh = connect(tmp_path / "fresh.duckdb")
+    add_articles(fresh, ["Sensor startup ships lidar", "Fintech adds stablecoin payments"])
+    assert load_recorded(fresh, tmp_path / "answers.jsonl").stored == 2
+    assert enrich_llm(fresh).calls == 0 and server.chat_requests == 2
+    replayed = "SELECT article_id, topics, gpt_signal, rationale FROM int_llm_results ORDER BY 1"
+    assert rows(fresh, replayed) == rows(con, replayed)
+    fresh.close()
 
 
 def test_recorded_file_errors_are_clear(con, tmp_path):

@@ -63,6 +63,20 @@ def load_recorded(
     return loaded
 
 
+def dump_recorded(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
+    """Write the current answers (`int_llm_results`, recorded ones excluded) as a recorded-answers file:
+    one line per article with its url (or id) and the raw response. Returns the lines written."""
+    rows = con.execute(
+        "SELECT a.url, a.id, c.response FROM int_llm_results r JOIN articles a ON a.id = r.article_id "
+        "JOIN llm_calls c ON c.call_id = r.call_id WHERE r.mode <> 'recorded' ORDER BY a.id"
+    ).fetchall()
+    with Path(path).open("w", encoding="utf-8") as out:
+        for url, article_id, response in rows:
+            name = {"url": url} if url else {"article_id": article_id}
+            out.write(json.dumps({**name, "response": json.loads(response)}, ensure_ascii=False) + "\n")
+    return len(rows)
+
+
 def _read(path: Path) -> list[dict]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()

@@ -281,3 +281,20 @@ def test_cli_missing_model_is_one_line_error(export_dir, tmp_path, capsys):
     assert code == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("Error: model 'dpo': path not found") and "\n" not in err
+
+
+@pytest.mark.slow
+def test_evaluate_a_model_trained_by_newsalign_dpo(tiny, export_dir, tmp_path):
+    """The trainer's real output (model + checkpoint-N/trainer_state.json) goes straight into the evaluator."""
+    from training.pipeline import TINY_CONFIG
+    from training.runner import run_training
+
+    overrides = {"model_name_or_path": tiny, "dataset_dir": export_dir, "output_dir": tmp_path / "dpo", "max_steps": 2,
+                 "eval_strategy": "steps", "eval_steps": 2}
+    dpo = run_training("dpo", str(TINY_CONFIG), [item for k, v in overrides.items() for item in (f"--{k}", str(v))])
+    result = evaluate_models({"base": tiny, "dpo": dpo}, export_dir, tmp_path / "report", bootstrap=20)
+    trainer = result["models"]["dpo"]["trainer"]
+    assert trainer["reward_accuracy"]["key"] == "eval_rewards/accuracies"
+    assert (tmp_path / "report" / trainer["curves"]).read_bytes()[:8] == PNG_MAGIC
+    base_p = pd.read_csv(tmp_path / "report" / "predictions.csv")
+    assert (base_p["p_base"] - base_p["p_dpo"]).abs().max() > 1e-4  # training changed the scores

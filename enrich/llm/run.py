@@ -63,6 +63,7 @@ def enrich_llm(
     timeout: float = 60.0,
     max_retries: int = 4,
     poll_interval: float = 30.0,
+    on_start: Callable[[Summary], None] = lambda summary: None,
     on_result: Callable[[str, object], None] = lambda status, job: None,
     on_status: Callable[[str, str], None] = lambda batch_id, status: None,
 ) -> Summary:
@@ -76,11 +77,12 @@ def enrich_llm(
         return summary
     if not todo.todo and not (batch and todo.in_batch):
         return summary  # everything answered: no client, so no key needed (the demo relies on this)
+    client = make_client(base_url=base_url, timeout=timeout, max_retries=max_retries, asynchronous=not batch)
+    on_start(summary)
     (last_call,) = con.execute("SELECT coalesce(max(call_id), 0) FROM llm_calls").fetchone()
     if batch:
         from enrich.llm import batch as batch_api
 
-        client = make_client(base_url=base_url, timeout=timeout, max_retries=max_retries, asynchronous=False)
         with client, batch_api.clear_errors(client):
             summary.batches = batch_api.open_batches(con) + batch_api.submit(con, client, todo.jobs())
             for batch_id in summary.batches:
@@ -88,7 +90,6 @@ def enrich_llm(
     else:
         from enrich.llm.live import run_live
 
-        client = make_client(base_url=base_url, timeout=timeout, max_retries=max_retries)
         asyncio.run(run_live(con, todo.jobs(), client, concurrency=concurrency, on_result=on_result))
     summary.ok, summary.errors, summary.cost_usd = con.execute(
         "SELECT count(*) FILTER (status = 'ok'), count(*) FILTER (status = 'error'), sum(cost_usd)"

@@ -45,10 +45,12 @@ def llm(db, limit, model, prompt_version, concurrency, batch, dry_run, base_url,
     con = connect(db, must_exist=True)
     progress = None
 
-    def on_result(status, job):
+    def on_start(summary):
         nonlocal progress
-        if progress is None:
-            progress = tqdm(desc="llm calls", unit="call", total=limit, leave=False)
+        if not batch:
+            progress = tqdm(desc="llm calls", unit="call", total=summary.calls, leave=False)
+
+    def on_result(status, job):
         progress.update()
 
     def on_status(batch_id, status):
@@ -58,7 +60,7 @@ def llm(db, limit, model, prompt_version, concurrency, batch, dry_run, base_url,
         summary = enrich_llm(
             con, model=model, prompt_version=prompt_version, limit=limit, concurrency=concurrency, batch=batch,
             dry_run=dry_run, base_url=base_url, timeout=timeout, max_retries=max_retries,
-            poll_interval=poll_interval, on_result=on_result, on_status=on_status,
+            poll_interval=poll_interval, on_start=on_start, on_result=on_result, on_status=on_status,
         )  # fmt: skip
     finally:
         if progress is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -183,7 +184,7 @@ def test_empty_and_missing_splits(tmp_path, tiny):
 
 
 def test_parse_model_specs():
-    assert parse_model_specs(["dpo=runs/dpo", "runs/base"]) == {"dpo": __import__("pathlib").Path("runs/dpo"), "base": __import__("pathlib").Path("runs/base")}
+    assert parse_model_specs(["dpo=runs/dpo", "runs/base"]) == {"dpo": Path("runs/dpo"), "base": Path("runs/base")}
     with pytest.raises(NewsalignError, match="used twice"):
         parse_model_specs(["a=x", "a=y"])
     with pytest.raises(NewsalignError, match="used twice"):

@@ -38,7 +38,6 @@ def _ece(y: np.ndarray, p: np.ndarray, n_bins: int) -> np.ndarray:
     rows, n = y.shape
     bins = np.minimum((p * n_bins).astype(int), n_bins - 1)  # p == 1.0 goes in the last bin
     flat = (bins + n_bins * np.arange(rows)[:, None]).ravel()
-    count = np.bincount(flat, minlength=rows * n_bins).reshape(rows, n_bins)
     p_sum = np.bincount(flat, weights=p.ravel(), minlength=rows * n_bins).reshape(rows, n_bins)
     y_sum = np.bincount(flat, weights=y.ravel(), minlength=rows * n_bins).reshape(rows, n_bins)
     # sum_b (n_b / n) * |mean p_b - mean y_b|  ==  sum_b |sum p_b - sum y_b| / n

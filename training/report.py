@@ -107,9 +107,9 @@ def render_report(result: dict) -> str:
         f"Held-out split `{data['split']}` of `{data['dir']}`: {data['n']} articles, {data['positive']} signal / "
         f"{data['negative']} no signal. Models answer {positive!r} or {negative!r}; P(signal) is the softmax over the two "
         "answers' summed log-probs (no generation), and the prediction is P(signal) > "
-        f"{settings['threshold']}. Precision, recall and F1 are for the signal class. Brackets: "
-        f"{settings['bootstrap']}-resample bootstrap 95% intervals (seed {settings['seed']}). "
-        f"ECE uses {settings['ece_bins']} equal-width bins of P(signal).",
+        f"{settings['threshold']}. Precision, recall and F1 are for the signal class. "
+        + (f"Brackets: {settings['bootstrap']}-resample bootstrap 95% intervals (seed {settings['seed']}). " if settings["bootstrap"] else "")
+        + f"ECE uses {settings['ece_bins']} equal-width bins of P(signal).",
         "",
         *_metrics_table(result),
         "",

@@ -83,16 +83,16 @@ def _handler(source: str, root: Path, log: RequestLog | None, delay: float) -> t
 
 @contextmanager
 def serve_sample(
-    sources: tuple[str, ...] = SOURCES, *, log: RequestLog | None = None, delay: float = 0.0
+    sources: tuple[str, ...] = SOURCES, *, log: RequestLog | None = None, delay: float = 0.0, root: Path = SAMPLE_DIR
 ) -> Iterator[dict[str, str]]:
     """Start one loopback HTTP server per source; yield {source: base URL}; stop them all on exit.
 
     `log` records every request; `delay` (seconds) slows each answer, like a real site (tests use it to
-    interrupt a crawl midway)."""
+    interrupt a crawl midway); `root` holds one folder per source (the embedded sample by default)."""
     with ExitStack() as stack:
         sites = {}
         for source in sources:
-            server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(source, SAMPLE_DIR / source, log, delay))
+            server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(source, root / source, log, delay))
             server.daemon_threads = True
             thread = threading.Thread(target=server.serve_forever, name=f"sample-{source}", daemon=True)
             thread.start()

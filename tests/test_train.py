@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
 import json
 import math
 import os
@@ -165,6 +167,22 @@ def test_four_bit_without_gpu_is_a_clear_error(workdir, capsys):
         pytest.skip("a CUDA GPU is present")
     assert train(workdir, "dpo", "dpo", "--load_in_4bit", "true", "--use_peft", "true") == 1
     assert "needs a CUDA GPU" in capsys.readouterr().err
+    for config in ("mistral-7b-qlora-a100.yaml", "mistral-7b-qlora-t4.yaml"):  # the shipped GPU configs
+        assert main(["train", "dpo", "--config", str(TINY_CONFIG.parent / config)]) == 1
+        assert "needs a CUDA GPU" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["sft", "dpo", "kto", "reward", "rlhf"])
+def test_gpu_configs_have_only_known_keys(name):
+    from trl import ModelConfig
+
+    from training.config import read_config
+
+    module = importlib.import_module(f"training.{name}")
+    fields = {f.name for cls in (module.SCRIPT_ARGS, module.config_class(), ModelConfig) for f in dataclasses.fields(cls)}
+    for config in ("mistral-7b-qlora-a100.yaml", "mistral-7b-qlora-t4.yaml", "tiny-cpu.yaml"):
+        values = read_config(TINY_CONFIG.parent / config, name)
+        assert set(values) <= fields, (config, set(values) - fields)
 
 
 def test_rlhf_needs_a_reward_model_and_a_kl_penalty(workdir, capsys):

@@ -73,6 +73,7 @@ def parse_config(trainer: str, dataclass_types: tuple, config: str | None, overr
     unknown = sorted(set(values) - known)
     if unknown:
         raise NewsalignError(f"unknown config key(s) for `train {trainer}` in {config}: {', '.join(unknown)}")
+    check_quantization(_model_args(values, overrides))  # before TrainingArguments rejects bf16 without a GPU
     parser.set_defaults_with_config(**values)
     try:
         *parsed, remaining = parser.parse_args_into_dataclasses(args=overrides, return_remaining_strings=True)
@@ -83,3 +84,33 @@ def parse_config(trainer: str, dataclass_types: tuple, config: str | None, overr
     if remaining:
         raise NewsalignError(f"unknown option(s) for `train {trainer}`: {' '.join(remaining)}")
     return tuple(parsed)
+
+
+def _model_args(values: dict, overrides: list[str]):
+    """The ModelConfig alone (cheap, no TrainingArguments checks) from the same file values and overrides."""
+    from dataclasses import fields
+
+    from trl import ModelConfig, TrlParser
+
+    parser = TrlParser((ModelConfig,))
+    names = {f.name for f in fields(ModelConfig)}
+    parser.set_defaults_with_config(**{k: v for k, v in values.items() if k in names})
+    model_args, _ = parser.parse_args_into_dataclasses(args=overrides, return_remaining_strings=True)
+    return model_args
+
+
+def check_quantization(model_args) -> None:
+    """4-/8-bit loading (QLoRA) needs a CUDA GPU and bitsandbytes: say so instead of failing deep in a load."""
+    if not (model_args.load_in_4bit or model_args.load_in_8bit):
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise NewsalignError(
+            "load_in_4bit/load_in_8bit (QLoRA) needs a CUDA GPU, and none is available: use a GPU machine, "
+            "or a config without quantization (e.g. training/configs/tiny-cpu.yaml)"
+        )
+    try:
+        import bitsandbytes  # noqa: F401
+    except ImportError:
+        raise NewsalignError("4-/8-bit loading needs bitsandbytes: pip install 'newsalign[gpu]'") from None

@@ -30,7 +30,6 @@ def run_training(name: str, config: str | None, overrides: list[str] = ()) -> Pa
         name, (module.SCRIPT_ARGS, module.config_class(), ModelConfig), config, list(overrides)
     )
     setup_wandb(training_args)
-    check_quantization(model_args)
     train, test = load_splits(script_args.dataset_dir, module.COLUMNS)
     resolve_model(script_args, model_args, corpus=train["prompt"])
     training_args.model_init_kwargs = {
@@ -52,22 +51,6 @@ def setup_wandb(training_args) -> None:
             os.environ.setdefault("WANDB_MODE", "offline")
         os.environ.setdefault("WANDB_DIR", training_args.output_dir)
         Path(training_args.output_dir).mkdir(parents=True, exist_ok=True)
-
-
-def check_quantization(model_args) -> None:
-    if not (model_args.load_in_4bit or model_args.load_in_8bit):
-        return
-    import torch
-
-    if not torch.cuda.is_available():
-        raise NewsalignError(
-            "load_in_4bit/load_in_8bit (QLoRA) needs a CUDA GPU, and none is available: use a GPU machine, "
-            "or a config without quantization (e.g. training/configs/tiny-cpu.yaml)"
-        )
-    try:
-        import bitsandbytes  # noqa: F401
-    except ImportError:
-        raise NewsalignError("4-/8-bit loading needs bitsandbytes: pip install 'newsalign[gpu]'") from None
 
 
 def resolve_model(script_args, model_args, corpus) -> None:
@@ -100,8 +83,10 @@ def resolve_model(script_args, model_args, corpus) -> None:
 
 
 def load_splits(dataset_dir: str, columns: list[str]):
-    """`train` and `test` of an export directory (parquet or jsonl), keeping only the trainer's columns."""
-    import pandas as pd
+    """`train` and `test` of an export directory (parquet or jsonl), keeping only the trainer's columns.
+
+    Loaded through `datasets` (not pandas) so a re-run reuses the cached tokenization.
+    """
     from datasets import Dataset
 
     directory = Path(dataset_dir)
@@ -110,14 +95,24 @@ def load_splits(dataset_dir: str, columns: list[str]):
         files = [directory / f"{name}.{ext}" for ext in ("parquet", "jsonl") if (directory / f"{name}.{ext}").exists()]
         if not files:
             raise NewsalignError(f"no {name}.parquet or {name}.jsonl in {directory}: run `newsalign export` first")
-        frame = pd.read_parquet(files[0]) if files[0].suffix == ".parquet" else pd.read_json(files[0], lines=True)
-        missing = sorted(set(columns) - set(frame.columns))
+        if _row_count(files[0]) == 0:
+            raise NewsalignError(f"{directory} has an empty {'training' if name == 'train' else name} split")
+        load = Dataset.from_parquet if files[0].suffix == ".parquet" else Dataset.from_json
+        dataset = load(str(files[0]))
+        missing = sorted(set(columns) - set(dataset.column_names))
         if missing:
             raise NewsalignError(f"{files[0]} lacks column(s) {', '.join(missing)}: export it with the matching kind")
-        splits.append(Dataset.from_pandas(frame[columns], preserve_index=False))
-    if len(splits[0]) == 0:
-        raise NewsalignError(f"{directory} has an empty training split")
+        splits.append(dataset.select_columns(columns))
     return splits
+
+
+def _row_count(path: Path) -> int:
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    with path.open() as handle:
+        return sum(1 for line in handle if line.strip())
 
 
 def load_tokenizer(path: str):
@@ -139,7 +134,7 @@ def keep_trainable_fp32(model) -> None:
 
 
 def train_and_save(trainer, script_args, training_args, after_training=None) -> Path:
-    """Train (resuming when asked), stop cleanly on a NaN loss, save the model and tokenizer."""
+    """Train (resuming when asked), stop cleanly on a NaN loss, save the model (and, by Trainer, the tokenizer)."""
     from transformers.trainer_utils import get_last_checkpoint
 
     output_dir = Path(training_args.output_dir)
@@ -163,6 +158,4 @@ def train_and_save(trainer, script_args, training_args, after_training=None) -> 
     trainer.save_model(str(output_dir))
     if after_training is not None:
         after_training(trainer, output_dir)
-    if trainer.accelerator.is_main_process:
-        trainer.processing_class.save_pretrained(str(output_dir))
     return output_dir

@@ -42,7 +42,7 @@ def ours(model: Path, data: Path, out: Path) -> None:
     run_training("dpo", str(CONFIG), ["--model_name_or_path", str(model), "--dataset_dir", str(data),
                                       "--output_dir", str(out), "--max_steps", str(STEPS),
                                       "--per_device_train_batch_size", str(BATCH), "--save_strategy", "no",
-                                      "--logging_steps", "1"])
+                                      "--logging_steps", "10", "--disable_tqdm", "true"])
 
 
 def bare_trl(model: Path, data: Path, out: Path) -> None:
@@ -53,7 +53,8 @@ def bare_trl(model: Path, data: Path, out: Path) -> None:
 
     args = DPOConfig(output_dir=str(out), max_steps=STEPS, per_device_train_batch_size=BATCH, learning_rate=1e-3,
                      beta=0.1, max_length=256, use_cpu=True, bf16=False, gradient_checkpointing=False,
-                     logging_steps=1, save_strategy="no", report_to="none", seed=0, dataloader_num_workers=0)
+                     logging_steps=10, disable_tqdm=True, save_strategy="no", report_to="none", seed=0,
+                     dataloader_num_workers=0)
     train = Dataset.from_parquet(str(data / "train.parquet")).select_columns(["prompt", "chosen", "rejected"])
     trainer = DPOTrainer(model=str(model), args=args, train_dataset=train,
                          processing_class=AutoTokenizer.from_pretrained(model))

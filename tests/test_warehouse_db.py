@@ -1,7 +1,9 @@
+import shutil
+
 import duckdb
 import pytest
 
-from warehouse import connect, resolve_db_path
+from warehouse import connect, db, resolve_db_path
 from warehouse.db import WarehouseError, migrations
 
 
@@ -45,3 +47,69 @@ def test_newer_schema_is_refused(db_path):
     con.close()
     with pytest.raises(WarehouseError, match="newer than this newsalign"):
         connect(db_path)
+
+
+@pytest.fixture
+def views_dir(tmp_path, monkeypatch):
+    """A views folder of our own (`sql/staging/...`), used by `connect` instead of the shipped one."""
+    root = tmp_path / "sql"
+    (root / "staging").mkdir(parents=True)
+    monkeypatch.setattr(db, "VIEWS_DIR", root)
+    return root
+
+
+@pytest.fixture
+def view_creations(monkeypatch):
+    """How many times `connect` (re)created the views."""
+    calls = []
+    real = db.create_views
+    monkeypatch.setattr(db, "create_views", lambda con, files=None: (calls.append(1), real(con, files))[1])
+    return calls
+
+
+def test_changed_view_file_is_picked_up_on_next_open(db_path, views_dir, view_creations):
+    view = views_dir / "staging" / "v_answer.sql"
+    view.write_text("CREATE OR REPLACE VIEW v_answer AS SELECT 1 AS n")
+    connect(db_path).close()
+    view.write_text("CREATE OR REPLACE VIEW v_answer AS SELECT 2 AS n")
+    connect(db_path).close()
+    assert len(view_creations) == 2
+    with duckdb.connect(str(db_path), read_only=True) as plain:  # the plain CLI sees the new definition
+        assert plain.execute("SELECT n FROM v_answer").fetchone() == (2,)
+
+
+def test_unchanged_views_are_not_recreated(db_path, view_creations):
+    for _ in range(3):
+        connect(db_path).close()
+    assert len(view_creations) == 1
+    con = connect(db_path)
+    assert {f.stem for f in db.view_files()} <= {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+
+
+def test_a_missing_view_is_recreated(db_path, view_creations):
+    connect(db_path).close()
+    with duckdb.connect(str(db_path)) as plain:
+        plain.execute("DROP VIEW v_rejects")
+    con = connect(db_path)
+    assert len(view_creations) == 2
+    assert con.execute("SELECT count(*) FROM v_rejects").fetchone() == (0,)
+
+
+def test_a_new_migration_recreates_the_views(db_path, tmp_path, monkeypatch, view_creations):
+    migrations_dir = tmp_path / "migrations"
+    shutil.copytree(db.MIGRATIONS_DIR, migrations_dir)
+    monkeypatch.setattr(db, "MIGRATIONS_DIR", migrations_dir)
+    connect(db_path).close()
+    (migrations_dir / "009_test_extra.sql").write_text("CREATE TABLE test_extra (n INTEGER);")
+    connect(db_path).close()
+    assert len(view_creations) == 2
+
+
+def test_a_failing_view_names_its_file_and_is_retried(db_path, views_dir, view_creations):
+    view = views_dir / "staging" / "v_bad.sql"
+    view.write_text("CREATE OR REPLACE VIEW v_bad AS SELECT * FROM no_such_table")
+    with pytest.raises(WarehouseError, match="view sql/staging/v_bad.sql failed"):
+        connect(db_path)
+    view.write_text("CREATE OR REPLACE VIEW v_bad AS SELECT 1 AS n")
+    con = connect(db_path)  # the failed attempt stored no fingerprint: the views are created now
+    assert con.execute("SELECT n FROM v_bad").fetchone() == (1,)

@@ -2,12 +2,15 @@
 
 Migrations are `migrations/NNN_name.sql`, applied once each, in order, each in one transaction,
 and recorded in `schema_migrations`. Views are `sql/<layer>/<view>.sql`, one `CREATE OR REPLACE VIEW`
-a file, recreated on every read-write open so the file always carries the current definitions
-(the plain `duckdb` CLI sees them too).
+a file, stored in the file so the plain `duckdb` CLI sees them too. A read-write open recreates them
+all (in one transaction) only when needed: when the hash of every view file's path and text differs
+from the one stored in `schema_views` by the last recreation, when a view is missing, or when a
+migration was just applied. Otherwise opening costs one query (`_STATE`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -61,12 +64,35 @@ def connect(
         raise WarehouseError(f"cannot open {db_path} as a DuckDB warehouse (corrupt or not DuckDB): {message}") from None
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open {db_path} as a DuckDB warehouse: {exc}") from None
-    if read_only:
-        _check_current(con, db_path)
-    else:
-        migrate(con)
-        create_views(con)
+    try:
+        if read_only:
+            _check_current(con, db_path)
+        else:
+            _bring_up_to_date(con)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+# Everything a read-write open needs to know, in one query; a catalog error means a new (or pre-view-hash) file.
+_STATE = """
+SELECT (SELECT list(version) FROM schema_migrations),
+       (SELECT max(fingerprint) FROM schema_views),
+       (SELECT list(view_name) FROM duckdb_views() WHERE NOT internal AND database_name = current_database())
+"""
+
+
+def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
+    """Apply pending migrations; recreate the views if a migration ran, a view file changed or a view is missing."""
+    try:
+        done, stored_fingerprint, present = con.execute(_STATE).fetchone()
+    except duckdb.CatalogException:
+        done, stored_fingerprint, present = None, None, None
+    applied = migrate(con, done=None if done is None else set(done))
+    files = view_files()
+    if applied or stored_fingerprint != views_fingerprint(files) or not {f.stem for f in files} <= set(present or ()):
+        create_views(con, files)
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -79,13 +105,16 @@ def migrations() -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply pending migrations, each in its own transaction. Returns the versions applied."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ DEFAULT now())"
-    )
-    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+def migrate(con: duckdb.DuckDBPyConnection, *, done: set[int] | None = None) -> list[int]:
+    """Apply pending migrations, each in its own transaction. Returns the versions applied.
+
+    `done`: the versions already applied, when the caller has just read them (saves a query)."""
+    if done is None:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ DEFAULT now())"
+        )
+        done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
     newest_known = max((v for v, _ in migrations()), default=0)
     if done and max(done) > newest_known:
         raise WarehouseError(
@@ -112,13 +141,32 @@ def view_files() -> list[Path]:
     return [file for layer in VIEW_LAYERS for file in sorted((VIEWS_DIR / layer).glob("*.sql"))]
 
 
-def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)create every view. A view may use any view of an earlier layer, or one earlier in its own."""
-    for file in view_files():
-        try:
-            con.execute(file.read_text())
-        except duckdb.Error as exc:
-            raise WarehouseError(f"view {file.relative_to(PACKAGE_DIR)} failed: {exc}") from exc
+def views_fingerprint(files: list[Path] | None = None) -> str:
+    """Hash of every view file's path and text: it changes when any view is added, removed or edited."""
+    digest = hashlib.sha256()
+    for file in view_files() if files is None else files:
+        digest.update(f"{file.relative_to(VIEWS_DIR).as_posix()}\0{file.read_text()}\0".encode())
+    return digest.hexdigest()
+
+
+def create_views(con: duckdb.DuckDBPyConnection, files: list[Path] | None = None) -> None:
+    """(Re)create every view in one transaction and record their fingerprint in `schema_views`.
+    A view may use any view of an earlier layer, or one earlier in its own."""
+    files = view_files() if files is None else files
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for file in files:
+            try:
+                con.execute(file.read_text())
+            except duckdb.Error as exc:
+                raise WarehouseError(f"view {file.relative_to(VIEWS_DIR.parent).as_posix()} failed: {exc}") from exc
+        con.execute("CREATE TABLE IF NOT EXISTS schema_views (fingerprint VARCHAR NOT NULL, created_at TIMESTAMPTZ DEFAULT now())")
+        con.execute("DELETE FROM schema_views")
+        con.execute("INSERT INTO schema_views (fingerprint) VALUES (?)", [views_fingerprint(files)])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def _check_current(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:

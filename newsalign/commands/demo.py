@@ -9,19 +9,23 @@ from newsalign.cli import cli, db_option
 
 @cli.command()
 @db_option
-def demo(db: str | None) -> None:
+@click.option("--live", is_flag=True, help="Enrich with the real services (an OpenAI key or OPENAI_BASE_URL; Google Trends via pytrends) instead of the sample answers and series.")
+def demo(db: str | None, live: bool) -> None:
     """Run the platform offline on a built-in sample of the six news sites.
 
     Serves a small copy of each site on 127.0.0.1, crawls it with the real spiders (Reuters through
     headless Chromium) and pipelines into a fresh warehouse (--db, else $NEWSALIGN_DB if that file
     does not exist yet, else data/demo.duckdb; recreated on every run), then prints per source what
-    was fetched, stored and rejected (and why), and queries to try next.
+    was fetched, stored and rejected (and why); then enriches the articles from recorded sample
+    answers and synthetic Trends series (no key, no network; --live calls the real services) and
+    prints the label rates, examples, and queries to try next.
 
     \b
     Examples:
       newsalign demo
       newsalign demo --db /tmp/demo.duckdb
+      OPENAI_API_KEY=sk-... newsalign demo --live
     """
     from newsalign.demo import run_demo
 
-    run_demo(db, echo=click.echo)
+    run_demo(db, echo=click.echo, live=live)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from crawler.parsers import SOURCES
+from newsalign.demo.enrich import enrich_step, labels_step
 from newsalign.errors import NewsalignError
 from warehouse.db import ENV_VAR, resolve_db_path
 
@@ -28,6 +29,7 @@ class DemoContext:
     echo: Callable[[str], None] = print
     sources: tuple[str, ...] = SOURCES
     timings: dict[str, float] = field(default_factory=dict)
+    live: bool = False  # enrich with the real LLM endpoint and Google Trends instead of the sample data
 
 
 def crawl_step(ctx: DemoContext) -> None:
@@ -51,7 +53,7 @@ def summary_step(ctx: DemoContext) -> None:
     ctx.echo(summary(ctx.db, ctx.timings))
 
 
-STEPS: list[Callable[[DemoContext], None]] = [crawl_step, summary_step]
+STEPS: list[Callable[[DemoContext], None]] = [crawl_step, summary_step, enrich_step, labels_step]
 
 
 def demo_db_path(db: str | os.PathLike | None) -> Path:
@@ -66,9 +68,9 @@ def demo_db_path(db: str | os.PathLike | None) -> Path:
     return path
 
 
-def run_demo(db: str | os.PathLike | None = None, *, echo: Callable[[str], None] = print) -> DemoContext:
+def run_demo(db: str | os.PathLike | None = None, *, echo: Callable[[str], None] = print, live: bool = False) -> DemoContext:
     """Run every demo step over a fresh warehouse at `db` (see `demo_db_path`)."""
-    ctx = DemoContext(db=demo_db_path(db), echo=echo)
+    ctx = DemoContext(db=demo_db_path(db), echo=echo, live=live)
     if ctx.db.is_dir():
         raise NewsalignError(f"{ctx.db} is a directory; pass --db PATH/demo.duckdb")
     for stale in (ctx.db, ctx.db.with_name(ctx.db.name + ".wal")):

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import pandas as pd
 import pytest
 
 from newsalign.cli import main
@@ -135,7 +134,8 @@ def test_unknown_config_key_is_named(workdir, tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text(TINY_CONFIG.read_text() + "\ndpo:\n  learnin_rate: 0.1\n")
     assert main(["train", "dpo", "--config", str(bad)]) == 1
-    assert "unknown config key(s) for `train dpo`" in capsys.readouterr().err and "learnin_rate"
+    err = capsys.readouterr().err
+    assert "unknown config key(s) for `train dpo`" in err and "learnin_rate" in err
     assert train(workdir, "dpo", "dpo", "--no_such_option", 3) == 1
     assert "unknown option(s) for `train dpo`: --no_such_option 3" in capsys.readouterr().err
 

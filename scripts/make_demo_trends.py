@@ -265,15 +265,15 @@ def slug(topic: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", topic).strip("-")
 
 
-def write(topic: str) -> Path:
-    path = OUT / f"{slug(topic)}.csv"
+def write(topic: str, out: Path) -> Path:
+    path = out / f"{slug(topic)}.csv"
     lines = ["Category: All categories", "", f"Month,{topic}: (Worldwide)"]
     lines += [f"{year}-{month:02d},{value}" for (year, month), value in zip(months(), series(topic))]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def main() -> int:
+def main(out: Path = OUT) -> int:
     topics = demo_topics()
     missing = [t for t in topics if t not in SHAPES]
     if missing:
@@ -282,13 +282,13 @@ def main() -> int:
     if len({slug(t) for t in topics}) != len(topics):
         print("two topics share a file name; rename one in SHAPES", file=sys.stderr)
         return 1
-    OUT.mkdir(exist_ok=True)
-    for stale in OUT.glob("*.csv"):
+    out.mkdir(exist_ok=True)
+    for stale in out.glob("*.csv"):
         stale.unlink()
     for topic in topics:
-        write(topic)
+        write(topic, out)
     unused = sorted(set(SHAPES) - set(topics))
-    print(f"wrote {len(topics)} series to {OUT}" + (f"; shapes no demo topic uses: {', '.join(unused)}" if unused else ""))
+    print(f"wrote {len(topics)} series to {out}" + (f"; shapes no demo topic uses: {', '.join(unused)}" if unused else ""))
     return 0
 
 

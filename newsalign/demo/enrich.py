@@ -120,8 +120,8 @@ def label_summary(con, db: Path) -> list[str]:
     for label_source, source, title, topics in examples:
         lines.append(f"  [{label_source:<5}] {source}: {_cut(title, 80)}")
         lines.append(f"          first topics: {_cut(', '.join(topics[:per_article]), 100)}")
-    lines += ["", "Labels to try:"] + [f'  newsalign sql "{query}" --db {db}' for query in LABEL_QUERIES]
-    lines.append(f"  newsalign sql \"UPDATE label_params SET value = '{other}' WHERE name = 'trend_rule'\" --db {db}"
+    lines += ["", "Labels to try:"] + [f'  newsalign sql --db {db} "{query}"' for query in LABEL_QUERIES]
+    lines.append(f"  newsalign sql --db {db} \"UPDATE label_params SET value = '{other}' WHERE name = 'trend_rule'\""
                  f"   # label with the {other} rule")
     return lines
 

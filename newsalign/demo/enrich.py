@@ -40,7 +40,7 @@ def enrich_step(ctx: DemoContext) -> None:
     from enrich.trends.backends import make_backend
     from enrich.trends.fetch import enrich_trends
 
-    live = ctx.live
+    live = ctx.live  # sample data unless `newsalign demo --live`
     con = connect(ctx.db)
     try:
         ctx.echo("")

@@ -10,7 +10,9 @@ from pathlib import Path
 
 TINY_CONFIG = Path(__file__).parent / "configs" / "tiny-cpu.yaml"
 
-def run_demo_training(db, workdir, *, max_steps: int = 4, label: str = "v_signal") -> dict[str, Path]:
+def run_demo_training(
+    db, workdir, *, max_steps: int = 4, label: str = "v_signal", test_size: float = 0.1
+) -> dict[str, Path]:
     """Export sft/dpo/reward/rl sets from `db` and train the tiny models under `workdir`; return their dirs."""
     from training.export import ExportOptions, export_training_set
     from training.runner import load_tokenizer, run_training
@@ -28,7 +30,7 @@ def run_demo_training(db, workdir, *, max_steps: int = 4, label: str = "v_signal
     exports = workdir / "exports"
     for kind in ("sft", "dpo", "reward", "rl"):
         options = ExportOptions(kind=kind, out=exports / kind, tokenizer=tokenizer_path, label=label,
-                                max_article_tokens=128, balance="downsample")
+                                max_article_tokens=128, balance="downsample", test_size=test_size)
         export_training_set(con, options)
     con.close()
 

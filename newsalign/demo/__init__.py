@@ -17,6 +17,7 @@ from pathlib import Path
 
 from crawler.parsers import SOURCES
 from newsalign.demo.enrich import enrich_step, labels_step
+from newsalign.demo.train import dataset_step, train_step
 from newsalign.errors import NewsalignError
 from warehouse.db import ENV_VAR, resolve_db_path
 
@@ -30,6 +31,7 @@ class DemoContext:
     sources: tuple[str, ...] = SOURCES
     timings: dict[str, float] = field(default_factory=dict)
     live: bool = False  # enrich with the real LLM endpoint and Google Trends instead of the sample data
+    train: bool = False  # also export training sets, train tiny models and compare them
 
 
 def crawl_step(ctx: DemoContext) -> None:
@@ -53,7 +55,7 @@ def summary_step(ctx: DemoContext) -> None:
     ctx.echo(summary(ctx.db, ctx.timings))
 
 
-STEPS: list[Callable[[DemoContext], None]] = [crawl_step, summary_step, enrich_step, labels_step]
+STEPS: list[Callable[[DemoContext], None]] = [crawl_step, summary_step, enrich_step, labels_step, dataset_step, train_step]
 
 
 def demo_db_path(db: str | os.PathLike | None) -> Path:
@@ -68,9 +70,11 @@ def demo_db_path(db: str | os.PathLike | None) -> Path:
     return path
 
 
-def run_demo(db: str | os.PathLike | None = None, *, echo: Callable[[str], None] = print, live: bool = False) -> DemoContext:
+def run_demo(
+    db: str | os.PathLike | None = None, *, echo: Callable[[str], None] = print, live: bool = False, train: bool = False
+) -> DemoContext:
     """Run every demo step over a fresh warehouse at `db` (see `demo_db_path`)."""
-    ctx = DemoContext(db=demo_db_path(db), echo=echo, live=live)
+    ctx = DemoContext(db=demo_db_path(db), echo=echo, live=live, train=train)
     if ctx.db.is_dir():
         raise NewsalignError(f"{ctx.db} is a directory; pass --db PATH/demo.duckdb")
     for stale in (ctx.db, ctx.db.with_name(ctx.db.name + ".wal")):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 import numpy as np
 import xxhash
@@ -58,7 +59,7 @@ class DedupPipeline:
         self.threshold = settings.getfloat("NEWSALIGN_NEAR_DUP_THRESHOLD", 0.8)
         self.known: dict[str, Known] = {}
         self.by_hash: dict[str, str] = {}
-        self.lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
+        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=_bands(self.threshold))
         self.signatures: dict[str, np.ndarray] = {}  # the LSH keeps only band hashes; this is for the similarity check
 
     @classmethod
@@ -129,6 +130,13 @@ class DedupPipeline:
             del self.by_hash[known.content_hash]
         if self.signatures.pop(article_id, None) is not None:
             self.lsh.remove(article_id)
+
+
+@cache
+def _bands(threshold: float) -> tuple[int, int]:
+    """The LSH's (bands, rows) for `threshold`: datasketch integrates to choose them (~10 ms), once per process."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
 
 
 def _where(known: Known) -> str:

@@ -105,6 +105,48 @@ def test_filter_language_length_and_page_type(db_path):
     assert rows(db_path, "SELECT detail FROM article_rejects WHERE reason = 'language'") == [("detected de",)]
 
 
+
+def test_no_kept_languages_means_no_detection(db_path, monkeypatch):
+    import pipeline.filter
+
+    def no_model():
+        raise AssertionError("the language model must not be needed when every language is kept")
+
+    monkeypatch.setattr(pipeline.filter, "language_model", no_model)
+    german = "Die Zentralbank hat am Dienstag die Zinsen erneut angehoben und damit die Märkte und viele Ökonomen überrascht."
+    report = run(db_path, [article(url="https://x.test/de", text=german, language="de")], NEWSALIGN_LANGUAGES=[])
+    assert report.stored == 1
+    assert rows(db_path, "SELECT language FROM articles") == [("de",)]  # as the page declared it
+
+
+def test_language_is_detected_on_a_bounded_prefix(db_path):
+    # Mostly English as a whole, but its first LANGID_CHARS characters are Spanish: the prefix decides.
+    spanish = (
+        "El banco central volvió a subir los tipos de interés el martes, una decisión que sorprendió a los mercados "
+        "y a muchos economistas, que esperaban una pausa. Los responsables explicaron que la inflación sigue siendo "
+        "demasiado alta y que podrían llegar nuevas subidas si los precios continúan creciendo más deprisa que los "
+        "salarios en las mayores economías de la región durante este año. Una pequeña empresa de baterías aseguró "
+        "haber construido una celda de estado sólido que se carga en seis minutos, y que un fabricante de coches la "
+        "probará la próxima primavera. Los analistas calificaron el anuncio de audaz, aunque recordaron que los "
+        "prototipos anteriores de la compañía cumplieron sus objetivos en pruebas independientes realizadas por el "
+        "laboratorio de una universidad el otoño pasado. Mientras tanto, el gobierno prometió nuevas ayudas para "
+        "las familias con hipotecas variables y para los pequeños comercios afectados por la subida de los costes."
+    )
+    english = [
+        BODY, OTHER,
+        "The city council approved a plan on Monday to rebuild the old harbour bridge, which has been closed to heavy "
+        "traffic since a storm damaged its supports two winters ago. Engineers expect the work to take three years.",
+        "Researchers at a northern university reported that a common garden weed can pull heavy metals out of polluted "
+        "soil, a finding that could make cleaning up former factory sites much cheaper than digging them out.",
+        "The national football team named a new coach after a disappointing tournament, choosing a former midfielder "
+        "who has spent the past decade leading youth sides and is known for favouring young players.",
+        "Shares in the airline fell sharply after it warned that higher fuel prices and a shortage of pilots would "
+        "squeeze profits through the summer, even as bookings for holidays abroad remained strong.",
+    ]
+    run(db_path, [article(url="https://x.test/mixed", text="\n\n".join([spanish, *english]))])
+    assert rows(db_path, "SELECT reason, detail FROM article_rejects") == [("language", "detected es")]
+
+
 def test_tracking_parameters_do_not_make_a_second_article(db_path):
     report = run(db_path, [
         article(url="https://www.bbc.co.uk/news/a-1?utm_source=tw&utm_medium=social"),

@@ -113,3 +113,11 @@ def test_a_failing_view_names_its_file_and_is_retried(db_path, views_dir, view_c
     view.write_text("CREATE OR REPLACE VIEW v_bad AS SELECT 1 AS n")
     con = connect(db_path)  # the failed attempt stored no fingerprint: the views are created now
     assert con.execute("SELECT n FROM v_bad").fetchone() == (1,)
+
+
+def test_a_fresh_connection_accepts_relation_queries(db_path):
+    connect(db_path).close()
+    for read_only in (False, True):
+        con = connect(db_path, read_only=read_only)
+        assert con.sql("SELECT 42 AS answer").fetchall() == [(42,)]
+        con.close()

@@ -86,7 +86,8 @@ SELECT (SELECT list(version) FROM schema_migrations),
 def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
     """Apply pending migrations; recreate the views if a migration ran, a view file changed or a view is missing."""
     try:
-        done, stored_fingerprint, present = con.execute(_STATE).fetchone()
+        # fetchall, not fetchone: DuckDB 2 refuses relation queries (con.sql) while a result is half-read.
+        ((done, stored_fingerprint, present),) = con.execute(_STATE).fetchall()
     except duckdb.CatalogException:
         done, stored_fingerprint, present = None, None, None
     applied = migrate(con, done=None if done is None else set(done))
@@ -172,7 +173,7 @@ def create_views(con: duckdb.DuckDBPyConnection, files: list[Path] | None = None
 def _check_current(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
     newest_known = max((v for v, _ in migrations()), default=0)
     try:
-        (current,) = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+        ((current,),) = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
     except duckdb.CatalogException:
         current = 0
     if current < newest_known:

@@ -69,19 +69,25 @@ class DedupPipeline:
         return cls(crawler.settings, WarehouseWriter.for_crawler(crawler))
 
     def open_spider(self) -> None:
-        """Load ids, content hashes and MinHash signatures of everything already stored."""
+        """Load ids, content hashes and MinHash signatures of everything already stored (the signatures
+        as one Arrow column into a numpy matrix: a third of the time of 128 Python ints a row)."""
         self.writer.open()
-        rows = self.writer.con.execute(
-            "SELECT a.id, a.source, a.url, a.date_published, a.content_hash, f.minhash"
-            " FROM articles a LEFT JOIN article_fingerprints f USING (id)"
-        ).fetchall()
+        con = self.writer.con
+        for article_id, source, url, date, digest in con.execute(
+            "SELECT id, source, url, date_published, content_hash FROM articles"
+        ).fetchall():
+            self._remember(article_id, Known(source, url, date, digest))
+        stored = con.sql(
+            "SELECT id, minhash FROM article_fingerprints WHERE len(minhash) = $n AND id IN (SELECT id FROM articles)",
+            params={"n": NUM_PERM},
+        ).to_arrow_table()
+        ids = stored.column("id").to_pylist()
+        matrix = stored.column("minhash").combine_chunks().flatten().to_numpy().reshape(len(ids), NUM_PERM)
         with self.lsh.insertion_session() as session:
-            for article_id, source, url, date, digest, minhash in rows:
-                self._remember(article_id, Known(source, url, date, digest))
-                if minhash is not None and len(minhash) == NUM_PERM:
-                    sig = LeanMinHash(seed=SEED, hashvalues=minhash, scheme=SCHEME)
-                    session.insert(article_id, sig)
-                    self.signatures[article_id] = sig.hashvalues
+            for article_id, hashvalues in zip(ids, matrix):
+                sig = LeanMinHash(seed=SEED, hashvalues=hashvalues, scheme=SCHEME)
+                session.insert(article_id, sig)
+                self.signatures[article_id] = sig.hashvalues
 
     def process_item(self, item):
         adapter = ItemAdapter(item)

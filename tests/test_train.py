@@ -54,6 +54,16 @@ def changed(before: dict, after: dict) -> bool:
     return any(not after[k].equal(v) for k, v in before.items() if k in after)
 
 
+def test_tiny_reward_model_has_a_score_head(tmp_path):
+    from transformers import AutoModelForSequenceClassification
+
+    from training.tiny import build_tiny_model
+
+    path = build_tiny_model(tmp_path / "rm", ["a market moves on news"] * 20, kind="sequence_classification")
+    model = AutoModelForSequenceClassification.from_pretrained(path)
+    assert model.score.out_features == 1
+
+
 def test_tiny_model_loads_and_answers_are_one_token(workdir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -71,6 +81,8 @@ def test_policy_trainers_update_the_model(workdir, name, dataset):
     out = workdir / name
     assert changed(weights(workdir / "tiny"), weights(out))
     assert (out / "tokenizer.json").exists() and (out / "checkpoint-2").is_dir()
+    history = json.loads((out / "trainer_state.json").read_text())["log_history"]  # curves for the evaluator
+    assert any("loss" in entry for entry in history)
 
 
 @pytest.mark.slow

@@ -156,6 +156,7 @@ def train_and_save(trainer, script_args, training_args, after_training=None) -> 
             f"not saved; last good checkpoint: {last or 'none (set save_steps lower)'}"
         )
     trainer.save_model(str(output_dir))
+    trainer.save_state()  # trainer_state.json beside the model: the evaluator draws training curves from it
     if after_training is not None:
         after_training(trainer, output_dir)
     return output_dir

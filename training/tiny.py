@@ -80,7 +80,8 @@ def build_tiny_model(
     )
     torch.manual_seed(seed)
     model = kinds[kind](config)
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    if getattr(model, "generation_config", None) is not None:  # classification heads have none
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out

@@ -117,7 +117,7 @@ def one_run(sites: dict[str, str], db: Path, pipelines: bool, limits: list[int |
     """(wall seconds of the child, one {seconds, articles} per crawl it made)."""
     command = [sys.executable, "-m", "bench.bench_crawl", "child", str(db), json.dumps(sites), json.dumps(pipelines), json.dumps(limits)]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     wall = time.perf_counter() - started
     if done.returncode:
         raise RuntimeError(f"benchmark crawl failed:\n{done.stderr[-3000:]}")
@@ -164,14 +164,14 @@ def main() -> None:
 
     header = f"  {'':<44} {'all pipelines':>13} {'none':>9} {'ratio':>7}"
     on, off = sample[True], sample[False]
-    print(f"sample: {on['articles'][0]} articles stored of {off['articles'][0]} parsed, 5 spiders; medians of {RUNS} child processes each")
+    print(f"sample: {on['articles'][0]} articles stored of {off['articles'][0]} items parsed, 5 spiders; medians of {RUNS} child processes each")
     print(header)
     row("crawl, one process per run (the goal)", on["crawls"][0], off["crawls"][0])
     row("crawl, warm (2nd crawl in the same process)", on["crawls"][1], off["crawls"][1])
     row("child process wall time (start-up too)", on["wall"], off["wall"], goal=False)
 
     on, off = large[True], large[False]
-    print(f"large: {on['articles'][0]} articles stored of {off['articles'][0]} parsed, 1 spider; medians of {RUNS} child processes each")
+    print(f"large: {on['articles'][0]} articles stored of {off['articles'][0]} items parsed, 1 spider; medians of {RUNS} child processes each")
     print(header)
     row("crawl, one process per run", on["crawls"][0], off["crawls"][0])
     row("crawl, warm (2nd crawl in the same process)", on["crawls"][1], off["crawls"][1])

@@ -28,6 +28,8 @@ class Article:
     language: str | None = None
     fetched_at: datetime | None = None  # timezone-aware UTC
     page_type: str = "article"  # the page's own type, e.g. NewsArticle, ReportageNewsArticle
+    content_hash: str | None = None  # set by the normalize pipeline: hash of the cleaned text
+    word_count: int | None = None  # set by the normalize pipeline
 
 
 @dataclass

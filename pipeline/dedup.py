@@ -23,7 +23,6 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 from itemadapter import ItemAdapter
 
 from pipeline import text as T
-from pipeline.normalize import extra
 from pipeline.rejects import Reject
 
 STAGE = "dedup"
@@ -96,7 +95,7 @@ class DedupPipeline:
             if adapter.get("url"):
                 raise Reject(STAGE, "duplicate_url", f"same canonical URL as {article_id}")
             raise Reject(STAGE, "duplicate_content", f"same source and text as {article_id}")
-        digest = extra(item, "content_hash")
+        digest = adapter["content_hash"]
         sig = signature(adapter["text"])
         original, reason = self.by_hash.get(digest), "duplicate_content"
         if original is None:

@@ -21,7 +21,6 @@ from concurrent.futures import Future
 
 from itemadapter import ItemAdapter
 
-from pipeline.normalize import extra
 from pipeline.rejects import Reject
 
 STAGE = "filter"
@@ -53,7 +52,7 @@ class FilterPipeline:
         page_type = (adapter.get("page_type") or "article").lower()
         if page_type in self.reject_types:
             raise Reject(STAGE, "page_type", page_type)
-        words = extra(item, "word_count")
+        words = adapter["word_count"]
         if words < self.min_words:
             raise Reject(STAGE, "too_short", f"{words} words < NEWSALIGN_MIN_WORDS={self.min_words}")
         if words > self.max_words:

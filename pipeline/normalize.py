@@ -2,8 +2,8 @@
 
 The id is recomputed from the canonical URL (`crawler.items.article_id`), so the same page reached with
 different tracking parameters gets one id. A row without a URL (some imports) gets
-`article_id("<source>:<content_hash>")`. Results are kept on the item (`content_hash`, `word_count`
-are set as extra attributes on `Article`s and keys on dict items) for the later stages and the store.
+`article_id("<source>:<content_hash>")`. `content_hash` and `word_count` are set on the item for the
+later stages and the store.
 """
 
 from __future__ import annotations
@@ -47,18 +47,6 @@ class NormalizePipeline:
             adapter["id"] = article_id(adapter["url"])
         else:
             adapter["id"] = article_id(f"{adapter['source']}:{digest}")
-        _set_extra(item, "content_hash", digest)
-        _set_extra(item, "word_count", T.word_count(body))
+        adapter["content_hash"] = digest
+        adapter["word_count"] = T.word_count(body)
         return item
-
-
-def _set_extra(item, name: str, value) -> None:
-    """Computed fields that `Article` does not declare ride along as attributes (or keys of a dict item)."""
-    if isinstance(item, dict):
-        item[name] = value
-    else:
-        setattr(item, name, value)
-
-
-def extra(item, name: str):
-    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)

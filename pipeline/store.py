@@ -10,10 +10,9 @@ from itemadapter import ItemAdapter
 
 from crawler.items import Article
 
-from pipeline.normalize import extra
 from pipeline.writer import ARTICLE_COLUMNS, WarehouseWriter
 
-_ITEM_FIELDS = ARTICLE_COLUMNS[:-3]  # id ... page_type; then content_hash, word_count (computed), run_id
+_ITEM_FIELDS = ARTICLE_COLUMNS[:-1]  # every column but run_id, in `Article` field order
 _get_fields = attrgetter(*_ITEM_FIELDS)
 
 
@@ -34,7 +33,7 @@ class StorePipeline:
         else:
             get = ItemAdapter(item).get
             values = tuple(get(name) for name in _ITEM_FIELDS)
-        self.writer.add_article(values + (extra(item, "content_hash"), extra(item, "word_count"), None))
+        self.writer.add_article(values + (None,))
         return item
 
     def close_spider(self) -> None:

@@ -8,33 +8,21 @@ quantized, the adapter is merged at the end, so `newsalign train rlhf` can load 
 from __future__ import annotations
 
 from training.config import ScriptArguments
+from training.trl_build import trainer_from_path, trl_config
 
 SCRIPT_ARGS = ScriptArguments
 COLUMNS = ["prompt", "chosen", "rejected"]
-
-
-def config_class():
-    from trl import RewardConfig
-
-    return RewardConfig
+config_class = trl_config("RewardConfig")
 
 
 def build_trainer(script_args, training_args, model_args, train, test, tokenizer):
-    from trl import RewardTrainer, get_peft_config, get_quantization_config
+    from trl import get_peft_config
 
     peft_config = get_peft_config(model_args)
     if peft_config is not None:
         peft_config.task_type = "SEQ_CLS"
         peft_config.modules_to_save = sorted(set(peft_config.modules_to_save or []) | {"score"})
-    return RewardTrainer(
-        model=model_args.model_name_or_path,
-        args=training_args,
-        train_dataset=train,
-        eval_dataset=test,
-        processing_class=tokenizer,
-        quantization_config=get_quantization_config(model_args),
-        peft_config=peft_config,
-    )
+    return trainer_from_path("RewardTrainer", training_args, model_args, train, test, tokenizer, peft_config=peft_config)
 
 
 def after_training(trainer, output_dir) -> None:

@@ -12,15 +12,11 @@ from pathlib import Path
 from newsalign.errors import NewsalignError
 from training.callbacks import AdaptiveKLCallback
 from training.config import RLHFArguments
+from training.trl_build import trainer_from_path, trl_config
 
 SCRIPT_ARGS = RLHFArguments
 COLUMNS = ["prompt", "answer"]
-
-
-def config_class():
-    from trl import GRPOConfig
-
-    return GRPOConfig
+config_class = trl_config("GRPOConfig")
 
 
 def verifiable_reward(completions: list[str], answer: list[str], **kwargs) -> list[float]:
@@ -33,8 +29,6 @@ def verifiable_reward(completions: list[str], answer: list[str], **kwargs) -> li
 
 
 def build_trainer(script_args, training_args, model_args, train, test, tokenizer):
-    from trl import GRPOTrainer, get_peft_config, get_quantization_config
-
     if training_args.beta <= 0:
         raise NewsalignError(f"rlhf needs a KL penalty to the reference: set beta > 0 (got {training_args.beta})")
     if script_args.reward == "verifiable":
@@ -46,16 +40,7 @@ def build_trainer(script_args, training_args, model_args, train, test, tokenizer
         )
     else:
         reward = script_args.reward_model_path
-    trainer = GRPOTrainer(
-        model=model_args.model_name_or_path,
-        reward_funcs=reward,
-        args=training_args,
-        train_dataset=train,
-        eval_dataset=test,
-        processing_class=tokenizer,
-        quantization_config=get_quantization_config(model_args),
-        peft_config=get_peft_config(model_args),
-    )
+    trainer = trainer_from_path("GRPOTrainer", training_args, model_args, train, test, tokenizer, reward_funcs=reward)
     if script_args.kl_target is not None:
         trainer.add_callback(AdaptiveKLCallback(trainer, script_args.kl_target))
     return trainer

@@ -77,11 +77,10 @@ def child(db: str, sites: dict[str, str], pipelines: bool, limits: list[int | No
     a fresh warehouse, in this one process; print one JSON line per crawl: seconds and articles."""
     from scrapy.crawler import AsyncCrawlerRunner
     from scrapy.spiderloader import SpiderLoader
-    from scrapy.utils.defer import deferred_from_coro
     from scrapy.utils.log import configure_logging
     from scrapy.utils.reactor import install_reactor
 
-    from newsalign.demo.crawl import DEMO_SETTINGS, project_settings
+    from newsalign.demo.crawl import DEMO_SETTINGS, project_settings, run_in_reactor
 
     overrides = {**DEMO_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "NEWSALIGN_DB": db}
     if not pipelines:
@@ -102,15 +101,7 @@ def child(db: str, sites: dict[str, str], pipelines: bool, limits: list[int | No
                 articles += crawler.stats.get_value("newsalign/stored" if pipelines else "item_scraped_count", 0)
             print(json.dumps({"seconds": time.perf_counter() - started, "articles": articles}), flush=True)
 
-    from twisted.internet import reactor  # the one install_reactor() chose
-
-    done = deferred_from_coro(crawls())
-    failures = []
-    done.addErrback(failures.append)
-    done.addBoth(lambda _: reactor.stop())
-    reactor.run()
-    if failures:
-        failures[0].raiseException()
+    run_in_reactor(crawls())
 
 
 def one_run(sites: dict[str, str], db: Path, pipelines: bool, limits: list[int | None]) -> tuple[float, list[dict]]:

@@ -66,9 +66,14 @@ def crawl_sample(db: str | os.PathLike, sites: Mapping[str, str], *, settings: M
         for source, base in sites.items():
             await runner.crawl(loader.load(source), site=base, **(spider_args or {}))
 
+    run_in_reactor(crawl_all())
+
+
+def run_in_reactor(coro) -> None:
+    """Run `coro` on the installed Twisted reactor until it finishes; re-raise its failure here."""
     from twisted.internet import reactor  # the one install_reactor() chose
 
-    done = deferred_from_coro(crawl_all())
+    done = deferred_from_coro(coro)
     failures = []
     done.addErrback(failures.append)
     done.addBoth(lambda _: reactor.stop())

@@ -42,6 +42,16 @@ class ReutersSpider(NewsSpider):
     }
 
     @classmethod
+    def update_settings(cls, settings) -> None:
+        """Chromium announces our USER_AGENT on every request it makes (favicon and subresources too),
+        not its own browser string."""
+        super().update_settings(settings)
+        contexts = settings.getdict("PLAYWRIGHT_CONTEXTS") or {"default": {}}
+        for context in contexts.values():
+            context.setdefault("user_agent", settings["USER_AGENT"])
+        settings.set("PLAYWRIGHT_CONTEXTS", contexts, priority="spider")
+
+    @classmethod
     def check_arguments(cls, settings=None, **kwargs):
         if settings is not None:
             chromium = chromium_path(settings)

@@ -6,7 +6,9 @@ parsing, NaN guard, tokenizer handling) costs. Goal: ours >= 0.95x the bare scri
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -66,7 +68,8 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)  # shared CPU: one thread each so the two runs compete equally
-    with tempfile.TemporaryDirectory() as tmp:
+    quiet = open(os.devnull, "w")  # both sides' trainer logs and progress bars, alike
+    with tempfile.TemporaryDirectory() as tmp, quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
         work = Path(tmp)
         model, data = _data(work)
         runs = {"ours": ours, "bare TRL": bare_trl}

@@ -2,8 +2,9 @@
 over 300k synthetic articles with 5 topics each. Goal: < 2 s on the 2-core dev machine.
 
 Synthetic data: topics drawn from a Zipf-like vocabulary of 20k names, publication dates over
-24 months (published anchor), one 120-month series per distinct (topic, month), 5% of them
-without Trends data. The ratio printed is the goal over the measured time (> 1: faster than the goal).
+24 months (published anchor), one series per topic from ten years before its first month to the
+month before its last (as `enrich trends` stores them; each article's windows are sliced from it),
+5% of them without Trends data. The ratio printed is the goal over the measured time (> 1: faster than the goal).
 """
 
 from __future__ import annotations
@@ -42,19 +43,26 @@ def build(con, rng) -> int:
         "INSERT INTO llm_calls (cache_key, article_id, content_hash, model, prompt_version, mode, status, flags, topics, signal, request) "
         "SELECT id, id, 'h' || id, 'bench', 'bench', 'recorded', 'ok', [], topics, gpt, '{}' FROM synthetic"
     )
-    keys = con.sql(
-        "SELECT DISTINCT lower(unnest(topics)) AS topic, date_trunc('month', published)::DATE AS m FROM synthetic"
+    keys = con.sql(  # one series per topic, as `enrich trends` stores them: ten years before its first month to its last
+        "SELECT lower(unnest(topics)) AS topic, min(date_trunc('month', published))::DATE AS first, "
+        "max(date_trunc('month', published))::DATE AS last FROM synthetic GROUP BY 1"
     ).to_arrow_table()
     n = keys.num_rows
-    values = rng.integers(0, 101, n * 120).astype("int32")
-    interest = pa.ListArray.from_arrays(np.arange(0, n * 120 + 1, 120, dtype="int32"), values)
-    partial = pa.ListArray.from_arrays(np.arange(0, n * 120 + 1, 120, dtype="int32"), np.zeros(n * 120, dtype=bool))
+    lengths = 120 + np.array([(l.year - f.year) * 12 + l.month - f.month for f, l in zip(keys["first"].to_pylist(), keys["last"].to_pylist())])
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype("int32")
+    values = rng.integers(0, 101, int(offsets[-1])).astype("int32")
+    interest = pa.ListArray.from_arrays(offsets, values)
+    partial = pa.ListArray.from_arrays(offsets, np.zeros(int(offsets[-1]), dtype=bool))
     empty = rng.random(n) < 0.05
-    con.register("series", pa.table({"topic": keys["topic"], "m": keys["m"], "interest": interest, "partial": partial, "empty": empty}))
+    con.register("series", pa.table({
+        "topic": keys["topic"], "first": keys["first"], "last": keys["last"], "interest": interest, "partial": partial, "empty": empty,
+    }))
     con.execute(
-        "INSERT INTO trend_series SELECT topic, '', 'published', m, 'bench', 'bench', "
-        "CASE WHEN empty THEN 'empty' ELSE 'ok' END, NULL, CASE WHEN NOT empty THEN interest END, "
-        "CASE WHEN NOT empty THEN partial END, NULL, now() FROM series"
+        "INSERT INTO trend_series (topic, geo, anchor, anchor_month, first_anchor_month, timeframe, backend, status, "
+        "months, interest, partial, error, fetched_at) "
+        "SELECT topic, '', 'published', last, first, 'bench', 'bench', CASE WHEN empty THEN 'empty' ELSE 'ok' END, "
+        "CASE WHEN NOT empty THEN generate_series(first - INTERVAL 120 MONTH, last - INTERVAL 1 MONTH, INTERVAL 1 MONTH)::DATE[] END, "
+        "CASE WHEN NOT empty THEN interest END, CASE WHEN NOT empty THEN partial END, NULL, now() FROM series"
     )
     return n
 

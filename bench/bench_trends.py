@@ -1,5 +1,6 @@
 """Google Trends requests per article: the thesis asked 3 windows × 5 topics = 15 per article;
-newsalign asks one 10-year series per distinct (topic, anchor month, geo). Goal: ≤ 1 per article.
+newsalign asks one series per distinct (topic, geo), with either anchor (published: spanning the ten
+years before the topic's first article to the month before its last). Goal: ≤ 1 per article.
 
 Topics: five per AG News test item, derived deterministically in two mixes. "raw": its capitalised
 multi-word names, then its most frequent content words (nearly every article brings new topics).

@@ -54,8 +54,9 @@ def test_every_looked_up_topic_has_a_series_from_the_sample_exports(demo, con):
     statuses = dict(con.execute("SELECT status, count(*) FROM v_growth GROUP BY status").fetchall())
     assert statuses == {"ok": stored * per_article}
     assert con.execute("SELECT DISTINCT backend, status, anchor FROM trend_series").fetchall() == [("csv", "ok", "published")]
-    # every series covers the ten years before its article's month
-    assert con.execute("SELECT min(len(months)) FROM trend_series").fetchone()[0] == 120
+    # one series per topic, and every article's windows cover the ten years before its own month
+    assert con.execute("SELECT count(*) = count(DISTINCT topic) FROM trend_series").fetchone()[0]
+    assert con.execute("SELECT min(months), max(months) FROM v_growth").fetchone() == (120, 120)
     assert "0 failed" in demo[1]
 
 

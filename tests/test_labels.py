@@ -213,6 +213,31 @@ def test_published_anchor_matches_the_publication_month_and_geo(con):
     assert [label(con, "v_trend_signal", i) for i in ("mar", "apr")] == [False, None]
 
 
+def test_one_series_serves_each_article_with_windows_ending_before_its_own_month(con):
+    # One series for articles of March to June 2024: 120 months of 10 before March, then a jump to 100
+    # in March, April and May. Each article may read only the months before its publication month.
+    values = [10] * 120 + [100] * 3
+    add_series(con, "t", date(2024, 6, 1), values, first_anchor_month=MARCH)
+    for id, published in (("mar", "2024-03-31"), ("apr", "2024-04-01"), ("jun", "2024-06-15"), ("jul", "2024-07-01")):
+        article(con, id, ["t"], published=published)
+    growth = {r[0]: r[1:] for r in con.execute("SELECT id, status, months, g3, recent_mean FROM v_growth").fetchall()}
+    assert growth["mar"] == ("ok", 120, 3600, 10)  # March's 100 is not seen
+    assert growth["apr"] == ("ok", 120, 100 * (35 * 10 + 100) / 100, (11 * 10 + 100) / 12)
+    assert growth["jun"] == ("ok", 120, 100 * (33 * 10 + 300) / 100, (9 * 10 + 300) / 12)
+    assert growth["jul"] == ("pending", None, None, None)  # no series covers July
+    assert [label(con, "v_trend_rising", i) for i in ("mar", "apr", "jun")] == [False, True, True]  # April sees March's jump
+    set_param(con, "window_rescale", "false")
+    assert con.execute("SELECT g3 FROM v_growth WHERE id = 'jun'").fetchone() == (33 * 10 + 300,)
+
+
+def test_the_newest_series_covering_a_month_wins(con):
+    add_series(con, "t", MARCH, [0] * 120)  # an older one-month row (as before one row per topic)
+    add_series(con, "t", date(2024, 4, 1), flat(121), first_anchor_month=MARCH)
+    con.execute("UPDATE trend_series SET fetched_at = fetched_at + INTERVAL 1 DAY WHERE anchor_month = '2024-04-01'")
+    article(con, "mar", ["t"], published="2024-03-02")
+    assert label(con, "v_trend_signal", "mar") is True
+
+
 def test_empty_topic_list_has_no_trend_label(con):
     article(con, "a", [], gpt=True)
     assert label(con, "v_trend_signal", "a") is None

@@ -1,4 +1,4 @@
-"""`enrich trends`: one request per distinct key, 429 backoff and stop, resume after a kill,
+"""`enrich trends`: one request per (topic, geo) spanning its articles, extended for new articles, 429 backoff and stop, resume after a kill,
 --max-requests, shards and merge, the CLI."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import os
 import random
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import pytest
@@ -36,10 +36,12 @@ def con(db_path):
     con.close()
 
 
-EXPECTED_KEYS = {  # (topic, anchor month): first five topics of a, both of b (normalised), c's
-    ("solid-state batteries", date(2024, 3, 1)), ("batteries", date(2024, 3, 1)), ("energy", date(2024, 3, 1)),
-    ("evs", date(2024, 3, 1)), ("cars", date(2024, 3, 1)), ("batteries", date(2024, 4, 1)),
+MARCH, APRIL = date(2024, 3, 1), date(2024, 4, 1)
+SPANS = {  # topic: (first, last) publication month served; first five topics of a, both of b (normalised), c's
+    "solid-state batteries": (MARCH, MARCH), "batteries": (MARCH, APRIL), "energy": (MARCH, MARCH),
+    "evs": (MARCH, MARCH), "cars": (MARCH, MARCH),
 }
+EXPECTED_KEYS = {(t, last) for t, (_, last) in SPANS.items()}  # (topic, anchor_month)
 
 
 def stored(con):
@@ -50,16 +52,52 @@ def no_sleep(_):
     pass
 
 
-def test_one_request_per_distinct_topic_anchor_month_and_geo(con):
+def test_one_request_per_topic_and_geo_spanning_all_its_articles(con):
     backend = FakeBackend({"energy": None})
     report = enrich_trends(con, backend, today=TODAY, progress=False, sleep=no_sleep)
-    assert {(t, s) for t, s, _, _ in backend.calls} == {(t, date(m.year - 10, m.month, 1)) for t, m in EXPECTED_KEYS}
-    assert len(backend.calls) == len(EXPECTED_KEYS) == report.requests_sent
-    assert stored(con)[("energy", date(2024, 3, 1))] == "empty"  # a topic without Trends data
-    assert (report.ok, report.empty) == (5, 1)
+    # ten years before the topic's first publication month to the end of the month before its last
+    expected = {(t, date(f.year - 10, f.month, 1), l - timedelta(days=1)) for t, (f, l) in SPANS.items()}
+    assert {c[:3] for c in backend.calls} == expected
+    assert ("batteries", date(2014, 3, 1), date(2024, 3, 31)) in expected  # March and April articles, one request
+    assert len(backend.calls) == len(SPANS) == report.requests_sent == report.planned
+    assert stored(con)[("energy", MARCH)] == "empty"  # a topic without Trends data
+    assert (report.ok, report.empty) == (4, 1)
+    ranges = con.execute("SELECT topic, first_anchor_month, anchor_month FROM trend_series").fetchall()
+    assert {t: (f, l) for t, f, l in ranges} == SPANS
     again = FakeBackend()
     assert enrich_trends(con, again, today=TODAY, progress=False).requests_sent == 0
     assert again.calls == []
+
+
+def test_new_articles_outside_the_stored_range_refetch_the_whole_span(con):
+    enrich_trends(con, FakeBackend(), today=TODAY, progress=False, sleep=no_sleep)
+    add_articles(con, [{"id": "may", "published": "2024-05-20"}, {"id": "jan", "published": "2024-01-03"},
+                       {"id": "apr", "published": "2024-04-30"}])
+    add_llm(con, "may", ["batteries"], False)  # after the stored range: extend it
+    add_llm(con, "jan", ["cars"], False)  # before the stored range: extend it back
+    add_llm(con, "apr", ["batteries"], False)  # inside the stored range: nothing to fetch
+    backend = FakeBackend()
+    report = enrich_trends(con, backend, today=TODAY, progress=False, sleep=no_sleep)
+    assert sorted(c[:3] for c in backend.calls) == [
+        ("batteries", date(2014, 3, 1), date(2024, 4, 30)), ("cars", date(2014, 1, 1), date(2024, 2, 29)),
+    ]
+    assert report.planned == len(SPANS)
+    rows = con.execute("SELECT topic, first_anchor_month, anchor_month FROM trend_series WHERE topic IN ('batteries', 'cars')").fetchall()
+    assert sorted(rows) == [("batteries", MARCH, date(2024, 5, 1)), ("cars", date(2024, 1, 1), MARCH)]  # replaced, not added
+
+
+def test_a_failed_extension_keeps_the_stored_series(con, tmp_path):
+    from enrich.trends.backends import CsvBackend
+
+    enrich_trends(con, FakeBackend(), today=TODAY, progress=False, sleep=no_sleep)
+    add_articles(con, [{"id": "jan", "published": "2024-01-03"}])
+    add_llm(con, "jan", ["cars"], False)  # extends cars back to January: same key (last month March)
+    report = enrich_trends(con, CsvBackend(tmp_path), today=TODAY, progress=False)
+    assert report.errors == 1
+    assert con.execute("SELECT status, first_anchor_month FROM trend_series WHERE topic = 'cars'").fetchall() == [("ok", MARCH)]
+    retry = FakeBackend()
+    enrich_trends(con, retry, today=TODAY, progress=False, sleep=no_sleep)
+    assert [c[0] for c in retry.calls] == ["cars"]  # still needed, asked again
 
 
 def test_fetch_anchor_asks_once_per_topic(con):
@@ -94,30 +132,30 @@ def test_429_storm_stops_after_max_retries_with_advice(con):
 
 
 def test_429_storm_after_progress_keeps_earlier_answers(con):
-    backend = FakeBackend(rate_limit={"evs": 99})  # sorted keys: batteries×2, cars, energy, evs, ...
-    with pytest.raises(NewsalignError, match="the 4 answers of this run are stored"):
+    backend = FakeBackend(rate_limit={"evs": 99})  # sorted topics: batteries, cars, energy, evs, ...
+    with pytest.raises(NewsalignError, match="the 3 answers of this run are stored"):
         enrich_trends(con, backend, today=TODAY, progress=False, sleep=no_sleep, max_retries=1)
-    assert len(stored(con)) == 4
+    assert len(stored(con)) == 3
 
 
 def test_max_requests_stops_cleanly_and_a_rerun_continues(con):
     first = FakeBackend()
     report = enrich_trends(con, first, today=TODAY, progress=False, sleep=no_sleep, max_requests=2)
-    assert report.requests_sent == 2 and report.left == 4 and "run again" in report.stopped
+    assert report.requests_sent == 2 and report.left == 3 and "run again" in report.stopped
     second = FakeBackend()
     enrich_trends(con, second, today=TODAY, progress=False, sleep=no_sleep)
-    assert len(second.calls) == 4 and not {c[:2] for c in first.calls} & {c[:2] for c in second.calls}
+    assert len(second.calls) == 3 and not {c[:2] for c in first.calls} & {c[:2] for c in second.calls}
 
 
 def test_a_failed_topic_is_recorded_and_retried_next_run(con, tmp_path):
     from enrich.trends.backends import CsvBackend
 
     report = enrich_trends(con, CsvBackend(tmp_path), today=TODAY, progress=False)
-    assert report.errors == 6 and "no CSV export for" in report.error_examples[0]
+    assert report.errors == 5 and "no CSV export for" in report.error_examples[0]
     assert set(stored(con).values()) == {"error"}
     retry = FakeBackend()
     enrich_trends(con, retry, today=TODAY, progress=False, sleep=no_sleep)
-    assert len(retry.calls) == 6 and set(stored(con).values()) == {"ok"}
+    assert len(retry.calls) == 5 and set(stored(con).values()) == {"ok"}
 
 
 def test_no_topics_is_a_clear_error(db_path):
@@ -160,7 +198,7 @@ def test_killed_mid_run_resumes_without_duplicates_or_losses(con, db_path, tmp_p
     resumed = FakeBackend()
     enrich_trends(con, resumed, today=TODAY, progress=False, sleep=no_sleep)
     after = [(t, s.isoformat()) for t, s, _, _ in resumed.calls]
-    assert len(after) == 3 and not set(before[:3]) & set(after)  # only the killed one and the rest are asked
+    assert len(after) == 2 and not set(before[:3]) & set(after)  # only the killed one and the rest are asked
     assert before[3] in after
     assert len(stored(con)) == len(EXPECTED_KEYS)
 
@@ -201,6 +239,20 @@ def test_merge_of_overlapping_shards_prefers_answers_then_newest(con, tmp_path):
     assert merge(con, [tmp_path / "new.duckdb", parquet]).written == 0
 
 
+def test_merging_an_extended_shard_series_replaces_the_narrower_one(con, tmp_path):
+    enrich_trends(con, FakeBackend(), today=TODAY, progress=False, sleep=no_sleep)
+    add_articles(con, [{"id": "may", "published": "2024-05-20"}])
+    add_llm(con, "may", ["batteries"], False)
+    out = connect(tmp_path / "shard.duckdb")
+    backend = FakeBackend()
+    enrich_trends(con, backend, out=out, today=TODAY, progress=False, sleep=no_sleep)
+    out.close()
+    assert [c[0] for c in backend.calls] == ["batteries"]
+    assert merge(con, [tmp_path / "shard.duckdb"]).written == 1
+    rows = con.execute("SELECT first_anchor_month, anchor_month FROM trend_series WHERE topic = 'batteries'").fetchall()
+    assert rows == [(MARCH, date(2024, 5, 1))]
+
+
 def test_merge_rejects_files_that_are_not_shards(con, tmp_path):
     plain = tmp_path / "plain.duckdb"
     duckdb.connect(str(plain)).close()
@@ -233,10 +285,11 @@ def test_cli_csv_backend_end_to_end(con, db_path, tmp_path, capsys):
     code = main(["enrich", "trends", "--db", str(db_path), "--backend", "csv", "--csv-dir", str(exports)])
     captured = capsys.readouterr()
     assert code == 0
-    assert "6 series needed, 6 requests sent: 2 stored, 0 without Trends data, 4 failed" in captured.out
+    assert "5 series needed, 5 requests sent: 1 stored, 0 without Trends data, 4 failed" in captured.out
     assert "no CSV export for" in captured.err
     con = connect(db_path)
-    assert con.execute("SELECT len(interest) FROM trend_series WHERE status = 'ok'").fetchall() == [(120,), (120,)]
+    # batteries: one series from March 2014 to March 2024 serves its March and April articles
+    assert con.execute("SELECT len(interest) FROM trend_series WHERE status = 'ok'").fetchall() == [(121,)]
 
 
 def test_cli_errors_are_one_line(db_path, capsys):

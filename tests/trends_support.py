@@ -48,14 +48,18 @@ def add_llm(con, article_id: str, topics: list[str], signal: bool | None) -> Non
 
 
 def add_series(con, topic: str, anchor_month: date, values: list[int] | None, *, partial_last: bool = False,
-               anchor: str = "published", geo: str = "", status: str | None = None) -> None:
-    """A trend_series row: `values` monthly, ending the month before `anchor_month`; None → empty."""
+               anchor: str = "published", geo: str = "", status: str | None = None,
+               first_anchor_month: date | None = None) -> None:
+    """A trend_series row: `values` monthly, ending the month before `anchor_month`; None → empty.
+    It serves publication months first_anchor_month (default: anchor_month) to anchor_month."""
     status = status or ("empty" if values is None else "ok")
     months = [add_months(anchor_month, i - len(values)) for i in range(len(values))] if values else None
     partial = [False] * (len(values) - 1) + [partial_last] if values else None
     con.execute(
-        "INSERT INTO trend_series VALUES (?, ?, ?, ?, 'test', 'test', ?, ?, ?, ?, ?, now())",
-        [topic, geo, anchor, anchor_month, status, months, values, partial, "boom" if status == "error" else None],
+        "INSERT INTO trend_series (topic, geo, anchor, anchor_month, first_anchor_month, timeframe, backend, status, "
+        "months, interest, partial, error, fetched_at) VALUES (?, ?, ?, ?, ?, 'test', 'test', ?, ?, ?, ?, ?, now())",
+        [topic, geo, anchor, anchor_month, first_anchor_month or anchor_month, status, months, values, partial,
+         "boom" if status == "error" else None],
     )
 
 

@@ -1,4 +1,4 @@
-"""Plan the requests (one per distinct topic, anchor month and geo), then send them: polite delay,
+"""Plan the requests (one per distinct topic and geo), then send them: polite delay,
 jittered exponential backoff on 429, a clear stop after --max-retries, --max-requests, a tqdm bar
 with ETA, shards by topic hash. Each answer is committed as it arrives, so a rerun resumes."""
 
@@ -16,8 +16,8 @@ import duckdb
 from tqdm import tqdm
 
 from enrich.trends.backends import RateLimited, TopicFailed, Transient, TrendsBackend
-from enrich.trends.series import ANCHORS, month_start, window
-from enrich.trends.store import Request, done_keys, save
+from enrich.trends.series import ANCHORS, month_start, published_span, window
+from enrich.trends.store import Request, covered, save
 from newsalign.errors import NewsalignError
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
@@ -42,29 +42,39 @@ def in_shard(topic: str, shard: tuple[int, int] | None) -> bool:
 
 
 def plan(con: duckdb.DuckDBPyConnection, *, topics_per_article: int, anchor: str, geo: str, today: date) -> list[Request]:
-    """The distinct requests the articles' first `topics_per_article` topics need, sorted."""
+    """One request per topic among the articles' first `topics_per_article` topics, sorted. For
+    `published` it spans the ten years before the topic's earliest publication month to the month
+    before its latest, so one series serves every article of the topic; `fetch` ends today."""
     if anchor not in ANCHORS:
         raise NewsalignError(f"--anchor must be one of {', '.join(ANCHORS)}, not {anchor!r}")
     if topics_per_article < 1:
         raise NewsalignError("--topics-per-article must be at least 1")
-    month = "published_month" if anchor == "published" else "NULL::DATE"
     rows = con.execute(
-        f"SELECT DISTINCT topic, {month} FROM int_topics "
-        f"WHERE rank <= ? AND topic <> '' AND (? = 'fetch' OR published_month IS NOT NULL) ORDER BY 1, 2",
+        "SELECT topic, list(DISTINCT published_month ORDER BY published_month) FILTER (published_month IS NOT NULL) "
+        "FROM int_topics WHERE rank <= ? AND topic <> '' GROUP BY topic "
+        "HAVING ? = 'fetch' OR count(published_month) > 0 ORDER BY topic",
         [topics_per_article, anchor],
     ).fetchall()
+    if anchor == "fetch":
+        fetch_month = month_start(today)
+        start, end = window(anchor, fetch_month, today)
+        return [Request(topic, geo, anchor, fetch_month, fetch_month, start, end) for topic, _ in rows]
     requests = []
-    for topic, anchor_month in rows:
-        anchor_month = anchor_month or month_start(today)
-        start, end = window(anchor, anchor_month, today)
-        requests.append(Request(topic, geo, anchor, anchor_month, start, end))
+    for topic, months in rows:
+        start, end = published_span(months[0], months[-1])
+        requests.append(Request(topic, geo, anchor, months[-1], months[0], start, end, tuple(months)))
     return requests
 
 
-def pending(requests: list[Request], done: set, shard: tuple[int, int] | None) -> list[Request]:
-    """Drop what this shard does not own and what is already answered."""
+def pending(requests: list[Request], done: dict[str, list[tuple[date, date]]], shard: tuple[int, int] | None) -> list[Request]:
+    """Drop what this shard does not own and what is already answered: for `fetch` any answer for
+    the topic; for `published` answers whose ranges cover every publication month the request
+    serves (a new article outside them refetches the topic over the whole span)."""
     def answered(r: Request) -> bool:
-        return (r.topic if r.anchor == "fetch" else (r.topic, r.anchor_month)) in done
+        ranges = done.get(r.topic, [])
+        if r.anchor == "fetch":
+            return bool(ranges)
+        return all(any(first <= month <= last for first, last in ranges) for month in r.serves)
 
     return [r for r in requests if in_shard(r.topic, shard) and not answered(r)]
 
@@ -181,7 +191,9 @@ def enrich_trends(
             + (" (with --anchor published, articles need a publication date)" if anchor == "published" else "")
         )
     target = out or con
-    done = done_keys(con, anchor, geo) | (done_keys(out, anchor, geo) if out is not None else set())
+    done = covered(con, anchor, geo)
+    for topic, ranges in (covered(out, anchor, geo) if out is not None else {}).items():
+        done.setdefault(topic, []).extend(ranges)
     todo = pending(requests, done, shard)
     report = run(todo, backend, target, **run_options)
     report.planned = len(requests)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-SERIES_MONTHS = 120  # ten years; the 3- and 5-year windows are its last 36 and 60 months
+SERIES_MONTHS = 120  # ten years before an article; its 3- and 5-year windows are the last 36 and 60 months of them
 ANCHORS = ("published", "fetch")
 
 
@@ -53,14 +53,21 @@ def month_start(day: date) -> date:
 
 
 def window(anchor: str, anchor_month: date, today: date) -> tuple[date, date]:
-    """The ten years requested. `published`: the 120 full months before the publication month, so
-    nothing after publication leaks in. `fetch`: the 120 months before the fetch month plus the
-    (partial) fetch month itself, as the thesis's `today 10-y` requests did."""
+    """The ten years one article needs. `published`: the 120 full months before the publication
+    month, so nothing after publication leaks in. `fetch`: the 120 months before the fetch month
+    plus the (partial) fetch month itself, as the thesis's `today 10-y` requests did."""
     if anchor == "published":
-        return add_months(anchor_month, -SERIES_MONTHS), anchor_month - timedelta(days=1)
+        return published_span(anchor_month, anchor_month)
     if anchor == "fetch":
         return add_months(month_start(today), -SERIES_MONTHS), today
     raise ValueError(f"anchor must be one of {ANCHORS}, not {anchor!r}")
+
+
+def published_span(first_month: date, last_month: date) -> tuple[date, date]:
+    """The range requested for the articles of one topic published from `first_month` to
+    `last_month`: the ten years before the first through the month before the last. Each article's
+    windows are slices of it that end before its own publication month."""
+    return add_months(first_month, -SERIES_MONTHS), month_start(last_month) - timedelta(days=1)
 
 
 def timeframe(start: date, end: date) -> str:

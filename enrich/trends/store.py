@@ -13,47 +13,58 @@ from enrich.trends.series import MonthlySeries
 from newsalign.errors import NewsalignError
 
 KEY = ("topic", "geo", "anchor", "anchor_month")
+ANSWERED = "status IN ('ok', 'empty')"
+COLUMNS = ("topic", "geo", "anchor", "anchor_month", "first_anchor_month", "timeframe", "backend", "status",
+           "months", "interest", "partial", "error", "fetched_at")
 
 
 @dataclass(frozen=True)
 class Request:
-    """One Trends request: its key in trend_series and the window sent."""
+    """One Trends request: its key in trend_series, the range of publication months it serves
+    (first_anchor_month..anchor_month; both the fetch month for `fetch`), the months of articles
+    that need it (`serves`, published only) and the window sent (start..end)."""
 
     topic: str
     geo: str
     anchor: str
     anchor_month: date
+    first_anchor_month: date
     start: date
     end: date
+    serves: tuple[date, ...] = ()
 
 
-def done_keys(con: duckdb.DuckDBPyConnection, anchor: str, geo: str) -> set[tuple]:
-    """Keys already answered. For `fetch`, any month's answer counts: a topic is fetched once."""
+def covered(con: duckdb.DuckDBPyConnection, anchor: str, geo: str) -> dict[str, list[tuple[date, date]]]:
+    """topic → the (first, last) publication-month ranges its answered series serve."""
+    ranges: dict[str, list[tuple[date, date]]] = {}
     rows = con.execute(
-        "SELECT topic, anchor_month FROM trend_series WHERE anchor = ? AND geo = ? AND status IN ('ok', 'empty')",
+        f"SELECT topic, first_anchor_month, anchor_month FROM trend_series WHERE anchor = ? AND geo = ? AND {ANSWERED}",
         [anchor, geo],
     ).fetchall()
-    if anchor == "fetch":
-        return {topic for topic, _ in rows}
-    return set(rows)
+    for topic, first, last in rows:
+        ranges.setdefault(topic, []).append((first, last))
+    return ranges
 
 
 def save(con: duckdb.DuckDBPyConnection, request: Request, backend: str, series: MonthlySeries | None, error: str | None = None) -> None:
-    """Store one answer (a series, or the error), replacing an earlier error row for the key."""
+    """Store one answer (a series, or the error). An answer replaces the rows it supersedes (see
+    `prune`); an error replaces only an earlier error, never an answer still serving articles."""
     if series is None:
         status = "error"
     else:
         status = "empty" if series.empty else "ok"
     full = series is not None and not series.empty
+    key = [request.topic, request.geo, request.anchor, request.anchor_month]
     con.execute("BEGIN TRANSACTION")
     con.execute(
-        "DELETE FROM trend_series WHERE topic = ? AND geo = ? AND anchor = ? AND anchor_month = ?",
-        [request.topic, request.geo, request.anchor, request.anchor_month],
+        "DELETE FROM trend_series WHERE topic = ? AND geo = ? AND anchor = ? AND anchor_month = ?"
+        + (" AND status = 'error'" if status == "error" else ""),
+        key,
     )
     con.execute(
-        "INSERT INTO trend_series VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT OR IGNORE INTO trend_series ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
         [
-            request.topic, request.geo, request.anchor, request.anchor_month,
+            *key, request.first_anchor_month,
             f"{request.start.isoformat()} {request.end.isoformat()}", backend, status,
             list(series.months) if full else None,
             list(series.values) if full else None,
@@ -61,7 +72,23 @@ def save(con: duckdb.DuckDBPyConnection, request: Request, backend: str, series:
             error, datetime.now(timezone.utc),
         ],
     )
+    if status != "error":
+        prune(con, request.topic, request.geo)
     con.execute("COMMIT")
+
+
+def prune(con: duckdb.DuckDBPyConnection, topic: str | None = None, geo: str | None = None) -> None:
+    """Delete published rows that a newer answered row of the same topic and geo supersedes: its
+    range of publication months contains theirs (an error row: any answered row containing it)."""
+    con.execute(
+        "DELETE FROM trend_series AS t USING trend_series AS n "
+        "WHERE t.anchor = 'published' AND n.anchor = 'published' AND t.topic = n.topic AND t.geo = n.geo "
+        "  AND (?::VARCHAR IS NULL OR t.topic = ?) AND (?::VARCHAR IS NULL OR t.geo = ?) "
+        "  AND n.status IN ('ok', 'empty') AND t.anchor_month <> n.anchor_month "
+        "  AND n.first_anchor_month <= t.first_anchor_month AND t.anchor_month <= n.anchor_month "
+        "  AND (t.status = 'error' OR t.fetched_at < n.fetched_at)",
+        [topic, topic, geo, geo],
+    )
 
 
 @dataclass(frozen=True)
@@ -74,7 +101,8 @@ class MergeReport:
 def merge(con: duckdb.DuckDBPyConnection, files: list[str | Path]) -> MergeReport:
     """Combine shard outputs (DuckDB files written by `enrich trends --out`, or Parquet copies of
     trend_series) into `con`'s trend_series. Per key the best row wins: an answer beats an error,
-    then the newest fetch; so merging a file twice, or overlapping shards, changes nothing more."""
+    then the newest fetch; so merging a file twice, or overlapping shards, changes nothing more.
+    Published rows superseded by a newer, wider answer of the same topic are then dropped (`prune`)."""
     if not files:
         raise NewsalignError("give one or more shard files to merge")
     attached: list[str] = []
@@ -99,6 +127,7 @@ def merge(con: duckdb.DuckDBPyConnection, files: list[str | Path]) -> MergeRepor
             con.execute(f"DELETE FROM trend_series t USING merge_better b WHERE {on_key}")
             con.execute(f"INSERT INTO trend_series SELECT {columns} FROM merge_better")
             (written,) = con.execute("SELECT count(*) FROM merge_better").fetchone()
+            prune(con)
             con.execute("DROP TABLE merge_better")
             con.execute("COMMIT")
         except duckdb.Error as exc:

@@ -1,5 +1,5 @@
 """`newsalign enrich trends`: Google Trends interest for each article's topics, one request per
-distinct (topic, anchor month, geo)."""
+distinct (topic, geo), spanning all the articles with that topic."""
 
 from __future__ import annotations
 
@@ -26,10 +26,11 @@ from warehouse import connect
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
               help="Write series to this DuckDB file instead of the warehouse (then `newsalign merge`).")
 def trends(db, topics_per_article, anchor, geo, backend, csv_dir, max_requests, max_retries, backoff, shard, out) -> None:
-    """Fetch the monthly Google Trends interest over ten years for each article's first topics,
-    one request per distinct (topic, anchor month, geo), shared by every article with that topic,
-    into trend_series. The 3-, 5- and 10-year windows of the labels are cut from that one series.
-    Resumable: answered requests are skipped, each answer is committed as it arrives.
+    """Fetch the monthly Google Trends interest over the ten years before each article for its first
+    topics, one request per distinct (topic, geo), shared by every article with that topic, into
+    trend_series. Each article's 3-, 5- and 10-year windows are cut from that one series, ending
+    before its own publication month. Resumable: answered topics are skipped, a topic with new
+    articles outside its stored range is refetched, each answer is committed as it arrives.
 
     \b
     Examples:

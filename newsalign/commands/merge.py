@@ -14,7 +14,8 @@ from warehouse import connect
 def merge(files, db) -> None:
     """Merge Google Trends series from shard FILES (DuckDB files written by `enrich trends --out`,
     or Parquet copies of their trend_series) into the warehouse. Per (topic, geo, anchor, month)
-    an answer beats an error, then the newest wins, so overlapping shards and repeated merges are safe.
+    an answer beats an error, then the newest wins, so overlapping shards and repeated merges are safe;
+    a series that extends a stored one replaces it.
 
     \b
     Examples:

@@ -50,7 +50,10 @@ def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions) 
     check_answers(options.answers, tokenizer)
     frame = load_labelled(con, options.label)
     if frame.empty:
-        raise NewsalignError(f"no labelled articles: {ARTICLES_VIEW} joined to {options.label} has no rows with a signal")
+        raise NewsalignError(
+            f"no labelled articles: {ARTICLES_VIEW} joined to {options.label} has no rows with a signal; "
+            "label them first (`newsalign enrich llm`, `newsalign enrich trends`) or pass --label VIEW"
+        )
     frame["group"] = duplicate_groups(con, frame)
     undated = 0
     if options.split == "time":

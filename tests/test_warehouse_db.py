@@ -121,3 +121,15 @@ def test_a_fresh_connection_accepts_relation_queries(db_path):
         con = connect(db_path, read_only=read_only)
         assert con.sql("SELECT 42 AS answer").fetchall() == [(42,)]
         con.close()
+
+
+def test_sql_command_reports_a_failing_query_in_one_line(db_path, capsys):
+    from newsalign.cli import main
+
+    connect(db_path).close()
+    for fmt in ("table", "csv", "json"):
+        # Binds fine, fails while running: the error surfaces when the rows are fetched.
+        query = "SELECT CAST(x AS INTEGER) FROM (VALUES ('a')) t(x)"
+        assert main(["sql", query, "--db", str(db_path), "--format", fmt]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("Error: query failed: Conversion Error") and "Traceback" not in err

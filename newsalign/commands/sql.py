@@ -27,9 +27,9 @@ def sql(query: str, db: str | None, fmt: str, max_rows: int) -> None:
     con = connect(db, must_exist=True)
     try:
         relation = con.sql(query)
+        if relation is None:  # a statement without a result (CREATE, INSERT, ...)
+            click.echo("OK")
+            return
+        write_relation(relation, fmt, max_rows=max_rows)  # a SELECT runs here: its errors (a bad cast) too
     except duckdb.Error as exc:
         raise NewsalignError(f"query failed: {exc}") from None
-    if relation is None:  # a statement without a result (CREATE, INSERT, ...)
-        click.echo("OK")
-        return
-    write_relation(relation, fmt, max_rows=max_rows)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from enrich.llm.prices import BATCH_DISCOUNT, price
+from enrich.llm.prices import cost_usd
 from enrich.llm.prompt import DEFAULT_PROMPT, estimate_tokens, load_prompt
 from enrich.llm.store import Plan, plan
 
@@ -43,11 +43,7 @@ def estimate(todo: Plan, *, batch: bool = False) -> tuple[int, int, float | None
     """(prompt tokens, completion tokens, USD) for the planned calls, from a chars/4 token estimate."""
     prompt_tokens = sum(estimate_tokens(job.request["messages"]) for job in todo.jobs())
     completion_tokens = EXPECTED_OUTPUT_TOKENS * len(todo.todo)
-    found = price(todo.model)
-    if found is None:
-        return prompt_tokens, completion_tokens, None
-    cost = (prompt_tokens * found[0] + completion_tokens * found[1]) / 1e6
-    return prompt_tokens, completion_tokens, cost * BATCH_DISCOUNT if batch else cost
+    return prompt_tokens, completion_tokens, cost_usd(todo.model, prompt_tokens, completion_tokens, batch=batch)
 
 
 def enrich_llm(

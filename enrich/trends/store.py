@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from enrich.trends.series import MonthlySeries
+from enrich.trends.series import MonthlySeries, timeframe
 from newsalign.errors import NewsalignError
 
 KEY = ("topic", "geo", "anchor", "anchor_month")
@@ -65,7 +65,7 @@ def save(con: duckdb.DuckDBPyConnection, request: Request, backend: str, series:
         f"INSERT OR IGNORE INTO trend_series ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
         [
             *key, request.first_anchor_month,
-            f"{request.start.isoformat()} {request.end.isoformat()}", backend, status,
+            timeframe(request.start, request.end), backend, status,
             list(series.months) if full else None,
             list(series.values) if full else None,
             list(series.partial) if full else None,

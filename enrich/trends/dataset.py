@@ -47,5 +47,5 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, fmt: str = "
     out.parent.mkdir(parents=True, exist_ok=True)
     options = {"json": "FORMAT json, ARRAY true", "jsonl": "FORMAT json", "parquet": "FORMAT parquet"}[fmt]
     target = str(out).replace("'", "''")
-    con.execute(f"COPY ({DATASET_QUERY}) TO '{target}' ({options})")
-    return con.execute(f"SELECT count(*) FROM ({DATASET_QUERY})").fetchone()[0]
+    (written,) = con.execute(f"COPY ({DATASET_QUERY}) TO '{target}' ({options})").fetchone()  # COPY returns its row count
+    return written

@@ -13,8 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from newsalign.errors import NewsalignError
-
-DEFAULT_ANSWERS = (" Yes", " No")
+from training.prompt import DEFAULT_ANSWERS
 
 
 def read_answers(data_dir) -> tuple[str, str]:

@@ -6,7 +6,8 @@ import json
 import math
 from pathlib import Path
 
-TABLE_METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "ece")
+from training.metrics import METRICS
+
 REWARD_ACCURACY_CAVEAT = (
     "The trainer's reward accuracy (DPO's `rewards/accuracies`, the reward model's `accuracy`) is **not** task "
     "accuracy. It is the share of the trainer's own preference pairs in which the chosen answer's implicit reward "
@@ -23,8 +24,8 @@ def _fmt(value, digits: int = 3) -> str:
 
 def comparison_table(result: dict) -> str:
     """A compact fixed-width table: one row per model and baseline (model, accuracy, ..., ECE)."""
-    header = ("model", *TABLE_METRICS)
-    rows = [(name, *(_fmt(entry["metrics"][m]) for m in TABLE_METRICS)) for name, entry in result["models"].items()]
+    header = ("model", *METRICS)
+    rows = [(name, *(_fmt(entry["metrics"][m]) for m in METRICS)) for name, entry in result["models"].items()]
     widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in (header, *rows)]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -57,12 +58,12 @@ def write_metrics_json(result: dict, path) -> Path:
 
 def _metrics_table(result: dict) -> list[str]:
     lines = [
-        "| model | kind | " + " | ".join(TABLE_METRICS) + " |",
-        "|---|---|" + "---|" * len(TABLE_METRICS),
+        "| model | kind | " + " | ".join(METRICS) + " |",
+        "|---|---|" + "---|" * len(METRICS),
     ]
     for name, entry in result["models"].items():
         cells = []
-        for metric in TABLE_METRICS:
+        for metric in METRICS:
             low, high = entry["ci"][metric]
             ci = "" if math.isnan(low) else f" [{_fmt(low, 2)}, {_fmt(high, 2)}]"
             cells.append(_fmt(entry["metrics"][metric]) + ci)

@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from newsalign.errors import NewsalignError
-
-DEFAULT_ANSWERS = (" Yes", " No")
+from training.prompt import DEFAULT_ANSWERS
 
 
 def load_model(path, *, device: str | None = None):

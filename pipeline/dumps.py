@@ -86,6 +86,8 @@ def open_dump(path: str | Path, *, fmt: str | None = None, source: str | None = 
     reader = _READERS[fmt]
     try:
         names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()]
+        # Counting reads every row: a malformed one past the sniffed sample (a CSV row with extra columns) fails here.
+        [(rows,)] = con.execute(f"SELECT count(*) FROM {reader}", [str(path)]).fetchall()
     except duckdb.Error as exc:
         raise NewsalignError(f"cannot read {path} as {fmt}: {str(exc).splitlines()[0]}") from None
     by_lower = {n.lower(): n for n in names}
@@ -113,7 +115,6 @@ def open_dump(path: str | Path, *, fmt: str | None = None, source: str | None = 
                {col(found['source'], '::VARCHAR')} AS source, {col(found['authors'])} AS authors,
                {col(found['section'], '::VARCHAR')} AS section, {col(found['tags'])} AS tags
         FROM {reader}"""
-    [(rows,)] = con.execute(f"SELECT count(*) FROM {reader}", [str(path)]).fetchall()
     missing = [key for key in ("url", "date") if found[key] is None]
     if source is None and found["source"] is None:
         source = path.stem

@@ -137,6 +137,10 @@ def test_unreadable_or_unknown_files(tmp_path, db_path, capsys):
     assert code == 1 and err.startswith("Error: cannot read") and len(err.strip().splitlines()) == 1
     code, _, err = cli(capsys, "import", tmp_path / "rows.xlsx", "--db", db_path)
     assert code == 1 and "no such file" in err
+    ragged = tmp_path / "ragged.csv"  # the bad row lies past the part of the file the CSV sniffer samples
+    ragged.write_text("title,text\n" + "".join(f"t{i},body {i}\n" for i in range(30_000)) + "a,b,c,d\n")
+    code, _, err = cli(capsys, "import", ragged, "--db", db_path)
+    assert code == 1 and err.startswith("Error: cannot read") and len(err.strip().splitlines()) == 1
     (tmp_path / "rows.xlsx").write_text("x")
     code, _, err = cli(capsys, "import", tmp_path / "rows.xlsx", "--db", db_path)
     assert code == 1 and "--format" in err

@@ -116,13 +116,14 @@ def migrate(con: duckdb.DuckDBPyConnection, *, done: set[int] | None = None) -> 
             " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ DEFAULT now())"
         )
         done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    newest_known = max((v for v, _ in migrations()), default=0)
+    shipped = migrations()
+    newest_known = max((v for v, _ in shipped), default=0)
     if done and max(done) > newest_known:
         raise WarehouseError(
             f"the warehouse has schema version {max(done)}, newer than this newsalign knows ({newest_known}); upgrade newsalign"
         )
     applied = []
-    for version, file in migrations():
+    for version, file in shipped:
         if version in done:
             continue
         con.execute("BEGIN TRANSACTION")

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from dateutil import parser as dateutil_parser
 
-# Query parameters that only track where a click came from; two URLs differing only in them are one article.
-TRACKING_PARAMS = frozenset(
-    {"fbclid", "gclid", "dclid", "gclsrc", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "ocid", "cmpid", "at_medium", "at_campaign", "guccounter", "ref_src"}
-)
-TRACKING_PREFIXES = ("utm_", "at_custom", "pk_", "mtm_")
+from pipeline.text import strip_tracking
 
 
 def clean_url(url: str) -> str:
-    """Drop tracking parameters and the fragment; keep everything else as given."""
+    """Drop tracking parameters (the normalize stage's list) and the fragment; keep everything else as given."""
     parts = urlsplit(url.strip())
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-    ]
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, urlencode(query), ""))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, strip_tracking(parts.query), ""))
 
 
 def canonical_url(candidates: list[str | None], page_url: str) -> str:

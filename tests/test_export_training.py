@@ -159,6 +159,9 @@ def test_tokenizer_counts_tokens_and_checks_answer_lengths(warehouse_db, tmp_pat
     assert run("export", "dpo", "--out", out, "--tokenizer", tmp_path / "tok", "--answers", " Yes", " Absolutely not",
                "--db", warehouse_db) == 1
     assert "equal token length" in capsys.readouterr().err
+    assert run("export", "dpo", "--out", out, "--tokenizer", tmp_path, "--db", warehouse_db) == 1  # not a tokenizer
+    err = capsys.readouterr().err
+    assert f"--tokenizer {tmp_path}: no tokenizer" in err and "Traceback" not in err
 
 
 def test_snapshot_hash_is_stable_and_tracks_labels(warehouse_db, tmp_path):

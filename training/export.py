@@ -105,7 +105,11 @@ def _load_tokenizer(path: str | None):
         raise NewsalignError(f"tokenizer path {path} does not exist")
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(path)
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:  # a folder without tokenizer files
+        first_line = str(exc).strip().splitlines()[0].rstrip(": ")
+        raise NewsalignError(f"--tokenizer {path}: no tokenizer could be loaded from it ({first_line})") from None
 
 
 def _relation_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str] | None:

@@ -33,14 +33,13 @@ def parse(source: str, page: Path, url: str | None) -> None:
       newsalign parse reuters page.html --url https://www.reuters.com/world/some-story-2024-03-07/
       newsalign parse bbc page.html | jq .text
     """
-    from crawler.parsers import SOURCES, parse_page  # imported here: keeps `newsalign --help` fast
+    from crawler.parsers import parse_page  # imported here: keeps `newsalign --help` fast
     from crawler.items import PageRejected
 
-    if source not in SOURCES:
-        raise NewsalignError(f"unknown source {source!r}; valid sources: {', '.join(SOURCES)}")
     if not page.is_file():
         raise NewsalignError(f"no such file: {page}")
-    # Without --url the page's own canonical link (read by parse_page) becomes Article.url.
+    # Without --url the page's own canonical link (read by parse_page) becomes Article.url. An unknown
+    # source is parse_page's NewsalignError.
     result = parse_page(source, page.read_bytes(), url or page.resolve().as_uri())
     if isinstance(result, PageRejected):
         raise NewsalignError(f"not an article ({result.reason}): {result.detail} [{result.url}]")

@@ -8,6 +8,7 @@ import importlib
 import sys
 
 import click
+import duckdb
 
 from newsalign import __version__
 from newsalign.errors import NewsalignError
@@ -61,6 +62,13 @@ def main(argv: list[str] | None = None) -> int:
         cli.main(args=argv, prog_name="newsalign", standalone_mode=False)
     except NewsalignError as exc:
         click.echo(f"Error: {exc}", err=True)
+        return 1
+    except duckdb.InvalidInputException as exc:
+        # The label views validate label_params with error('label_params.<name> must be ...'): a user's edit.
+        if "label_params." not in str(exc):
+            raise
+        message = str(exc).removeprefix("Invalid Input Error: ")
+        click.echo(f"Error: {message} (fix it: newsalign sql \"UPDATE label_params SET value = ... WHERE name = ...\")", err=True)
         return 1
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

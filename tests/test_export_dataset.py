@@ -66,3 +66,13 @@ def test_jsonl_and_parquet_hold_the_same_rows(labelled, tmp_path):
 def test_out_must_be_a_file(labelled, tmp_path, capsys):
     assert main(["export", "dataset", "--out", str(tmp_path), "--db", str(labelled)]) == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+def test_a_bad_label_param_is_one_clear_line(labelled, tmp_path, capsys):
+    con = connect(labelled)
+    con.execute("UPDATE label_params SET value = 'sideways' WHERE name = 'anchor'")
+    con.close()
+    assert main(["export", "dataset", "--out", str(tmp_path / "d.json"), "--db", str(labelled)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: label_params.anchor must be published or fetch, not sideways")
+    assert "Traceback" not in err and not (tmp_path / "d.json").exists()

@@ -24,6 +24,9 @@ def merge(files, db) -> None:
     """
     from enrich.trends.store import merge as merge_series
 
-    con = connect(db)
-    report = merge_series(con, list(files))
+    con = connect(db, must_exist=True)  # a mistyped --db must not create an empty warehouse
+    try:
+        report = merge_series(con, list(files))
+    finally:
+        con.close()
     click.echo(f"{report.files} files, {report.rows_read} rows read, {report.written} written to trend_series")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,6 +18,15 @@ def require_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"needs the shared test data at {path} (../shared beside the checkout)")
     return path
+
+
+def rows(db: Path, query: str) -> list[tuple]:
+    """Run `query` on the warehouse file through a plain read-only DuckDB connection."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
 
 
 @pytest.fixture

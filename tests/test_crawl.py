@@ -9,12 +9,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from crawler import settings as project_settings
 from newsalign.demo.crawl import chromium_available
 from newsalign.demo.server import RequestLog, serve_sample
+from tests.conftest import rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("bbc", "guardian", "techcrunch", "techradar", "wccftech") + (("reuters",) if chromium_available() else ())
@@ -26,14 +26,6 @@ def crawl(db: Path, sites: dict[str, str], *args: str) -> subprocess.CompletedPr
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
-
-
-def rows(db: Path, query: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(query).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,12 @@ import textwrap
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
-import duckdb
 import pytest
 
 from crawler.items import Article, PageRejected
 from pipeline.chain import Chain, crawl_settings, run_chain
 from pipeline.text import canonical_url, clean_text
+from tests.conftest import rows
 from warehouse.db import WarehouseError
 
 NOW = datetime.now(timezone.utc)
@@ -38,14 +38,6 @@ def article(url="https://www.bbc.co.uk/news/a-1", text=BODY, **kw) -> Article:
 def run(db_path, items, **settings):
     settings.setdefault("NEWSALIGN_MIN_WORDS", 10)
     return run_chain(items, crawl_settings(NEWSALIGN_DB=str(db_path), **settings), spider="test")
-
-
-def rows(db_path, query):
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        return con.execute(query).fetchall()
-    finally:
-        con.close()
 
 
 def rejects(db_path):
@@ -103,7 +95,6 @@ def test_filter_language_length_and_page_type(db_path):
     ], NEWSALIGN_MAX_WORDS=40)
     assert rejects(db_path) == [("filter", "language"), ("filter", "page_type"), ("filter", "too_long"), ("filter", "too_short")]
     assert rows(db_path, "SELECT detail FROM article_rejects WHERE reason = 'language'") == [("detected de",)]
-
 
 
 def test_no_kept_languages_means_no_detection(db_path, monkeypatch):

@@ -15,7 +15,10 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/newsalign demo
 
+# Lint (ruff: the import rules keep one namespace) and format check, then the suite.
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -12,7 +12,9 @@ import bench
 
 
 def available() -> list[str]:
-    return sorted(m.name.removeprefix("bench_") for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_"))
+    return sorted(
+        m.name.removeprefix("bench_") for m in pkgutil.iter_modules(bench.__path__) if m.name.startswith("bench_")
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -55,14 +55,16 @@ def build_large_site(root: Path, pages: int) -> None:
     site.mkdir(parents=True)
     shutil.copy(SAMPLE_DIR / "techcrunch/robots.txt", site / "robots.txt")
     template = (SAMPLE_DIR / TEMPLATE).read_text()
-    pool = sorted({p for f in SAMPLE_DIR.rglob("*.html") if "/mundo/" not in str(f) for p in PARAGRAPH.findall(f.read_text())})
+    pool = sorted(
+        {p for f in SAMPLE_DIR.rglob("*.html") if "/mundo/" not in str(f) for p in PARAGRAPH.findall(f.read_text())}
+    )
     rng = random.Random(0)
     urls = []
     for i in range(pages):
         path = f"2026/11/{1 + i % 28:02d}/bench-story-{i}/"
         url = f"https://techcrunch.com/{path}"
         body = "".join(f'<p class="wp-block-paragraph">{p}</p>\n' for p in rng.sample(pool, 7))
-        page = BODY.sub(lambda m: m[1] + body + m[2], template.replace(TEMPLATE_URL, url), count=1)
+        page = BODY.sub(lambda m, body=body: m[1] + body + m[2], template.replace(TEMPLATE_URL, url), count=1)
         (site / path).mkdir(parents=True)
         (site / path / "index.html").write_text(page)
         urls.append(url)
@@ -106,7 +108,16 @@ def child(db: str, sites: dict[str, str], pipelines: bool, limits: list[int | No
 
 def one_run(sites: dict[str, str], db: Path, pipelines: bool, limits: list[int | None]) -> tuple[float, list[dict]]:
     """(wall seconds of the child, one {seconds, articles} per crawl it made)."""
-    command = [sys.executable, "-m", "bench.bench_crawl", "child", str(db), json.dumps(sites), json.dumps(pipelines), json.dumps(limits)]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.bench_crawl",
+        "child",
+        str(db),
+        json.dumps(sites),
+        json.dumps(pipelines),
+        json.dumps(limits),
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     wall = time.perf_counter() - started
@@ -133,7 +144,8 @@ def measure(sites: dict[str, str], tmp: Path, limits: list[int | None]) -> dict:
         for k, v in runs.items()
     }
     result["extra"] = [  # per run: seconds the pipelines added to each of its crawls
-        [w["seconds"] - n["seconds"] for w, n in zip(with_[1], without[1])] for with_, without in zip(runs[True], runs[False])
+        [w["seconds"] - n["seconds"] for w, n in zip(with_[1], without[1])]
+        for with_, without in zip(runs[True], runs[False])
     ]
     return result
 
@@ -155,14 +167,18 @@ def main() -> None:
 
     header = f"  {'':<44} {'all pipelines':>13} {'none':>9} {'ratio':>7}"
     on, off = sample[True], sample[False]
-    print(f"sample: {on['articles'][0]} articles stored of {off['articles'][0]} items parsed, 5 spiders; medians of {RUNS} child processes each")
+    print(
+        f"sample: {on['articles'][0]} articles stored of {off['articles'][0]} items parsed, 5 spiders; medians of {RUNS} child processes each"
+    )
     print(header)
     row("crawl, one process per run (the goal)", on["crawls"][0], off["crawls"][0])
     row("crawl, warm (2nd crawl in the same process)", on["crawls"][1], off["crawls"][1])
     row("child process wall time (start-up too)", on["wall"], off["wall"], goal=False)
 
     on, off = large[True], large[False]
-    print(f"large: {on['articles'][0]} articles stored of {off['articles'][0]} items parsed, 1 spider; medians of {RUNS} child processes each")
+    print(
+        f"large: {on['articles'][0]} articles stored of {off['articles'][0]} items parsed, 1 spider; medians of {RUNS} child processes each"
+    )
     print(header)
     row("crawl, one process per run", on["crawls"][0], off["crawls"][0])
     row("crawl, warm (2nd crawl in the same process)", on["crawls"][1], off["crawls"][1])
@@ -173,7 +189,10 @@ def main() -> None:
     print("what the pipelines add (medians of per-process differences with vs without):")
     print(f"  once per process: imports, language model (sample, cold - warm)  {per_process:7.3f} s")
     print(f"  once per crawl: warehouse open, flush, close (large, warm)       {per_crawl:7.3f} s")
-    print(f"  per article (large, warm, {LARGE_PAGES} pages vs {SMALL_PAGES})                    {per_article * 1000:7.2f} ms")
+    print(
+        f"  per article (large, warm, {LARGE_PAGES} pages vs {SMALL_PAGES})                    {per_article * 1000:7.2f} ms"
+    )
+
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["child"]:

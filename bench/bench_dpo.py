@@ -22,15 +22,21 @@ STEPS, BATCH, ROWS, ROUNDS = 30, 4, 400, 3
 def _data(work: Path) -> tuple[Path, Path]:
     import pandas as pd
 
-    from training.prompt import PromptBuilder
-    from training.tiny import build_tiny_model
+    from newsalign.training.prompt import PromptBuilder
+    from newsalign.training.tiny import build_tiny_model
 
     with AG_NEWS.open() as handle:
         items = [row for _, row in zip(range(ROWS), csv.DictReader(handle))]
     build = PromptBuilder(max_article_tokens=64)
-    rows = [{"id": str(i), "prompt": build(r["title"], r["description"]),
-             "chosen": " Yes" if r["label"] in {"3", "4"} else " No",
-             "rejected": " No" if r["label"] in {"3", "4"} else " Yes"} for i, r in enumerate(items)]
+    rows = [
+        {
+            "id": str(i),
+            "prompt": build(r["title"], r["description"]),
+            "chosen": " Yes" if r["label"] in {"3", "4"} else " No",
+            "rejected": " No" if r["label"] in {"3", "4"} else " Yes",
+        }
+        for i, r in enumerate(items)
+    ]
     data = work / "dpo"
     data.mkdir()
     pd.DataFrame(rows).to_parquet(data / "train.parquet")
@@ -39,12 +45,30 @@ def _data(work: Path) -> tuple[Path, Path]:
 
 
 def ours(model: Path, data: Path, out: Path) -> None:
-    from training.runner import run_training
+    from newsalign.training.runner import run_training
 
-    run_training("dpo", str(CONFIG), ["--model_name_or_path", str(model), "--dataset_dir", str(data),
-                                      "--output_dir", str(out), "--max_steps", str(STEPS),
-                                      "--per_device_train_batch_size", str(BATCH), "--save_strategy", "no",
-                                      "--logging_steps", "10", "--disable_tqdm", "true"])
+    run_training(
+        "dpo",
+        str(CONFIG),
+        [
+            "--model_name_or_path",
+            str(model),
+            "--dataset_dir",
+            str(data),
+            "--output_dir",
+            str(out),
+            "--max_steps",
+            str(STEPS),
+            "--per_device_train_batch_size",
+            str(BATCH),
+            "--save_strategy",
+            "no",
+            "--logging_steps",
+            "10",
+            "--disable_tqdm",
+            "true",
+        ],
+    )
 
 
 def bare_trl(model: Path, data: Path, out: Path) -> None:
@@ -53,13 +77,27 @@ def bare_trl(model: Path, data: Path, out: Path) -> None:
     from transformers import AutoTokenizer
     from trl import DPOConfig, DPOTrainer
 
-    args = DPOConfig(output_dir=str(out), max_steps=STEPS, per_device_train_batch_size=BATCH, learning_rate=1e-3,
-                     beta=0.1, max_length=256, use_cpu=True, bf16=False, gradient_checkpointing=False,
-                     logging_steps=10, disable_tqdm=True, save_strategy="no", report_to="none", seed=0,
-                     dataloader_num_workers=0)
+    args = DPOConfig(
+        output_dir=str(out),
+        max_steps=STEPS,
+        per_device_train_batch_size=BATCH,
+        learning_rate=1e-3,
+        beta=0.1,
+        max_length=256,
+        use_cpu=True,
+        bf16=False,
+        gradient_checkpointing=False,
+        logging_steps=10,
+        disable_tqdm=True,
+        save_strategy="no",
+        report_to="none",
+        seed=0,
+        dataloader_num_workers=0,
+    )
     train = Dataset.from_parquet(str(data / "train.parquet")).select_columns(["prompt", "chosen", "rejected"])
-    trainer = DPOTrainer(model=str(model), args=args, train_dataset=train,
-                         processing_class=AutoTokenizer.from_pretrained(model))
+    trainer = DPOTrainer(
+        model=str(model), args=args, train_dataset=train, processing_class=AutoTokenizer.from_pretrained(model)
+    )
     trainer.train()
     trainer.save_model(str(out))
 
@@ -69,7 +107,12 @@ def main() -> None:
 
     torch.set_num_threads(1)  # shared CPU: one thread each so the two runs compete equally
     quiet = open(os.devnull, "w")  # both sides' trainer logs and progress bars, alike
-    with tempfile.TemporaryDirectory() as tmp, quiet, contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        quiet,
+        contextlib.redirect_stdout(quiet),
+        contextlib.redirect_stderr(quiet),
+    ):
         work = Path(tmp)
         model, data = _data(work)
         runs = {"ours": ours, "bare TRL": bare_trl}

@@ -25,11 +25,14 @@ def _articles(n: int) -> list[str]:
         with AG_NEWS.open(newline="") as handle:
             rows = [row for row in csv.reader(handle)][1 : n + 1]
         return [" ".join(cell for cell in row[1:]) for row in rows]
-    return [f"Company {i} reports quarterly results; shares move as analysts revise targets. " * (1 + i % 6) for i in range(n)]
+    return [
+        f"Company {i} reports quarterly results; shares move as analysts revise targets. " * (1 + i % 6)
+        for i in range(n)
+    ]
 
 
 def _prompts(n: int) -> list[str]:
-    from training.prompt import PromptBuilder
+    from newsalign.training.prompt import PromptBuilder
 
     build = PromptBuilder(max_article_tokens=512)
     return [build(text[:60], text) for text in _articles(n)]
@@ -44,7 +47,9 @@ def generate_and_parse(model, tokenizer, prompts: list[str], *, batch_size: int,
     for start in range(0, len(prompts), batch_size):
         batch = tokenizer(prompts[start : start + batch_size], return_tensors="pt", padding=True)
         with torch.inference_mode():
-            out = model.generate(**batch, max_new_tokens=new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id)
+            out = model.generate(
+                **batch, max_new_tokens=new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id
+            )
         for text in tokenizer.batch_decode(out[:, batch["input_ids"].shape[1] :], skip_special_tokens=True):
             word = text.strip().lower()
             labels.append(True if word.startswith("yes") else False if word.startswith("no") else None)
@@ -67,30 +72,38 @@ def _best_rates(fns: dict, n: int, rounds: int = 5) -> dict[str, float]:
 def main() -> None:
     import torch
 
-    from training.scoring import answer_logprobs, load_model
-    from training.tiny import build_tiny_model
+    from newsalign.training.scoring import answer_logprobs, load_model
+    from newsalign.training.tiny import build_tiny_model
 
     torch.set_num_threads(THREADS)
     prompts = _prompts(N_PROMPTS)
     with tempfile.TemporaryDirectory() as tmp:
         model, tokenizer = load_model(build_tiny_model(Path(tmp) / "tiny", prompts, hidden_size=128, layers=4))
     lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
-    print(f"{len(prompts)} prompts, {min(lengths)}-{max(lengths)} tokens (mean {sum(lengths) / len(lengths):.0f}); "
-          f"batch {BATCH_SIZE}; device {next(model.parameters()).device}, {THREADS} thread; tiny Mistral 4x128")
+    print(
+        f"{len(prompts)} prompts, {min(lengths)}-{max(lengths)} tokens (mean {sum(lengths) / len(lengths):.0f}); "
+        f"batch {BATCH_SIZE}; device {next(model.parameters()).device}, {THREADS} thread; tiny Mistral 4x128"
+    )
 
     generators = {
-        f"generate {n}": (lambda n=n: generate_and_parse(model, tokenizer, prompts, batch_size=BATCH_SIZE, new_tokens=n))
+        f"generate {n}": (
+            lambda n=n: generate_and_parse(model, tokenizer, prompts, batch_size=BATCH_SIZE, new_tokens=n)
+        )
         for n in NEW_TOKENS
     }
-    rates = _best_rates({"ours": lambda: answer_logprobs(model, tokenizer, prompts, batch_size=BATCH_SIZE), **generators}, len(prompts))
+    rates = _best_rates(
+        {"ours": lambda: answer_logprobs(model, tokenizer, prompts, batch_size=BATCH_SIZE), **generators}, len(prompts)
+    )
     ours = rates["ours"]
     parsed = generate_and_parse(model, tokenizer, prompts, batch_size=BATCH_SIZE, new_tokens=NEW_TOKENS[0])
     print(f"log-prob scoring:                 {ours:8.1f} articles/s (P(yes) for every article)")
     for n in NEW_TOKENS:
         rate = rates[f"generate {n}"]
         print(f"generate-and-parse, {n:2d} new tokens: {rate:8.1f} articles/s  ratio {ours / rate:.1f}x")
-    print(f"({sum(p is None for p in parsed)}/{len(parsed)} generated answers unparsable from the untrained model at "
-          f"{NEW_TOKENS[0]} tokens; scoring always gives a probability)")
+    print(
+        f"({sum(p is None for p in parsed)}/{len(parsed)} generated answers unparsable from the untrained model at "
+        f"{NEW_TOKENS[0]} tokens; scoring always gives a probability)"
+    )
     print(f"ratio (same batch size, {NEW_TOKENS[0]} new tokens): {ours / rates[f'generate {NEW_TOKENS[0]}']:.1f}x")
 
 

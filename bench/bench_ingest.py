@@ -15,15 +15,15 @@ from pathlib import Path
 
 import duckdb
 
-from crawler.items import Article
-from pipeline.chain import crawl_settings
-from pipeline.dedup import DedupPipeline
-from pipeline.dumps import open_dump
-from pipeline.filter import FilterPipeline
-from pipeline.normalize import NormalizePipeline
-from pipeline.store import StorePipeline
-from pipeline.writer import ARTICLE_COLUMNS, ARTICLE_SCHEMA, WarehouseWriter, _table
-from warehouse import connect
+from newsalign.crawler.items import Article
+from newsalign.pipeline.chain import crawl_settings
+from newsalign.pipeline.dedup import DedupPipeline
+from newsalign.pipeline.dumps import open_dump
+from newsalign.pipeline.filter import FilterPipeline
+from newsalign.pipeline.normalize import NormalizePipeline
+from newsalign.pipeline.store import StorePipeline
+from newsalign.pipeline.writer import ARTICLE_COLUMNS, ARTICLE_SCHEMA, WarehouseWriter, _table
+from newsalign.warehouse import connect
 
 N = 100_000
 FILTER_DEDUP_N = 10_000
@@ -38,8 +38,15 @@ def articles(n: int) -> list[Article]:
     out = []
     for i in range(n):
         src = base[i % len(base)]
-        item = Article(id="", source="ag_news", url=f"https://ag.test/{i}", title=src.title,
-                       date_published=t0 + timedelta(minutes=i), text=f"{src.text} ({i})", fetched_at=src.fetched_at)
+        item = Article(
+            id="",
+            source="ag_news",
+            url=f"https://ag.test/{i}",
+            title=src.title,
+            date_published=t0 + timedelta(minutes=i),
+            text=f"{src.text} ({i})",
+            fetched_at=src.fetched_at,
+        )
         out.append(normalize.process_item(item))
     return out
 
@@ -62,11 +69,26 @@ def raw_rate(items: list[Article], db: Path) -> float:
     con = connect(db)
     start = time.perf_counter()
     rows = [
-        (a.id, a.source, a.url, a.title, a.date_published, a.text, a.authors, a.section, a.tags, a.language,
-         a.fetched_at, a.page_type, a.content_hash, a.word_count, "raw")
+        (
+            a.id,
+            a.source,
+            a.url,
+            a.title,
+            a.date_published,
+            a.text,
+            a.authors,
+            a.section,
+            a.tags,
+            a.language,
+            a.fetched_at,
+            a.page_type,
+            a.content_hash,
+            a.word_count,
+            "raw",
+        )
         for a in items
     ]
-    rows_table = _table(rows, ARTICLE_SCHEMA)
+    rows_table = _table(rows, ARTICLE_SCHEMA)  # noqa: F841 (read by name in the SQL below)
     con.execute(f"INSERT INTO articles ({', '.join(ARTICLE_COLUMNS)}) SELECT * FROM rows_table")
     elapsed = time.perf_counter() - start
     con.close()

@@ -31,10 +31,20 @@ def build(con, rng) -> int:
     ranks = np.minimum(rng.zipf(1.3, ARTICLES * TOPICS_PER_ARTICLE), VOCABULARY) - 1
     names = np.array([f"topic {i}" for i in range(VOCABULARY)])
     topics = pa.ListArray.from_arrays(np.arange(0, ARTICLES * TOPICS_PER_ARTICLE + 1, TOPICS_PER_ARTICLE), names[ranks])
-    con.register("synthetic", pa.table({
-        "id": ids, "published": published, "topics": topics, "gpt": rng.random(ARTICLES) < 0.1,
-        "source": np.array(["bbc", "guardian", "techcrunch", "techradar", "wccftech", "reuters"])[rng.integers(0, 6, ARTICLES)],
-    }))
+    con.register(
+        "synthetic",
+        pa.table(
+            {
+                "id": ids,
+                "published": published,
+                "topics": topics,
+                "gpt": rng.random(ARTICLES) < 0.1,
+                "source": np.array(["bbc", "guardian", "techcrunch", "techradar", "wccftech", "reuters"])[
+                    rng.integers(0, 6, ARTICLES)
+                ],
+            }
+        ),
+    )
     con.execute(
         "INSERT INTO articles (id, source, title, date_published, text, authors, tags, fetched_at, page_type, content_hash, word_count) "
         "SELECT id, source, id, published::TIMESTAMPTZ, '', [], [], now(), 'article', 'h' || id, 0 FROM synthetic"
@@ -43,20 +53,37 @@ def build(con, rng) -> int:
         "INSERT INTO llm_calls (cache_key, article_id, content_hash, model, prompt_version, mode, status, flags, topics, signal, request) "
         "SELECT id, id, 'h' || id, 'bench', 'bench', 'recorded', 'ok', [], topics, gpt, '{}' FROM synthetic"
     )
-    keys = con.sql(  # one series per topic, as `enrich trends` stores them: ten years before its first month to its last
-        "SELECT lower(unnest(topics)) AS topic, min(date_trunc('month', published))::DATE AS first, "
-        "max(date_trunc('month', published))::DATE AS last FROM synthetic GROUP BY 1"
-    ).to_arrow_table()
+    keys = (
+        con.sql(  # one series per topic, as `enrich trends` stores them: ten years before its first month to its last
+            "SELECT lower(unnest(topics)) AS topic, min(date_trunc('month', published))::DATE AS first, "
+            "max(date_trunc('month', published))::DATE AS last FROM synthetic GROUP BY 1"
+        ).to_arrow_table()
+    )
     n = keys.num_rows
-    lengths = 120 + np.array([(l.year - f.year) * 12 + l.month - f.month for f, l in zip(keys["first"].to_pylist(), keys["last"].to_pylist())])
+    lengths = 120 + np.array(
+        [
+            (last.year - f.year) * 12 + last.month - f.month
+            for f, last in zip(keys["first"].to_pylist(), keys["last"].to_pylist())
+        ]
+    )
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype("int32")
     values = rng.integers(0, 101, int(offsets[-1])).astype("int32")
     interest = pa.ListArray.from_arrays(offsets, values)
     partial = pa.ListArray.from_arrays(offsets, np.zeros(int(offsets[-1]), dtype=bool))
     empty = rng.random(n) < 0.05
-    con.register("series", pa.table({
-        "topic": keys["topic"], "first": keys["first"], "last": keys["last"], "interest": interest, "partial": partial, "empty": empty,
-    }))
+    con.register(
+        "series",
+        pa.table(
+            {
+                "topic": keys["topic"],
+                "first": keys["first"],
+                "last": keys["last"],
+                "interest": interest,
+                "partial": partial,
+                "empty": empty,
+            }
+        ),
+    )
     con.execute(
         "INSERT INTO trend_series (topic, geo, anchor, anchor_month, first_anchor_month, timeframe, backend, status, "
         "months, interest, partial, error, fetched_at) "
@@ -70,7 +97,7 @@ def build(con, rng) -> int:
 def main() -> None:
     import numpy as np
 
-    from warehouse import connect
+    from newsalign.warehouse import connect
 
     with tempfile.TemporaryDirectory() as tmp:
         con = connect(Path(tmp) / "bench.duckdb")
@@ -84,6 +111,10 @@ def main() -> None:
         rows, rate = con.execute("SELECT count(*), avg(signal::INTEGER) FROM signal_snapshot").fetchone()
         con.close()
     best = min(timings)
-    print(f"{ARTICLES} articles x {TOPICS_PER_ARTICLE} topics, {series} series; v_signal: {rows} rows, signal rate {rate:.2f}")
+    print(
+        f"{ARTICLES} articles x {TOPICS_PER_ARTICLE} topics, {series} series; v_signal: {rows} rows, signal rate {rate:.2f}"
+    )
     print(f"materialise v_signal: best {best:.2f} s of {len(timings)} (all: {', '.join(f'{t:.2f}' for t in timings)})")
-    print(f"goal {GOAL_SECONDS:.1f} s: {GOAL_SECONDS / best:.2f}x ({'meets' if best < GOAL_SECONDS else 'misses'} the goal)")
+    print(
+        f"goal {GOAL_SECONDS:.1f} s: {GOAL_SECONDS / best:.2f}x ({'meets' if best < GOAL_SECONDS else 'misses'} the goal)"
+    )

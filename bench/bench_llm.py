@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from enrich.llm import enrich_llm
+from newsalign.enrich.llm import enrich_llm
+from newsalign.warehouse import connect
 from tests.llm_server import FakeOpenAI
-from warehouse import connect
 
 AG_NEWS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ag_news" / "test.csv"
 N_ARTICLES = 200
@@ -56,7 +56,10 @@ def thesis_baseline(server: FakeOpenAI, items: list[tuple[str, str]]) -> int:
     tokens = 0
     for title, text in items:
         for question in THESIS_PROMPTS:
-            messages = [{"role": "system", "content": question}, {"role": "user", "content": f"Title: {title}\n\n{text}"}]
+            messages = [
+                {"role": "system", "content": question},
+                {"role": "user", "content": f"Title: {title}\n\n{text}"},
+            ]
             tokens += client.chat.completions.create(model="gpt-4o-mini", messages=messages).usage.prompt_tokens
     return tokens
 

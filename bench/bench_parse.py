@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 from statistics import mean
 
-from crawler.items import Article
-from crawler.parsers import parse_page
-from crawler.parsers.quality import fixture_cases, shingle_f1
+from newsalign.crawler.items import Article
+from newsalign.crawler.parsers import parse_page
+from newsalign.crawler.parsers.quality import fixture_cases, shingle_f1
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 ROUNDS = 3
@@ -69,7 +69,13 @@ def main() -> None:
             snippets_ours += snippet not in text_ours
             snippets_theirs += snippet not in text_theirs
 
-    print(f"pages: {len(pages)} real article pages, {len(f1_ours)} with an expected body, {n_snippets} must/must-not snippets")
-    print(f"ours        {ours_rate:8.1f} pages/s per core   mean body F1 {mean(f1_ours):.3f}   snippets {snippets_ours}/{n_snippets}")
-    print(f"trafilatura {theirs_rate:8.1f} pages/s per core   mean body F1 {mean(f1_theirs):.3f}   snippets {snippets_theirs}/{n_snippets}")
+    print(
+        f"pages: {len(pages)} real article pages, {len(f1_ours)} with an expected body, {n_snippets} must/must-not snippets"
+    )
+    print(
+        f"ours        {ours_rate:8.1f} pages/s per core   mean body F1 {mean(f1_ours):.3f}   snippets {snippets_ours}/{n_snippets}"
+    )
+    print(
+        f"trafilatura {theirs_rate:8.1f} pages/s per core   mean body F1 {mean(f1_theirs):.3f}   snippets {snippets_theirs}/{n_snippets}"
+    )
     print(f"speed ratio ours/trafilatura: {ours_rate / theirs_rate:.2f}x (goal >= 1.5x at >= its F1)")

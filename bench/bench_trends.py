@@ -22,11 +22,13 @@ from pathlib import Path
 THESIS_REQUESTS_PER_ARTICLE = 15
 AG_NEWS = Path(__file__).resolve().parents[2] / "shared" / "data" / "ag_news" / "test.csv"
 MONTHS = 6
-STOPWORDS = set("""a an the and or but of to in on at for with by from as is are was were be been has have had it its
+STOPWORDS = set(
+    """a an the and or but of to in on at for with by from as is are was were be been has have had it its
 this that these those he she they we you i his her their our not no said says say will would can could may might
 new after before over under about into than then also more most up out down off who what which when where why how
 all any some one two three first last year years week today monday tuesday wednesday thursday friday saturday sunday
-reuters ap afp quot lt gt amp com www http href aspx just per cent percent""".split())
+reuters ap afp quot lt gt amp com www http href aspx just per cent percent""".split()
+)
 NAME = re.compile(r"\b(?:[A-Z][a-zA-Z&.-]+(?:\s+[A-Z][a-zA-Z&.-]+)+)")
 WORD = re.compile(r"[a-z][a-z-]{2,}")
 
@@ -69,14 +71,21 @@ def count_requests(items) -> tuple[int, int]:
     """(published-anchor requests, fetch-anchor requests) for these items, from the real planner."""
     import pyarrow as pa
 
-    from enrich.trends.fetch import plan
-    from warehouse import connect
+    from newsalign.enrich.trends.fetch import plan
+    from newsalign.warehouse import connect
 
     with tempfile.TemporaryDirectory() as tmp:
         con = connect(Path(tmp) / "bench.duckdb")
-        con.register("items", pa.table({
-            "id": [i for i, _, _ in items], "topics": [t for _, t, _ in items], "published": [d for _, _, d in items],
-        }))
+        con.register(
+            "items",
+            pa.table(
+                {
+                    "id": [i for i, _, _ in items],
+                    "topics": [t for _, t, _ in items],
+                    "published": [d for _, _, d in items],
+                }
+            ),
+        )
         con.execute(
             "INSERT INTO articles (id, source, title, date_published, text, authors, tags, fetched_at, page_type, content_hash, word_count) "
             "SELECT id, 'ag_news', id, published::TIMESTAMPTZ, '', [], [], now(), 'article', 'h' || id, 0 FROM items"
@@ -100,10 +109,16 @@ def main() -> None:
         n = len(items)
         published, fetch = count_requests(items)
         thesis = THESIS_REQUESTS_PER_ARTICLE * n
-        print(f"[{mix} topics] {n} AG News items, {sum(len(t) for _, t, _ in items)} topic uses, {fetch} distinct topics")
-        print(f"  thesis (3 windows x 5 topics per article): {thesis} requests, {THESIS_REQUESTS_PER_ARTICLE:.2f} per article")
+        print(
+            f"[{mix} topics] {n} AG News items, {sum(len(t) for _, t, _ in items)} topic uses, {fetch} distinct topics"
+        )
+        print(
+            f"  thesis (3 windows x 5 topics per article): {thesis} requests, {THESIS_REQUESTS_PER_ARTICLE:.2f} per article"
+        )
         for name, requests in (("published anchor, 6 months", published), ("fetch anchor", fetch)):
             per_article = requests / n
             verdict = "meets" if per_article <= 1 else "misses"
-            print(f"  newsalign, {name}: {requests} requests, {per_article:.2f} per article "
-                  f"({thesis / requests:.1f}x fewer than the thesis; {verdict} the goal of <= 1)")
+            print(
+                f"  newsalign, {name}: {requests} requests, {per_article:.2f} per article "
+                f"({thesis / requests:.1f}x fewer than the thesis; {verdict} the goal of <= 1)"
+            )

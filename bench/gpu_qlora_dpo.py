@@ -13,21 +13,35 @@ import tempfile
 import time
 from pathlib import Path
 
-MISTRAL_7B = dict(hidden_size=4096, intermediate_size=14336, num_attention_heads=32, num_key_value_heads=8,
-                  head_dim=128, max_position_embeddings=32768, rms_norm_eps=1e-5, rope_theta=10000.0)
+MISTRAL_7B = dict(
+    hidden_size=4096,
+    intermediate_size=14336,
+    num_attention_heads=32,
+    num_key_value_heads=8,
+    head_dim=128,
+    max_position_embeddings=32768,
+    rms_norm_eps=1e-5,
+    rope_theta=10000.0,
+)
 
 
 def build(out: Path, layers: int) -> Path:
     import torch
     from transformers import MistralConfig, MistralForCausalLM
 
-    from training.tiny import build_tokenizer
+    from newsalign.training.tiny import build_tokenizer
 
     corpus = [f"Shares of company {i} rose after results; is this an investment signal? Yes No" for i in range(2000)]
     tokenizer = build_tokenizer(corpus, vocab_size=32000)
-    config = MistralConfig(vocab_size=len(tokenizer), num_hidden_layers=layers, sliding_window=None,
-                           pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
-                           eos_token_id=tokenizer.eos_token_id, **MISTRAL_7B)
+    config = MistralConfig(
+        vocab_size=len(tokenizer),
+        num_hidden_layers=layers,
+        sliding_window=None,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        **MISTRAL_7B,
+    )
     with torch.device("meta"):
         MistralForCausalLM(config)  # fail fast on a bad config before the slow real init
     model = MistralForCausalLM(config).to(torch.bfloat16)
@@ -45,26 +59,54 @@ def run(model_dir: Path, precompute: bool, steps: int, batch: int, prompt_tokens
 
     words = " ".join(["market"] * prompt_tokens)
     rows = [{"prompt": f"{words} {i}\nAnswer:", "chosen": " Yes", "rejected": " No"} for i in range(steps * batch)]
-    args = DPOConfig(output_dir=str(model_dir.parent / f"out-{precompute}"), max_steps=steps,
-                     per_device_train_batch_size=batch, learning_rate=5e-6, bf16=True, gradient_checkpointing=True,
-                     precompute_ref_log_probs=precompute, max_length=prompt_tokens + 16, save_strategy="no",
-                     report_to="none", logging_steps=steps, model_init_kwargs={"dtype": torch.bfloat16})
-    quantization = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                      bnb_4bit_compute_dtype=torch.bfloat16)
-    lora = LoraConfig(r=16, lora_alpha=16, lora_dropout=0.05, task_type="CAUSAL_LM",
-                      target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    args = DPOConfig(
+        output_dir=str(model_dir.parent / f"out-{precompute}"),
+        max_steps=steps,
+        per_device_train_batch_size=batch,
+        learning_rate=5e-6,
+        bf16=True,
+        gradient_checkpointing=True,
+        precompute_ref_log_probs=precompute,
+        max_length=prompt_tokens + 16,
+        save_strategy="no",
+        report_to="none",
+        logging_steps=steps,
+        model_init_kwargs={"dtype": torch.bfloat16},
+    )
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=torch.bfloat16,
+    )
+    lora = LoraConfig(
+        r=16,
+        lora_alpha=16,
+        lora_dropout=0.05,
+        task_type="CAUSAL_LM",
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+    )
     torch.cuda.reset_peak_memory_stats()
-    trainer = DPOTrainer(model=str(model_dir), args=args, train_dataset=Dataset.from_list(rows),
-                         processing_class=AutoTokenizer.from_pretrained(model_dir),
-                         quantization_config=quantization, peft_config=lora)
+    trainer = DPOTrainer(
+        model=str(model_dir),
+        args=args,
+        train_dataset=Dataset.from_list(rows),
+        processing_class=AutoTokenizer.from_pretrained(model_dir),
+        quantization_config=quantization,
+        peft_config=lora,
+    )
     torch.cuda.synchronize()
     start = time.perf_counter()
     trainer.train()
     torch.cuda.synchronize()
     seconds = time.perf_counter() - start
     tokens = steps * batch * 2 * (prompt_tokens + 2)  # chosen and rejected sequences
-    return {"precompute_ref_log_probs": precompute, "peak_gib": torch.cuda.max_memory_allocated() / 2**30,
-            "tokens_per_s": tokens / seconds, "seconds": seconds}
+    return {
+        "precompute_ref_log_probs": precompute,
+        "peak_gib": torch.cuda.max_memory_allocated() / 2**30,
+        "tokens_per_s": tokens / seconds,
+        "seconds": seconds,
+    }
 
 
 def main() -> None:
@@ -80,11 +122,15 @@ def main() -> None:
         raise SystemExit("needs a CUDA GPU (and bitsandbytes)")
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build(Path(tmp) / "mistral-7b-random", args.layers)
-        results = [run(model_dir, precompute, args.steps, args.batch, args.prompt_tokens) for precompute in (False, True)]
+        results = [
+            run(model_dir, precompute, args.steps, args.batch, args.prompt_tokens) for precompute in (False, True)
+        ]
     print(f"{torch.cuda.get_device_name()}: Mistral-7B shape, {args.layers} layers, 4-bit nf4 + LoRA r=16")
     for r in results:
-        print(f"  precompute_ref_log_probs={r['precompute_ref_log_probs']!s:5}: peak {r['peak_gib']:.1f} GiB, "
-              f"{r['tokens_per_s']:.0f} tokens/s ({r['seconds']:.1f} s train)")
+        print(
+            f"  precompute_ref_log_probs={r['precompute_ref_log_probs']!s:5}: peak {r['peak_gib']:.1f} GiB, "
+            f"{r['tokens_per_s']:.0f} tokens/s ({r['seconds']:.1f} s train)"
+        )
     print(f"  memory ratio (precompute / not): {results[1]['peak_gib'] / results[0]['peak_gib']:.2f}x")
 
 

@@ -4,9 +4,9 @@ Override any of these per run with `-s NAME=VALUE`, e.g. `scrapy crawl bbc -s NE
 """
 
 BOT_NAME = "newsalign"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
-COMMANDS_MODULE = "crawler.commands"  # `scrapy crawl` checks spider arguments before starting
+SPIDER_MODULES = ["newsalign.crawler.spiders"]
+NEWSPIDER_MODULE = "newsalign.crawler.spiders"
+COMMANDS_MODULE = "newsalign.crawler.commands"  # `scrapy crawl` checks spider arguments before starting
 
 # --- politeness -------------------------------------------------------------------------------
 USER_AGENT = "newsalign/0.1 (+https://github.com/newsalign/newsalign; research crawler; polite, obeys robots.txt)"
@@ -34,14 +34,14 @@ HTTPCACHE_IGNORE_HTTP_CODES = [401, 403, 429, 500, 502, 503, 504]
 
 # --- items through the pipelines, in order (see pipeline/) ------------------------------------
 ITEM_PIPELINES = {
-    "pipeline.validate.ValidatePipeline": 100,
-    "pipeline.normalize.NormalizePipeline": 200,
-    "pipeline.filter.FilterPipeline": 300,
-    "pipeline.dedup.DedupPipeline": 400,
-    "pipeline.store.StorePipeline": 500,
+    "newsalign.pipeline.validate.ValidatePipeline": 100,
+    "newsalign.pipeline.normalize.NormalizePipeline": 200,
+    "newsalign.pipeline.filter.FilterPipeline": 300,
+    "newsalign.pipeline.dedup.DedupPipeline": 400,
+    "newsalign.pipeline.store.StorePipeline": 500,
 }
 EXTENSIONS = {
-    "pipeline.runs.CrawlRunRecorder": 500,
+    "newsalign.pipeline.runs.CrawlRunRecorder": 500,
 }
 
 # --- newsalign ---------------------------------------------------------------------------------
@@ -60,7 +60,13 @@ PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_LAUNCH_OPTIONS = {
     "executable_path": "/usr/bin/chromium",
     "headless": True,
-    "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ],
 }
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

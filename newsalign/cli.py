@@ -11,7 +11,7 @@ import click
 import duckdb
 
 from newsalign import __version__
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 
 # Modules under newsalign.commands that add subcommands to `cli`.
 COMMAND_MODULES = [
@@ -68,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
         if "label_params." not in str(exc):
             raise
         message = str(exc).removeprefix("Invalid Input Error: ")
-        click.echo(f"Error: {message} (fix it: newsalign sql \"UPDATE label_params SET value = ... WHERE name = ...\")", err=True)
+        click.echo(
+            f'Error: {message} (fix it: newsalign sql "UPDATE label_params SET value = ... WHERE name = ...")', err=True
+        )
         return 1
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)

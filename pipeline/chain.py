@@ -11,13 +11,13 @@ from scrapy.settings import BaseSettings, Settings
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
-from pipeline.writer import RunReport, WarehouseWriter
+from newsalign.pipeline.writer import RunReport, WarehouseWriter
 
 
 def crawl_settings(**overrides) -> Settings:
     """The project's Scrapy settings (crawler/settings.py) with `overrides` (NEWSALIGN_* names) on top."""
     settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings.setmodule("newsalign.crawler.settings", priority="project")
     for name, value in overrides.items():
         if value is not None:
             settings.set(name, value, priority="cmdline")

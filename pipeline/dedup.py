@@ -22,8 +22,8 @@ import xxhash
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from itemadapter import ItemAdapter
 
-from pipeline import text as T
-from pipeline.rejects import Reject
+from newsalign.pipeline import text as T
+from newsalign.pipeline.rejects import Reject
 
 STAGE = "dedup"
 NUM_PERM = 128
@@ -37,7 +37,13 @@ def signature(text: str) -> LeanMinHash:
     """MinHash of the text's word 3-shingles (xxhash32 per shingle; stable across processes)."""
     words = T.words(text)
     shingles = [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))]
-    m = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=xxhash.xxh32_intdigest, permutations=_TEMPLATE.permutations, scheme=SCHEME)
+    m = MinHash(
+        num_perm=NUM_PERM,
+        seed=SEED,
+        hashfunc=xxhash.xxh32_intdigest,
+        permutations=_TEMPLATE.permutations,
+        scheme=SCHEME,
+    )
     m.update_batch([s.encode("utf-8") for s in shingles])
     return LeanMinHash(m)
 
@@ -63,7 +69,7 @@ class DedupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        from pipeline.writer import WarehouseWriter
+        from newsalign.pipeline.writer import WarehouseWriter
 
         return cls(crawler.settings, WarehouseWriter.for_crawler(crawler))
 
@@ -107,7 +113,10 @@ class DedupPipeline:
                 raise Reject(STAGE, reason, f"of {original} ({_where(old)})")
             self._forget(original)
             self.writer.retract(
-                original, url=old.url, source=old.source, reason="superseded",
+                original,
+                url=old.url,
+                source=old.source,
+                reason="superseded",
                 detail=f"{reason} of the earlier {article_id} ({_where(new)})",
             )
         self._remember(article_id, new)

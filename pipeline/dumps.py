@@ -17,11 +17,18 @@ from pathlib import Path
 
 import duckdb
 
-from crawler.items import Article
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.crawler.items import Article
 
 FORMATS = ("json", "jsonl", "csv", "parquet")
-_EXTENSIONS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
+_EXTENSIONS = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 _READERS = {
     "json": "read_json(?, format='auto', sample_size=-1)",
     "jsonl": "read_json(?, format='newline_delimited', sample_size=-1)",
@@ -64,7 +71,9 @@ class Dump:
                     source=self.source or str(row["source"] or self.path.stem),
                     url=row["url"],
                     title=row["title"],
-                    date_published=row["date_published"] if row["date_published"] or row["date_raw"] is None else row["date_raw"],
+                    date_published=row["date_published"]
+                    if row["date_published"] or row["date_raw"] is None
+                    else row["date_raw"],
                     text=row["text"],
                     authors=_str_list(row["authors"]),
                     section=row["section"],
@@ -80,7 +89,9 @@ def open_dump(path: str | Path, *, fmt: str | None = None, source: str | None = 
         raise NewsalignError(f"no such file: {path}")
     fmt = fmt or _EXTENSIONS.get(path.suffix.lower())
     if fmt not in FORMATS:
-        raise NewsalignError(f"cannot tell the format of {path.name} from its extension; pass --format ({', '.join(FORMATS)})")
+        raise NewsalignError(
+            f"cannot tell the format of {path.name} from its extension; pass --format ({', '.join(FORMATS)})"
+        )
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")  # dates without an offset are read as UTC
     reader = _READERS[fmt]
@@ -92,7 +103,9 @@ def open_dump(path: str | Path, *, fmt: str | None = None, source: str | None = 
         raise NewsalignError(f"cannot read {path} as {fmt}: {str(exc).splitlines()[0]}") from None
     by_lower = {n.lower(): n for n in names}
     text_col = next((by_lower[c] for c in TEXT_COLUMNS if c in by_lower), None)
-    missing_required = [name for name, ok in (("title", "title" in by_lower), ("text", text_col or "description" in by_lower)) if not ok]
+    missing_required = [
+        name for name, ok in (("title", "title" in by_lower), ("text", text_col or "description" in by_lower)) if not ok
+    ]
     if missing_required:
         wanted = {"title": "title", "text": "text (or body, content, description)"}
         raise NewsalignError(
@@ -110,10 +123,10 @@ def open_dump(path: str | Path, *, fmt: str | None = None, source: str | None = 
         desc = col(by_lower["description"], "::VARCHAR")
         text = f"CASE WHEN trim(coalesce({desc}, '')) = '' THEN {desc} ELSE {title} || chr(10) || chr(10) || {desc} END"
     query = f"""
-        SELECT {title} AS title, {text} AS text, {col(found['url'], '::VARCHAR')} AS url,
-               TRY_CAST({col(found['date'])} AS TIMESTAMPTZ) AS date_published, {col(found['date'], '::VARCHAR')} AS date_raw,
-               {col(found['source'], '::VARCHAR')} AS source, {col(found['authors'])} AS authors,
-               {col(found['section'], '::VARCHAR')} AS section, {col(found['tags'])} AS tags
+        SELECT {title} AS title, {text} AS text, {col(found["url"], "::VARCHAR")} AS url,
+               TRY_CAST({col(found["date"])} AS TIMESTAMPTZ) AS date_published, {col(found["date"], "::VARCHAR")} AS date_raw,
+               {col(found["source"], "::VARCHAR")} AS source, {col(found["authors"])} AS authors,
+               {col(found["section"], "::VARCHAR")} AS section, {col(found["tags"])} AS tags
         FROM {reader}"""
     missing = [key for key in ("url", "date") if found[key] is None]
     if source is None and found["source"] is None:

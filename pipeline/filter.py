@@ -21,13 +21,23 @@ from concurrent.futures import Future
 
 from itemadapter import ItemAdapter
 
-from pipeline.rejects import Reject
+from newsalign.pipeline.rejects import Reject
 
 STAGE = "filter"
 LANGID_CHARS = 1000
 DEFAULT_REJECT_PAGE_TYPES = (
-    "liveblogposting", "liveblog", "live_blog", "videoobject", "video", "gallery", "imagegallery",
-    "podcast", "audioobject", "recipe", "quiz", "event",
+    "liveblogposting",
+    "liveblog",
+    "live_blog",
+    "videoobject",
+    "video",
+    "gallery",
+    "imagegallery",
+    "podcast",
+    "audioobject",
+    "recipe",
+    "quiz",
+    "event",
 )
 
 
@@ -61,7 +71,9 @@ class FilterPipeline:
             detected = language_model().result().classify(adapter["text"][:LANGID_CHARS])[0]
             if detected not in self.languages:
                 declared = adapter.get("language")
-                raise Reject(STAGE, "language", f"detected {detected}" + (f" (page says {declared})" if declared else ""))
+                raise Reject(
+                    STAGE, "language", f"detected {detected}" + (f" (page says {declared})" if declared else "")
+                )
             adapter["language"] = detected
         return item
 

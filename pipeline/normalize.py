@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 from itemadapter import ItemAdapter
 
-from crawler.items import article_id
-from pipeline import text as T
-from pipeline.rejects import Reject
+from newsalign.crawler.items import article_id
+from newsalign.pipeline import text as T
+from newsalign.pipeline.rejects import Reject
 
 
 class NormalizePipeline:

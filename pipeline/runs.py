@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from scrapy import signals
 
-from pipeline.writer import WarehouseWriter
+from newsalign.pipeline.writer import WarehouseWriter
 
 
 class CrawlRunRecorder:

@@ -8,9 +8,8 @@ from operator import attrgetter
 
 from itemadapter import ItemAdapter
 
-from crawler.items import Article
-
-from pipeline.writer import ARTICLE_COLUMNS, WarehouseWriter
+from newsalign.crawler.items import Article
+from newsalign.pipeline.writer import ARTICLE_COLUMNS, WarehouseWriter
 
 _ITEM_FIELDS = ARTICLE_COLUMNS[:-1]  # every column but run_id, in `Article` field order
 _get_fields = attrgetter(*_ITEM_FIELDS)
@@ -28,7 +27,9 @@ class StorePipeline:
         self.writer.open()
 
     def process_item(self, item):
-        if type(item) is Article:  # fast path for our own item: one C-level getter instead of ItemAdapter (bench_ingest)
+        if (
+            type(item) is Article
+        ):  # fast path for our own item: one C-level getter instead of ItemAdapter (bench_ingest)
             values = _get_fields(item)
         else:
             get = ItemAdapter(item).get

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 from itemadapter import ItemAdapter, is_item
 
-from crawler.items import PageRejected
-from pipeline.rejects import Reject
+from newsalign.crawler.items import PageRejected
+from newsalign.pipeline.rejects import Reject
 
 STAGE = "validate"
 REQUIRED_STR = ("source", "title")

@@ -24,8 +24,8 @@ import pyarrow as pa
 from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
 
-import warehouse
-from pipeline.rejects import Reject
+from newsalign import warehouse
+from newsalign.pipeline.rejects import Reject
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +50,15 @@ ARTICLE_SCHEMA = pa.schema(
 )
 ARTICLE_COLUMNS = ARTICLE_SCHEMA.names
 REJECT_SCHEMA = pa.schema(
-    [("url", pa.string()), ("source", pa.string()), ("stage", pa.string()), ("reason", pa.string()),
-     ("detail", pa.string()), ("at", pa.timestamp("us", tz="UTC")), ("run_id", pa.string())]
+    [
+        ("url", pa.string()),
+        ("source", pa.string()),
+        ("stage", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("at", pa.timestamp("us", tz="UTC")),
+        ("run_id", pa.string()),
+    ]
 )
 FINGERPRINT_SCHEMA = pa.schema([("id", pa.string()), ("minhash", pa.list_(pa.uint64()))])
 ID_SCHEMA = pa.schema([("id", pa.string())])
@@ -71,7 +78,9 @@ class RunReport:
 
     def lines(self) -> list[str]:
         head = f"run {self.run_id} ({self.spider}): {self.stored} stored, {self.rejected} rejected"
-        return [head] + [f"  {key:<32} {n:>8}" for key, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return [head] + [
+            f"  {key:<32} {n:>8}" for key, n in sorted(self.counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
 
 
 class WarehouseWriter:
@@ -124,7 +133,15 @@ class WarehouseWriter:
         report = RunReport(self.run_id, self.spider, stored, sum(self.counts.values()), dict(self.counts))
         self.con.execute(
             "UPDATE crawl_runs SET finished = ?, status = ?, fetched = ?, stored = ?, rejected = ?, counts = ? WHERE run_id = ?",
-            [_now(), status, fetched, report.stored, report.rejected, json.dumps(report.counts, sort_keys=True), self.run_id],
+            [
+                _now(),
+                status,
+                fetched,
+                report.stored,
+                report.rejected,
+                json.dumps(report.counts, sort_keys=True),
+                self.run_id,
+            ],
         )
         self.close()
         for line in report.lines():
@@ -186,7 +203,8 @@ class WarehouseWriter:
         batch = {
             "batch_articles": _table(list(self._articles.values()), ARTICLE_SCHEMA),
             "batch_fingerprints": _table(
-                [(i, self._fingerprints.pop(i)) for i in list(self._articles) if i in self._fingerprints], FINGERPRINT_SCHEMA
+                [(i, self._fingerprints.pop(i)) for i in list(self._articles) if i in self._fingerprints],
+                FINGERPRINT_SCHEMA,
             ),
             "batch_rejects": _table(self._rejects, REJECT_SCHEMA),
             "batch_deletes": _table([(i,) for i in sorted(self._deletes)], ID_SCHEMA),

@@ -288,7 +288,9 @@ def main(out: Path = OUT) -> int:
     for topic in topics:
         write(topic, out)
     unused = sorted(set(SHAPES) - set(topics))
-    print(f"wrote {len(topics)} series to {out}" + (f"; shapes no demo topic uses: {', '.join(unused)}" if unused else ""))
+    print(
+        f"wrote {len(topics)} series to {out}" + (f"; shapes no demo topic uses: {', '.join(unused)}" if unused else "")
+    )
     return 0
 
 

@@ -148,9 +148,13 @@ class FakeOpenAI:
                       "response": {"status_code": status, "request_id": "req", "body": body}, "error": None}  # fmt: skip
             (output if status == 200 else errors).append(json.dumps(record))
         if output:
-            batch["output_file_id"] = self.new_file(("\n".join(output) + "\n").encode(), "batch_output", "out.jsonl")["id"]
+            batch["output_file_id"] = self.new_file(("\n".join(output) + "\n").encode(), "batch_output", "out.jsonl")[
+                "id"
+            ]
         if errors:
-            batch["error_file_id"] = self.new_file(("\n".join(errors) + "\n").encode(), "batch_output", "err.jsonl")["id"]
+            batch["error_file_id"] = self.new_file(("\n".join(errors) + "\n").encode(), "batch_output", "err.jsonl")[
+                "id"
+            ]
         batch["status"] = self.batch_final_status
 
 
@@ -229,7 +233,9 @@ def _public(batch: dict) -> dict:
 
 def _multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, bytes]]:
     """name -> (filename, bytes). Hand-written because the stdlib's `cgi` is gone; email parses MIME."""
-    message = email.parser.BytesParser(policy=email.policy.default).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    message = email.parser.BytesParser(policy=email.policy.default).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + raw
+    )
     return {
         part.get_param("name", header="content-disposition"): (part.get_filename(), part.get_payload(decode=True))
         for part in message.iter_parts()

@@ -38,7 +38,11 @@ def test_help_has_an_example(name, command):
 def _documented_text() -> str:
     """README and docs/, with shell brace lists expanded (`export {dpo,kto}` documents `export dpo` and `export kto`)."""
     text = (ROOT / "README.md").read_text() + "".join(p.read_text() for p in (ROOT / "docs").glob("*.md"))
-    expanded = [f"{prefix}{choice}" for prefix, choices in re.findall(r"(newsalign [a-z ]+)\{([a-z,]+)\}", text) for choice in choices.split(",")]
+    expanded = [
+        f"{prefix}{choice}"
+        for prefix, choices in re.findall(r"(newsalign [a-z ]+)\{([a-z,]+)\}", text)
+        for choice in choices.split(",")
+    ]
     return text + "\n".join(expanded)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler import settings as project_settings
+from newsalign.crawler import settings as project_settings
 from newsalign.demo.crawl import chromium_available
 from newsalign.demo.server import RequestLog, serve_sample
 from tests.conftest import rows
@@ -22,7 +22,15 @@ pytestmark = pytest.mark.slow
 
 
 def crawl(db: Path, sites: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "newsalign.demo.crawl", "--db", str(db), *(f"--site={s}={u}" for s, u in sites.items()), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "newsalign.demo.crawl",
+        "--db",
+        str(db),
+        *(f"--site={s}={u}" for s, u in sites.items()),
+        *args,
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
@@ -88,7 +96,9 @@ def test_since_until_backfills_from_the_dated_sitemap(tmp_path):
     paths = log.paths("techradar")
     assert "/sitemap-2026-10.xml" in paths
     assert "/sitemap-2026-11.xml" not in paths and "/sitemap-2026-09.xml" not in paths
-    assert rows(tmp_path / "w.duckdb", "SELECT url FROM articles") == [("https://www.techradar.com/networking/wi-fi-7-routers-are-finally-getting-cheap",)]
+    assert rows(tmp_path / "w.duckdb", "SELECT url FROM articles") == [
+        ("https://www.techradar.com/networking/wi-fi-7-routers-are-finally-getting-cheap",)
+    ]
 
 
 def test_limit_caps_the_article_pages_requested(tmp_path):
@@ -112,4 +122,7 @@ def test_a_crawl_stopped_midway_resumes_with_jobdir_without_losing_or_duplicatin
     assert rows(db, "SELECT count(*), count(DISTINCT id) FROM articles") == [(5, 5)]
     fetched = Counter(p for p in log.paths("techcrunch") if p.startswith("/2026/"))
     assert len(fetched) == 5 and set(fetched.values()) == {1}, fetched  # nothing fetched twice
-    assert [r[0] for r in rows(db, "SELECT status FROM crawl_runs ORDER BY started")] == ["closespider_itemcount", "finished"]
+    assert [r[0] for r in rows(db, "SELECT status FROM crawl_runs ORDER BY started")] == [
+        "closespider_itemcount",
+        "finished",
+    ]

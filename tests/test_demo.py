@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from newsalign.core.errors import NewsalignError
 from newsalign.demo import demo_db_path
 from newsalign.demo.crawl import chromium_available
-from newsalign.errors import NewsalignError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,7 +21,11 @@ def test_demo_crawls_the_sample_into_a_fresh_warehouse_and_prints_a_summary(tmp_
     db = tmp_path / "demo.duckdb"
     db.write_text("an old file the demo replaces")
     done = subprocess.run(
-        [sys.executable, "-m", "newsalign", "demo", "--db", str(db)], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "newsalign", "demo", "--db", str(db)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout

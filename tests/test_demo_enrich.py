@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from enrich.trends.series import MonthlySeries, add_months
+from newsalign.core.errors import NewsalignError
 from newsalign.demo import DemoContext, run_demo
 from newsalign.demo.enrich import LABEL_QUERIES, LLM_ANSWERS, TRENDS_EXPORTS, enrich_step
-from newsalign.errors import NewsalignError
+from newsalign.enrich.trends.series import MonthlySeries, add_months
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_ENDPOINT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NEWSALIGN_LLM_MODEL")
@@ -42,7 +42,10 @@ def con(demo):
 def test_every_stored_article_has_a_recorded_llm_answer_and_no_call_was_made(demo, con):
     stored = con.execute("SELECT count(*) FROM v_articles_clean").fetchone()[0]
     assert stored >= 20
-    assert con.execute("SELECT count(*), count(*) FILTER (mode = 'recorded') FROM int_llm_results").fetchone() == (stored, stored)
+    assert con.execute("SELECT count(*), count(*) FILTER (mode = 'recorded') FROM int_llm_results").fetchone() == (
+        stored,
+        stored,
+    )
     assert con.execute("SELECT DISTINCT mode, status FROM llm_calls").fetchall() == [("recorded", "ok")]
     assert con.execute("SELECT count(*) FROM llm_calls WHERE note NOT LIKE '%llm_responses.jsonl%'").fetchone()[0] == 0
     assert f"{stored} articles, {stored} already answered, 0 calls" in demo[1]
@@ -53,7 +56,9 @@ def test_every_looked_up_topic_has_a_series_from_the_sample_exports(demo, con):
     per_article = con.execute("SELECT topics_per_article FROM stg_label_params").fetchone()[0]
     statuses = dict(con.execute("SELECT status, count(*) FROM v_growth GROUP BY status").fetchall())
     assert statuses == {"ok": stored * per_article}
-    assert con.execute("SELECT DISTINCT backend, status, anchor FROM trend_series").fetchall() == [("csv", "ok", "published")]
+    assert con.execute("SELECT DISTINCT backend, status, anchor FROM trend_series").fetchall() == [
+        ("csv", "ok", "published")
+    ]
     # one series per topic, and every article's windows cover the ten years before its own month
     assert con.execute("SELECT count(*) = count(DISTINCT topic) FROM trend_series").fetchone()[0]
     assert con.execute("SELECT min(months), max(months) FROM v_growth").fetchone() == (120, 120)
@@ -111,7 +116,7 @@ def test_live_mode_skips_the_sample_answers(demo, tmp_path, monkeypatch):
             months = tuple(add_months(start, i) for i in range(120))
             return MonthlySeries(months=months, values=(50,) * 120, partial=(False,) * 120)
 
-    monkeypatch.setattr("enrich.trends.backends.PytrendsBackend", StubTrends)
+    monkeypatch.setattr("newsalign.enrich.trends.backends.PytrendsBackend", StubTrends)
     lines: list[str] = []
     with FakeOpenAI() as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)

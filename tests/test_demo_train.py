@@ -14,11 +14,14 @@ def test_demo_train_prints_the_comparison_and_writes_the_report(tmp_path):
     db = tmp_path / "demo.duckdb"
     done = subprocess.run(
         [sys.executable, "-m", "newsalign", "demo", "--db", str(db), "--train"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
-    table = out[out.index("Held-out comparison"):]
+    table = out[out.index("Held-out comparison") :]
     for row in ("base", "dpo", "rlhf", "majority", "tfidf_logreg"):
         assert f"\n{row} " in table
     assert "'loss'" not in out  # trainer chatter goes to train.log, not the demo's output

@@ -13,14 +13,14 @@ import pyarrow as pa
 import pytest
 from llm_server import FakeOpenAI
 
-from enrich.llm import dump_recorded, enrich_llm, load_recorded
-from enrich.llm.prompt import TEXT_BUDGET_CHARS, load_prompt
-from enrich.llm.schema import check_completion, is_english
-from enrich.llm.store import cache_key
 import newsalign.cli
 from newsalign.cli import main
-from newsalign.errors import NewsalignError
-from warehouse import connect
+from newsalign.core.errors import NewsalignError
+from newsalign.enrich.llm import dump_recorded, enrich_llm, load_recorded
+from newsalign.enrich.llm.prompt import TEXT_BUDGET_CHARS, load_prompt
+from newsalign.enrich.llm.schema import check_completion, is_english
+from newsalign.enrich.llm.store import cache_key
+from newsalign.warehouse import connect
 
 
 @pytest.fixture(autouse=True)
@@ -79,7 +79,9 @@ def test_one_call_per_article_and_none_on_rerun(con, server):
     summary = enrich_llm(con, base_url=server.url, concurrency=3)
     assert (summary.calls, summary.ok, summary.errors) == (5, 5, 0)
     assert server.chat_requests == 5
-    results = rows(con, "SELECT article_id, topics, gpt_signal, rationale, model, prompt_version FROM int_llm_results ORDER BY 1")
+    results = rows(
+        con, "SELECT article_id, topics, gpt_signal, rationale, model, prompt_version FROM int_llm_results ORDER BY 1"
+    )
     assert [r[0] for r in results] == ids
     assert all(len(r[1]) == 10 and r[1][0].startswith("Startup") and isinstance(r[2], bool) and r[3] for r in results)
     assert {(r[4], r[5]) for r in results} == {("gpt-4o-mini", "signal_v1")}
@@ -116,7 +118,9 @@ def test_retry_after_is_honoured(con, server):
 
 def test_429_storm_and_5xx_are_retried(con, server):
     add_articles(con, [f"Robotics firm {i} raises seed round" for i in range(4)])
-    server.faults.extend([("status", 429, {"Retry-After": "0.05"})] * 6 + [("status", 503, {"Retry-After": "0.05"})] * 2)
+    server.faults.extend(
+        [("status", 429, {"Retry-After": "0.05"})] * 6 + [("status", 503, {"Retry-After": "0.05"})] * 2
+    )
     summary = enrich_llm(con, base_url=server.url, concurrency=2, max_retries=8)
     assert (summary.ok, summary.errors) == (4, 0)
     assert server.chat_requests == 12 and server.answered == 4
@@ -157,7 +161,9 @@ def test_bad_answers_are_recorded_errors(con, server, behaviour, flag, message):
     server.rules["[odd]"] = behaviour
     summary = enrich_llm(con, base_url=server.url)
     assert (summary.ok, summary.errors) == (1, 1)
-    ((article_id, error, flags, response),) = rows(con, "SELECT article_id, error, flags, response FROM llm_calls WHERE status = 'error'")
+    ((article_id, error, flags, response),) = rows(
+        con, "SELECT article_id, error, flags, response FROM llm_calls WHERE status = 'error'"
+    )
     assert article_id == ids[0] and error.startswith(message) and flag in flags
     assert json.loads(response)["choices"]  # the raw answer is kept for inspection
     assert [r[0] for r in rows(con, "SELECT article_id FROM int_llm_results")] == [ids[1]]
@@ -168,7 +174,19 @@ def test_killed_run_resumes_without_duplicate_paid_calls(db_path, server):
     ids = add_articles(con, [f"Materials lab {i} patents a new alloy" for i in range(6)])
     con.close()
     server.faults.extend(["ok"] * 3 + ["hang"])  # the 4th call never returns: the process is killed then
-    command = [sys.executable, "-c", NEWSALIGN, "enrich", "llm", "--db", str(db_path), "--base-url", server.url, "--concurrency", "1"]
+    command = [
+        sys.executable,
+        "-c",
+        NEWSALIGN,
+        "enrich",
+        "llm",
+        "--db",
+        str(db_path),
+        "--base-url",
+        server.url,
+        "--concurrency",
+        "1",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while server.chat_requests < 4 and time.monotonic() < deadline and process.poll() is None:
@@ -287,7 +305,9 @@ def test_batch_mode_without_a_batch_api_is_one_clear_error(con, server):
 
 def test_recorded_answers_fill_the_cache_so_a_run_needs_no_key(con, tmp_path, server):
     ids = add_articles(con, ["Recorded one", "Recorded two", "Not recorded"])
-    body = server.chat({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Title: Recorded one"}]}, "ok")[2]
+    body = server.chat(
+        {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Title: Recorded one"}]}, "ok"
+    )[2]
     recorded = tmp_path / "llm_responses.jsonl"
     recorded.write_text(
         json.dumps({"url": "https://www.bbc.com/news/a000", "response": body}) + "\n"

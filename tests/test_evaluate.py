@@ -12,19 +12,27 @@ import pytest
 import torch
 
 from newsalign.cli import main
-from newsalign.errors import NewsalignError
-from training import scoring
-from training.evaluate import evaluate_models, parse_model_specs
-from training.evaluate_data import load_split, read_answers
-from training.metrics_trainer import find_trainer_state, reward_accuracy
-from training.plots import training_curves
-from training.report import comparison_table
-from training.tiny import build_tiny_model
+from newsalign.core.errors import NewsalignError
+from newsalign.training import scoring
+from newsalign.training.evaluate import evaluate_models, parse_model_specs
+from newsalign.training.evaluate_data import load_split, read_answers
+from newsalign.training.metrics_trainer import find_trainer_state, reward_accuracy
+from newsalign.training.plots import training_curves
+from newsalign.training.report import comparison_table
+from newsalign.training.tiny import build_tiny_model
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TEMPLATE = "Article: {article}\nIs this news an investment signal for the company? Answer:"
-SIGNAL = ["Apple shares jump after record iPhone sales", "Nvidia beats earnings, raises guidance", "Tesla stock soars on delivery numbers"]
-NOISE = ["Local football team wins the cup final", "Recipe: a quick summer salad", "Weather: heavy rain expected this weekend"]
+SIGNAL = [
+    "Apple shares jump after record iPhone sales",
+    "Nvidia beats earnings, raises guidance",
+    "Tesla stock soars on delivery numbers",
+]
+NOISE = [
+    "Local football team wins the cup final",
+    "Recipe: a quick summer salad",
+    "Weather: heavy rain expected this weekend",
+]
 
 
 def _rows(n: int, offset: int = 0) -> list[dict]:
@@ -33,7 +41,9 @@ def _rows(n: int, offset: int = 0) -> list[dict]:
         signal = i % 2 == 0
         text = (SIGNAL if signal else NOISE)[(i // 2) % 3] + f" ({offset + i})" + " more words" * (i % 5)
         gold, wrong = (" Yes", " No") if signal else (" No", " Yes")
-        rows.append({"id": f"a{offset + i}", "prompt": TEMPLATE.format(article=text), "chosen": gold, "rejected": wrong})
+        rows.append(
+            {"id": f"a{offset + i}", "prompt": TEMPLATE.format(article=text), "chosen": gold, "rejected": wrong}
+        )
     return rows
 
 
@@ -97,10 +107,15 @@ def test_reward_model_scores_prompt_answer_eos(tiny, tmp_path):
     encoded = scoring.encode(tokenizer, prompts, (" Yes", " No"))
     with torch.no_grad():
         reference = np.array(
-            [[model(torch.tensor([p + a + [tokenizer.eos_token_id]])).logits[0, 0].item() for a in ans] for p, ans in encoded]
+            [
+                [model(torch.tensor([p + a + [tokenizer.eos_token_id]])).logits[0, 0].item() for a in ans]
+                for p, ans in encoded
+            ]
         )
     for batch_size in (1, 3):
-        np.testing.assert_allclose(scoring.answer_logprobs(model, tokenizer, prompts, batch_size=batch_size), reference, atol=1e-4)
+        np.testing.assert_allclose(
+            scoring.answer_logprobs(model, tokenizer, prompts, batch_size=batch_size), reference, atol=1e-4
+        )
 
 
 def test_p_signal_is_softmax_over_answers():
@@ -110,10 +125,10 @@ def test_p_signal_is_softmax_over_answers():
 
 def test_encode_splits_answer_like_trl(loaded):
     _, tokenizer = loaded
-    (prompt, (yes, no)), = scoring.encode(tokenizer, ["Is it? Answer:"], (" Yes", " No"))
+    ((prompt, (yes, no)),) = scoring.encode(tokenizer, ["Is it? Answer:"], (" Yes", " No"))
     assert tokenizer.decode(prompt) == "Is it? Answer:"
     assert tokenizer.decode(yes) == " Yes" and tokenizer.decode(no) == " No"
-    (cut, _), = scoring.encode(tokenizer, ["x " * 50 + "Answer:"], (" Yes", " No"), max_length=10)
+    ((cut, _),) = scoring.encode(tokenizer, ["x " * 50 + "Answer:"], (" Yes", " No"), max_length=10)
     assert len(cut) == 9 and tokenizer.decode(cut).endswith("Answer:")
 
 
@@ -134,7 +149,9 @@ def test_lora_adapter_loads_onto_its_base(tiny, loaded, tmp_path):
     config = LoraConfig(r=4, lora_alpha=16, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
     peft_model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny), config).eval()
     peft_model.save_pretrained(tmp_path / "adapter")
-    assert json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())["base_model_name_or_path"] == str(tiny)
+    assert json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())["base_model_name_or_path"] == str(
+        tiny
+    )
 
     prompts = [r["prompt"] for r in _rows(5)]
     model, adapter_tokenizer = scoring.load_model(tmp_path / "adapter", device="cpu")
@@ -194,10 +211,26 @@ def test_parse_model_specs():
 # --- trainer logs --------------------------------------------------------------------------------
 
 LOG_HISTORY = [
-    {"step": 1, "loss": 0.69, "rewards/margins": 0.0, "rewards/chosen": 0.0, "rewards/rejected": 0.0,
-     "rewards/accuracies": 0.4, "logps/chosen": -2.0, "logps/rejected": -2.1},
-    {"step": 2, "loss": 0.60, "rewards/margins": 0.3, "rewards/chosen": 0.2, "rewards/rejected": -0.1,
-     "rewards/accuracies": 0.7, "logps/chosen": -1.8, "logps/rejected": -2.4},
+    {
+        "step": 1,
+        "loss": 0.69,
+        "rewards/margins": 0.0,
+        "rewards/chosen": 0.0,
+        "rewards/rejected": 0.0,
+        "rewards/accuracies": 0.4,
+        "logps/chosen": -2.0,
+        "logps/rejected": -2.1,
+    },
+    {
+        "step": 2,
+        "loss": 0.60,
+        "rewards/margins": 0.3,
+        "rewards/chosen": 0.2,
+        "rewards/rejected": -0.1,
+        "rewards/accuracies": 0.7,
+        "logps/chosen": -1.8,
+        "logps/rejected": -2.4,
+    },
     {"step": 2, "eval_loss": 0.62, "eval_rewards/accuracies": 0.78125, "eval_rewards/margins": 0.25},
     {"step": 2, "train_runtime": 3.2, "train_loss": 0.65},
 ]
@@ -215,7 +248,12 @@ def _write_run(model_src, root):
 def test_trainer_state_found_and_reward_accuracy_prefers_eval(tiny, tmp_path):
     final = _write_run(tiny, tmp_path / "run")
     assert find_trainer_state(final) == tmp_path / "run" / "checkpoint-10" / "trainer_state.json"
-    assert reward_accuracy(LOG_HISTORY) == {"key": "eval_rewards/accuracies", "value": 0.78125, "step": 2, "split": "eval"}
+    assert reward_accuracy(LOG_HISTORY) == {
+        "key": "eval_rewards/accuracies",
+        "value": 0.78125,
+        "step": 2,
+        "split": "eval",
+    }
     assert reward_accuracy(LOG_HISTORY[:2])["split"] == "train"
     assert reward_accuracy([{"step": 1, "loss": 1.0}]) is None
 
@@ -235,7 +273,14 @@ def test_evaluate_models_writes_report(tiny, export_dir, tmp_path):
     result = evaluate_models({"base": tiny, "dpo": dpo}, export_dir, out, batch_size=4, bootstrap=50, seed=3)
 
     assert list(result["models"]) == ["base", "dpo", "majority", "tfidf_logreg"]
-    assert result["data"] == {"dir": str(export_dir), "split": "test", "n": 12, "positive": 6, "negative": 6, "answers": [" Yes", " No"]}
+    assert result["data"] == {
+        "dir": str(export_dir),
+        "split": "test",
+        "n": 12,
+        "positive": 6,
+        "negative": 6,
+        "answers": [" Yes", " No"],
+    }
     for entry in result["models"].values():
         assert 0 <= entry["metrics"]["accuracy"] <= 1
         assert sum(map(sum, entry["confusion_matrix"])) == 12
@@ -270,7 +315,21 @@ def test_one_class_test_set_reports_nan_auc(tiny, export_dir, tmp_path):
 
 def test_cli_evaluate(tiny, export_dir, tmp_path, capsys):
     out = tmp_path / "cli_report"
-    code = main(["evaluate", "--model", f"tiny={tiny}", "--data", str(export_dir), "--out", str(out), "--bootstrap", "20", "--batch-size", "3"])
+    code = main(
+        [
+            "evaluate",
+            "--model",
+            f"tiny={tiny}",
+            "--data",
+            str(export_dir),
+            "--out",
+            str(out),
+            "--bootstrap",
+            "20",
+            "--batch-size",
+            "3",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "model" in printed and "tfidf_logreg" in printed and "ece" in printed
@@ -278,7 +337,9 @@ def test_cli_evaluate(tiny, export_dir, tmp_path, capsys):
 
 
 def test_cli_missing_model_is_one_line_error(export_dir, tmp_path, capsys):
-    code = main(["evaluate", "--model", f"dpo={tmp_path / 'missing'}", "--data", str(export_dir), "--out", str(tmp_path / "o")])
+    code = main(
+        ["evaluate", "--model", f"dpo={tmp_path / 'missing'}", "--data", str(export_dir), "--out", str(tmp_path / "o")]
+    )
     assert code == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("Error: model 'dpo': path not found") and "\n" not in err
@@ -287,11 +348,17 @@ def test_cli_missing_model_is_one_line_error(export_dir, tmp_path, capsys):
 @pytest.mark.slow
 def test_evaluate_a_model_trained_by_newsalign_dpo(tiny, export_dir, tmp_path):
     """The trainer's real output (model + checkpoint-N/trainer_state.json) goes straight into the evaluator."""
-    from training.pipeline import TINY_CONFIG
-    from training.runner import run_training
+    from newsalign.training.pipeline import TINY_CONFIG
+    from newsalign.training.runner import run_training
 
-    overrides = {"model_name_or_path": tiny, "dataset_dir": export_dir, "output_dir": tmp_path / "dpo", "max_steps": 2,
-                 "eval_strategy": "steps", "eval_steps": 2}
+    overrides = {
+        "model_name_or_path": tiny,
+        "dataset_dir": export_dir,
+        "output_dir": tmp_path / "dpo",
+        "max_steps": 2,
+        "eval_strategy": "steps",
+        "eval_steps": 2,
+    }
     dpo = run_training("dpo", str(TINY_CONFIG), [item for k, v in overrides.items() for item in (f"--{k}", str(v))])
     result = evaluate_models({"base": tiny, "dpo": dpo}, export_dir, tmp_path / "report", bootstrap=20)
     trainer = result["models"]["dpo"]["trainer"]

@@ -9,18 +9,21 @@ import duckdb
 import pytest
 
 from newsalign.cli import main
+from newsalign.warehouse import connect
 from tests.trends_support import add_articles, add_llm, add_series, flat
-from warehouse import connect
 
 
 @pytest.fixture
 def labelled(db_path):
     con = connect(db_path)
-    add_articles(con, [
-        {"id": "b", "title": "Second", "published": "2024-03-20", "url": "https://example.com/b", "text": "Body B"},
-        {"id": "a", "title": "First", "published": "2024-03-02", "url": "https://example.com/a", "text": "Body A"},
-        {"id": "pending", "published": "2024-03-03"},
-    ])
+    add_articles(
+        con,
+        [
+            {"id": "b", "title": "Second", "published": "2024-03-20", "url": "https://example.com/b", "text": "Body B"},
+            {"id": "a", "title": "First", "published": "2024-03-02", "url": "https://example.com/a", "text": "Body A"},
+            {"id": "pending", "published": "2024-03-03"},
+        ],
+    )
     add_llm(con, "a", ["Solid-state batteries", "batteries", "obscure thing"], True)
     add_llm(con, "b", ["batteries"], False)
     add_llm(con, "pending", ["never fetched"], True)
@@ -37,10 +40,24 @@ def test_json_is_the_thesis_format(labelled, tmp_path, capsys):
     assert "2 articles written" in capsys.readouterr().out
     rows = json.loads(out.read_text())
     assert [r["id"] for r in rows] == ["a", "b"]  # by publication date; "pending" has no trend label yet
-    assert list(rows[0]) == ["id", "title", "date_published", "text", "link", "gpt_signal", "topics", "growth", "signal"]
+    assert list(rows[0]) == [
+        "id",
+        "title",
+        "date_published",
+        "text",
+        "link",
+        "gpt_signal",
+        "topics",
+        "growth",
+        "signal",
+    ]
     assert rows[0] == {
-        "id": "a", "title": "First", "date_published": "2024-03-02T12:00:00Z", "text": "Body A",
-        "link": "https://example.com/a", "gpt_signal": True,
+        "id": "a",
+        "title": "First",
+        "date_published": "2024-03-02T12:00:00Z",
+        "text": "Body A",
+        "link": "https://example.com/a",
+        "gpt_signal": True,
         "topics": ["Solid-state batteries", "batteries", "obscure thing"],
         "growth": {
             "solid-state batteries": {"g3": 3600.0, "g5": 3600.0, "g10": 3600.0},
@@ -55,10 +72,15 @@ def test_json_is_the_thesis_format(labelled, tmp_path, capsys):
 def test_jsonl_and_parquet_hold_the_same_rows(labelled, tmp_path):
     main(["export", "dataset", "--out", str(tmp_path / "d.json"), "--db", str(labelled)])
     reference = json.loads((tmp_path / "d.json").read_text())
-    assert main(["export", "dataset", "--out", str(tmp_path / "d.jsonl"), "--format", "jsonl", "--db", str(labelled)]) == 0
+    assert (
+        main(["export", "dataset", "--out", str(tmp_path / "d.jsonl"), "--format", "jsonl", "--db", str(labelled)]) == 0
+    )
     lines = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text().splitlines()]
     assert lines == reference
-    assert main(["export", "dataset", "--out", str(tmp_path / "d.parquet"), "--format", "parquet", "--db", str(labelled)]) == 0
+    assert (
+        main(["export", "dataset", "--out", str(tmp_path / "d.parquet"), "--format", "parquet", "--db", str(labelled)])
+        == 0
+    )
     table = duckdb.sql(f"SELECT id, signal, growth['batteries'].g5 AS g5 FROM '{tmp_path / 'd.parquet'}'").fetchall()
     assert table == [("a", True, 6000.0), ("b", True, 6000.0)]
 

@@ -23,7 +23,7 @@ LABEL = "agnews_labels"  # the label table tests export from (`--label`); the re
 
 def build_warehouse(db_path: Path, n: int = 120) -> Path:
     """A small warehouse of AG News items, one a day, labelled in `agnews_labels` (Business+Sci/Tech positive)."""
-    from warehouse import connect
+    from newsalign.warehouse import connect
 
     with require_shared(AG_NEWS).open() as handle:
         items = [row for _, row in zip(range(n), csv.DictReader(handle))]
@@ -31,13 +31,27 @@ def build_warehouse(db_path: Path, n: int = 120) -> Path:
     rows = []
     for i, item in enumerate(items):
         text = item["description"]
-        rows.append({
-            "id": f"a{i:04d}", "source": "agnews", "url": f"https://example.com/{i}", "title": item["title"],
-            "date_published": start + timedelta(days=i), "text": text, "authors": [], "section": None, "tags": [],
-            "language": "en", "fetched_at": start, "page_type": "article",
-            "content_hash": hashlib.sha256(text.encode()).hexdigest(), "word_count": len(text.split()),
-            "run_id": None, "stored_at": start, "ag_class": item["label"],
-        })
+        rows.append(
+            {
+                "id": f"a{i:04d}",
+                "source": "agnews",
+                "url": f"https://example.com/{i}",
+                "title": item["title"],
+                "date_published": start + timedelta(days=i),
+                "text": text,
+                "authors": [],
+                "section": None,
+                "tags": [],
+                "language": "en",
+                "fetched_at": start,
+                "page_type": "article",
+                "content_hash": hashlib.sha256(text.encode()).hexdigest(),
+                "word_count": len(text.split()),
+                "run_id": None,
+                "stored_at": start,
+                "ag_class": item["label"],
+            }
+        )
     con = connect(db_path)
     table = pa.Table.from_pylist([{k: v for k, v in r.items() if k != "ag_class"} for r in rows])
     con.register("incoming", table)
@@ -96,7 +110,7 @@ def test_dpo_chosen_is_the_label(warehouse_db, tmp_path):
 
 
 def test_time_split_has_no_look_ahead(warehouse_db, tmp_path):
-    from warehouse import connect
+    from newsalign.warehouse import connect
 
     run("export", "sft", "--out", tmp_path / "sft", "--split", "time", "--test-size", "0.25", "--db", warehouse_db)
     train, test = (pd.read_parquet(tmp_path / "sft" / f"{s}.parquet") for s in ("train", "test"))
@@ -106,13 +120,15 @@ def test_time_split_has_no_look_ahead(warehouse_db, tmp_path):
 
 
 def test_near_duplicates_never_straddle_the_split(db_path, tmp_path):
-    from warehouse import connect
+    from newsalign.warehouse import connect
 
     build_warehouse(db_path)
     con = connect(db_path)
     # a0000..a0009 share one LSH band (a near-duplicate cluster); a0010/a0011 share a content hash.
-    con.execute("INSERT INTO article_fingerprints SELECT id, [1,2,3,4,5,6,7,8]::UBIGINT[] || [hash(id)]::UBIGINT[] "
-                "FROM articles WHERE id < 'a0010'")
+    con.execute(
+        "INSERT INTO article_fingerprints SELECT id, [1,2,3,4,5,6,7,8]::UBIGINT[] || [hash(id)]::UBIGINT[] "
+        "FROM articles WHERE id < 'a0010'"
+    )
     con.execute("UPDATE articles SET content_hash = 'same' WHERE id IN ('a0010', 'a0011')")
     con.close()
     for seed in range(6):
@@ -147,17 +163,44 @@ def test_long_articles_are_truncated_and_counted(warehouse_db, tmp_path):
 
 
 def test_tokenizer_counts_tokens_and_checks_answer_lengths(warehouse_db, tmp_path, capsys):
-    from training.tiny import build_tokenizer
+    from newsalign.training.tiny import build_tokenizer
 
     tokenizer = build_tokenizer(["Stocks rally as markets open", "Yes No"] * 50, vocab_size=300)
     tokenizer.save_pretrained(tmp_path / "tok")
     out = tmp_path / "dpo"
-    assert run("export", "dpo", "--out", out, "--tokenizer", tmp_path / "tok", "--max-article-tokens", 30,
-               "--db", warehouse_db) == 0
+    assert (
+        run(
+            "export",
+            "dpo",
+            "--out",
+            out,
+            "--tokenizer",
+            tmp_path / "tok",
+            "--max-article-tokens",
+            30,
+            "--db",
+            warehouse_db,
+        )
+        == 0
+    )
     card = json.loads((out / "card.json").read_text())
     assert card["token_count"] == "tokenizer" and card["truncated_articles"] > 0
-    assert run("export", "dpo", "--out", out, "--tokenizer", tmp_path / "tok", "--answers", " Yes", " Absolutely not",
-               "--db", warehouse_db) == 1
+    assert (
+        run(
+            "export",
+            "dpo",
+            "--out",
+            out,
+            "--tokenizer",
+            tmp_path / "tok",
+            "--answers",
+            " Yes",
+            " Absolutely not",
+            "--db",
+            warehouse_db,
+        )
+        == 1
+    )
     assert "equal token length" in capsys.readouterr().err
     assert run("export", "dpo", "--out", out, "--tokenizer", tmp_path, "--db", warehouse_db) == 1  # not a tokenizer
     err = capsys.readouterr().err
@@ -165,7 +208,7 @@ def test_tokenizer_counts_tokens_and_checks_answer_lengths(warehouse_db, tmp_pat
 
 
 def test_snapshot_hash_is_stable_and_tracks_labels(warehouse_db, tmp_path):
-    from warehouse import connect
+    from newsalign.warehouse import connect
 
     hashes = []
     for name in ("a", "b"):
@@ -187,7 +230,7 @@ def test_missing_label_view_is_named(warehouse_db, tmp_path, capsys):
 
 
 def test_one_class_and_empty_sets_are_refused(warehouse_db, tmp_path, capsys):
-    from warehouse import connect
+    from newsalign.warehouse import connect
 
     con = connect(warehouse_db)
     con.execute("CREATE VIEW all_yes AS SELECT id, true AS signal FROM articles")

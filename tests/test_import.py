@@ -19,16 +19,49 @@ BODY = (
 def thesis_rows():
     """The thesis's JSON shape: id, title, date_published, text, link, plus columns we ignore."""
     return [
-        {"id": 1, "title": "Rates rise", "date_published": "2021-05-03T10:00:00Z", "text": BODY,
-         "link": "https://www.bbc.co.uk/news/a?utm_source=rss", "topics": ["rates"]},
-        {"id": 2, "title": "Same, tracked", "date_published": "2021-05-04T10:00:00Z", "text": BODY + " Update.",
-         "link": "https://www.bbc.co.uk/news/a?utm_medium=email"},
-        {"id": 3, "title": "Future", "date_published": "2099-01-01T00:00:00Z", "text": BODY.replace("Tuesday", "Friday"),
-         "link": "https://www.bbc.co.uk/news/c"},
-        {"id": 4, "title": "Empty", "date_published": "2021-05-03T10:00:00Z", "text": "", "link": "https://www.bbc.co.uk/news/d"},
-        {"id": 5, "title": "No link", "date_published": "2021-05-03T10:00:00Z", "text": BODY.replace("bank", "Bank of X"), "link": None},
-        {"id": 6, "title": "Bad date", "date_published": "last tuesday", "text": BODY.replace("markets", "traders"),
-         "link": "https://www.bbc.co.uk/news/e"},
+        {
+            "id": 1,
+            "title": "Rates rise",
+            "date_published": "2021-05-03T10:00:00Z",
+            "text": BODY,
+            "link": "https://www.bbc.co.uk/news/a?utm_source=rss",
+            "topics": ["rates"],
+        },
+        {
+            "id": 2,
+            "title": "Same, tracked",
+            "date_published": "2021-05-04T10:00:00Z",
+            "text": BODY + " Update.",
+            "link": "https://www.bbc.co.uk/news/a?utm_medium=email",
+        },
+        {
+            "id": 3,
+            "title": "Future",
+            "date_published": "2099-01-01T00:00:00Z",
+            "text": BODY.replace("Tuesday", "Friday"),
+            "link": "https://www.bbc.co.uk/news/c",
+        },
+        {
+            "id": 4,
+            "title": "Empty",
+            "date_published": "2021-05-03T10:00:00Z",
+            "text": "",
+            "link": "https://www.bbc.co.uk/news/d",
+        },
+        {
+            "id": 5,
+            "title": "No link",
+            "date_published": "2021-05-03T10:00:00Z",
+            "text": BODY.replace("bank", "Bank of X"),
+            "link": None,
+        },
+        {
+            "id": 6,
+            "title": "Bad date",
+            "date_published": "last tuesday",
+            "text": BODY.replace("markets", "traders"),
+            "link": "https://www.bbc.co.uk/news/e",
+        },
     ]
 
 
@@ -50,12 +83,18 @@ def test_thesis_json_list_goes_through_every_stage(tmp_path, db_path, capsys):
     assert code == 0, err
     assert "1 stored, 5 rejected" in out and "validate/missing_field" in out
     assert reasons(db_path) == [
-        ("dedup/duplicate_url",), ("validate/bad_type",), ("validate/date_in_future",), ("validate/empty_text",), ("validate/missing_field",),
+        ("dedup/duplicate_url",),
+        ("validate/bad_type",),
+        ("validate/date_in_future",),
+        ("validate/empty_text",),
+        ("validate/missing_field",),
     ]
     con = duckdb.connect(str(db_path), read_only=True)
     [(source, url, year)] = con.execute("SELECT source, url, year(date_published) FROM v_articles_clean").fetchall()
     assert (source, url, year) == ("thesis", "https://www.bbc.co.uk/news/a", 2021)
-    assert con.execute("SELECT spider, source, fetched FROM crawl_runs").fetchall() == [("import:thesis.json", "thesis", 6)]
+    assert con.execute("SELECT spider, source, fetched FROM crawl_runs").fetchall() == [
+        ("import:thesis.json", "thesis", 6)
+    ]
 
 
 def test_allow_missing_keeps_rows_without_a_link(tmp_path, db_path, capsys):
@@ -71,8 +110,12 @@ def test_csv_and_parquet_and_format_override(tmp_path, db_path, capsys):
     con = duckdb.connect()
     rows = [{"title": "Rates rise", "text": BODY, "url": "https://x.test/a", "date": "2022-01-02 03:04:05"}]
     (tmp_path / "rows.json").write_text(json.dumps(rows))
-    con.execute(f"COPY (SELECT * FROM read_json('{tmp_path / 'rows.json'}')) TO '{tmp_path / 'rows.parquet'}' (FORMAT parquet)")
-    con.execute(f"COPY (SELECT * FROM read_json('{tmp_path / 'rows.json'}')) TO '{tmp_path / 'rows.txt'}' (FORMAT csv, HEADER)")
+    con.execute(
+        f"COPY (SELECT * FROM read_json('{tmp_path / 'rows.json'}')) TO '{tmp_path / 'rows.parquet'}' (FORMAT parquet)"
+    )
+    con.execute(
+        f"COPY (SELECT * FROM read_json('{tmp_path / 'rows.json'}')) TO '{tmp_path / 'rows.txt'}' (FORMAT csv, HEADER)"
+    )
     code, out, err = cli(capsys, "import", tmp_path / "rows.parquet", "--db", db_path, "--min-words", 20)
     assert code == 0 and "1 stored" in out, err
     code, out, err = cli(capsys, "import", tmp_path / "rows.txt", "--format", "csv", "--db", db_path, "--min-words", 20)
@@ -105,7 +148,10 @@ def test_missing_columns_name_them(tmp_path, db_path, capsys):
     dump.write_text("headline,link\nA,https://x.test/a\n")
     code, _, err = cli(capsys, "import", dump, "--db", db_path)
     assert code == 1
-    assert err.strip() == "Error: bad.csv: missing required column(s): title, text (or body, content, description); it has: headline, link"
+    assert (
+        err.strip()
+        == "Error: bad.csv: missing required column(s): title, text (or body, content, description); it has: headline, link"
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ import duckdb
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
+from newsalign.warehouse import connect
 from tests.trends_support import add_articles, add_llm, add_series, flat
-from warehouse import connect
 
 MARCH = date(2024, 3, 1)  # the publication month of add_articles' default date
 
@@ -24,6 +24,7 @@ def con(db_path):
 def segments(g3: int, g5: int, g10: int) -> list[int]:
     """120 monthly values whose raw window sums are g3, g5, g10, with a 100 in the last 36 months
     (so every window's peak is 100 and rescaling changes nothing)."""
+
     def spread(total, n):
         q, r = divmod(total, n)
         assert 0 <= q and q + (r > 0) <= 100
@@ -126,9 +127,17 @@ def test_any_versus_majority(con):
     article(con, "1of3", ["up", "zero", "zero"])
     article(con, "2of3", ["up", "up", "zero"])
     article(con, "2of4", ["up", "up", "zero", "zero"])
-    assert {i: label(con, "v_trend_signal", i) for i in ("1of3", "2of3", "2of4")} == {"1of3": True, "2of3": True, "2of4": True}
+    assert {i: label(con, "v_trend_signal", i) for i in ("1of3", "2of3", "2of4")} == {
+        "1of3": True,
+        "2of3": True,
+        "2of4": True,
+    }
     set_param(con, "topic_combiner", "majority")
-    assert {i: label(con, "v_trend_signal", i) for i in ("1of3", "2of3", "2of4")} == {"1of3": False, "2of3": True, "2of4": False}
+    assert {i: label(con, "v_trend_signal", i) for i in ("1of3", "2of3", "2of4")} == {
+        "1of3": False,
+        "2of3": True,
+        "2of4": False,
+    }
 
 
 @pytest.mark.parametrize(
@@ -157,9 +166,15 @@ def test_signal_combiners(con, combiner, expected):
 def test_trend_rule_parameter_picks_the_trend_label_of_v_signal(con):
     add_series(con, "flat", MARCH, flat())
     article(con, "a", ["flat"])
-    assert con.execute("SELECT trend_signal, label_rule FROM v_signal").fetchone() == (True, "or of gpt, trend:thesis/any")
+    assert con.execute("SELECT trend_signal, label_rule FROM v_signal").fetchone() == (
+        True,
+        "or of gpt, trend:thesis/any",
+    )
     set_param(con, "trend_rule", "rising")
-    assert con.execute("SELECT trend_signal, label_rule FROM v_signal").fetchone() == (False, "or of gpt, trend:rising/any")
+    assert con.execute("SELECT trend_signal, label_rule FROM v_signal").fetchone() == (
+        False,
+        "or of gpt, trend:rising/any",
+    )
 
 
 def test_rising_rule_ties_and_a_start_from_zero(con):
@@ -225,7 +240,11 @@ def test_one_series_serves_each_article_with_windows_ending_before_its_own_month
     assert growth["apr"] == ("ok", 120, 100 * (35 * 10 + 100) / 100, (11 * 10 + 100) / 12)
     assert growth["jun"] == ("ok", 120, 100 * (33 * 10 + 300) / 100, (9 * 10 + 300) / 12)
     assert growth["jul"] == ("pending", None, None, None)  # no series covers July
-    assert [label(con, "v_trend_rising", i) for i in ("mar", "apr", "jun")] == [False, True, True]  # April sees March's jump
+    assert [label(con, "v_trend_rising", i) for i in ("mar", "apr", "jun")] == [
+        False,
+        True,
+        True,
+    ]  # April sees March's jump
     set_param(con, "window_rescale", "false")
     assert con.execute("SELECT g3 FROM v_growth WHERE id = 'jun'").fetchone() == (33 * 10 + 300,)
 
@@ -253,8 +272,14 @@ def test_label_stats_rates_and_kappa(con):
     gpt = [1, 1, 1, 0, 0, 0, 0, 0, 1, 0]
     trend = [1, 0, 0, 1, 0, 0, 0, 0, 1, 1]
     for i, (g, t) in enumerate(zip(gpt, trend)):
-        article(con, f"a{i}", ["up" if t else "zero"], gpt=bool(g), source="bbc" if i < 6 else "guardian",
-                published="2024-03-15" if i % 2 else "2024-04-15")
+        article(
+            con,
+            f"a{i}",
+            ["up" if t else "zero"],
+            gpt=bool(g),
+            source="bbc" if i < 6 else "guardian",
+            published="2024-03-15" if i % 2 else "2024-04-15",
+        )
     rows = {(r[0], r[1]): r for r in con.execute("SELECT * FROM v_label_stats").fetchall()}
     columns = [d[0] for d in con.execute("SELECT * FROM v_label_stats").description]
     overall = dict(zip(columns, rows[("all", None)]))
@@ -264,7 +289,13 @@ def test_label_stats_rates_and_kappa(con):
     assert overall["union_rate"] == pytest.approx(0.6)
     assert overall["both_rate"] == pytest.approx(0.2)
     assert overall["kappa"] == pytest.approx(cohen_kappa_score(gpt, trend))
-    assert {k for k in rows} == {("all", None), ("source", "bbc"), ("source", "guardian"), ("month", "2024-03"), ("month", "2024-04")}
+    assert {k for k in rows} == {
+        ("all", None),
+        ("source", "bbc"),
+        ("source", "guardian"),
+        ("month", "2024-03"),
+        ("month", "2024-04"),
+    }
     bbc = dict(zip(columns, rows[("source", "bbc")]))
     assert bbc["kappa"] == pytest.approx(cohen_kappa_score(gpt[:6], trend[:6]))
 

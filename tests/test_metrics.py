@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from training.metrics import bootstrap_ci, compute_metrics, confusion
+from newsalign.training.metrics import bootstrap_ci, compute_metrics, confusion
 
 GOLD = [1, 1, 1, 0, 0, 0, 0, 1]
 PROB = [0.9, 0.6, 0.4, 0.7, 0.2, 0.1, 0.5, 0.8]  # 0.5 is not > 0.5: predicted "no"

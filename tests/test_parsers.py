@@ -6,14 +6,14 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-
 from conftest import FIXTURES, require_shared
-from crawler.items import Article, PageRejected, article_id
-from crawler.parsers import SOURCES, parse_page
-from crawler.parsers.meta import clean_url
-from crawler.parsers.quality import fixture_cases, shingle_f1
+
 from newsalign.cli import main
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.crawler.items import Article, PageRejected, article_id
+from newsalign.crawler.parsers import SOURCES, parse_page
+from newsalign.crawler.parsers.meta import clean_url
+from newsalign.crawler.parsers.quality import fixture_cases, shingle_f1
 
 CASES = fixture_cases(FIXTURES) if FIXTURES.exists() else []
 
@@ -59,12 +59,31 @@ def test_every_source_has_a_parser():
 
 
 # --- synthetic pages -------------------------------------------------------------------------------
-BODY = "".join(f"<p>Paragraph {i} says the quarterly results beat what analysts had expected for the chip maker.</p>" for i in range(8))
+BODY = "".join(
+    f"<p>Paragraph {i} says the quarterly results beat what analysts had expected for the chip maker.</p>"
+    for i in range(8)
+)
 
 
-def page(body: str = BODY, *, lang: str = "en", title: str = "Chip maker beats forecasts", jsonld: str | None = None, head: str = "") -> str:
+def page(
+    body: str = BODY,
+    *,
+    lang: str = "en",
+    title: str = "Chip maker beats forecasts",
+    jsonld: str | None = None,
+    head: str = "",
+) -> str:
     if jsonld is None:
-        jsonld = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": title, "datePublished": "2024-05-01T08:30:00+02:00", "author": {"@type": "Person", "name": "By Ada Lovelace"}, "keywords": ["Chips", "Earnings"]})
+        jsonld = json.dumps(
+            {
+                "@context": "https://schema.org",
+                "@type": "NewsArticle",
+                "headline": title,
+                "datePublished": "2024-05-01T08:30:00+02:00",
+                "author": {"@type": "Person", "name": "By Ada Lovelace"},
+                "keywords": ["Chips", "Earnings"],
+            }
+        )
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} | The Guardian</title>'
         f'<meta property="og:type" content="article"><meta property="og:title" content="{title}">'
@@ -108,7 +127,10 @@ def test_empty_body_is_no_body():
 
 
 def test_other_language_is_parsed_with_its_language():
-    german = "".join(f"<p>Absatz {i}: Der Chiphersteller hat die Erwartungen der Analysten im Quartal übertroffen.</p>" for i in range(8))
+    german = "".join(
+        f"<p>Absatz {i}: Der Chiphersteller hat die Erwartungen der Analysten im Quartal übertroffen.</p>"
+        for i in range(8)
+    )
     a = parse_page("guardian", page(german, lang="de-DE", title="Chiphersteller übertrifft Prognosen"), URL)
     assert isinstance(a, Article) and a.language == "de" and "übertroffen" in a.text
 
@@ -131,7 +153,11 @@ def test_invalid_utf8_bytes_are_replaced_not_fatal():
 
 
 def test_bytes_in_declared_legacy_charset():
-    raw = page(title="Caf\u00e9 \u2013 r\u00e9sum\u00e9").replace('charset="utf-8"', 'charset="windows-1252"').encode("cp1252")
+    raw = (
+        page(title="Caf\u00e9 \u2013 r\u00e9sum\u00e9")
+        .replace('charset="utf-8"', 'charset="windows-1252"')
+        .encode("cp1252")
+    )
     a = parse_page("guardian", raw, URL)
     assert a.title == "Caf\u00e9 \u2013 r\u00e9sum\u00e9"
 
@@ -146,13 +172,18 @@ def test_invalid_jsonld_falls_back_to_meta_tags():
 
 def test_tracking_params_do_not_change_the_id():
     plain = page().replace('<meta property="og:type"', '<meta name="x"')  # no canonical link in this page
-    ids = {parse_page("guardian", plain, URL + suffix).id for suffix in ("", "?utm_source=a&utm_medium=b", "?fbclid=XYZ", "?gclid=1#comments")}
+    ids = {
+        parse_page("guardian", plain, URL + suffix).id
+        for suffix in ("", "?utm_source=a&utm_medium=b", "?fbclid=XYZ", "?gclid=1#comments")
+    }
     assert ids == {article_id(URL)}
     assert clean_url("https://x.com/a?id=7&utm_campaign=z") == "https://x.com/a?id=7"
 
 
 def test_canonical_link_wins_over_fetched_url():
-    a = parse_page("guardian", page(head=f'<link rel="canonical" href="{URL}">'), "https://amp.theguardian.com/whatever?CMP=share")
+    a = parse_page(
+        "guardian", page(head=f'<link rel="canonical" href="{URL}">'), "https://amp.theguardian.com/whatever?CMP=share"
+    )
     assert a.url == URL
 
 

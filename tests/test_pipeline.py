@@ -10,11 +10,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawler.items import Article, PageRejected
-from pipeline.chain import Chain, crawl_settings, run_chain
-from pipeline.text import canonical_url, clean_text
+from newsalign.crawler.items import Article, PageRejected
+from newsalign.pipeline.chain import crawl_settings, run_chain
+from newsalign.pipeline.text import canonical_url, clean_text
+from newsalign.warehouse.db import WarehouseError
 from tests.conftest import rows
-from warehouse.db import WarehouseError
 
 NOW = datetime.now(timezone.utc)
 BODY = (
@@ -30,7 +30,9 @@ OTHER = (
 
 
 def article(url="https://www.bbc.co.uk/news/a-1", text=BODY, **kw) -> Article:
-    fields = dict(id="parser-id", source="bbc", url=url, title="Rates rise", date_published=NOW - timedelta(days=1), text=text)
+    fields = dict(
+        id="parser-id", source="bbc", url=url, title="Rates rise", date_published=NOW - timedelta(days=1), text=text
+    )
     fields.update(kw)
     return Article(**fields)
 
@@ -45,11 +47,16 @@ def rejects(db_path):
 
 
 def test_stored_article_is_normalized(db_path):
-    decomposed = unicodedata.normalize("NFD", "Café owners cheer.") + "  \u200b\n\nSign up for our newsletter\n\n" + BODY
-    report = run(db_path, [article(url="https://WWW.bbc.co.uk/news/a-1?utm_source=twitter&fbclid=x#top", text=decomposed)])
+    decomposed = (
+        unicodedata.normalize("NFD", "Café owners cheer.") + "  \u200b\n\nSign up for our newsletter\n\n" + BODY
+    )
+    report = run(
+        db_path, [article(url="https://WWW.bbc.co.uk/news/a-1?utm_source=twitter&fbclid=x#top", text=decomposed)]
+    )
     assert report.stored == 1 and report.rejected == 0
     [(url, text, words, lang, digest, fp)] = rows(
-        db_path, "SELECT url, text, word_count, language, content_hash, len(minhash) FROM articles JOIN article_fingerprints USING (id)"
+        db_path,
+        "SELECT url, text, word_count, language, content_hash, len(minhash) FROM articles JOIN article_fingerprints USING (id)",
     )
     assert url == "https://www.bbc.co.uk/news/a-1"
     assert text.startswith("Café owners cheer.\n\nThe central bank")  # NFC, no zero-width space, newsletter line gone
@@ -58,20 +65,31 @@ def test_stored_article_is_normalized(db_path):
 
 
 def test_parser_rejections_and_bad_items_are_recorded_with_reasons(db_path):
-    report = run(db_path, [
-        PageRejected(source="bbc", url="https://www.bbc.co.uk/news/live/x", reason="live_blog", detail="LiveBlogPosting"),
-        article(date_published=NOW + timedelta(days=3)),
-        article(url="https://www.bbc.co.uk/news/old", date_published=datetime(1985, 1, 1, tzinfo=timezone.utc)),
-        article(url="https://www.bbc.co.uk/news/empty", text="   \n "),
-        article(url="https://www.bbc.co.uk/news/furniture", text="Read more\nShare this article\nAdvertisement"),
-        article(url=None),
-        article(url="https://www.bbc.co.uk/news/naive", date_published=datetime(2024, 1, 1)),
-        article(url="https://www.bbc.co.uk/news/untitled", title=""),
-    ])
+    report = run(
+        db_path,
+        [
+            PageRejected(
+                source="bbc", url="https://www.bbc.co.uk/news/live/x", reason="live_blog", detail="LiveBlogPosting"
+            ),
+            article(date_published=NOW + timedelta(days=3)),
+            article(url="https://www.bbc.co.uk/news/old", date_published=datetime(1985, 1, 1, tzinfo=timezone.utc)),
+            article(url="https://www.bbc.co.uk/news/empty", text="   \n "),
+            article(url="https://www.bbc.co.uk/news/furniture", text="Read more\nShare this article\nAdvertisement"),
+            article(url=None),
+            article(url="https://www.bbc.co.uk/news/naive", date_published=datetime(2024, 1, 1)),
+            article(url="https://www.bbc.co.uk/news/untitled", title=""),
+        ],
+    )
     assert report.stored == 0
     assert rejects(db_path) == [
-        ("normalize", "empty_text"), ("parse", "live_blog"), ("validate", "bad_type"), ("validate", "date_in_future"),
-        ("validate", "date_too_old"), ("validate", "empty_text"), ("validate", "missing_field"), ("validate", "missing_field"),
+        ("normalize", "empty_text"),
+        ("parse", "live_blog"),
+        ("validate", "bad_type"),
+        ("validate", "date_in_future"),
+        ("validate", "date_too_old"),
+        ("validate", "empty_text"),
+        ("validate", "missing_field"),
+        ("validate", "missing_field"),
     ]
     assert rows(db_path, "SELECT detail FROM article_rejects WHERE reason = 'live_blog'") == [("LiveBlogPosting",)]
     [(counts, rejected, status)] = rows(db_path, "SELECT counts, rejected, status FROM crawl_runs")
@@ -87,23 +105,35 @@ def test_rows_without_url_or_date_pass_only_when_the_run_allows_it(db_path):
 
 def test_filter_language_length_and_page_type(db_path):
     german = "Die Zentralbank hat am Dienstag die Zinsen erneut angehoben und damit die Märkte und viele Ökonomen überrascht."
-    run(db_path, [
-        article(url="https://x.test/de", text=german),
-        article(url="https://x.test/short", text="Too short to keep."),
-        article(url="https://x.test/long", text=BODY, ),
-        article(url="https://x.test/live", text=OTHER, page_type="LiveBlogPosting"),
-    ], NEWSALIGN_MAX_WORDS=40)
-    assert rejects(db_path) == [("filter", "language"), ("filter", "page_type"), ("filter", "too_long"), ("filter", "too_short")]
+    run(
+        db_path,
+        [
+            article(url="https://x.test/de", text=german),
+            article(url="https://x.test/short", text="Too short to keep."),
+            article(
+                url="https://x.test/long",
+                text=BODY,
+            ),
+            article(url="https://x.test/live", text=OTHER, page_type="LiveBlogPosting"),
+        ],
+        NEWSALIGN_MAX_WORDS=40,
+    )
+    assert rejects(db_path) == [
+        ("filter", "language"),
+        ("filter", "page_type"),
+        ("filter", "too_long"),
+        ("filter", "too_short"),
+    ]
     assert rows(db_path, "SELECT detail FROM article_rejects WHERE reason = 'language'") == [("detected de",)]
 
 
 def test_no_kept_languages_means_no_detection(db_path, monkeypatch):
-    import pipeline.filter
+    from newsalign.pipeline import filter as language_filter
 
     def no_model():
         raise AssertionError("the language model must not be needed when every language is kept")
 
-    monkeypatch.setattr(pipeline.filter, "language_model", no_model)
+    monkeypatch.setattr(language_filter, "language_model", no_model)
     german = "Die Zentralbank hat am Dienstag die Zinsen erneut angehoben und damit die Märkte und viele Ökonomen überrascht."
     report = run(db_path, [article(url="https://x.test/de", text=german, language="de")], NEWSALIGN_LANGUAGES=[])
     assert report.stored == 1
@@ -124,7 +154,8 @@ def test_language_is_detected_on_a_bounded_prefix(db_path):
         "las familias con hipotecas variables y para los pequeños comercios afectados por la subida de los costes."
     )
     english = [
-        BODY, OTHER,
+        BODY,
+        OTHER,
         "The city council approved a plan on Monday to rebuild the old harbour bridge, which has been closed to heavy "
         "traffic since a storm damaged its supports two winters ago. Engineers expect the work to take three years.",
         "Researchers at a northern university reported that a common garden weed can pull heavy metals out of polluted "
@@ -139,10 +170,13 @@ def test_language_is_detected_on_a_bounded_prefix(db_path):
 
 
 def test_tracking_parameters_do_not_make_a_second_article(db_path):
-    report = run(db_path, [
-        article(url="https://www.bbc.co.uk/news/a-1?utm_source=tw&utm_medium=social"),
-        article(url="https://www.bbc.co.uk/news/a-1?fbclid=abc", text=OTHER),
-    ])
+    report = run(
+        db_path,
+        [
+            article(url="https://www.bbc.co.uk/news/a-1?utm_source=tw&utm_medium=social"),
+            article(url="https://www.bbc.co.uk/news/a-1?fbclid=abc", text=OTHER),
+        ],
+    )
     assert report.stored == 1 and rejects(db_path) == [("dedup", "duplicate_url")]
     assert canonical_url("https://a.test/x?b=2&utm_campaign=z&a=1") == "https://a.test/x?a=1&b=2"
 
@@ -151,14 +185,20 @@ def test_exact_and_near_duplicates_across_sources_keep_the_earliest(db_path):
     run(db_path, [article(source="reuters", url="https://reuters.test/a", date_published=NOW - timedelta(days=2))])
     # Next run: an exact copy and a lightly edited copy, both later -> rejected against the stored one.
     edited = BODY.replace("again on Tuesday", "again on Tuesday morning")
-    run(db_path, [
-        article(source="guardian", url="https://guardian.test/a", date_published=NOW - timedelta(days=1)),
-        article(source="techcrunch", url="https://tc.test/a", text=edited, date_published=NOW - timedelta(days=1)),
-        article(source="bbc", url="https://bbc.test/other", text=OTHER),
-    ])
+    run(
+        db_path,
+        [
+            article(source="guardian", url="https://guardian.test/a", date_published=NOW - timedelta(days=1)),
+            article(source="techcrunch", url="https://tc.test/a", text=edited, date_published=NOW - timedelta(days=1)),
+            article(source="bbc", url="https://bbc.test/other", text=OTHER),
+        ],
+    )
     assert rejects(db_path) == [("dedup", "duplicate_content"), ("dedup", "near_duplicate")]
     # An earlier copy arriving later replaces the stored one, which is recorded as superseded.
-    report = run(db_path, [article(source="wccftech", url="https://wcc.test/a", text=edited, date_published=NOW - timedelta(days=5))])
+    report = run(
+        db_path,
+        [article(source="wccftech", url="https://wcc.test/a", text=edited, date_published=NOW - timedelta(days=5))],
+    )
     assert report.stored == 1 and report.counts == {"dedup/superseded": 1}
     assert sorted(rows(db_path, "SELECT source FROM articles")) == [("bbc",), ("wccftech",)]
     [(url, detail)] = rows(db_path, "SELECT url, detail FROM article_rejects WHERE reason = 'superseded'")
@@ -167,7 +207,10 @@ def test_exact_and_near_duplicates_across_sources_keep_the_earliest(db_path):
 
 
 def test_rerun_adds_nothing_and_batches_flush(db_path):
-    items = [article(url=f"https://x.test/{i}", text=f"Story number {i}. " + (BODY if i % 2 else OTHER) + f" Item {i}.") for i in range(2)]
+    items = [
+        article(url=f"https://x.test/{i}", text=f"Story number {i}. " + (BODY if i % 2 else OTHER) + f" Item {i}.")
+        for i in range(2)
+    ]
     items += [article(url=f"https://x.test/u{i}", text=" ".join(f"w{i}x{j}" for j in range(30))) for i in range(7)]
     first = run(db_path, items, NEWSALIGN_STORE_BATCH=3, NEWSALIGN_LANGUAGES=[])
     second = run(db_path, items, NEWSALIGN_STORE_BATCH=3, NEWSALIGN_LANGUAGES=[])
@@ -179,8 +222,9 @@ def test_rerun_adds_nothing_and_batches_flush(db_path):
 def test_a_killed_run_keeps_flushed_batches_and_a_rerun_completes_it(db_path):
     script = textwrap.dedent(f"""
         import os, sys
-        sys.path.insert(0, {str(__import__('pathlib').Path(__file__).parent)!r})
-        from test_pipeline import article, crawl_settings, Chain
+        sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parent)!r})
+        from test_pipeline import article, crawl_settings
+        from newsalign.pipeline.chain import Chain
         chain = Chain(crawl_settings(NEWSALIGN_DB={str(db_path)!r}, NEWSALIGN_MIN_WORDS=10, NEWSALIGN_LANGUAGES=[], NEWSALIGN_STORE_BATCH=4), spider="test").open()
         for i in range(10):
             chain.process(article(url=f"https://x.test/{{i}}", text=" ".join(f"w{{i}}x{{j}}" for j in range(30))))
@@ -214,7 +258,7 @@ def test_boilerplate_patterns_drop_furniture_and_keep_sentences():
 
 def test_store_upserts_by_id_even_without_dedup(db_path):
     pipelines = crawl_settings().getdict("ITEM_PIPELINES")
-    del pipelines["pipeline.dedup.DedupPipeline"]
+    del pipelines["newsalign.pipeline.dedup.DedupPipeline"]
     no_dedup = {"ITEM_PIPELINES": pipelines}
     first = run(db_path, [article(), article(url="https://x.test/b", text=OTHER)], **no_dedup)
     second = run(db_path, [article(title="Rates rise (updated)")], **no_dedup)

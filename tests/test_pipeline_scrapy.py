@@ -12,13 +12,13 @@ import threading
 import duckdb
 import pytest
 
-SPIDER = textwrap.dedent('''
+SPIDER = textwrap.dedent("""
     import sys
     from datetime import datetime, timedelta, timezone
     import scrapy
     from scrapy.crawler import CrawlerProcess
     from scrapy.utils.project import get_project_settings
-    from crawler.items import Article, PageRejected
+    from newsalign.crawler.items import Article, PageRejected
 
     BODY = ("The central bank raised interest rates again on Tuesday, surprising markets and economists who "
             "had expected a pause in the tightening cycle this quarter, officials said in a statement.")
@@ -46,7 +46,7 @@ SPIDER = textwrap.dedent('''
     process = CrawlerProcess(settings)
     process.crawl(Loopback)
     process.start()
-''')
+""")
 
 
 @pytest.fixture
@@ -63,14 +63,17 @@ def site(tmp_path):
 
 
 def test_scrapy_crawl_stores_records_rejects_and_the_run(site, db_path):
-    done = subprocess.run([sys.executable, "-c", SPIDER, site, str(db_path)], capture_output=True, text=True, timeout=180)
+    done = subprocess.run(
+        [sys.executable, "-c", SPIDER, site, str(db_path)], capture_output=True, text=True, timeout=180
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "1 stored, 2 rejected" in done.stderr  # the per-reason report in the crawl log
     con = duckdb.connect(str(db_path), read_only=True)
     [(url,)] = con.execute("SELECT url FROM articles").fetchall()
     assert "utm_source" not in url
     assert sorted(con.execute("SELECT stage, reason FROM article_rejects").fetchall()) == [
-        ("dedup", "duplicate_content"), ("parse", "live_blog"),
+        ("dedup", "duplicate_content"),
+        ("parse", "live_blog"),
     ]
     [(spider, source, status, fetched, stored, rejected, counts)] = con.execute(
         "SELECT spider, source, status, fetched, stored, rejected, counts FROM crawl_runs"

@@ -16,7 +16,9 @@ from newsalign.demo.server import RequestLog, serve_sample
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not chromium_available(), reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not chromium_available(), reason="needs Debian's Chromium at /usr/bin/chromium (apt-get install chromium)"
+    ),
 ]
 
 
@@ -25,8 +27,20 @@ def test_reuters_articles_come_through_chromium_and_the_bot_check_is_rejected(tm
     log = RequestLog()
     with serve_sample(("reuters",), log=log) as sites:
         done = subprocess.run(
-            [sys.executable, "-m", "newsalign.demo.crawl", "--db", str(db), f"--site=reuters={sites['reuters']}", "-s", "LOG_LEVEL=INFO"],
-            cwd=ROOT, capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "newsalign.demo.crawl",
+                "--db",
+                str(db),
+                f"--site=reuters={sites['reuters']}",
+                "-s",
+                "LOG_LEVEL=INFO",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     assert done.returncode == 0, done.stderr[-3000:]
     # Article pages were navigations of the browser (5 pages: 4 articles and the bot check), sitemaps were not.

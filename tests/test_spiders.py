@@ -13,13 +13,13 @@ import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
 from scrapy.settings import Settings
 
-from crawler.items import Article, PageRejected
-from crawler.spiders.base import SpiderArgumentError
-from crawler.spiders.bbc import BbcSpider
-from crawler.spiders.reuters import ChromiumMissing, ReutersSpider
-from crawler.spiders.techcrunch import TechcrunchSpider
-from crawler.spiders.techradar import TechradarSpider
-from crawler.spiders.wccftech import WccftechSpider
+from newsalign.crawler.items import Article, PageRejected
+from newsalign.crawler.spiders.base import SpiderArgumentError
+from newsalign.crawler.spiders.bbc import BbcSpider
+from newsalign.crawler.spiders.reuters import ChromiumMissing, ReutersSpider
+from newsalign.crawler.spiders.techcrunch import TechcrunchSpider
+from newsalign.crawler.spiders.techradar import TechradarSpider
+from newsalign.crawler.spiders.wccftech import WccftechSpider
 from newsalign.demo.server import SAMPLE_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,10 +75,16 @@ def test_scrapy_lists_exactly_the_six_spiders():
 
 def test_scrapy_crawl_with_a_bad_date_prints_one_clear_line():
     out = subprocess.run(
-        [sys.executable, "-m", "scrapy", "crawl", "bbc", "-a", "since=yesterday"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "scrapy", "crawl", "bbc", "-a", "since=yesterday"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 2
-    assert out.stderr.strip().splitlines()[-1] == "Error: spider bbc: since must be an ISO date like 2024-05-01, got 'yesterday'"
+    assert (
+        out.stderr.strip().splitlines()[-1]
+        == "Error: spider bbc: since must be an ISO date like 2024-05-01, got 'yesterday'"
+    )
     assert "Traceback" not in out.stderr
     assert "Spider opened" not in out.stderr  # refused before any request
 
@@ -110,7 +116,9 @@ def test_start_reads_news_sitemaps_feeds_and_robots_but_archives_only_with_a_win
 # --- discovery ---------------------------------------------------------------------------------------
 def test_robots_txt_sitemaps_are_followed_when_they_look_like_news():
     spider = BbcSpider(site=SITE)
-    found = urls(spider.parse_robots(TextResponse(f"{SITE}/robots.txt", body=(SAMPLE_DIR / "bbc/robots.txt").read_bytes())))
+    found = urls(
+        spider.parse_robots(TextResponse(f"{SITE}/robots.txt", body=(SAMPLE_DIR / "bbc/robots.txt").read_bytes()))
+    )
     assert found == [f"{SITE}/sitemaps/https-index-com-news.xml"]
 
 
@@ -127,8 +135,12 @@ def test_news_sitemap_index_sitemap_and_feed_give_article_requests_once_each():
 def test_since_until_keeps_entries_and_dated_sitemaps_inside_the_window():
     spider = TechradarSpider(site=SITE, since="2026-10-01", until="2026-10-31")
     assert urls(spider.parse_discovery(xml("techradar", "sitemap.xml"))) == [f"{SITE}/sitemap-2026-10.xml"]
-    assert article_paths(spider.parse_discovery(xml("techradar", "sitemap-news.xml"))) == []  # November publication dates
-    assert article_paths(spider.parse_discovery(xml("techradar", "feeds.xml"))) == ["/networking/wi-fi-7-routers-are-finally-getting-cheap"]
+    assert (
+        article_paths(spider.parse_discovery(xml("techradar", "sitemap-news.xml"))) == []
+    )  # November publication dates
+    assert article_paths(spider.parse_discovery(xml("techradar", "feeds.xml"))) == [
+        "/networking/wi-fi-7-routers-are-finally-getting-cheap"
+    ]
 
 
 def test_lastmod_before_since_skips_a_sitemap_and_sitemap_follow_picks_children():
@@ -158,7 +170,10 @@ def test_gzipped_sitemaps_are_read():
 
 def test_a_page_that_is_not_a_sitemap_or_feed_is_skipped():
     spider = TechcrunchSpider(site=SITE)
-    assert list(spider.parse_discovery(HtmlResponse(f"{SITE}/news-sitemap.xml", body=b"<html><body>moved</body></html>"))) == []
+    assert (
+        list(spider.parse_discovery(HtmlResponse(f"{SITE}/news-sitemap.xml", body=b"<html><body>moved</body></html>")))
+        == []
+    )
 
 
 # --- article pages -----------------------------------------------------------------------------------
@@ -168,7 +183,10 @@ def page(source: str, rel: str, path: str) -> HtmlResponse:
 
 
 def test_article_pages_go_to_the_parser_and_dates_outside_the_window_are_rejected():
-    rel, path = "networking/wi-fi-7-routers-are-finally-getting-cheap.html", "/networking/wi-fi-7-routers-are-finally-getting-cheap"
+    rel, path = (
+        "networking/wi-fi-7-routers-are-finally-getting-cheap.html",
+        "/networking/wi-fi-7-routers-are-finally-getting-cheap",
+    )
     [inside] = TechradarSpider(site=SITE, since="2026-10-01").parse_article(page("techradar", rel, path))
     assert isinstance(inside, Article) and inside.url == "https://www.techradar.com" + path
     [outside] = TechradarSpider(site=SITE, since="2026-11-01").parse_article(page("techradar", rel, path))

@@ -25,22 +25,50 @@ TINY_CONFIG = ROOT / "training" / "configs" / "tiny-cpu.yaml"
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
     """A warehouse, a tiny model built on its articles, and every export kind (tokens counted by the tiny tokenizer)."""
-    from training.tiny import build_tiny_model
-    from warehouse import connect
+    from newsalign.training.tiny import build_tiny_model
+    from newsalign.warehouse import connect
 
     work = tmp_path_factory.mktemp("train")
     db = build_warehouse(work / "wh.duckdb", n=80)
     corpus = [row[0] for row in connect(db).execute("SELECT title || ' ' || text FROM articles").fetchall()]
     build_tiny_model(work / "tiny", corpus)
     for kind in ("sft", "dpo", "kto", "reward", "rl"):
-        assert main(["export", kind, "--out", str(work / "exports" / kind), "--db", str(db),
-                     "--tokenizer", str(work / "tiny"), "--max-article-tokens", "48", "--label", LABEL]) == 0
+        assert (
+            main(
+                [
+                    "export",
+                    kind,
+                    "--out",
+                    str(work / "exports" / kind),
+                    "--db",
+                    str(db),
+                    "--tokenizer",
+                    str(work / "tiny"),
+                    "--max-article-tokens",
+                    "48",
+                    "--label",
+                    LABEL,
+                ]
+            )
+            == 0
+        )
     return work
 
 
 def train(workdir: Path, name: str, dataset: str, *extra) -> int:
-    args = ["train", name, "--config", str(TINY_CONFIG), "--model_name_or_path", str(workdir / "tiny"),
-            "--dataset_dir", str(workdir / "exports" / dataset), "--output_dir", str(workdir / name), *extra]
+    args = [
+        "train",
+        name,
+        "--config",
+        str(TINY_CONFIG),
+        "--model_name_or_path",
+        str(workdir / "tiny"),
+        "--dataset_dir",
+        str(workdir / "exports" / dataset),
+        "--output_dir",
+        str(workdir / name),
+        *extra,
+    ]
     return main([str(a) for a in args])
 
 
@@ -57,7 +85,7 @@ def changed(before: dict, after: dict) -> bool:
 def test_tiny_reward_model_has_a_score_head(tmp_path):
     from transformers import AutoModelForSequenceClassification
 
-    from training.tiny import build_tiny_model
+    from newsalign.training.tiny import build_tiny_model
 
     path = build_tiny_model(tmp_path / "rm", ["a market moves on news"] * 20, kind="sequence_classification")
     model = AutoModelForSequenceClassification.from_pretrained(path)
@@ -70,7 +98,12 @@ def test_tiny_model_loads_and_answers_are_one_token(workdir):
     model = AutoModelForCausalLM.from_pretrained(workdir / "tiny")
     tokenizer = AutoTokenizer.from_pretrained(workdir / "tiny")
     assert type(model).__name__ == "MistralForCausalLM" and model.config.num_hidden_layers == 2
-    assert {tokenizer.bos_token, tokenizer.eos_token, tokenizer.pad_token, tokenizer.unk_token} == {"<s>", "</s>", "<pad>", "<unk>"}
+    assert {tokenizer.bos_token, tokenizer.eos_token, tokenizer.pad_token, tokenizer.unk_token} == {
+        "<s>",
+        "</s>",
+        "<pad>",
+        "<unk>",
+    }
     assert [len(tokenizer(a, add_special_tokens=False)["input_ids"]) for a in (" Yes", " No")] == [1, 1]
 
 
@@ -92,8 +125,9 @@ def test_reward_then_rlhf_with_adaptive_kl(workdir):
     assert train(workdir, "reward", "reward", "--max_steps", 2) == 0
     reward = AutoModelForSequenceClassification.from_pretrained(workdir / "reward")
     assert reward.config.num_labels == 1
-    assert train(workdir, "rlhf", "rl", "--reward_model_path", workdir / "reward", "--beta", 0.1,
-                 "--kl_target", 1.0) == 0
+    assert (
+        train(workdir, "rlhf", "rl", "--reward_model_path", workdir / "reward", "--beta", 0.1, "--kl_target", 1.0) == 0
+    )
     state = json.loads((workdir / "rlhf" / "checkpoint-4" / "trainer_state.json").read_text())
     betas = [log["beta"] for log in state["log_history"] if "beta" in log]
     assert len(betas) == 4 and betas[0] == pytest.approx(0.05)  # tiny KL << 1.0/1.5: beta halves each step
@@ -102,18 +136,52 @@ def test_reward_then_rlhf_with_adaptive_kl(workdir):
 
 @pytest.mark.slow
 def test_rlhf_verifiable_reward_and_lora_reward_model(workdir):
-    assert train(workdir, "reward", "reward", "--max_steps", 1, "--output_dir", workdir / "reward-lora",
-                 "--use_peft", "true", "--lora_r", 4, "--lora_target_modules", "q_proj", "v_proj") == 0
+    assert (
+        train(
+            workdir,
+            "reward",
+            "reward",
+            "--max_steps",
+            1,
+            "--output_dir",
+            workdir / "reward-lora",
+            "--use_peft",
+            "true",
+            "--lora_r",
+            4,
+            "--lora_target_modules",
+            "q_proj",
+            "v_proj",
+        )
+        == 0
+    )
     assert (workdir / "reward-lora" / "model.safetensors").exists()  # merged, loadable without peft
     assert not (workdir / "reward-lora" / "adapter_config.json").exists()
-    assert train(workdir, "rlhf", "rl", "--reward", "verifiable", "--max_steps", 1,
-                 "--output_dir", workdir / "rlhf-verifiable") == 0
+    assert (
+        train(
+            workdir,
+            "rlhf",
+            "rl",
+            "--reward",
+            "verifiable",
+            "--max_steps",
+            1,
+            "--output_dir",
+            workdir / "rlhf-verifiable",
+        )
+        == 0
+    )
 
 
 def test_verifiable_reward_scores_the_first_word():
-    from training.rlhf import verifiable_reward
+    from newsalign.training.rlhf import verifiable_reward
 
-    assert verifiable_reward([" Yes", " No.", "", " Yesterday"], answer=[" Yes", " Yes", " No", " Yes"]) == [1.0, 0.0, 0.0, 0.0]
+    assert verifiable_reward([" Yes", " No.", "", " Yesterday"], answer=[" Yes", " Yes", " No", " Yes"]) == [
+        1.0,
+        0.0,
+        0.0,
+        0.0,
+    ]
 
 
 @pytest.mark.slow
@@ -134,8 +202,24 @@ def test_resume_without_checkpoint_is_an_error(workdir, capsys):
 @pytest.mark.slow
 def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(workdir, capsys):
     out = workdir / "sft-nan"
-    assert train(workdir, "sft", "sft", "--output_dir", out, "--learning_rate", "1e30", "--max_grad_norm", 0,
-                 "--max_steps", 6, "--save_steps", 1) == 1
+    assert (
+        train(
+            workdir,
+            "sft",
+            "sft",
+            "--output_dir",
+            out,
+            "--learning_rate",
+            "1e30",
+            "--max_grad_norm",
+            0,
+            "--max_steps",
+            6,
+            "--save_steps",
+            1,
+        )
+        == 1
+    )
     err = capsys.readouterr().err
     assert "loss became nan at step 2" in err and "checkpoint-1" in err
     assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-1"]
@@ -153,8 +237,21 @@ def test_unknown_config_key_is_named(workdir, tmp_path, capsys):
 
 
 def test_missing_model_path_and_dataset(workdir, capsys):
-    assert main(["train", "sft", "--config", str(TINY_CONFIG), "--model_name_or_path", str(workdir / "nope"),
-                 "--dataset_dir", str(workdir / "exports" / "sft")]) == 1
+    assert (
+        main(
+            [
+                "train",
+                "sft",
+                "--config",
+                str(TINY_CONFIG),
+                "--model_name_or_path",
+                str(workdir / "nope"),
+                "--dataset_dir",
+                str(workdir / "exports" / "sft"),
+            ]
+        )
+        == 1
+    )
     assert f"model path {workdir / 'nope'} does not exist" in capsys.readouterr().err
     assert train(workdir, "sft", "nowhere") == 1
     assert "run `newsalign export` first" in capsys.readouterr().err
@@ -167,8 +264,21 @@ def test_empty_training_split_is_refused(workdir, tmp_path, capsys):
 
     pd.DataFrame({"id": [], "prompt": [], "completion": []}).to_parquet(tmp_path / "train.parquet")
     pd.DataFrame({"id": [], "prompt": [], "completion": []}).to_parquet(tmp_path / "test.parquet")
-    assert main(["train", "sft", "--config", str(TINY_CONFIG), "--model_name_or_path", str(workdir / "tiny"),
-                 "--dataset_dir", str(tmp_path)]) == 1
+    assert (
+        main(
+            [
+                "train",
+                "sft",
+                "--config",
+                str(TINY_CONFIG),
+                "--model_name_or_path",
+                str(workdir / "tiny"),
+                "--dataset_dir",
+                str(tmp_path),
+            ]
+        )
+        == 1
+    )
     assert "empty training split" in capsys.readouterr().err
 
 
@@ -188,10 +298,12 @@ def test_four_bit_without_gpu_is_a_clear_error(workdir, capsys):
 def test_gpu_configs_have_only_known_keys(name):
     from trl import ModelConfig
 
-    from training.config import read_config
+    from newsalign.training.config import read_config
 
-    module = importlib.import_module(f"training.{name}")
-    fields = {f.name for cls in (module.SCRIPT_ARGS, module.config_class(), ModelConfig) for f in dataclasses.fields(cls)}
+    module = importlib.import_module(f"newsalign.training.{name}")
+    fields = {
+        f.name for cls in (module.SCRIPT_ARGS, module.config_class(), ModelConfig) for f in dataclasses.fields(cls)
+    }
     for config in ("mistral-7b-qlora-a100.yaml", "mistral-7b-qlora-t4.yaml", "tiny-cpu.yaml"):
         values = read_config(TINY_CONFIG.parent / config, name)
         assert set(values) <= fields, (config, set(values) - fields)
@@ -205,7 +317,7 @@ def test_rlhf_needs_a_reward_model_and_a_kl_penalty(workdir, capsys):
 
 
 def test_adaptive_kl_rule():
-    from training.callbacks import AdaptiveKLCallback
+    from newsalign.training.callbacks import AdaptiveKLCallback
 
     trainer = SimpleNamespace(beta=0.1)
     callback = AdaptiveKLCallback(trainer, kl_target=0.3)
@@ -218,7 +330,7 @@ def test_adaptive_kl_rule():
 def test_nan_callback_blocks_the_save():
     from transformers import TrainerControl
 
-    from training.callbacks import NanLossCallback
+    from newsalign.training.callbacks import NanLossCallback
 
     callback, control = NanLossCallback(), TrainerControl(should_save=True)
     callback.on_log(None, SimpleNamespace(global_step=3, log_history=[]), control, logs={"loss": 0.5})
@@ -228,7 +340,7 @@ def test_nan_callback_blocks_the_save():
 
 
 def test_wandb_goes_offline_without_a_key(monkeypatch, tmp_path):
-    from training.runner import setup_wandb
+    from newsalign.training.runner import setup_wandb
 
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.delenv("WANDB_MODE", raising=False)
@@ -240,7 +352,7 @@ def test_wandb_goes_offline_without_a_key(monkeypatch, tmp_path):
 def test_fp16_keeps_trainable_params_fp32():
     import torch
 
-    from training.runner import keep_trainable_fp32
+    from newsalign.training.runner import keep_trainable_fp32
 
     model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)).to(torch.bfloat16)
     model[0].requires_grad_(False)
@@ -255,12 +367,36 @@ def test_dpo_runs_on_two_cpu_processes(workdir):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     out = workdir / "dpo-ddp"
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-               "--master_port", str(port), "-m", "newsalign", "train", "dpo", "--config", str(TINY_CONFIG),
-               "--model_name_or_path", str(workdir / "tiny"), "--dataset_dir", str(workdir / "exports" / "dpo"),
-               "--output_dir", str(out), "--max_steps", "2", "--per_device_train_batch_size", "2"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=workdir,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        str(port),
+        "-m",
+        "newsalign",
+        "train",
+        "dpo",
+        "--config",
+        str(TINY_CONFIG),
+        "--model_name_or_path",
+        str(workdir / "tiny"),
+        "--dataset_dir",
+        str(workdir / "exports" / "dpo"),
+        "--output_dir",
+        str(out),
+        "--max_steps",
+        "2",
+        "--per_device_train_batch_size",
+        "2",
+    ]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, cwd=workdir, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"Saved the dpo model to {out} (2 processes)" in result.stdout  # one process group of two ranks
     state = json.loads((out / "checkpoint-2" / "trainer_state.json").read_text())
@@ -272,7 +408,7 @@ def test_dpo_runs_on_two_cpu_processes(workdir):
 def test_demo_training_returns_the_model_dirs(tmp_path):
     from transformers import AutoModelForCausalLM
 
-    from training.pipeline import run_demo_training
+    from newsalign.training.pipeline import run_demo_training
 
     db = build_warehouse(tmp_path / "wh.duckdb", n=60)
     dirs = run_demo_training(db, tmp_path / "demo", max_steps=1, label=LABEL)

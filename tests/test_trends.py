@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
 import sys
@@ -12,13 +11,13 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
-from enrich.trends.fetch import Backoff, enrich_trends, in_shard, parse_shard
-from enrich.trends.store import merge
 from newsalign.cli import main
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.enrich.trends.fetch import Backoff, enrich_trends, in_shard, parse_shard
+from newsalign.enrich.trends.store import merge
+from newsalign.warehouse import connect
 from tests.conftest import ROOT
 from tests.trends_support import FakeBackend, add_articles, add_llm, flat
-from warehouse import connect
 
 TODAY = date(2025, 6, 17)
 
@@ -27,8 +26,12 @@ TODAY = date(2025, 6, 17)
 def con(db_path):
     con = connect(db_path)
     # Three articles in March, one in April: "batteries" in March is shared by two articles.
-    add_articles(con, [{"id": "a"}, {"id": "b"}, {"id": "c", "published": "2024-04-02"}, {"id": "d", "published": None}])
-    add_llm(con, "a", ["Solid-state batteries", "batteries", "energy", "EVs", "cars", "industry", "x", "y", "z", "w"], True)
+    add_articles(
+        con, [{"id": "a"}, {"id": "b"}, {"id": "c", "published": "2024-04-02"}, {"id": "d", "published": None}]
+    )
+    add_llm(
+        con, "a", ["Solid-state batteries", "batteries", "energy", "EVs", "cars", "industry", "x", "y", "z", "w"], True
+    )
     add_llm(con, "b", ["batteries", "  Energy "], False)
     add_llm(con, "c", ["batteries"], False)
     add_llm(con, "d", ["no date"], False)
@@ -38,8 +41,11 @@ def con(db_path):
 
 MARCH, APRIL = date(2024, 3, 1), date(2024, 4, 1)
 SPANS = {  # topic: (first, last) publication month served; first five topics of a, both of b (normalised), c's
-    "solid-state batteries": (MARCH, MARCH), "batteries": (MARCH, APRIL), "energy": (MARCH, MARCH),
-    "evs": (MARCH, MARCH), "cars": (MARCH, MARCH),
+    "solid-state batteries": (MARCH, MARCH),
+    "batteries": (MARCH, APRIL),
+    "energy": (MARCH, MARCH),
+    "evs": (MARCH, MARCH),
+    "cars": (MARCH, MARCH),
 }
 EXPECTED_KEYS = {(t, last) for t, (_, last) in SPANS.items()}  # (topic, anchor_month)
 
@@ -56,14 +62,14 @@ def test_one_request_per_topic_and_geo_spanning_all_its_articles(con):
     backend = FakeBackend({"energy": None})
     report = enrich_trends(con, backend, today=TODAY, progress=False, sleep=no_sleep)
     # ten years before the topic's first publication month to the end of the month before its last
-    expected = {(t, date(f.year - 10, f.month, 1), l - timedelta(days=1)) for t, (f, l) in SPANS.items()}
+    expected = {(t, date(f.year - 10, f.month, 1), last - timedelta(days=1)) for t, (f, last) in SPANS.items()}
     assert {c[:3] for c in backend.calls} == expected
     assert ("batteries", date(2014, 3, 1), date(2024, 3, 31)) in expected  # March and April articles, one request
     assert len(backend.calls) == len(SPANS) == report.requests_sent == report.planned
     assert stored(con)[("energy", MARCH)] == "empty"  # a topic without Trends data
     assert (report.ok, report.empty) == (4, 1)
     ranges = con.execute("SELECT topic, first_anchor_month, anchor_month FROM trend_series").fetchall()
-    assert {t: (f, l) for t, f, l in ranges} == SPANS
+    assert {t: (f, last) for t, f, last in ranges} == SPANS
     again = FakeBackend()
     assert enrich_trends(con, again, today=TODAY, progress=False).requests_sent == 0
     assert again.calls == []
@@ -71,30 +77,44 @@ def test_one_request_per_topic_and_geo_spanning_all_its_articles(con):
 
 def test_new_articles_outside_the_stored_range_refetch_the_whole_span(con):
     enrich_trends(con, FakeBackend(), today=TODAY, progress=False, sleep=no_sleep)
-    add_articles(con, [{"id": "may", "published": "2024-05-20"}, {"id": "jan", "published": "2024-01-03"},
-                       {"id": "apr", "published": "2024-04-30"}])
+    add_articles(
+        con,
+        [
+            {"id": "may", "published": "2024-05-20"},
+            {"id": "jan", "published": "2024-01-03"},
+            {"id": "apr", "published": "2024-04-30"},
+        ],
+    )
     add_llm(con, "may", ["batteries"], False)  # after the stored range: extend it
     add_llm(con, "jan", ["cars"], False)  # before the stored range: extend it back
     add_llm(con, "apr", ["batteries"], False)  # inside the stored range: nothing to fetch
     backend = FakeBackend()
     report = enrich_trends(con, backend, today=TODAY, progress=False, sleep=no_sleep)
     assert sorted(c[:3] for c in backend.calls) == [
-        ("batteries", date(2014, 3, 1), date(2024, 4, 30)), ("cars", date(2014, 1, 1), date(2024, 2, 29)),
+        ("batteries", date(2014, 3, 1), date(2024, 4, 30)),
+        ("cars", date(2014, 1, 1), date(2024, 2, 29)),
     ]
     assert report.planned == len(SPANS)
-    rows = con.execute("SELECT topic, first_anchor_month, anchor_month FROM trend_series WHERE topic IN ('batteries', 'cars')").fetchall()
-    assert sorted(rows) == [("batteries", MARCH, date(2024, 5, 1)), ("cars", date(2024, 1, 1), MARCH)]  # replaced, not added
+    rows = con.execute(
+        "SELECT topic, first_anchor_month, anchor_month FROM trend_series WHERE topic IN ('batteries', 'cars')"
+    ).fetchall()
+    assert sorted(rows) == [
+        ("batteries", MARCH, date(2024, 5, 1)),
+        ("cars", date(2024, 1, 1), MARCH),
+    ]  # replaced, not added
 
 
 def test_a_failed_extension_keeps_the_stored_series(con, tmp_path):
-    from enrich.trends.backends import CsvBackend
+    from newsalign.enrich.trends.backends import CsvBackend
 
     enrich_trends(con, FakeBackend(), today=TODAY, progress=False, sleep=no_sleep)
     add_articles(con, [{"id": "jan", "published": "2024-01-03"}])
     add_llm(con, "jan", ["cars"], False)  # extends cars back to January: same key (last month March)
     report = enrich_trends(con, CsvBackend(tmp_path), today=TODAY, progress=False)
     assert report.errors == 1
-    assert con.execute("SELECT status, first_anchor_month FROM trend_series WHERE topic = 'cars'").fetchall() == [("ok", MARCH)]
+    assert con.execute("SELECT status, first_anchor_month FROM trend_series WHERE topic = 'cars'").fetchall() == [
+        ("ok", MARCH)
+    ]
     retry = FakeBackend()
     enrich_trends(con, retry, today=TODAY, progress=False, sleep=no_sleep)
     assert [c[0] for c in retry.calls] == ["cars"]  # still needed, asked again
@@ -111,8 +131,15 @@ def test_fetch_anchor_asks_once_per_topic(con):
 def test_429_backs_off_with_jitter_then_succeeds(con):
     sleeps = []
     backend = FakeBackend(rate_limit={"batteries": 3})
-    enrich_trends(con, backend, today=TODAY, progress=False, sleep=sleeps.append, rng=random.Random(1),
-                  backoff=Backoff(first=10, cap=25))
+    enrich_trends(
+        con,
+        backend,
+        today=TODAY,
+        progress=False,
+        sleep=sleeps.append,
+        rng=random.Random(1),
+        backoff=Backoff(first=10, cap=25),
+    )
     backoffs = [s for s in sleeps if s > 0]
     assert len(backoffs) == 3
     assert 5 <= backoffs[0] <= 10 and 10 <= backoffs[1] <= 20 and 12.5 <= backoffs[2] <= 25  # capped at 25
@@ -148,7 +175,7 @@ def test_max_requests_stops_cleanly_and_a_rerun_continues(con):
 
 
 def test_a_failed_topic_is_recorded_and_retried_next_run(con, tmp_path):
-    from enrich.trends.backends import CsvBackend
+    from newsalign.enrich.trends.backends import CsvBackend
 
     report = enrich_trends(con, CsvBackend(tmp_path), today=TODAY, progress=False)
     assert report.errors == 5 and "no CSV export for" in report.error_examples[0]
@@ -171,8 +198,8 @@ import os, signal, sys
 from datetime import date
 sys.path.insert(0, {root!r})
 from tests.trends_support import FakeBackend
-from enrich.trends.fetch import enrich_trends
-from warehouse import connect
+from newsalign.enrich.trends.fetch import enrich_trends
+from newsalign.warehouse import connect
 
 class Killed(FakeBackend):
     def fetch(self, topic, start, end, geo):
@@ -295,7 +322,9 @@ def test_cli_csv_backend_end_to_end(con, db_path, tmp_path, capsys):
 def test_cli_errors_are_one_line(db_path, capsys):
     connect(db_path).close()
     assert main(["enrich", "trends", "--db", str(db_path), "--shard", "5/4"]) == 1
-    assert capsys.readouterr().err.strip() == "Error: --shard must be i/N with 1 <= i <= N (e.g. --shard 2/4), not '5/4'"
+    assert (
+        capsys.readouterr().err.strip() == "Error: --shard must be i/N with 1 <= i <= N (e.g. --shard 2/4), not '5/4'"
+    )
     assert main(["enrich", "trends", "--db", str(db_path), "--backend", "csv"]) == 1
     assert "--backend csv needs --csv-dir" in capsys.readouterr().err
     assert main(["merge", "--db", str(db_path), str(db_path) + ".missing"]) == 1

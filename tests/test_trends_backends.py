@@ -12,9 +12,16 @@ from urllib.parse import parse_qs, urlparse
 import pandas as pd
 import pytest
 
-from enrich.trends.backends import CsvBackend, PytrendsBackend, RateLimited, TopicFailed, Transient, read_export
-from enrich.trends.series import MonthlySeries, SeriesError, add_months, from_frame, window
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.enrich.trends.backends import (
+    CsvBackend,
+    PytrendsBackend,
+    RateLimited,
+    TopicFailed,
+    Transient,
+    read_export,
+)
+from newsalign.enrich.trends.series import MonthlySeries, SeriesError, add_months, from_frame, window
 
 
 def timeline(values, partial_last=True, first=date(2014, 3, 1)):
@@ -24,8 +31,11 @@ def timeline(values, partial_last=True, first=date(2014, 3, 1)):
         month = add_months(first, i)
         point = {
             "time": str(int(datetime(month.year, month.month, 1, tzinfo=timezone.utc).timestamp())),
-            "formattedTime": month.strftime("%b %Y"), "formattedAxisTime": month.strftime("%b %Y"),
-            "value": [value], "hasData": [value > 0], "formattedValue": [str(value)],
+            "formattedTime": month.strftime("%b %Y"),
+            "formattedAxisTime": month.strftime("%b %Y"),
+            "value": [value],
+            "hasData": [value > 0],
+            "formattedValue": [str(value)],
         }
         if partial_last and i == len(values) - 1:
             point["isPartial"] = True
@@ -82,9 +92,17 @@ class FakeTrends:
                 if isinstance(answer, int):
                     return self.send(answer, "<html>error</html>", "text/html")
                 widget = {
-                    "id": "TIMESERIES", "token": "tok",
-                    "request": {"time": request["comparisonItem"][0]["time"], "comparisonItem": [{
-                        "geo": {}, "complexKeywordsRestriction": {"keyword": [{"type": "BROAD", "value": keyword}]}}]},
+                    "id": "TIMESERIES",
+                    "token": "tok",
+                    "request": {
+                        "time": request["comparisonItem"][0]["time"],
+                        "comparisonItem": [
+                            {
+                                "geo": {},
+                                "complexKeywordsRestriction": {"keyword": [{"type": "BROAD", "value": keyword}]},
+                            }
+                        ],
+                    },
                 }
                 self.send(200, ")]}'" + json.dumps({"widgets": [widget]}))
 
@@ -188,8 +206,9 @@ def write_export(folder, name, term, place="Worldwide", body=EXPORT):
 
 def test_csv_backend_reads_google_exports_and_cuts_the_window(tmp_path):
     write_export(tmp_path, "multiTimeline.csv", "Bitcoin")
-    write_export(tmp_path / "US", "multiTimeline (1).csv", "bitcoin", place="United States",
-                 body=EXPORT.replace("100", "90"))
+    write_export(
+        tmp_path / "US", "multiTimeline (1).csv", "bitcoin", place="United States", body=EXPORT.replace("100", "90")
+    )
     backend = CsvBackend(tmp_path)
     worldwide = backend.fetch("bitcoin", date(2014, 2, 1), date(2014, 3, 31), "")
     assert worldwide.values == (7, 100) and worldwide.months == (date(2014, 2, 1), date(2014, 3, 1))

@@ -3,8 +3,8 @@ import shutil
 import duckdb
 import pytest
 
-from warehouse import connect, db, resolve_db_path
-from warehouse.db import WarehouseError, migrations
+from newsalign.warehouse import connect, db, resolve_db_path
+from newsalign.warehouse.db import WarehouseError, migrations
 
 
 def test_path_resolution_order(monkeypatch, tmp_path):
@@ -83,7 +83,9 @@ def test_unchanged_views_are_not_recreated(db_path, view_creations):
         connect(db_path).close()
     assert len(view_creations) == 1
     con = connect(db_path)
-    assert {f.stem for f in db.view_files()} <= {row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
+    assert {f.stem for f in db.view_files()} <= {
+        row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()
+    }
 
 
 def test_a_missing_view_is_recreated(db_path, view_creations):

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from crawler.items import Article
-from pipeline.chain import crawl_settings, run_chain
-from warehouse import connect
+from newsalign.crawler.items import Article
+from newsalign.pipeline.chain import crawl_settings, run_chain
+from newsalign.warehouse import connect
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
 
@@ -40,36 +40,67 @@ def test_v_articles_clean_one_row_per_article_with_the_training_columns(con):
     insert_article(con, "a1", "bbc")
     insert_article(con, "a2", "guardian")
     cols = [row[0] for row in con.execute("DESCRIBE v_articles_clean").fetchall()]
-    assert cols[:13] == ["id", "source", "url", "title", "date_published", "text", "authors", "section", "tags",
-                         "language", "word_count", "content_hash", "fetched_at"]
-    assert con.execute("SELECT id, source, url, text, authors, word_count FROM v_articles_clean ORDER BY id").fetchall() == [
+    assert cols[:13] == [
+        "id",
+        "source",
+        "url",
+        "title",
+        "date_published",
+        "text",
+        "authors",
+        "section",
+        "tags",
+        "language",
+        "word_count",
+        "content_hash",
+        "fetched_at",
+    ]
+    assert con.execute(
+        "SELECT id, source, url, text, authors, word_count FROM v_articles_clean ORDER BY id"
+    ).fetchall() == [
         ("a1", "bbc", "https://bbc.test/a1", "body text", ["A"], 2),
         ("a2", "guardian", "https://guardian.test/a2", "body text", ["A"], 2),
     ]
 
 
 def test_v_crawl_stats_per_source(con):
-    con.execute("INSERT INTO crawl_runs (run_id, spider, source, started, fetched) VALUES"
-                " ('r1', 'bbc', 'bbc', ?, 10), ('r2', 'bbc', 'bbc', ?, 5), ('r3', 'import:x.csv', 'thesis', ?, 3)",
-                [T0, T0 + timedelta(days=1), T0])
+    con.execute(
+        "INSERT INTO crawl_runs (run_id, spider, source, started, fetched) VALUES"
+        " ('r1', 'bbc', 'bbc', ?, 10), ('r2', 'bbc', 'bbc', ?, 5), ('r3', 'import:x.csv', 'thesis', ?, 3)",
+        [T0, T0 + timedelta(days=1), T0],
+    )
     insert_article(con, "a1", "bbc")
     insert_article(con, "a2", "thesis", run_id="r3")
     for reason in ("too_short", "too_short", "language"):
         insert_reject(con, "bbc", "filter", reason)
     insert_reject(con, "bbc", "parse", "live_blog", run_id="r2")
     insert_reject(con, "guardian", "dedup", "near_duplicate", run_id=None)  # a source with rejects only
-    got = con.execute("SELECT source, runs, fetched, stored, rejected, rejected_by_reason, last_run FROM v_crawl_stats").fetchall()
+    got = con.execute(
+        "SELECT source, runs, fetched, stored, rejected, rejected_by_reason, last_run FROM v_crawl_stats"
+    ).fetchall()
     assert got == [
-        ("bbc", 2, 15, 1, 4, {"filter/too_short": 2, "filter/language": 1, "parse/live_blog": 1}, T0 + timedelta(days=1)),
+        (
+            "bbc",
+            2,
+            15,
+            1,
+            4,
+            {"filter/too_short": 2, "filter/language": 1, "parse/live_blog": 1},
+            T0 + timedelta(days=1),
+        ),
         ("guardian", 0, 0, 0, 1, {"dedup/near_duplicate": 1}, None),
         ("thesis", 1, 3, 1, 0, {}, T0),
     ]
 
 
 def test_v_rejects_names_the_run(con):
-    con.execute("INSERT INTO crawl_runs (run_id, spider, source, started) VALUES ('r1', 'import:x.csv', 'thesis', ?)", [T0])
+    con.execute(
+        "INSERT INTO crawl_runs (run_id, spider, source, started) VALUES ('r1', 'import:x.csv', 'thesis', ?)", [T0]
+    )
     insert_reject(con, "thesis", "validate", "date_in_future")
-    assert con.execute("SELECT stage_reason, spider FROM v_rejects").fetchall() == [("validate/date_in_future", "import:x.csv")]
+    assert con.execute("SELECT stage_reason, spider FROM v_rejects").fetchall() == [
+        ("validate/date_in_future", "import:x.csv")
+    ]
 
 
 AUDITS = {
@@ -88,10 +119,18 @@ AUDITS = {
 
 
 def test_audits_return_no_rows_after_pipeline_runs(db_path):
-    base = "Shares of the chip maker jumped after it reported record quarterly revenue and raised its outlook for the year"
+    base = (
+        "Shares of the chip maker jumped after it reported record quarterly revenue and raised its outlook for the year"
+    )
     items = [
-        Article(id="", source=src, url=f"https://{src}.test/{i}?utm_source=x", title=f"T{i}",
-                date_published=T0 - timedelta(days=i), text=f"{base} {i}. " + " ".join(f"extra{i}word{j}" for j in range(i)))
+        Article(
+            id="",
+            source=src,
+            url=f"https://{src}.test/{i}?utm_source=x",
+            title=f"T{i}",
+            date_published=T0 - timedelta(days=i),
+            text=f"{base} {i}. " + " ".join(f"extra{i}word{j}" for j in range(i)),
+        )
         for i, src in enumerate(["bbc", "guardian", "bbc", "reuters", "bbc", "guardian"])
     ]
     items += [items[0], items[1]]  # exact duplicates

@@ -8,8 +8,8 @@ from datetime import date, datetime, timezone
 
 import pyarrow as pa
 
-from enrich.trends.backends import RateLimited
-from enrich.trends.series import MonthlySeries, add_months
+from newsalign.enrich.trends.backends import RateLimited
+from newsalign.enrich.trends.series import MonthlySeries, add_months
 
 
 def add_articles(con, rows: list[dict]) -> None:
@@ -20,19 +20,22 @@ def add_articles(con, rows: list[dict]) -> None:
         value = row.get("published", "2024-03-15")
         return None if value is None else datetime.fromisoformat(value).replace(hour=12, tzinfo=timezone.utc)
 
-    table = pa.table({
-        "id": [r["id"] for r in rows],
-        "source": [r.get("source", "bbc") for r in rows],
-        "url": [r.get("url", f"https://example.com/{r['id']}") for r in rows],
-        "title": [r.get("title", f"Title {r['id']}") for r in rows],
-        "date_published": pa.array([published(r) for r in rows], pa.timestamp("us", tz="UTC")),
-        "text": [r.get("text", "Some text.") for r in rows],
-        "authors": [[] for _ in rows], "tags": [[] for _ in rows],
-        "fetched_at": pa.array([now] * len(rows), pa.timestamp("us", tz="UTC")),
-        "page_type": ["article"] * len(rows),
-        "content_hash": [f"hash-{r['id']}" for r in rows],
-        "word_count": [2] * len(rows),
-    })
+    table = pa.table(
+        {
+            "id": [r["id"] for r in rows],
+            "source": [r.get("source", "bbc") for r in rows],
+            "url": [r.get("url", f"https://example.com/{r['id']}") for r in rows],
+            "title": [r.get("title", f"Title {r['id']}") for r in rows],
+            "date_published": pa.array([published(r) for r in rows], pa.timestamp("us", tz="UTC")),
+            "text": [r.get("text", "Some text.") for r in rows],
+            "authors": [[] for _ in rows],
+            "tags": [[] for _ in rows],
+            "fetched_at": pa.array([now] * len(rows), pa.timestamp("us", tz="UTC")),
+            "page_type": ["article"] * len(rows),
+            "content_hash": [f"hash-{r['id']}" for r in rows],
+            "word_count": [2] * len(rows),
+        }
+    )
     con.register("new_articles", table)
     con.execute(f"INSERT INTO articles ({', '.join(table.column_names)}) SELECT * FROM new_articles")
     con.unregister("new_articles")
@@ -47,9 +50,18 @@ def add_llm(con, article_id: str, topics: list[str], signal: bool | None) -> Non
     )
 
 
-def add_series(con, topic: str, anchor_month: date, values: list[int] | None, *, partial_last: bool = False,
-               anchor: str = "published", geo: str = "", status: str | None = None,
-               first_anchor_month: date | None = None) -> None:
+def add_series(
+    con,
+    topic: str,
+    anchor_month: date,
+    values: list[int] | None,
+    *,
+    partial_last: bool = False,
+    anchor: str = "published",
+    geo: str = "",
+    status: str | None = None,
+    first_anchor_month: date | None = None,
+) -> None:
     """A trend_series row: `values` monthly, ending the month before `anchor_month`; None → empty.
     It serves publication months first_anchor_month (default: anchor_month) to anchor_month."""
     status = status or ("empty" if values is None else "ok")
@@ -58,8 +70,18 @@ def add_series(con, topic: str, anchor_month: date, values: list[int] | None, *,
     con.execute(
         "INSERT INTO trend_series (topic, geo, anchor, anchor_month, first_anchor_month, timeframe, backend, status, "
         "months, interest, partial, error, fetched_at) VALUES (?, ?, ?, ?, ?, 'test', 'test', ?, ?, ?, ?, ?, now())",
-        [topic, geo, anchor, anchor_month, first_anchor_month or anchor_month, status, months, values, partial,
-         "boom" if status == "error" else None],
+        [
+            topic,
+            geo,
+            anchor,
+            anchor_month,
+            first_anchor_month or anchor_month,
+            status,
+            months,
+            values,
+            partial,
+            "boom" if status == "error" else None,
+        ],
     )
 
 
@@ -74,8 +96,13 @@ class FakeBackend:
     name = "fake"
     delay = 0.0
 
-    def __init__(self, series: dict[str, list[int] | None] | None = None, *, rate_limit: dict[str, int] | None = None,
-                 default: list[int] | None = None):
+    def __init__(
+        self,
+        series: dict[str, list[int] | None] | None = None,
+        *,
+        rate_limit: dict[str, int] | None = None,
+        default: list[int] | None = None,
+    ):
         self.series = series or {}
         self.rate_limit = dict(rate_limit or {})
         self.default = default if default is not None else flat()

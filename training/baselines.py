@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 
 
 def majority(train_gold, n_test: int) -> np.ndarray:

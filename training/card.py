@@ -22,7 +22,9 @@ def render_card(card: dict) -> str:
         "|---|---|---|---|---|",
     ]
     for name, counts in card["counts"].items():
-        lines.append(f"| {name} | {counts['articles']} | {counts['positive']} | {counts['negative']} | {card['rows'][name]} |")
+        lines.append(
+            f"| {name} | {counts['articles']} | {counts['positive']} | {counts['negative']} | {card['rows'][name]} |"
+        )
     lines += [
         "",
         f"- Columns: {', '.join(f'`{c}`' for c in card['columns'])}",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 
 TRAINERS = ("sft", "dpo", "reward", "rlhf", "kto")
 
@@ -34,8 +34,10 @@ class ScriptArguments:
 class RLHFArguments(ScriptArguments):
     """Online RL: which reward, and the adaptive KL controller."""
 
-    reward: str = field(default="model", metadata={"help": "model (a trained reward model) or verifiable.",
-                                                   "choices": ["model", "verifiable"]})
+    reward: str = field(
+        default="model",
+        metadata={"help": "model (a trained reward model) or verifiable.", "choices": ["model", "verifiable"]},
+    )
     reward_model_path: str | None = field(default=None, metadata={"help": "Output of `newsalign train reward`."})
     kl_target: float | None = field(
         default=0.1, metadata={"help": "d_targ of the adaptive KL controller; null keeps beta fixed."}

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from newsalign.errors import NewsalignError
-from training import baselines, plots
-from training.evaluate_data import load_split, read_answers
-from training.metrics import ECE_BINS, bootstrap_ci, compute_metrics, confusion
-from training.metrics_trainer import find_trainer_state, load_log_history, reward_accuracy
-from training.report import print_comparison, write_metrics_json, write_report
-from training.scoring import answer_logprobs, load_model, p_signal
+from newsalign.core.errors import NewsalignError
+from newsalign.training import baselines, plots
+from newsalign.training.evaluate_data import load_split, read_answers
+from newsalign.training.metrics import ECE_BINS, bootstrap_ci, compute_metrics, confusion
+from newsalign.training.metrics_trainer import find_trainer_state, load_log_history, reward_accuracy
+from newsalign.training.report import print_comparison, write_metrics_json, write_report
+from newsalign.training.scoring import answer_logprobs, load_model, p_signal
 
 BASELINES = ("majority", "tfidf_logreg")
 
@@ -100,7 +100,9 @@ def evaluate_models(
     gold = test["gold"].to_numpy()
     notes: list[str] = []
     if gold.all() or not gold.any():
-        notes.append(f"The {split} split holds one class only ({'signal' if gold.all() else 'no signal'}): ROC-AUC is undefined (n/a).")
+        notes.append(
+            f"The {split} split holds one class only ({'signal' if gold.all() else 'no signal'}): ROC-AUC is undefined (n/a)."
+        )
 
     predictions: dict[str, object] = {}
     entries: dict[str, dict] = {}
@@ -108,13 +110,20 @@ def evaluate_models(
         predictions[name], seconds = _score_model(
             Path(path), test["prompt"].tolist(), answers, batch_size=batch_size, max_length=max_length, device=device
         )
-        entries[name] = {"kind": "model", "path": str(path), "seconds": seconds, "trainer": _trainer_info(Path(path), out_dir, name)}
+        entries[name] = {
+            "kind": "model",
+            "path": str(path),
+            "seconds": seconds,
+            "trainer": _trainer_info(Path(path), out_dir, name),
+        }
 
     if with_baselines:
         train = load_split(data_dir, "train", answers)
         predictions["majority"] = baselines.majority(train["gold"], len(test))
         try:
-            predictions["tfidf_logreg"] = baselines.tfidf_logreg(train["prompt"], train["gold"], test["prompt"], seed=seed)
+            predictions["tfidf_logreg"] = baselines.tfidf_logreg(
+                train["prompt"], train["gold"], test["prompt"], seed=seed
+            )
         except NewsalignError as exc:
             notes.append(f"TF-IDF baseline skipped: {exc}.")
         for name in BASELINES:
@@ -138,12 +147,21 @@ def evaluate_models(
             "negative": int((~gold).sum()),
             "answers": list(answers),
         },
-        "settings": {"bootstrap": bootstrap, "seed": seed, "threshold": threshold, "ece_bins": ECE_BINS, "batch_size": batch_size, "max_length": max_length},
+        "settings": {
+            "bootstrap": bootstrap,
+            "seed": seed,
+            "threshold": threshold,
+            "ece_bins": ECE_BINS,
+            "batch_size": batch_size,
+            "max_length": max_length,
+        },
         "models": entries,
         "notes": notes,
         "plots": {
             "pr_curves": plots.pr_curves(pairs, out_dir / "pr_curves.png").name,
-            "confusion_matrices": plots.confusion_matrices({n: e["confusion_matrix"] for n, e in entries.items()}, out_dir / "confusion_matrices.png").name,
+            "confusion_matrices": plots.confusion_matrices(
+                {n: e["confusion_matrix"] for n, e in entries.items()}, out_dir / "confusion_matrices.png"
+            ).name,
             "reliability": plots.reliability_diagram(pairs, out_dir / "reliability.png").name,
         },
     }

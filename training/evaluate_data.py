@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from newsalign.errors import NewsalignError
-from training.prompt import DEFAULT_ANSWERS
+from newsalign.core.errors import NewsalignError
+from newsalign.training.prompt import DEFAULT_ANSWERS
 
 
 def read_answers(data_dir) -> tuple[str, str]:
@@ -37,7 +37,9 @@ def _read_split(data_dir: Path, split: str) -> pd.DataFrame:
         path = data_dir / f"{split}{suffix}"
         if path.exists():
             return reader(path)
-    raise NewsalignError(f"no {split}.parquet or {split}.jsonl in {data_dir}: point --data at a `newsalign export` directory")
+    raise NewsalignError(
+        f"no {split}.parquet or {split}.jsonl in {data_dir}: point --data at a `newsalign export` directory"
+    )
 
 
 def load_split(data_dir, split: str = "test", answers: tuple[str, str] | None = None) -> pd.DataFrame:
@@ -50,7 +52,9 @@ def load_split(data_dir, split: str = "test", answers: tuple[str, str] | None = 
     if frame.empty:
         return pd.DataFrame({"id": pd.Series(dtype=str), "prompt": pd.Series(dtype=str), "gold": pd.Series(dtype=bool)})
     if "prompt" not in frame.columns:
-        raise NewsalignError(f"{split} split in {data_dir} has no `prompt` column (columns: {', '.join(frame.columns)})")
+        raise NewsalignError(
+            f"{split} split in {data_dir} has no `prompt` column (columns: {', '.join(frame.columns)})"
+        )
     if "chosen" in frame.columns:
         gold = frame["chosen"].str.strip() == positive
     elif {"completion", "label"} <= set(frame.columns):

@@ -17,9 +17,15 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from newsalign.errors import NewsalignError
-from training.card import write_card
-from training.prompt import DEFAULT_ANSWERS, DEFAULT_PROMPT_VERSION, PromptBuilder, check_answers, template_sha256
+from newsalign.core.errors import NewsalignError
+from newsalign.training.card import write_card
+from newsalign.training.prompt import (
+    DEFAULT_ANSWERS,
+    DEFAULT_PROMPT_VERSION,
+    PromptBuilder,
+    check_answers,
+    template_sha256,
+)
 
 KINDS = ("dpo", "reward", "rl", "kto", "sft")
 ARTICLES_VIEW = "v_articles_clean"
@@ -63,7 +69,9 @@ def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions) 
     _check_classes(train, "training")
     train = balance(train, options.balance, options.seed)
     builder = PromptBuilder(options.max_article_tokens, tokenizer, options.prompt_version)
-    rows = {name: to_rows(part, options.kind, builder, options.answers) for name, part in (("train", train), ("test", test))}
+    rows = {
+        name: to_rows(part, options.kind, builder, options.answers) for name, part in (("train", train), ("test", test))
+    }
     options.out.mkdir(parents=True, exist_ok=True)
     for name, records in rows.items():
         write_rows(records, options.out / f"{name}.{options.format}", options.format)
@@ -92,7 +100,11 @@ def _check_options(options: ExportOptions) -> None:
         raise NewsalignError(f"unknown export kind {options.kind!r}; expected one of {', '.join(KINDS)}")
     if not 0 < options.test_size < 1:
         raise NewsalignError(f"--test-size must be between 0 and 1, got {options.test_size}")
-    choices = {"split": ("random", "time"), "balance": ("none", "downsample", "weights"), "format": ("parquet", "jsonl")}
+    choices = {
+        "split": ("random", "time"),
+        "balance": ("none", "downsample", "weights"),
+        "format": ("parquet", "jsonl"),
+    }
     for name, allowed in choices.items():
         if getattr(options, name) not in allowed:
             raise NewsalignError(f"--{name} must be one of {', '.join(allowed)}, got {getattr(options, name)!r}")
@@ -252,7 +264,13 @@ def label_params(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
     if _relation_columns(con, "label_params") is None:
         return None
     relation = con.sql("SELECT * FROM label_params")
-    return [{c: (v if isinstance(v, (int, float, bool, str, type(None))) else str(v)) for c, v in zip(relation.columns, row)} for row in relation.fetchall()]
+    return [
+        {
+            c: (v if isinstance(v, (int, float, bool, str, type(None))) else str(v))
+            for c, v in zip(relation.columns, row)
+        }
+        for row in relation.fetchall()
+    ]
 
 
 def snapshot_hash(frame: pd.DataFrame) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from training.config import ScriptArguments
-from training.trl_build import trainer_from_path, trl_config
+from newsalign.training.config import ScriptArguments
+from newsalign.training.trl_build import trainer_from_path, trl_config
 
 SCRIPT_ARGS = ScriptArguments
 COLUMNS = ["prompt", "completion", "label"]

@@ -44,7 +44,9 @@ def _ece(y: np.ndarray, p: np.ndarray, n_bins: int) -> np.ndarray:
     return np.abs(p_sum - y_sum).sum(axis=1) / n
 
 
-def metric_rows(y: np.ndarray, p: np.ndarray, *, threshold: float = 0.5, n_bins: int = ECE_BINS) -> dict[str, np.ndarray]:
+def metric_rows(
+    y: np.ndarray, p: np.ndarray, *, threshold: float = 0.5, n_bins: int = ECE_BINS
+) -> dict[str, np.ndarray]:
     """Every metric for each row of the 2-D arrays `y` (0/1) and `p` (probabilities)."""
     y = y.astype(float)
     pred = (p > threshold).astype(float)
@@ -104,6 +106,8 @@ def bootstrap_ci(
         values = np.concatenate([part[name] for part in parts])
         values = values[~np.isnan(values)]
         out[name] = (
-            (float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))) if len(values) else (math.nan, math.nan)
+            (float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail)))
+            if len(values)
+            else (math.nan, math.nan)
         )
     return out

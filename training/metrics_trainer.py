@@ -42,7 +42,11 @@ def load_log_history(model_path) -> list[dict]:
 
 def series(log_history: list[dict], key: str) -> tuple[list[float], list[float]]:
     """(steps, values) of every entry that logged `key`."""
-    points = [(entry.get("step", i), entry[key]) for i, entry in enumerate(log_history) if isinstance(entry.get(key), (int, float))]
+    points = [
+        (entry.get("step", i), entry[key])
+        for i, entry in enumerate(log_history)
+        if isinstance(entry.get(key), (int, float))
+    ]
     return [s for s, _ in points], [v for _, v in points]
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training.metrics import ECE_BINS
-from training.metrics_trainer import series
+from newsalign.training.metrics import ECE_BINS
+from newsalign.training.metrics_trainer import series
 
 # (panel title, keys): each key is drawn as a solid train line and, when logged, a dashed eval_ line.
 CURVE_PANELS = (
@@ -92,7 +92,11 @@ def training_curves(log_history: list[dict], path, *, title: str = "") -> Path |
     """The panels of CURVE_PANELS that the log has data for; None when it has none."""
     panels = []
     for panel, keys in CURVE_PANELS:
-        lines = [(f"C{k}", prefix + key, style) for k, key in enumerate(keys) for prefix, style in (("", "-"), ("eval_", "--"))]
+        lines = [
+            (f"C{k}", prefix + key, style)
+            for k, key in enumerate(keys)
+            for prefix, style in (("", "-"), ("eval_", "--"))
+        ]
         lines = [(color, key, style, *series(log_history, key)) for color, key, style in lines]
         lines = [line for line in lines if line[4]]
         if lines:
@@ -102,7 +106,9 @@ def training_curves(log_history: list[dict], path, *, title: str = "") -> Path |
     fig, axes = _figure(len(panels))
     for ax, (panel, lines) in zip(axes, panels):
         for color, key, style, steps, values in lines:  # an eval_ line shares its train key's colour, dashed
-            ax.plot(steps, values, style, color=color, marker="o" if len(values) < 30 else None, markersize=3, label=key)
+            ax.plot(
+                steps, values, style, color=color, marker="o" if len(values) < 30 else None, markersize=3, label=key
+            )
         ax.set(xlabel="step", title=panel)
         ax.legend(fontsize="x-small")
     if title:

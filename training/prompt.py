@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 DEFAULT_PROMPT_VERSION = "signal_v1"

@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from training.metrics import METRICS
+from newsalign.training.metrics import METRICS
 
 REWARD_ACCURACY_CAVEAT = (
     "The trainer's reward accuracy (DPO's `rewards/accuracies`, the reward model's `accuracy`) is **not** task "
@@ -27,7 +27,10 @@ def comparison_table(result: dict) -> str:
     header = ("model", *METRICS)
     rows = [(name, *(_fmt(entry["metrics"][m]) for m in METRICS)) for name, entry in result["models"].items()]
     widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths))) for row in (header, *rows)]
+    lines = [
+        "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+        for row in (header, *rows)
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -87,7 +90,9 @@ def _trainer_section(result: dict) -> list[str]:
         if reward:
             where = f"`{reward['key']}`, {reward['split']}, step {reward['step']}"
             rows.append(f"| {name} | {_fmt(reward['value'])} ({where}) | {_fmt(entry['metrics']['accuracy'])} |")
-    curves = [(name, e["trainer"]["curves"]) for name, e in result["models"].items() if (e.get("trainer") or {}).get("curves")]
+    curves = [
+        (name, e["trainer"]["curves"]) for name, e in result["models"].items() if (e.get("trainer") or {}).get("curves")
+    ]
     if not rows and not curves:
         return []
     lines = ["## Training logs", ""]
@@ -95,7 +100,14 @@ def _trainer_section(result: dict) -> list[str]:
         lines += ["| model | trainer reward accuracy | task accuracy (held-out) |", "|---|---|---|", *rows, ""]
         lines += [REWARD_ACCURACY_CAVEAT, ""]
     for name, image in curves:
-        lines += [f"### {name}", "", f"From `{result['models'][name]['trainer']['log']}`.", "", f"![training curves of {name}]({image})", ""]
+        lines += [
+            f"### {name}",
+            "",
+            f"From `{result['models'][name]['trainer']['log']}`.",
+            "",
+            f"![training curves of {name}]({image})",
+            "",
+        ]
     return lines
 
 
@@ -109,7 +121,11 @@ def render_report(result: dict) -> str:
         f"{data['negative']} no signal. Models answer {positive!r} or {negative!r}; P(signal) is the softmax over the two "
         "answers' summed log-probs (no generation), and the prediction is P(signal) > "
         f"{settings['threshold']}. Precision, recall and F1 are for the signal class. "
-        + (f"Brackets: {settings['bootstrap']}-resample bootstrap 95% intervals (seed {settings['seed']}). " if settings["bootstrap"] else "")
+        + (
+            f"Brackets: {settings['bootstrap']}-resample bootstrap 95% intervals (seed {settings['seed']}). "
+            if settings["bootstrap"]
+            else ""
+        )
         + f"ECE uses {settings['ece_bins']} equal-width bins of P(signal).",
         "",
         *_metrics_table(result),
@@ -118,11 +134,19 @@ def render_report(result: dict) -> str:
     lines += [f"- {note}" for note in result.get("notes", [])]
     lines += ["", "## Confusion matrices", "", *_confusion_table(result), ""]
     plots = result.get("plots", {})
-    for title, key in (("Precision-recall", "pr_curves"), ("Confusion matrices", "confusion_matrices"), ("Reliability", "reliability")):
+    for title, key in (
+        ("Precision-recall", "pr_curves"),
+        ("Confusion matrices", "confusion_matrices"),
+        ("Reliability", "reliability"),
+    ):
         if plots.get(key):
             lines += [f"![{title}]({plots[key]})", ""]
     lines += _trainer_section(result)
-    models = [f"- `{name}`: `{e['path']}` ({_fmt(e['seconds'], 1)} s scoring)" for name, e in result["models"].items() if e["kind"] == "model"]
+    models = [
+        f"- `{name}`: `{e['path']}` ({_fmt(e['seconds'], 1)} s scoring)"
+        for name, e in result["models"].items()
+        if e["kind"] == "model"
+    ]
     if models:
         lines += ["## Models", "", *models, ""]
     return "\n".join(lines)

@@ -7,8 +7,8 @@ quantized, the adapter is merged at the end, so `newsalign train rlhf` can load 
 
 from __future__ import annotations
 
-from training.config import ScriptArguments
-from training.trl_build import trainer_from_path, trl_config
+from newsalign.training.config import ScriptArguments
+from newsalign.training.trl_build import trainer_from_path, trl_config
 
 SCRIPT_ARGS = ScriptArguments
 COLUMNS = ["prompt", "chosen", "rejected"]
@@ -22,7 +22,9 @@ def build_trainer(script_args, training_args, model_args, train, test, tokenizer
     if peft_config is not None:
         peft_config.task_type = "SEQ_CLS"
         peft_config.modules_to_save = sorted(set(peft_config.modules_to_save or []) | {"score"})
-    return trainer_from_path("RewardTrainer", training_args, model_args, train, test, tokenizer, peft_config=peft_config)
+    return trainer_from_path(
+        "RewardTrainer", training_args, model_args, train, test, tokenizer, peft_config=peft_config
+    )
 
 
 def after_training(trainer, output_dir) -> None:

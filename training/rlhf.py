@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from newsalign.errors import NewsalignError
-from training.callbacks import AdaptiveKLCallback
-from training.config import RLHFArguments
-from training.trl_build import trainer_from_path, trl_config
+from newsalign.core.errors import NewsalignError
+from newsalign.training.callbacks import AdaptiveKLCallback
+from newsalign.training.config import RLHFArguments
+from newsalign.training.trl_build import trainer_from_path, trl_config
 
 SCRIPT_ARGS = RLHFArguments
 COLUMNS = ["prompt", "answer"]

@@ -11,9 +11,9 @@ import os
 import re
 from pathlib import Path
 
-from newsalign.errors import NewsalignError
-from training.callbacks import NanLossCallback
-from training.config import TRAINERS, parse_config
+from newsalign.core.errors import NewsalignError
+from newsalign.training.callbacks import NanLossCallback
+from newsalign.training.config import TRAINERS, parse_config
 
 TINY = "tiny"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -25,7 +25,7 @@ def run_training(name: str, config: str | None, overrides: list[str] = ()) -> Pa
         raise NewsalignError(f"unknown trainer {name!r}; expected one of {', '.join(TRAINERS)}")
     from trl import ModelConfig
 
-    module = importlib.import_module(f"training.{name}")
+    module = importlib.import_module(f"newsalign.training.{name}")
     script_args, training_args, model_args = parse_config(
         name, (module.SCRIPT_ARGS, module.config_class(), ModelConfig), config, list(overrides)
     )
@@ -61,7 +61,7 @@ def resolve_model(script_args, model_args, corpus) -> None:
     if path == TINY:
         from accelerate import PartialState
 
-        from training.tiny import build_tiny_model
+        from newsalign.training.tiny import build_tiny_model
 
         out = Path(script_args.tiny_model_dir)
         with PartialState().main_process_first():
@@ -78,8 +78,9 @@ def resolve_model(script_args, model_args, corpus) -> None:
     try:
         AutoConfig.from_pretrained(path, revision=model_args.model_revision)
     except OSError as exc:
-        raise NewsalignError(f"model {path} is not a local directory and could not be fetched from the Hub: "
-                             f"{str(exc).splitlines()[0]}") from None
+        raise NewsalignError(
+            f"model {path} is not a local directory and could not be fetched from the Hub: {str(exc).splitlines()[0]}"
+        ) from None
 
 
 def load_splits(dataset_dir: str, columns: list[str]):

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from newsalign.errors import NewsalignError
-from training.prompt import DEFAULT_ANSWERS
+from newsalign.core.errors import NewsalignError
+from newsalign.training.prompt import DEFAULT_ANSWERS
 
 
 def load_model(path, *, device: str | None = None):
@@ -54,10 +54,14 @@ def load_model(path, *, device: str | None = None):
     elif (path / "config.json").exists():
         architectures = json.loads((path / "config.json").read_text()).get("architectures") or []
         reward = any(a.endswith("ForSequenceClassification") for a in architectures)
-        model = (AutoModelForSequenceClassification if reward else AutoModelForCausalLM).from_pretrained(path, dtype=dtype)
+        model = (AutoModelForSequenceClassification if reward else AutoModelForCausalLM).from_pretrained(
+            path, dtype=dtype
+        )
         tokenizer_dir = path
     else:
-        raise NewsalignError(f"{path} is neither a model directory (config.json) nor a LoRA adapter (adapter_config.json)")
+        raise NewsalignError(
+            f"{path} is neither a model directory (config.json) nor a LoRA adapter (adapter_config.json)"
+        )
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     return model.to(device).eval(), tokenizer
 
@@ -166,7 +170,11 @@ def answer_logprobs(
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             batch = [encoded[i] for i in chunk]
-            out[chunk] = _reward_batch(model, pad_id, tokenizer.eos_token_id, batch) if reward else _score_batch(model, pad_id, batch)
+            out[chunk] = (
+                _reward_batch(model, pad_id, tokenizer.eos_token_id, batch)
+                if reward
+                else _score_batch(model, pad_id, batch)
+            )
     return out
 
 

@@ -33,7 +33,9 @@ def build_tokenizer(corpus: Iterable[str], *, vocab_size: int = 512):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tokenizer.train_from_iterator(itertools.chain(corpus, itertools.repeat(ANSWER_WORDS, ANSWER_REPEATS)), trainer=trainer)
+    tokenizer.train_from_iterator(
+        itertools.chain(corpus, itertools.repeat(ANSWER_WORDS, ANSWER_REPEATS)), trainer=trainer
+    )
     tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
     return PreTrainedTokenizerFast(tokenizer_object=tokenizer, model_max_length=2048, **SPECIAL_TOKENS)
 

@@ -1,5 +1,5 @@
 """DuckDB warehouse: schema migrations, SQL views loaded from files, a small Python API."""
 
-from warehouse.db import DEFAULT_DB_PATH, connect, resolve_db_path
+from newsalign.warehouse.db import DEFAULT_DB_PATH, connect, resolve_db_path
 
 __all__ = ["DEFAULT_DB_PATH", "connect", "resolve_db_path"]

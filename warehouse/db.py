@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 
 DEFAULT_DB_PATH = Path("data/warehouse.duckdb")
 ENV_VAR = "NEWSALIGN_DB"
@@ -61,7 +61,9 @@ def connect(
         message = str(exc)
         if "lock" in message.lower():
             raise WarehouseError(f"{db_path} is in use by another process (a running crawl?): {message}") from None
-        raise WarehouseError(f"cannot open {db_path} as a DuckDB warehouse (corrupt or not DuckDB): {message}") from None
+        raise WarehouseError(
+            f"cannot open {db_path} as a DuckDB warehouse (corrupt or not DuckDB): {message}"
+        ) from None
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot open {db_path} as a DuckDB warehouse: {exc}") from None
     try:
@@ -162,7 +164,9 @@ def create_views(con: duckdb.DuckDBPyConnection, files: list[Path] | None = None
                 con.execute(file.read_text())
             except duckdb.Error as exc:
                 raise WarehouseError(f"view {file.relative_to(VIEWS_DIR.parent).as_posix()} failed: {exc}") from exc
-        con.execute("CREATE TABLE IF NOT EXISTS schema_views (fingerprint VARCHAR NOT NULL, created_at TIMESTAMPTZ DEFAULT now())")
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_views (fingerprint VARCHAR NOT NULL, created_at TIMESTAMPTZ DEFAULT now())"
+        )
         con.execute("DELETE FROM schema_views")
         con.execute("INSERT INTO schema_views (fingerprint) VALUES (?)", [views_fingerprint(files)])
         con.execute("COMMIT")

@@ -10,7 +10,7 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 
 
 class Command(ScrapyCrawl):

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crawler.items import Article, PageRejected
-from crawler.parsers import bbc, guardian, reuters, techcrunch, techradar, wccftech
-from crawler.parsers.base import SiteParser
-from crawler.parsers.page import Page
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.crawler.items import Article, PageRejected
+from newsalign.crawler.parsers import bbc, guardian, reuters, techcrunch, techradar, wccftech
+from newsalign.crawler.parsers.base import SiteParser
+from newsalign.crawler.parsers.page import Page
 
-PARSERS: dict[str, SiteParser] = {m.PARSER.name: m.PARSER for m in (bbc, guardian, techcrunch, techradar, wccftech, reuters)}
+PARSERS: dict[str, SiteParser] = {
+    m.PARSER.name: m.PARSER for m in (bbc, guardian, techcrunch, techradar, wccftech, reuters)
+}
 SOURCES: tuple[str, ...] = tuple(PARSERS)
 
 
-def parse_page(source: str, html: str | bytes, url: str, *, fetched_at: datetime | None = None) -> Article | PageRejected:
+def parse_page(
+    source: str, html: str | bytes, url: str, *, fetched_at: datetime | None = None
+) -> Article | PageRejected:
     """Parse one fetched page of `source` into an Article, or say why it is not one."""
     parser = PARSERS.get(source)
     if parser is None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from crawler.items import Article, PageRejected, article_id
-from crawler.parsers import body, jsonld, meta
-from crawler.parsers.page import Page
+from newsalign.crawler.items import Article, PageRejected, article_id
+from newsalign.crawler.parsers import body, jsonld, meta
+from newsalign.crawler.parsers.page import Page
 
 MIN_WORDS = 40  # a body shorter than this is not an article (consent walls, teasers, empty templates)
 
@@ -97,13 +97,24 @@ class SiteParser:
         if "LiveBlogPosting" in types or (self.live_url and self.live_url.search(urls)):
             return "live_blog", "live blog (LiveBlogPosting / live URL)"
         og_type = (page.first_meta("og:type") or "").lower()
-        if page.article is None and ("VideoObject" in types or og_type.startswith("video") or (self.video_url and self.video_url.search(urls))):
+        if page.article is None and (
+            "VideoObject" in types or og_type.startswith("video") or (self.video_url and self.video_url.search(urls))
+        ):
             return "video", f"video page (og:type={og_type or '-'})"
-        if small and page.article is None and CONSENT_MARKERS.search(f"{urls} {page.xpath_text('//title') or ''} {head[:50_000]}"):
+        if (
+            small
+            and page.article is None
+            and CONSENT_MARKERS.search(f"{urls} {page.xpath_text('//title') or ''} {head[:50_000]}")
+        ):
             return "consent_page", "cookie/consent wall instead of the article"
         if page.article is None and self.index_url and self.index_url.search(url):
             return "index_page", "section or index URL"
-        if page.article is None and types & INDEX_TYPES and og_type != "article" and not page.first_meta("article:published_time"):
+        if (
+            page.article is None
+            and types & INDEX_TYPES
+            and og_type != "article"
+            and not page.first_meta("article:published_time")
+        ):
             return "index_page", f"page type {sorted(types & INDEX_TYPES)[0]}"
         return None
 
@@ -133,7 +144,11 @@ class SiteParser:
 
     def date_published(self, page: Page) -> datetime | None:
         art = page.article or {}
-        for value in (art.get("datePublished"), page.first_meta("article:published_time", "og:article:published_time", "datepublished", "pub_date", "date"), art.get("dateCreated")):
+        for value in (
+            art.get("datePublished"),
+            page.first_meta("article:published_time", "og:article:published_time", "datepublished", "pub_date", "date"),
+            art.get("dateCreated"),
+        ):
             parsed = meta.parse_date(value if isinstance(value, str) else None)
             if parsed:
                 return parsed
@@ -143,7 +158,9 @@ class SiteParser:
     def _htmldate(page: Page) -> datetime | None:
         from htmldate import find_date  # imported here: only pages without date metadata need it
 
-        found = find_date(page.tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S%z", url=page.url)
+        found = find_date(
+            page.tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S%z", url=page.url
+        )
         return meta.parse_date(found)
 
     def authors(self, page: Page) -> list[str]:
@@ -170,12 +187,21 @@ class SiteParser:
         if not tags and self.tags_xpath:
             tags = [" ".join(t.split()) for t in page.tree.xpath(self.tags_xpath) if t.strip()]
         if not tags:
-            tags = [t.strip() for t in re.split(r"[,;]", page.first_meta("news_keywords", "keywords", "sailthru.tags") or "") if t.strip()]
+            tags = [
+                t.strip()
+                for t in re.split(r"[,;]", page.first_meta("news_keywords", "keywords", "sailthru.tags") or "")
+                if t.strip()
+            ]
         return list(dict.fromkeys(tags))
 
     def language(self, page: Page) -> str | None:
         art = page.article or {}
-        return meta.language(page.tree.get("lang") or page.tree.get("xml:lang") or jsonld.text(art.get("inLanguage")) or page.first_meta("og:locale", "content-language"))
+        return meta.language(
+            page.tree.get("lang")
+            or page.tree.get("xml:lang")
+            or jsonld.text(art.get("inLanguage"))
+            or page.first_meta("og:locale", "content-language")
+        )
 
     def page_type(self, page: Page) -> str:
         if page.article is None:

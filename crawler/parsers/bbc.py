@@ -4,7 +4,7 @@ og:title are often a shorter "promo" headline); body = the text and subheading b
 
 import re
 
-from crawler.parsers.base import SiteParser
+from newsalign.crawler.parsers.base import SiteParser
 
 
 class BBCParser(SiteParser):

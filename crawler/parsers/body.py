@@ -8,7 +8,28 @@ import lxml.html
 BLOCK_TAGS = frozenset({"p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre"})
 # Never body text, whatever the site.
 SKIP_TAGS = frozenset(
-    {"script", "style", "noscript", "template", "svg", "figure", "figcaption", "aside", "nav", "form", "button", "iframe", "video", "audio", "picture", "footer", "header", "select", "input", "label"}
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "figure",
+        "figcaption",
+        "aside",
+        "nav",
+        "form",
+        "button",
+        "iframe",
+        "video",
+        "audio",
+        "picture",
+        "footer",
+        "header",
+        "select",
+        "input",
+        "label",
+    }
 )
 
 
@@ -78,5 +99,7 @@ def fallback(html: str, url: str) -> list[str]:
     """Generic extraction with trafilatura, for layouts no site selector knows."""
     import trafilatura  # imported here: only pages whose selector fails pay for it
 
-    text = trafilatura.extract(html, url=url, include_comments=False, include_tables=False, favor_precision=True, deduplicate=False)
+    text = trafilatura.extract(
+        html, url=url, include_comments=False, include_tables=False, favor_precision=True, deduplicate=False
+    )
     return [_clean(line) for line in (text or "").split("\n") if _clean(line)]

@@ -3,7 +3,7 @@ the lead; body = paragraphs and subheadings of the `article-body` / `articleBody
 
 import re
 
-from crawler.parsers.base import SiteParser
+from newsalign.crawler.parsers.base import SiteParser
 
 
 class GuardianParser(SiteParser):

@@ -8,7 +8,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from dateutil import parser as dateutil_parser
 
-from pipeline.text import strip_tracking
+from newsalign.pipeline.text import strip_tracking
 
 
 def clean_url(url: str) -> str:
@@ -67,7 +67,7 @@ def parse_date(value: str | None) -> datetime | None:
 
 
 def language(value: str | None) -> str | None:
-    """"en-GB", "en_US", "EN" -> "en"."""
+    """ "en-GB", "en_US", "EN" -> "en"."""
     if not value:
         return None
     code = re.split(r"[-_]", value.strip())[0].lower()

@@ -12,7 +12,7 @@ import lxml.html
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
-from crawler.parsers import jsonld
+from newsalign.crawler.parsers import jsonld
 
 
 def decode(body: str | bytes) -> str:
@@ -53,7 +53,9 @@ class Page:
             content = el.get("content")
             if key and content and content.strip():
                 meta.setdefault(key.strip().lower(), []).append(content.strip())
-        blocks = [s.text for s in tree.iter("script") if s.get("type", "").strip().lower() == "application/ld+json" and s.text]
+        blocks = [
+            s.text for s in tree.iter("script") if s.get("type", "").strip().lower() == "application/ld+json" and s.text
+        ]
         nodes = jsonld.load_nodes(blocks)
         return cls(source, url, text, tree, meta, nodes, jsonld.find_article(nodes))
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from crawler.parsers.meta import parse_date
+from newsalign.crawler.parsers.meta import parse_date
 
 _WORD = re.compile(r"\w+")
 
@@ -121,10 +121,26 @@ def fixture_cases(root: Path) -> list[Case]:
     for expected_file in sorted(root.glob("goose3/*/*.json")):
         want = json.loads(expected_file.read_text())
         path = expected_file.with_suffix(".html")
-        cases.append(Case(name=str(path.relative_to(root)), source=expected_file.parent.name, path=path, url=want["url"], body=want["expected"]["cleaned_text"]))
+        cases.append(
+            Case(
+                name=str(path.relative_to(root)),
+                source=expected_file.parent.name,
+                path=path,
+                url=want["url"],
+                body=want["expected"]["cleaned_text"],
+            )
+        )
 
     for truth_file in sorted(root.glob("article-extraction-benchmark/*/ground-truth.json")):
         for key, want in json.loads(truth_file.read_text()).items():
             path = truth_file.parent / f"{key}.html"
-            cases.append(Case(name=str(path.relative_to(root)), source=truth_file.parent.name, path=path, url=want["url"], body=want["articleBody"]))
+            cases.append(
+                Case(
+                    name=str(path.relative_to(root)),
+                    source=truth_file.parent.name,
+                    path=path,
+                    url=want["url"],
+                    body=want["articleBody"],
+                )
+            )
     return cases

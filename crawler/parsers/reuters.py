@@ -4,7 +4,7 @@ Plain HTTP clients get a DataDome 401 page instead, rejected as `bot_protection`
 
 import re
 
-from crawler.parsers.base import SiteParser
+from newsalign.crawler.parsers.base import SiteParser
 
 
 class ReutersParser(SiteParser):

@@ -4,7 +4,7 @@ og:title without " | TechCrunch" (the JSON-LD headline is HTML-escaped with curl
 
 import re
 
-from crawler.parsers.base import SiteParser
+from newsalign.crawler.parsers.base import SiteParser
 
 
 class TechCrunchParser(SiteParser):

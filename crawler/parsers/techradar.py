@@ -3,7 +3,7 @@ body = `#article-body` without product widgets, "related" boxes and buying guide
 
 import re
 
-from crawler.parsers.base import SiteParser
+from newsalign.crawler.parsers.base import SiteParser
 
 
 class TechRadarParser(SiteParser):

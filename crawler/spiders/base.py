@@ -18,10 +18,10 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from crawler.items import PageRejected
-from crawler.parsers import parse_page
-from crawler.spiders.window import DateWindow, parse_feed_date, parse_limit, url_period
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.crawler.items import PageRejected
+from newsalign.crawler.parsers import parse_page
+from newsalign.crawler.spiders.window import DateWindow, parse_feed_date, parse_limit, url_period
 
 
 class SpiderArgumentError(NewsalignError):
@@ -161,9 +161,13 @@ class NewsSpider(scrapy.Spider):
         item = parse_page(self.name, response.body, response.url)
         if isinstance(item, PageRejected):
             if item.reason == "bot_protection":
-                self.logger.warning("%s: still a bot-protection page (HTTP %s): %s", response.url, response.status, item.detail)
+                self.logger.warning(
+                    "%s: still a bot-protection page (HTTP %s): %s", response.url, response.status, item.detail
+                )
         elif not self.window.contains(item.date_published):
-            item = PageRejected(self.name, response.url, "outside_window", f"published {item.date_published:%Y-%m-%d}; {self.window}")
+            item = PageRejected(
+                self.name, response.url, "outside_window", f"published {item.date_published:%Y-%m-%d}; {self.window}"
+            )
         yield item
 
     # --- the `site` override ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """BBC News: the news sitemap index, the section RSS feeds, and the archive sitemap index for backfills."""
 
-from crawler.spiders.base import NewsSpider
+from newsalign.crawler.spiders.base import NewsSpider
 
 
 class BbcSpider(NewsSpider):

@@ -1,6 +1,6 @@
 """The Guardian: its news sitemap and the RSS feeds of the sections that carry business and technology news."""
 
-from crawler.spiders.base import NewsSpider
+from newsalign.crawler.spiders.base import NewsSpider
 
 
 class GuardianSpider(NewsSpider):

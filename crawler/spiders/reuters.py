@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from crawler.spiders.base import NewsSpider
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.crawler.spiders.base import NewsSpider
 
 
 class ChromiumMissing(NewsalignError):

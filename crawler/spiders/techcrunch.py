@@ -1,6 +1,6 @@
 """TechCrunch: its news sitemap, the main feed, and the sitemap index for backfills."""
 
-from crawler.spiders.base import NewsSpider
+from newsalign.crawler.spiders.base import NewsSpider
 
 
 class TechcrunchSpider(NewsSpider):

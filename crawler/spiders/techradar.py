@@ -1,6 +1,6 @@
 """TechRadar: its news sitemap, the main feed, and the monthly sitemaps (/sitemap-YYYY-MM.xml) for backfills."""
 
-from crawler.spiders.base import NewsSpider
+from newsalign.crawler.spiders.base import NewsSpider
 
 
 class TechradarSpider(NewsSpider):

@@ -1,6 +1,6 @@
 """Wccftech: the main feed, and the Yoast sitemap index (its post sitemaps) for backfills."""
 
-from crawler.spiders.base import NewsSpider
+from newsalign.crawler.spiders.base import NewsSpider
 
 
 class WccftechSpider(NewsSpider):

@@ -2,7 +2,7 @@
 the investment signal with a one-sentence rationale; every call is cached and recorded in `llm_calls`.
 See docs/enrich-llm.md."""
 
-from enrich.llm.replay import dump_recorded, load_recorded
-from enrich.llm.run import DEFAULT_MODEL, Summary, enrich_llm
+from newsalign.enrich.llm.replay import dump_recorded, load_recorded
+from newsalign.enrich.llm.run import DEFAULT_MODEL, Summary, enrich_llm
 
 __all__ = ["DEFAULT_MODEL", "Summary", "dump_recorded", "enrich_llm", "load_recorded"]

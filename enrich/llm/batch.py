@@ -16,8 +16,8 @@ from contextlib import contextmanager
 import duckdb
 import pyarrow as pa
 
-from enrich.llm.store import OPEN_BATCH, Job, record_completion, record_failure
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.enrich.llm.store import OPEN_BATCH, Job, record_completion, record_failure
 
 MAX_REQUESTS = 50_000  # the Batch API's limit per batch
 ENDPOINT = "/v1/chat/completions"
@@ -41,7 +41,10 @@ def clear_errors(client) -> Iterator[None]:
 
 
 def open_batches(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [b for (b,) in con.execute(f"SELECT batch_id FROM llm_batches WHERE {OPEN_BATCH} ORDER BY submitted_at").fetchall()]
+    return [
+        b
+        for (b,) in con.execute(f"SELECT batch_id FROM llm_batches WHERE {OPEN_BATCH} ORDER BY submitted_at").fetchall()
+    ]
 
 
 def submit(con: duckdb.DuckDBPyConnection, client, jobs: Iterable[Job]) -> list[str]:
@@ -95,7 +98,9 @@ def wait_and_collect(
     """Poll until the batch is final, then record every answer. Returns counts of ok and error rows."""
     while True:
         batch = client.batches.retrieve(batch_id)
-        con.execute("UPDATE llm_batches SET status = ?, updated_at = now() WHERE batch_id = ?", [batch.status, batch_id])
+        con.execute(
+            "UPDATE llm_batches SET status = ?, updated_at = now() WHERE batch_id = ?", [batch.status, batch_id]
+        )
         on_status(batch_id, batch.status)
         if batch.status in FINAL:
             break

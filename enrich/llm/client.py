@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 
 LOCAL_DUMMY_KEY = "not-needed"  # local servers accept any key; the SDK insists on one
 

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 
 import duckdb
 
-from enrich.llm.store import Job, record_completion, record_failure
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.enrich.llm.store import Job, record_completion, record_failure
 
 
 async def run_live(
@@ -39,7 +39,9 @@ async def run_live(
                 on_result("error", job)
                 return
             except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
-                raise NewsalignError(f"{client.base_url} refused the request ({exc.status_code}): {_message(exc)}") from None
+                raise NewsalignError(
+                    f"{client.base_url} refused the request ({exc.status_code}): {_message(exc)}"
+                ) from None
             except openai.APIStatusError as exc:
                 record_failure(con, job, f"HTTP {exc.status_code} after {client.max_retries} retries: {_message(exc)}",
                                [f"http_{exc.status_code}"], mode="live", response=exc.body,
@@ -47,13 +49,17 @@ async def run_live(
                 on_result("error", job)
                 return
             except openai.APIConnectionError as exc:
-                raise NewsalignError(f"cannot reach the LLM endpoint {client.base_url}: {exc.__cause__ or exc}") from None
+                raise NewsalignError(
+                    f"cannot reach the LLM endpoint {client.base_url}: {exc.__cause__ or exc}"
+                ) from None
             except openai.APIError as exc:  # e.g. a 200 whose body is not a chat completion
                 record_failure(con, job, f"unusable response: {exc}", ["api_error"], mode="live",
                                latency_s=time.monotonic() - started)  # fmt: skip
                 on_result("error", job)
                 return
-            checked = record_completion(con, job, completion.to_dict(), mode="live", latency_s=time.monotonic() - started)
+            checked = record_completion(
+                con, job, completion.to_dict(), mode="live", latency_s=time.monotonic() - started
+            )
             on_result("error" if checked.error else "ok", job)
 
     async def worker() -> None:

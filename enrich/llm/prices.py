@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-from functools import lru_cache
+from functools import cache
 
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 
 PRICES_ENV = "NEWSALIGN_LLM_PRICES"
 BATCH_DISCOUNT = 0.5  # the Batch API bills half the synchronous price
@@ -23,13 +23,15 @@ DEFAULT_PRICES = {  # OpenAI list prices, standard tier, 2025
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _overrides(path: str) -> dict[str, tuple[float, float]]:
     try:
         raw = json.loads(open(path, encoding="utf-8").read())
         return {model: (float(p[0]), float(p[1])) for model, p in raw.items()}
     except (OSError, ValueError, TypeError, IndexError, AttributeError) as exc:
-        raise NewsalignError(f"${PRICES_ENV}={path}: expected a JSON object {{model: [input, output]}}: {exc}") from None
+        raise NewsalignError(
+            f"${PRICES_ENV}={path}: expected a JSON object {{model: [input, output]}}: {exc}"
+        ) from None
 
 
 def price_table() -> dict[str, tuple[float, float]]:
@@ -44,7 +46,9 @@ def price(model: str) -> tuple[float, float] | None:
     return table[max(matches, key=len)] if matches else None
 
 
-def cost_usd(model: str, prompt_tokens: int | None, completion_tokens: int | None, *, batch: bool = False) -> float | None:
+def cost_usd(
+    model: str, prompt_tokens: int | None, completion_tokens: int | None, *, batch: bool = False
+) -> float | None:
     found = price(model)
     if found is None or prompt_tokens is None:
         return None

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 DEFAULT_PROMPT = "signal_v1"

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import duckdb
 
-from enrich.llm.prompt import DEFAULT_PROMPT, load_prompt
-from enrich.llm.run import DEFAULT_MODEL
-from enrich.llm.store import plan, record_completion
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.enrich.llm.prompt import DEFAULT_PROMPT, load_prompt
+from newsalign.enrich.llm.run import DEFAULT_MODEL
+from newsalign.enrich.llm.store import plan, record_completion
 
 
 @dataclass
@@ -35,7 +35,11 @@ class Loaded:
 
 
 def load_recorded(
-    con: duckdb.DuckDBPyConnection, path: str | Path, *, model: str = DEFAULT_MODEL, prompt_version: str = DEFAULT_PROMPT
+    con: duckdb.DuckDBPyConnection,
+    path: str | Path,
+    *,
+    model: str = DEFAULT_MODEL,
+    prompt_version: str = DEFAULT_PROMPT,
 ) -> Loaded:
     """Record the answers in `path` for the articles it names that are stored and not yet answered."""
     path = Path(path)
@@ -91,9 +95,9 @@ def _read(path: Path) -> list[dict]:
         except json.JSONDecodeError as exc:
             raise NewsalignError(f"{path}:{number}: not JSON: {exc}") from None
         if not isinstance(record, dict) or not (record.get("url") or record.get("article_id")):
-            raise NewsalignError(f"{path}:{number}: needs \"url\" or \"article_id\"")
+            raise NewsalignError(f'{path}:{number}: needs "url" or "article_id"')
         if not isinstance(record.get("response"), dict) and not isinstance(record.get("output"), dict):
-            raise NewsalignError(f"{path}:{number}: needs \"response\" (a chat completion) or \"output\" (the answer)")
+            raise NewsalignError(f'{path}:{number}: needs "response" (a chat completion) or "output" (the answer)')
         records.append(record)
     return records
 
@@ -103,5 +107,7 @@ def _completion_body(output: dict, model: str) -> dict:
     return {
         "object": "chat.completion",
         "model": model,
-        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": json.dumps(output)}}],
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": json.dumps(output)}}
+        ],
     }

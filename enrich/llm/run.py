@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from enrich.llm.prices import cost_usd
-from enrich.llm.prompt import DEFAULT_PROMPT, estimate_tokens, load_prompt
-from enrich.llm.store import Plan, plan
+from newsalign.enrich.llm.prices import cost_usd
+from newsalign.enrich.llm.prompt import DEFAULT_PROMPT, estimate_tokens, load_prompt
+from newsalign.enrich.llm.store import Plan, plan
 
 DEFAULT_MODEL = os.environ.get("NEWSALIGN_LLM_MODEL", "gpt-4o-mini")
 EXPECTED_OUTPUT_TOKENS = 120  # 10 short topics, a boolean and one sentence
@@ -35,7 +35,9 @@ class Summary:
         parts = [f"{self.articles} articles", f"{self.cached} already answered"]
         if self.in_batch:
             parts.append(f"{self.in_batch} waiting in a batch")
-        parts.append(f"{self.calls} calls" + (f": {self.ok} ok, {self.errors} errors" if self.ok or self.errors else ""))
+        parts.append(
+            f"{self.calls} calls" + (f": {self.ok} ok, {self.errors} errors" if self.ok or self.errors else "")
+        )
         return ", ".join(parts)
 
 
@@ -64,7 +66,7 @@ def enrich_llm(
     on_status: Callable[[str, str], None] = lambda batch_id, status: None,
 ) -> Summary:
     """Ask the model about every stored article without a current answer (at most `limit`)."""
-    from enrich.llm.client import make_client
+    from newsalign.enrich.llm.client import make_client
 
     todo = plan(con, model=model, prompt=load_prompt(prompt_version), limit=limit)
     summary = Summary(todo.total, todo.cached, todo.in_batch, len(todo.todo))
@@ -77,14 +79,14 @@ def enrich_llm(
     on_start(summary)
     (last_call,) = con.execute("SELECT coalesce(max(call_id), 0) FROM llm_calls").fetchone()
     if batch:
-        from enrich.llm import batch as batch_api
+        from newsalign.enrich.llm import batch as batch_api
 
         with client, batch_api.clear_errors(client):
             summary.batches = batch_api.open_batches(con) + batch_api.submit(con, client, todo.jobs())
             for batch_id in summary.batches:
                 batch_api.wait_and_collect(con, client, batch_id, poll_interval=poll_interval, on_status=on_status)
     else:
-        from enrich.llm.live import run_live
+        from newsalign.enrich.llm.live import run_live
 
         asyncio.run(run_live(con, todo.jobs(), client, concurrency=concurrency, on_result=on_result))
     summary.ok, summary.errors, summary.cost_usd = con.execute(

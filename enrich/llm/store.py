@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from enrich.llm.prices import cost_usd
-from enrich.llm.prompt import TEXT_BUDGET_CHARS, Prompt
-from enrich.llm.schema import Checked, check_completion, response_format
+from newsalign.enrich.llm.prices import cost_usd
+from newsalign.enrich.llm.prompt import TEXT_BUDGET_CHARS, Prompt
+from newsalign.enrich.llm.schema import Checked, check_completion, response_format
 
 PARAMS = {"temperature": 0, "max_completion_tokens": 600}
 OPEN_BATCH = "status <> 'collected'"  # not yet stored, whatever the API says
@@ -84,7 +84,12 @@ class Plan:
 
 
 def plan(
-    con: duckdb.DuckDBPyConnection, *, model: str, prompt: Prompt, limit: int | None = None, ids: list[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    model: str,
+    prompt: Prompt,
+    limit: int | None = None,
+    ids: list[str] | None = None,
 ) -> Plan:
     """Which stored articles (all, or `ids`) have no answer yet under `model` and `prompt`."""
     where = "WHERE id IN (SELECT unnest(?))" if ids is not None else ""

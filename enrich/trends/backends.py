@@ -10,8 +10,15 @@ from datetime import date
 from pathlib import Path
 from typing import Protocol
 
-from enrich.trends.series import MonthlySeries, SeriesError, from_frame, month_start, normalize_topic, timeframe
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.enrich.trends.series import (
+    MonthlySeries,
+    SeriesError,
+    from_frame,
+    month_start,
+    normalize_topic,
+    timeframe,
+)
 
 
 class RateLimited(Exception):
@@ -124,7 +131,9 @@ def read_export(file: Path) -> tuple[str, list[tuple[date, int]]]:
         raise NewsalignError(f"{file}: not a Google Trends export (no 'Month,<term>' header line)")
     header = rows[header_at]
     if header[0].strip() != "Month":
-        raise NewsalignError(f"{file}: {header[0].strip().lower()}ly points; export a range over five years for monthly data")
+        raise NewsalignError(
+            f"{file}: {header[0].strip().lower()}ly points; export a range over five years for monthly data"
+        )
     if len(header) != 2:
         raise NewsalignError(f"{file}: export one search term per file (Trends scales compared terms together)")
     term = header[1].rsplit(": (", 1)[0]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 
 FORMATS = ("json", "jsonl", "parquet")
 
@@ -47,5 +47,7 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, fmt: str = "
     out.parent.mkdir(parents=True, exist_ok=True)
     options = {"json": "FORMAT json, ARRAY true", "jsonl": "FORMAT json", "parquet": "FORMAT parquet"}[fmt]
     target = str(out).replace("'", "''")
-    (written,) = con.execute(f"COPY ({DATASET_QUERY}) TO '{target}' ({options})").fetchone()  # COPY returns its row count
+    (written,) = con.execute(
+        f"COPY ({DATASET_QUERY}) TO '{target}' ({options})"
+    ).fetchone()  # COPY returns its row count
     return written

@@ -8,17 +8,17 @@ import hashlib
 import random
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
 
 import duckdb
 from tqdm import tqdm
 
-from enrich.trends.backends import RateLimited, TopicFailed, Transient, TrendsBackend
-from enrich.trends.series import ANCHORS, month_start, published_span, window
-from enrich.trends.store import Request, covered, save
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.enrich.trends.backends import RateLimited, TopicFailed, Transient, TrendsBackend
+from newsalign.enrich.trends.series import ANCHORS, month_start, published_span, window
+from newsalign.enrich.trends.store import Request, covered, save
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 
@@ -41,7 +41,9 @@ def in_shard(topic: str, shard: tuple[int, int] | None) -> bool:
     return int.from_bytes(hashlib.blake2b(topic.encode(), digest_size=8).digest(), "big") % count == index - 1
 
 
-def plan(con: duckdb.DuckDBPyConnection, *, topics_per_article: int, anchor: str, geo: str, today: date) -> list[Request]:
+def plan(
+    con: duckdb.DuckDBPyConnection, *, topics_per_article: int, anchor: str, geo: str, today: date
+) -> list[Request]:
     """One request per topic among the articles' first `topics_per_article` topics, sorted. For
     `published` it spans the ten years before the topic's earliest publication month to the month
     before its latest, so one series serves every article of the topic; `fetch` ends today."""
@@ -66,10 +68,13 @@ def plan(con: duckdb.DuckDBPyConnection, *, topics_per_article: int, anchor: str
     return requests
 
 
-def pending(requests: list[Request], done: dict[str, list[tuple[date, date]]], shard: tuple[int, int] | None) -> list[Request]:
+def pending(
+    requests: list[Request], done: dict[str, list[tuple[date, date]]], shard: tuple[int, int] | None
+) -> list[Request]:
     """Drop what this shard does not own and what is already answered: for `fetch` any answer for
     the topic; for `published` answers whose ranges cover every publication month the request
     serves (a new article outside them refetches the topic over the whole span)."""
+
     def answered(r: Request) -> bool:
         ranges = done.get(r.topic, [])
         if r.anchor == "fetch":
@@ -124,7 +129,9 @@ def run(
             while True:
                 if max_requests is not None and report.requests_sent >= max_requests:
                     report.left = len(requests) - position
-                    report.stopped = f"--max-requests {max_requests} reached with {report.left} series left; run again to continue"
+                    report.stopped = (
+                        f"--max-requests {max_requests} reached with {report.left} series left; run again to continue"
+                    )
                     return report
                 if report.requests_sent:
                     sleep(backend.delay)

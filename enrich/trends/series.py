@@ -85,7 +85,9 @@ def from_frame(frame: pd.DataFrame, topic: str) -> MonthlySeries:
     index = pd.DatetimeIndex(frame.index)
     months = tuple(d.date() for d in index)
     if any(m.day != 1 for m in months):
-        raise SeriesError("Google answered with weekly or daily points; request a range over five years for monthly data")
+        raise SeriesError(
+            "Google answered with weekly or daily points; request a range over five years for monthly data"
+        )
     partial = frame["isPartial"] if "isPartial" in frame.columns else pd.Series(False, index=frame.index)
     return MonthlySeries(
         months=months,

@@ -9,13 +9,26 @@ from pathlib import Path
 
 import duckdb
 
-from enrich.trends.series import MonthlySeries, timeframe
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
+from newsalign.enrich.trends.series import MonthlySeries, timeframe
 
 KEY = ("topic", "geo", "anchor", "anchor_month")
 ANSWERED = "status IN ('ok', 'empty')"
-COLUMNS = ("topic", "geo", "anchor", "anchor_month", "first_anchor_month", "timeframe", "backend", "status",
-           "months", "interest", "partial", "error", "fetched_at")
+COLUMNS = (
+    "topic",
+    "geo",
+    "anchor",
+    "anchor_month",
+    "first_anchor_month",
+    "timeframe",
+    "backend",
+    "status",
+    "months",
+    "interest",
+    "partial",
+    "error",
+    "fetched_at",
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +59,13 @@ def covered(con: duckdb.DuckDBPyConnection, anchor: str, geo: str) -> dict[str, 
     return ranges
 
 
-def save(con: duckdb.DuckDBPyConnection, request: Request, backend: str, series: MonthlySeries | None, error: str | None = None) -> None:
+def save(
+    con: duckdb.DuckDBPyConnection,
+    request: Request,
+    backend: str,
+    series: MonthlySeries | None,
+    error: str | None = None,
+) -> None:
     """Store one answer (a series, or the error). An answer replaces the rows it supersedes (see
     `prune`); an error replaces only an earlier error, never an answer still serving articles."""
     if series is None:
@@ -64,12 +83,16 @@ def save(con: duckdb.DuckDBPyConnection, request: Request, backend: str, series:
     con.execute(
         f"INSERT OR IGNORE INTO trend_series ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
         [
-            *key, request.first_anchor_month,
-            timeframe(request.start, request.end), backend, status,
+            *key,
+            request.first_anchor_month,
+            timeframe(request.start, request.end),
+            backend,
+            status,
             list(series.months) if full else None,
             list(series.values) if full else None,
             list(series.partial) if full else None,
-            error, datetime.now(timezone.utc),
+            error,
+            datetime.now(timezone.utc),
         ],
     )
     if status != "error":
@@ -155,5 +178,7 @@ def _source(con: duckdb.DuckDBPyConnection, file: Path, alias: str, attached: li
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = 'trend_series'", [alias]
     ).fetchone()[0]
     if not found:
-        raise NewsalignError(f"{file} has no trend_series table: is it a file written by `newsalign enrich trends --out`?")
+        raise NewsalignError(
+            f"{file} has no trend_series table: is it a file written by `newsalign enrich trends --out`?"
+        )
     return f"{alias}.trend_series"

@@ -9,8 +9,16 @@ from newsalign.cli import cli, db_option
 
 @cli.command()
 @db_option
-@click.option("--live", is_flag=True, help="Enrich with the real services (an OpenAI key or OPENAI_BASE_URL; Google Trends via pytrends) instead of the sample answers and series.")
-@click.option("--train", is_flag=True, help="Also export training sets, train tiny SFT->DPO and reward->RLHF models on CPU, and evaluate them side by side.")
+@click.option(
+    "--live",
+    is_flag=True,
+    help="Enrich with the real services (an OpenAI key or OPENAI_BASE_URL; Google Trends via pytrends) instead of the sample answers and series.",
+)
+@click.option(
+    "--train",
+    is_flag=True,
+    help="Also export training sets, train tiny SFT->DPO and reward->RLHF models on CPU, and evaluate them side by side.",
+)
 def demo(db: str | None, live: bool, train: bool) -> None:
     """Run the platform offline on a built-in sample of the six news sites.
 

@@ -6,22 +6,36 @@ import click
 
 from newsalign.cli import db_option
 from newsalign.commands.enrich import enrich
-from warehouse import connect
+from newsalign.warehouse import connect
 
 
 @enrich.command("llm")
 @db_option
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N calls (articles) this run.")
 @click.option("--model", default=None, help="Model name. Default: $NEWSALIGN_LLM_MODEL, else gpt-4o-mini.")
-@click.option("--prompt", "prompt_version", default="signal_v1", show_default=True, help="Prompt version (enrich/prompts/).")
-@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True, help="Calls in flight at once.")
+@click.option(
+    "--prompt", "prompt_version", default="signal_v1", show_default=True, help="Prompt version (enrich/prompts/)."
+)
+@click.option(
+    "--concurrency", type=click.IntRange(min=1), default=8, show_default=True, help="Calls in flight at once."
+)
 @click.option("--batch", is_flag=True, help="Use the OpenAI Batch API (half price, within 24 h; resumable).")
 @click.option("--dry-run", is_flag=True, help="Print the number of calls and the estimated cost; call nothing.")
 @click.option("--base-url", default=None, help="OpenAI-compatible endpoint. Default: $OPENAI_BASE_URL, else OpenAI.")
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds per request.")
-@click.option("--max-retries", type=click.IntRange(min=0), default=4, show_default=True, help="Retries on 429/5xx/timeouts.")
-@click.option("--poll-interval", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds between batch polls.")
-def llm(db, limit, model, prompt_version, concurrency, batch, dry_run, base_url, timeout, max_retries, poll_interval) -> None:
+@click.option(
+    "--max-retries", type=click.IntRange(min=0), default=4, show_default=True, help="Retries on 429/5xx/timeouts."
+)
+@click.option(
+    "--poll-interval",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds between batch polls.",
+)
+def llm(
+    db, limit, model, prompt_version, concurrency, batch, dry_run, base_url, timeout, max_retries, poll_interval
+) -> None:
     """Ask an LLM, once per stored article without a current answer, for 10 topics (most specific
     first) and whether the article is an early, not yet widely known innovative event that is an
     investment opportunity (with a one-sentence rationale). Answers are cached in llm_calls: a
@@ -39,7 +53,7 @@ def llm(db, limit, model, prompt_version, concurrency, batch, dry_run, base_url,
     """
     from tqdm import tqdm
 
-    from enrich.llm import DEFAULT_MODEL, enrich_llm
+    from newsalign.enrich.llm import DEFAULT_MODEL, enrich_llm
 
     model = model or DEFAULT_MODEL
     con = connect(db, must_exist=True)
@@ -67,7 +81,11 @@ def llm(db, limit, model, prompt_version, concurrency, batch, dry_run, base_url,
             progress.close()
         con.close()
     if dry_run:
-        cost = "unknown price (set $NEWSALIGN_LLM_PRICES)" if summary.est_cost_usd is None else f"~${summary.est_cost_usd:.4f}"
+        cost = (
+            "unknown price (set $NEWSALIGN_LLM_PRICES)"
+            if summary.est_cost_usd is None
+            else f"~${summary.est_cost_usd:.4f}"
+        )
         click.echo(
             f"dry run: {summary.calls} calls to {model} ({summary.cached} of {summary.articles} articles already answered); "
             f"~{summary.est_prompt_tokens:,} prompt tokens; estimated cost {cost}{' (batch price)' if batch else ''}"

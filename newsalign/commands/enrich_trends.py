@@ -7,25 +7,62 @@ import click
 
 from newsalign.cli import db_option
 from newsalign.commands.enrich import enrich
-from warehouse import connect
+from newsalign.warehouse import connect
 
 
 @enrich.command("trends")
 @db_option
-@click.option("--topics-per-article", type=click.IntRange(min=1), default=None,
-              help="Look up each article's first N topics. Default: label_params (5).")
-@click.option("--anchor", type=click.Choice(["published", "fetch"]), default=None,
-              help="Series end before the publication month (no look-ahead) or at fetch time (the thesis). Default: label_params (published).")
-@click.option("--geo", default=None, help="Google geo code (US, GB, ...); empty for worldwide. Default: label_params ('').")
+@click.option(
+    "--topics-per-article",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Look up each article's first N topics. Default: label_params (5).",
+)
+@click.option(
+    "--anchor",
+    type=click.Choice(["published", "fetch"]),
+    default=None,
+    help="Series end before the publication month (no look-ahead) or at fetch time (the thesis). Default: label_params (published).",
+)
+@click.option(
+    "--geo", default=None, help="Google geo code (US, GB, ...); empty for worldwide. Default: label_params ('')."
+)
 @click.option("--backend", type=click.Choice(["pytrends", "csv"]), default="pytrends", show_default=True)
-@click.option("--csv-dir", type=click.Path(file_okay=False), default=None, help="Folder of Google Trends CSV exports (--backend csv).")
-@click.option("--max-requests", type=click.IntRange(min=1), default=None, help="Send at most N requests this run (retries count).")
-@click.option("--max-retries", type=click.IntRange(min=0), default=10, show_default=True, help="Retries of one request on 429/5xx/network errors.")
-@click.option("--backoff", type=click.FloatRange(min=0), default=10.0, show_default=True, help="Seconds before the first retry; doubles each time (jittered, at most 600).")
-@click.option("--shard", default=None, help="i/N: fetch only the topics of shard i of N (by topic hash); use with --out.")
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Write series to this DuckDB file instead of the warehouse (then `newsalign merge`).")
-def trends(db, topics_per_article, anchor, geo, backend, csv_dir, max_requests, max_retries, backoff, shard, out) -> None:
+@click.option(
+    "--csv-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of Google Trends CSV exports (--backend csv).",
+)
+@click.option(
+    "--max-requests", type=click.IntRange(min=1), default=None, help="Send at most N requests this run (retries count)."
+)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Retries of one request on 429/5xx/network errors.",
+)
+@click.option(
+    "--backoff",
+    type=click.FloatRange(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds before the first retry; doubles each time (jittered, at most 600).",
+)
+@click.option(
+    "--shard", default=None, help="i/N: fetch only the topics of shard i of N (by topic hash); use with --out."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write series to this DuckDB file instead of the warehouse (then `newsalign merge`).",
+)
+def trends(
+    db, topics_per_article, anchor, geo, backend, csv_dir, max_requests, max_retries, backoff, shard, out
+) -> None:
     """Fetch the monthly Google Trends interest over the ten years before each article for its first
     topics, one request per distinct (topic, geo), shared by every article with that topic, into
     trend_series. Each article's 3-, 5- and 10-year windows are cut from that one series, ending
@@ -39,16 +76,24 @@ def trends(db, topics_per_article, anchor, geo, backend, csv_dir, max_requests, 
       newsalign enrich trends --shard 2/4 --out trends-2.duckdb   # on machine 2 of 4
       newsalign merge trends-*.duckdb
     """
-    from enrich.trends.backends import make_backend
-    from enrich.trends.fetch import Backoff, enrich_trends, parse_shard
+    from newsalign.enrich.trends.backends import make_backend
+    from newsalign.enrich.trends.fetch import Backoff, enrich_trends, parse_shard
 
     shard_spec = parse_shard(shard)
     trends_backend = make_backend(backend, csv_dir=csv_dir)
     con = connect(db, read_only=out is not None, must_exist=True)
     out_con = connect(out) if out else None
     report = enrich_trends(
-        con, trends_backend, out=out_con, topics_per_article=topics_per_article, anchor=anchor, geo=geo,
-        shard=shard_spec, max_requests=max_requests, max_retries=max_retries, backoff=Backoff(first=backoff),
+        con,
+        trends_backend,
+        out=out_con,
+        topics_per_article=topics_per_article,
+        anchor=anchor,
+        geo=geo,
+        shard=shard_spec,
+        max_requests=max_requests,
+        max_retries=max_retries,
+        backoff=Backoff(first=backoff),
     )
     click.echo(
         f"{report.planned} series needed, {report.requests_sent} requests sent: "

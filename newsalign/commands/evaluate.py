@@ -10,13 +10,42 @@ from newsalign.cli import cli
 
 
 @cli.command()
-@click.option("--model", "specs", multiple=True, required=True, metavar="NAME=PATH", help="A model dir or LoRA adapter dir; repeat.")
-@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False), help="Export directory (newsalign export ...).")
-@click.option("--out", "out_dir", default="report", show_default=True, type=click.Path(file_okay=False), help="Report directory.")
-@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(min=1), help="Articles per forward pass.")
-@click.option("--bootstrap", default=1000, show_default=True, type=click.IntRange(min=0), help="Bootstrap resamples (0: no intervals).")
+@click.option(
+    "--model",
+    "specs",
+    multiple=True,
+    required=True,
+    metavar="NAME=PATH",
+    help="A model dir or LoRA adapter dir; repeat.",
+)
+@click.option(
+    "--data",
+    "data_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Export directory (newsalign export ...).",
+)
+@click.option(
+    "--out", "out_dir", default="report", show_default=True, type=click.Path(file_okay=False), help="Report directory."
+)
+@click.option(
+    "--batch-size", default=8, show_default=True, type=click.IntRange(min=1), help="Articles per forward pass."
+)
+@click.option(
+    "--bootstrap",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Bootstrap resamples (0: no intervals).",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap and the TF-IDF baseline.")
-@click.option("--max-length", default=2048, show_default=True, type=click.IntRange(min=8), help="Max tokens per prompt+answer (prompt start cut).")
+@click.option(
+    "--max-length",
+    default=2048,
+    show_default=True,
+    type=click.IntRange(min=8),
+    help="Max tokens per prompt+answer (prompt start cut).",
+)
 @click.option("--split", default="test", show_default=True, help="Which split of the export to evaluate on.")
 @click.option("--device", default=None, help="torch device (default: cuda when available, else cpu).")
 @click.option("--no-baselines", is_flag=True, help="Skip the majority and TF-IDF baselines.")
@@ -33,7 +62,7 @@ def evaluate(specs, data_dir, out_dir, batch_size, bootstrap, seed, max_length, 
       newsalign evaluate --model base=models/base --model dpo=runs/dpo --data exports/dpo --out report/
       newsalign evaluate --model dpo=runs/dpo/checkpoint-500 --data exports/dpo --bootstrap 200 --batch-size 16
     """
-    from training.evaluate import evaluate_models, parse_model_specs, print_comparison
+    from newsalign.training.evaluate import evaluate_models, parse_model_specs, print_comparison
 
     result = evaluate_models(
         parse_model_specs(list(specs)),

@@ -6,7 +6,7 @@ import click
 
 from newsalign.cli import db_option
 from newsalign.commands.export import export
-from warehouse import connect
+from newsalign.warehouse import connect
 
 
 @export.command("dataset")
@@ -23,7 +23,7 @@ def dataset(out, fmt, db) -> None:
       newsalign export dataset --out dataset.json
       newsalign export dataset --out dataset.parquet --format parquet
     """
-    from enrich.trends.dataset import export_dataset
+    from newsalign.enrich.trends.dataset import export_dataset
 
     con = connect(db, must_exist=True)
     count = export_dataset(con, out, fmt)

@@ -8,7 +8,7 @@ import click
 
 from newsalign.cli import db_option
 from newsalign.commands.export import export
-from training.prompt import DEFAULT_ANSWERS
+from newsalign.training.prompt import DEFAULT_ANSWERS
 
 FORMATS = {
     "dpo": "prompt/chosen/rejected (chosen = the label, rejected = the opposite)",
@@ -20,7 +20,9 @@ FORMATS = {
 
 
 def _export_command(kind: str) -> None:
-    @export.command(kind, help=f"""Export the {kind} training set: {FORMATS[kind]}.
+    @export.command(
+        kind,
+        help=f"""Export the {kind} training set: {FORMATS[kind]}.
 
     Writes train.<format>, test.<format> and a dataset card (README.md, card.json) to OUT.
 
@@ -28,30 +30,63 @@ def _export_command(kind: str) -> None:
     Examples:
       newsalign export {kind} --out exports/{kind}
       newsalign export {kind} --out exports/{kind} --split time --balance downsample --tokenizer outputs/tiny-model
-    """)
+    """,
+    )
     @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output directory.")
-    @click.option("--split", type=click.Choice(["random", "time"]), default="random", show_default=True,
-                  help="random (the thesis's 90/10), or time: train on older articles, test on newer.")
+    @click.option(
+        "--split",
+        type=click.Choice(["random", "time"]),
+        default="random",
+        show_default=True,
+        help="random (the thesis's 90/10), or time: train on older articles, test on newer.",
+    )
     @click.option("--test-size", type=float, default=0.1, show_default=True, help="Share of articles held out.")
     @click.option("--seed", type=int, default=42, show_default=True)
-    @click.option("--balance", type=click.Choice(["none", "downsample", "weights"]), default="none", show_default=True,
-                  help="Downsample the majority class in train, or add a `weight` column.")
-    @click.option("--max-article-tokens", type=int, default=512, show_default=True,
-                  help="Cut title + text to this many tokens before building the prompt.")
-    @click.option("--tokenizer", type=click.Path(), default=None,
-                  help="Tokenizer directory for counting tokens (default: a word/punctuation estimate).")
+    @click.option(
+        "--balance",
+        type=click.Choice(["none", "downsample", "weights"]),
+        default="none",
+        show_default=True,
+        help="Downsample the majority class in train, or add a `weight` column.",
+    )
+    @click.option(
+        "--max-article-tokens",
+        type=int,
+        default=512,
+        show_default=True,
+        help="Cut title + text to this many tokens before building the prompt.",
+    )
+    @click.option(
+        "--tokenizer",
+        type=click.Path(),
+        default=None,
+        help="Tokenizer directory for counting tokens (default: a word/punctuation estimate).",
+    )
     @click.option("--label", default="v_signal", show_default=True, help="View or table with (id, signal).")
     @click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl"]), default="parquet", show_default=True)
-    @click.option("--answers", nargs=2, default=DEFAULT_ANSWERS, show_default=True,
-                  help="Positive and negative answer, of equal token length.")
+    @click.option(
+        "--answers",
+        nargs=2,
+        default=DEFAULT_ANSWERS,
+        show_default=True,
+        help="Positive and negative answer, of equal token length.",
+    )
     @db_option
     def command(out, split, test_size, seed, balance, max_article_tokens, tokenizer, label, fmt, answers, db):
-        from training.export import ExportOptions, export_training_set
-        from warehouse import connect
+        from newsalign.training.export import ExportOptions, export_training_set
+        from newsalign.warehouse import connect
 
         options = ExportOptions(
-            kind=kind, out=out, split=split, test_size=test_size, seed=seed, balance=balance,
-            max_article_tokens=max_article_tokens, tokenizer=tokenizer, label=label, format=fmt,
+            kind=kind,
+            out=out,
+            split=split,
+            test_size=test_size,
+            seed=seed,
+            balance=balance,
+            max_article_tokens=max_article_tokens,
+            tokenizer=tokenizer,
+            label=label,
+            format=fmt,
             answers=tuple(answers),
         )
         card = export_training_set(connect(db, must_exist=True), options)

@@ -5,18 +5,31 @@ from __future__ import annotations
 import click
 
 from newsalign.cli import cli, db_option
-from pipeline.dumps import FORMATS, open_dump
+from newsalign.pipeline.dumps import FORMATS, open_dump
 
 
 @cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--source", default=None, help="Source name stored with the rows. Default: a `source` column, else the file name.")
+@click.option(
+    "--source", default=None, help="Source name stored with the rows. Default: a `source` column, else the file name."
+)
 @db_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None, help="Override the format taken from the extension.")
-@click.option("--min-words", type=int, default=None, help="Minimum words an article needs (default: NEWSALIGN_MIN_WORDS, 150).")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default=None, help="Override the format taken from the extension."
+)
+@click.option(
+    "--min-words", type=int, default=None, help="Minimum words an article needs (default: NEWSALIGN_MIN_WORDS, 150)."
+)
 @click.option("--max-words", type=int, default=None, help="Maximum words (default: NEWSALIGN_MAX_WORDS).")
-@click.option("--language", "languages", multiple=True, help="Language to keep (repeatable; default: en). `--language all` keeps all.")
-@click.option("--allow-missing", is_flag=True, help="Keep rows without a url or date even when the file has those columns.")
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    help="Language to keep (repeatable; default: en). `--language all` keeps all.",
+)
+@click.option(
+    "--allow-missing", is_flag=True, help="Keep rows without a url or date even when the file has those columns."
+)
 def import_(file, source, db, fmt, min_words, max_words, languages, allow_missing) -> None:
     """Import FILE (JSON list, JSONL, CSV or Parquet) through validate, normalize, filter, dedup and store.
 
@@ -30,13 +43,15 @@ def import_(file, source, db, fmt, min_words, max_words, languages, allow_missin
       newsalign import ../shared/data/ag_news/test.csv --source ag_news --min-words 20
       newsalign import dump.txt --format jsonl --db /tmp/w.duckdb
     """
-    from pipeline.chain import crawl_settings, run_chain
-    from warehouse import connect
+    from newsalign.pipeline.chain import crawl_settings, run_chain
+    from newsalign.warehouse import connect
 
     dump = open_dump(file, fmt=fmt, source=source)
     connect(db).close()  # a missing directory or a corrupt file fails here, before any work
     if dump.missing:
-        click.echo(f"{dump.path.name} has no {' or '.join(dump.missing)} column: its rows are stored without one", err=True)
+        click.echo(
+            f"{dump.path.name} has no {' or '.join(dump.missing)} column: its rows are stored without one", err=True
+        )
     settings = crawl_settings(
         NEWSALIGN_DB=db,
         NEWSALIGN_MIN_WORDS=min_words,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from newsalign.cli import cli, db_option
-from warehouse import connect
+from newsalign.warehouse import connect
 
 
 @cli.command()
@@ -22,7 +22,7 @@ def merge(files, db) -> None:
       newsalign merge trends-1.duckdb trends-2.duckdb trends-3.duckdb trends-4.duckdb
       newsalign merge shards/*.parquet --db data/warehouse.duckdb
     """
-    from enrich.trends.store import merge as merge_series
+    from newsalign.enrich.trends.store import merge as merge_series
 
     con = connect(db, must_exist=True)  # a mistyped --db must not create an empty warehouse
     try:

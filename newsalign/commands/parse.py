@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from newsalign.cli import cli
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 
 
 def _jsonable(value):
@@ -20,7 +20,11 @@ def _jsonable(value):
 @cli.command()
 @click.argument("source")
 @click.argument("page", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--url", default=None, help="The URL the page was fetched from. Default: the page's canonical URL, else file://PAGE.")
+@click.option(
+    "--url",
+    default=None,
+    help="The URL the page was fetched from. Default: the page's canonical URL, else file://PAGE.",
+)
 def parse(source: str, page: Path, url: str | None) -> None:
     """Parse a saved PAGE of SOURCE exactly as the crawler does and print the Article as JSON.
 
@@ -33,8 +37,8 @@ def parse(source: str, page: Path, url: str | None) -> None:
       newsalign parse reuters page.html --url https://www.reuters.com/world/some-story-2024-03-07/
       newsalign parse bbc page.html | jq .text
     """
-    from crawler.parsers import parse_page  # imported here: keeps `newsalign --help` fast
-    from crawler.items import PageRejected
+    from newsalign.crawler.items import PageRejected
+    from newsalign.crawler.parsers import parse_page  # imported here: keeps `newsalign --help` fast
 
     if not page.is_file():
         raise NewsalignError(f"no such file: {page}")

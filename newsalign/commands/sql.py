@@ -6,9 +6,9 @@ import click
 import duckdb
 
 from newsalign.cli import cli, db_option
-from newsalign.errors import NewsalignError
+from newsalign.core.errors import NewsalignError
 from newsalign.output import write_relation
-from warehouse import connect
+from newsalign.warehouse import connect
 
 
 @cli.command()

@@ -43,14 +43,19 @@ def _train_command(name: str) -> None:
       newsalign train {name} --config training/configs/tiny-cpu.yaml --resume
     """,
     )
-    @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
-                  help="YAML config (top-level keys, plus a section per trainer).")
+    @click.option(
+        "--config",
+        "config",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="YAML config (top-level keys, plus a section per trainer).",
+    )
     @click.option("--resume", is_flag=True, help="Resume from the newest checkpoint in output_dir.")
     @click.pass_context
     def command(ctx: click.Context, config: str | None, resume: bool) -> None:
         from accelerate import PartialState
 
-        from training.runner import run_training
+        from newsalign.training.runner import run_training
 
         overrides = list(ctx.args) + (["--resume", "true"] if resume else [])
         output_dir = run_training(name, config, overrides)

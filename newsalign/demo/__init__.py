@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from crawler.parsers import SOURCES
+from newsalign.core.errors import NewsalignError
+from newsalign.crawler.parsers import SOURCES
 from newsalign.demo.enrich import enrich_step, labels_step
 from newsalign.demo.train import dataset_step, train_step
-from newsalign.errors import NewsalignError
-from warehouse.db import ENV_VAR, resolve_db_path
+from newsalign.warehouse.db import ENV_VAR, resolve_db_path
 
 DEFAULT_DEMO_DB = Path("data/demo.duckdb")
 
@@ -40,7 +40,9 @@ def crawl_step(ctx: DemoContext) -> None:
     from newsalign.demo.server import serve_sample
 
     if "reuters" in ctx.sources and not chromium_available():
-        ctx.echo("Chromium not found (/usr/bin/chromium): skipping reuters, which needs a browser (apt-get install chromium).")
+        ctx.echo(
+            "Chromium not found (/usr/bin/chromium): skipping reuters, which needs a browser (apt-get install chromium)."
+        )
         ctx.sources = tuple(s for s in ctx.sources if s != "reuters")
     with serve_sample(ctx.sources) as sites:
         command = [sys.executable, "-m", "newsalign.demo.crawl", "--db", str(ctx.db)]
@@ -55,7 +57,14 @@ def summary_step(ctx: DemoContext) -> None:
     ctx.echo(summary(ctx.db, ctx.timings))
 
 
-STEPS: list[Callable[[DemoContext], None]] = [crawl_step, summary_step, enrich_step, labels_step, dataset_step, train_step]
+STEPS: list[Callable[[DemoContext], None]] = [
+    crawl_step,
+    summary_step,
+    enrich_step,
+    labels_step,
+    dataset_step,
+    train_step,
+]
 
 
 def demo_db_path(db: str | os.PathLike | None) -> Path:

@@ -27,7 +27,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.log import configure_logging
 from scrapy.utils.reactor import install_reactor
 
-from crawler.spiders.reuters import chromium_path
+from newsalign.crawler.spiders.reuters import chromium_path
 
 # Fast but still polite to robots.txt: no delays on loopback, quiet logs (the demo prints a summary).
 DEMO_SETTINGS = {
@@ -44,7 +44,7 @@ DEMO_SETTINGS = {
 def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     """crawler/settings.py plus `overrides`, wherever the command is run from (no scrapy.cfg needed)."""
     settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings.setmodule("newsalign.crawler.settings", priority="project")
     settings.update(dict(overrides or {}), priority="cmdline")
     return settings
 
@@ -53,8 +53,13 @@ def chromium_available(settings: Settings | None = None) -> bool:
     return Path(chromium_path(settings or project_settings())).exists()
 
 
-def crawl_sample(db: str | os.PathLike, sites: Mapping[str, str], *, settings: Mapping[str, Any] | None = None,
-                 spider_args: Mapping[str, str] | None = None) -> None:
+def crawl_sample(
+    db: str | os.PathLike,
+    sites: Mapping[str, str],
+    *,
+    settings: Mapping[str, Any] | None = None,
+    spider_args: Mapping[str, str] | None = None,
+) -> None:
     """Run the spider of every source in `sites` ({source: base URL}) at once; store into `db`."""
     merged = project_settings({**DEMO_SETTINGS, **(settings or {}), "NEWSALIGN_DB": str(db)})
     install_reactor(merged["TWISTED_REACTOR"])
@@ -87,7 +92,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--site", action="append", default=[], metavar="SOURCE=URL")
     parser.add_argument("-a", dest="args", action="append", default=[], metavar="NAME=VALUE", help="spider argument")
-    parser.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE", help="Scrapy setting (JSON values allowed)")
+    parser.add_argument(
+        "-s",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Scrapy setting (JSON values allowed)",
+    )
     opts = parser.parse_args(argv)
     settings = {}
     for pair in opts.settings:
@@ -98,7 +110,9 @@ def main(argv: list[str] | None = None) -> None:
             settings[name] = value
     spider_args = dict(pair.partition("=")[::2] for pair in opts.args)
     if opts.site:
-        crawl_sample(opts.db, dict(pair.partition("=")[::2] for pair in opts.site), settings=settings, spider_args=spider_args)
+        crawl_sample(
+            opts.db, dict(pair.partition("=")[::2] for pair in opts.site), settings=settings, spider_args=spider_args
+        )
         return
     from newsalign.demo.server import serve_sample
 

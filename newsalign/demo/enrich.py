@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newsalign.errors import NewsalignError
-from warehouse import connect
+from newsalign.core.errors import NewsalignError
+from newsalign.warehouse import connect
 
 if TYPE_CHECKING:
     from newsalign.demo import DemoContext
@@ -36,16 +36,18 @@ LABEL_QUERIES = (
 
 def enrich_step(ctx: DemoContext) -> None:
     """LLM topics and signal for every stored article, then the Trends series of their first topics."""
-    from enrich.llm import enrich_llm, load_recorded
-    from enrich.trends.backends import make_backend
-    from enrich.trends.fetch import enrich_trends
+    from newsalign.enrich.llm import enrich_llm, load_recorded
+    from newsalign.enrich.trends.backends import make_backend
+    from newsalign.enrich.trends.fetch import enrich_trends
 
     live = ctx.live  # sample data unless `newsalign demo --live`
     con = connect(ctx.db)
     try:
         ctx.echo("")
         if live:
-            ctx.echo("Enriching live: one LLM call per article (OPENAI_API_KEY or OPENAI_BASE_URL), Google Trends via pytrends")
+            ctx.echo(
+                "Enriching live: one LLM call per article (OPENAI_API_KEY or OPENAI_BASE_URL), Google Trends via pytrends"
+            )
         else:
             loaded = load_recorded(con, LLM_ANSWERS)
             ctx.echo(
@@ -88,8 +90,11 @@ def label_summary(con, db: Path) -> list[str]:
     stats = con.execute(
         "SELECT articles, gpt_rate, trend_rate, union_rate, both_rate, kappa FROM v_label_stats WHERE breakdown = 'all'"
     ).fetchone()
-    lines = ["", f"Labels: signal = {combiner} of gpt_signal and trend_signal (trend rule '{trend_rule}', {topic_combiner} "
-                 f"of each article's first {per_article} topics; see docs/labels.md)"]
+    lines = [
+        "",
+        f"Labels: signal = {combiner} of gpt_signal and trend_signal (trend rule '{trend_rule}', {topic_combiner} "
+        f"of each article's first {per_article} topics; see docs/labels.md)",
+    ]
     if stats is None or not stats[0]:
         return lines + [f"  no article has both labels yet ({stored} stored); run the enrichment again to continue"]
     articles, gpt, trend, union, both, kappa = stats
@@ -121,8 +126,10 @@ def label_summary(con, db: Path) -> list[str]:
         lines.append(f"  [{label_source:<5}] {source}: {_cut(title, 80)}")
         lines.append(f"          first topics: {_cut(', '.join(topics[:per_article]), 100)}")
     lines += ["", "Labels to try:"] + [f'  newsalign sql --db {db} "{query}"' for query in LABEL_QUERIES]
-    lines.append(f"  newsalign sql --db {db} \"UPDATE label_params SET value = '{other}' WHERE name = 'trend_rule'\""
-                 f"   # label with the {other} rule")
+    lines.append(
+        f"  newsalign sql --db {db} \"UPDATE label_params SET value = '{other}' WHERE name = 'trend_rule'\""
+        f"   # label with the {other} rule"
+    )
     return lines
 
 

@@ -21,10 +21,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from crawler.parsers import SOURCES
+from newsalign.crawler.parsers import SOURCES
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
-CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+}
 
 
 @dataclass
@@ -48,7 +52,13 @@ def _find(root: Path, path: str) -> Path | None:
     base = (root / rel).resolve()
     if root.resolve() not in (base, *base.parents):
         return None  # no escaping the site root with ../
-    for candidate in (base, base.with_name(base.name + ".html"), base.with_name(base.name + ".xml"), base / "index.html", base / "index.xml"):
+    for candidate in (
+        base,
+        base.with_name(base.name + ".html"),
+        base.with_name(base.name + ".xml"),
+        base / "index.html",
+        base / "index.xml",
+    ):
         if candidate.is_file() and not candidate.name.startswith("_"):
             return candidate
     return None

@@ -21,8 +21,8 @@ def train_dir(db: Path) -> Path:
 
 def dataset_step(ctx) -> None:
     """Write the labelled articles in the thesis's dataset format beside the warehouse."""
-    from enrich.trends.dataset import export_dataset
-    from warehouse import connect
+    from newsalign.enrich.trends.dataset import export_dataset
+    from newsalign.warehouse import connect
 
     con = connect(ctx.db)
     try:
@@ -35,11 +35,13 @@ def dataset_step(ctx) -> None:
 def train_step(ctx) -> None:
     """--train: export sets, train base/SFT->DPO and reward->RLHF tiny models, evaluate them side by side."""
     if not ctx.train:
-        ctx.echo("\nNext: `newsalign demo --train` also trains tiny SFT->DPO and reward->RLHF models on CPU and compares them.")
+        ctx.echo(
+            "\nNext: `newsalign demo --train` also trains tiny SFT->DPO and reward->RLHF models on CPU and compares them."
+        )
         return
-    from training.evaluate import evaluate_models
-    from training.pipeline import run_demo_training
-    from training.report import print_comparison
+    from newsalign.training.evaluate import evaluate_models
+    from newsalign.training.pipeline import run_demo_training
+    from newsalign.training.report import print_comparison
 
     workdir = train_dir(ctx.db)
     shutil.rmtree(workdir, ignore_errors=True)
@@ -51,6 +53,8 @@ def train_step(ctx) -> None:
         models = run_demo_training(ctx.db, workdir, test_size=DEMO_TEST_SIZE)
         compared = {name: models[name] for name in ("base", "dpo", "rlhf")}
         result = evaluate_models(compared, workdir / "exports" / "dpo", report, bootstrap=200)
-    ctx.echo(f"\nHeld-out comparison ({result['data']['n']} articles; tiny random model, a few steps: a smoke test, not a result):")
+    ctx.echo(
+        f"\nHeld-out comparison ({result['data']['n']} articles; tiny random model, a few steps: a smoke test, not a result):"
+    )
     print_comparison(result)
     ctx.echo(f"Report, metrics and plots: {report}/report.md")

@@ -1,0 +1,1 @@
+"""The bottom layer: the project's error type and the small helpers every other layer shares."""

@@ -14,7 +14,7 @@ from statistics import mean
 
 from newsalign.crawler.items import Article
 from newsalign.crawler.parsers import parse_page
-from newsalign.crawler.parsers.quality import fixture_cases, shingle_f1
+from tests.parser_quality import fixture_cases, shingle_f1
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 ROUNDS = 3

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-
-
-def article_id(canonical_url: str) -> str:
-    """Stable id of an article: a hash of its canonical URL."""
-    return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass

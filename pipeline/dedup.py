@@ -22,7 +22,7 @@ import xxhash
 from datasketch import LeanMinHash, MinHash, MinHashLSH
 from itemadapter import ItemAdapter
 
-from newsalign.pipeline import text as T
+from newsalign.core import text as T
 from newsalign.pipeline.rejects import Reject
 
 STAGE = "dedup"

@@ -1,6 +1,6 @@
 """Stage 2, normalize: NFC and whitespace, boilerplate lines out, canonical URL, id, content hash, word count.
 
-The id is recomputed from the canonical URL (`crawler.items.article_id`), so the same page reached with
+The id is recomputed from the canonical URL (`newsalign.core.urls.article_id`, the parser's own), so the same page reached with
 different tracking parameters gets one id. A row without a URL (some imports) gets
 `article_id("<source>:<content_hash>")`. `content_hash` and `word_count` are set on the item for the
 later stages and the store.
@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 
 from itemadapter import ItemAdapter
 
-from newsalign.crawler.items import article_id
-from newsalign.pipeline import text as T
+from newsalign.core import text as T
+from newsalign.core.urls import article_id, canonical_url
 from newsalign.pipeline.rejects import Reject
 
 
@@ -41,7 +41,7 @@ class NormalizePipeline:
         digest = T.content_hash(body)
         if adapter.get("url"):
             try:
-                adapter["url"] = T.canonical_url(adapter["url"])
+                adapter["url"] = canonical_url(adapter["url"])
             except ValueError as exc:
                 raise Reject("normalize", "bad_url", f"{adapter['url']!r:.120}: {exc}") from None
             adapter["id"] = article_id(adapter["url"])

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+import types
+import typing
 import uuid
-import weakref
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 
 import duckdb
@@ -25,28 +26,29 @@ from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
 
 from newsalign import warehouse
+from newsalign.crawler.items import Article
 from newsalign.pipeline.rejects import Reject
 
 logger = logging.getLogger(__name__)
 
+# Arrow types of the `Article` fields; the schema below is derived from the item (the migrations'
+# `articles` table must agree with it: tests/test_schema.py checks the two).
+_ARROW = {
+    str: pa.string(),
+    int: pa.int32(),
+    datetime: pa.timestamp("us", tz="UTC"),
+    list[str]: pa.list_(pa.string()),
+}
+
+
+def _arrow_field(name: str, hint) -> pa.Field:
+    args = [a for a in typing.get_args(hint) if a is not type(None)] if isinstance(hint, types.UnionType) else [hint]
+    return pa.field(name, _ARROW[args[0]])
+
+
 ARTICLE_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("source", pa.string()),
-        ("url", pa.string()),
-        ("title", pa.string()),
-        ("date_published", pa.timestamp("us", tz="UTC")),
-        ("text", pa.string()),
-        ("authors", pa.list_(pa.string())),
-        ("section", pa.string()),
-        ("tags", pa.list_(pa.string())),
-        ("language", pa.string()),
-        ("fetched_at", pa.timestamp("us", tz="UTC")),
-        ("page_type", pa.string()),
-        ("content_hash", pa.string()),
-        ("word_count", pa.int32()),
-        ("run_id", pa.string()),
-    ]
+    [_arrow_field(f.name, typing.get_type_hints(Article)[f.name]) for f in fields(Article)]
+    + [pa.field("run_id", pa.string())]
 )
 ARTICLE_COLUMNS = ARTICLE_SCHEMA.names
 REJECT_SCHEMA = pa.schema(
@@ -62,8 +64,6 @@ REJECT_SCHEMA = pa.schema(
 )
 FINGERPRINT_SCHEMA = pa.schema([("id", pa.string()), ("minhash", pa.list_(pa.uint64()))])
 ID_SCHEMA = pa.schema([("id", pa.string())])
-
-_by_crawler: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -105,9 +105,10 @@ class WarehouseWriter:
     @classmethod
     def for_crawler(cls, crawler) -> WarehouseWriter:
         """The crawl's one writer, shared by its pipelines and its `CrawlRunRecorder`."""
-        if crawler not in _by_crawler:
-            _by_crawler[crawler] = cls(crawler.settings, crawler=crawler)
-        return _by_crawler[crawler]
+        writer = getattr(crawler, "newsalign_writer", None)
+        if writer is None:
+            writer = crawler.newsalign_writer = cls(crawler.settings, crawler=crawler)
+        return writer
 
     # --- lifecycle ------------------------------------------------------------------------------
     def open(self) -> None:

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from newsalign.core.text import clean_text
+from newsalign.core.urls import canonical_url
 from newsalign.crawler.items import Article, PageRejected
 from newsalign.pipeline.chain import crawl_settings, run_chain
-from newsalign.pipeline.text import canonical_url, clean_text
 from newsalign.warehouse.db import WarehouseError
 from tests.conftest import rows
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from newsalign.crawler.items import Article, PageRejected, article_id
+from newsalign.core.dates import parse_date
+from newsalign.core.urls import article_id, page_url
+from newsalign.crawler.items import Article, PageRejected
 from newsalign.crawler.parsers import body, jsonld, meta
 from newsalign.crawler.parsers.page import Page
 
@@ -127,7 +129,7 @@ class SiteParser:
     # --- fields ------------------------------------------------------------------------------
     def url(self, page: Page) -> str:
         canonical = page.tree.xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")
-        return meta.canonical_url([*canonical[:1], page.first_meta("og:url")], page.url)
+        return page_url([*canonical[:1], page.first_meta("og:url")], page.url)
 
     def title(self, page: Page) -> str | None:
         art = page.article or {}
@@ -149,7 +151,7 @@ class SiteParser:
             page.first_meta("article:published_time", "og:article:published_time", "datepublished", "pub_date", "date"),
             art.get("dateCreated"),
         ):
-            parsed = meta.parse_date(value if isinstance(value, str) else None)
+            parsed = parse_date(value)
             if parsed:
                 return parsed
         return self._htmldate(page)
@@ -161,7 +163,7 @@ class SiteParser:
         found = find_date(
             page.tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S%z", url=page.url
         )
-        return meta.parse_date(found)
+        return parse_date(found)
 
     def authors(self, page: Page) -> list[str]:
         art = page.article or {}

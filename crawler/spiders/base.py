@@ -18,10 +18,11 @@ from scrapy.http import Response
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from newsalign.core.dates import parse_date
 from newsalign.core.errors import NewsalignError
 from newsalign.crawler.items import PageRejected
 from newsalign.crawler.parsers import parse_page
-from newsalign.crawler.spiders.window import DateWindow, parse_feed_date, parse_limit, url_period
+from newsalign.crawler.spiders.window import DateWindow, parse_limit, url_period
 
 
 class SpiderArgumentError(NewsalignError):
@@ -119,7 +120,7 @@ class NewsSpider(scrapy.Spider):
                 if published is not None:
                     keep = self.window.contains(published)
                 else:  # lastmod is the latest change: before `since` means published before it too
-                    keep = self.window.may_contain_lastmod(parse_feed_date(entry.get("lastmod")))
+                    keep = self.window.may_contain_lastmod(parse_date(entry.get("lastmod")))
                 if keep:
                     yield from self._article_request(loc)
         elif kind in ("rss", "feed", "RDF"):
@@ -140,7 +141,7 @@ class NewsSpider(scrapy.Spider):
             if period is not None:
                 keep = self.window.overlaps(*period)
             else:
-                keep = self.window.may_contain_lastmod(parse_feed_date(entry.get("lastmod")))
+                keep = self.window.may_contain_lastmod(parse_date(entry.get("lastmod")))
             if keep:
                 yield scrapy.Request(self.onsite(loc), callback=self.parse_discovery)
 
@@ -206,7 +207,7 @@ def _news_dates(body: bytes) -> dict[str, Any]:
     for url in selector.xpath("//url"):
         loc, published = url.xpath("loc/text()").get(), url.xpath(".//publication_date/text()").get()
         if loc and published:
-            dates[loc.strip()] = parse_feed_date(published)
+            dates[loc.strip()] = parse_date(published)
     return {loc: d for loc, d in dates.items() if d is not None}
 
 
@@ -217,4 +218,4 @@ def _feed_entries(body: bytes) -> Iterator[tuple[str | None, Any]]:
     for entry in selector.xpath("//item | //entry"):
         link = entry.xpath("link/text()").get() or entry.xpath("link[not(@rel) or @rel='alternate']/@href").get()
         published = entry.xpath("pubDate/text() | published/text() | date/text() | updated/text()").get()
-        yield link, parse_feed_date(published)
+        yield link, parse_date(published)

@@ -6,7 +6,6 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from email.utils import parsedate_to_datetime
 
 # A year-month or year-month-day inside a sitemap URL: sitemap-2024-05.xml, /2024/05/17/, news_2024_05.xml
 _URL_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-/_](0[1-9]|1[0-2])(?:[-/_](0[1-9]|[12]\d|3[01]))?(?!\d)")
@@ -68,23 +67,6 @@ def url_period(url: str) -> tuple[date, date] | None:
     if day:
         return date(year, month, int(day)), date(year, month, int(day))
     return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-
-
-def parse_feed_date(value: str | None) -> datetime | None:
-    """An ISO 8601 (sitemaps, Atom) or RFC 822 (RSS) date as aware UTC; None when absent or unreadable."""
-    if not value or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
 
 
 def _iso_date(name: str, value: str | None) -> date | None:

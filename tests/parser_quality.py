@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from newsalign.crawler.parsers.meta import parse_date
+from newsalign.core.dates import parse_date
 
 _WORD = re.compile(r"\w+")
 

@@ -1,23 +1,10 @@
-"""Text and URL normalization used by the normalize and dedup stages (pure functions)."""
+"""Text normalization shared by the normalize and dedup stages and the parsers (pure functions)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-from w3lib.url import canonicalize_url
-
-# Query parameters that only track where a click came from; dropped from canonical URLs (here, and by
-# the parsers' `crawler.parsers.meta.clean_url`).
-TRACKING_PARAMS = frozenset(
-    """fbclid gclid gclsrc dclid gbraid wbraid msclkid yclid twclid igshid mc_cid mc_eid _ga _gl ref ref_src ref_url
-    cmpid cmp ito ocid at_medium at_campaign ns_mchannel ns_source
-    ns_campaign ns_linkname ns_fee guccounter guce_referrer guce_referrer_sig taid sr_share smid src_trk
-    share icid int_cmp""".split()
-)
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "at_custom")
 
 # Whole lines that are page furniture rather than article text (matched case-insensitively against a
 # stripped line). Kept short and curated: each pattern is anchored so it cannot eat a real sentence.
@@ -40,23 +27,6 @@ BOILERPLATE_LINES = re.compile(
 _INLINE_SPACE = re.compile(r"[^\S\n]+")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _WORD = re.compile(r"\w+")
-
-
-def canonical_url(url: str) -> str:
-    """Canonical form of `url`: w3lib's canonicalization (sorted query, no fragment) minus tracking parameters."""
-    parts = urlsplit(canonicalize_url(url.strip(), keep_fragments=False))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", strip_tracking(parts.query), ""))
-
-
-def strip_tracking(query: str) -> str:
-    """A query string without its tracking parameters; the others kept in order."""
-    return urlencode(
-        [
-            (k, v)
-            for k, v in parse_qsl(query, keep_blank_values=True)
-            if k.lower() not in TRACKING_PARAMS and not k.lower().startswith(TRACKING_PREFIXES)
-        ]
-    )
 
 
 def clean_line(text: str) -> str:

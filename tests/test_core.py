@@ -1,0 +1,78 @@
+"""The leaf layer: one canonical URL and article id, one date parser, used by parser and pipeline alike."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from newsalign.core import dates
+from newsalign.core.dates import parse_date
+from newsalign.core.urls import article_id, canonical_url, page_url
+from newsalign.crawler.parsers import parse_page
+from newsalign.pipeline.chain import crawl_settings, run_chain
+from tests.conftest import rows
+from tests.test_parsers import page
+
+UTC = timezone.utc
+
+
+@pytest.mark.parametrize(
+    "url, canonical",
+    [
+        ("https://A.test/x?b=1&a=2", "https://a.test/x?a=2&b=1"),
+        ("https://a.test/x?b=2&utm_campaign=z&a=1#top", "https://a.test/x?a=1&b=2"),
+        ("https://a.test/x?id=7&fbclid=q&at_medium=RSS&at_custom1=y", "https://a.test/x?id=7"),
+        ("https://a.test", "https://a.test/"),
+    ],
+)
+def test_canonical_url_is_idempotent(url, canonical):
+    assert canonical_url(url) == canonical
+    assert canonical_url(canonical) == canonical
+
+
+def test_page_url_skips_unreadable_candidates():
+    assert (
+        page_url(["http://[::1", "mailto:x@y", "/news/a?b=1&a=2"], "https://a.test/p")
+        == "https://a.test/news/a?a=2&b=1"
+    )
+    with pytest.raises(ValueError):
+        page_url([], "http://[::1")
+
+
+def test_parse_prints_the_id_the_warehouse_stores(db_path):
+    url = "https://www.theguardian.com/business/2024/may/01/x?b=1&a=2&utm_source=rss"
+    parsed = parse_page("guardian", page(), url)
+    assert parsed.url == "https://www.theguardian.com/business/2024/may/01/x?a=2&b=1"
+    assert parsed.id == article_id(parsed.url)
+    report = run_chain([parsed], crawl_settings(NEWSALIGN_DB=str(db_path), NEWSALIGN_MIN_WORDS=10), spider="t")
+    assert report.stored == 1
+    assert rows(db_path, "SELECT id, url FROM articles") == [(parsed.id, parsed.url)]
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("2024-05-01T08:30:00+02:00", datetime(2024, 5, 1, 6, 30, tzinfo=UTC)),
+        ("2024-05-01T06:30:00Z", datetime(2024, 5, 1, 6, 30, tzinfo=UTC)),
+        ("2024-05-01", datetime(2024, 5, 1, tzinfo=UTC)),  # naive: taken as UTC
+        ("Wed, 01 May 2024 08:30:00 +0200", datetime(2024, 5, 1, 6, 30, tzinfo=UTC)),  # RSS
+        ("May 1, 2024 6:30 AM UTC", datetime(2024, 5, 1, 6, 30, tzinfo=UTC)),
+        ("2024-05-01T08:30:00+99:00", None),
+        ("not a date", None),
+        ("", None),
+        (None, None),
+        (20240501, None),
+        ("2024-05-01" + " " * 10 + "x" * 100, None),
+    ],
+)
+def test_parse_date(value, expected):
+    assert parse_date(value) == expected
+
+
+def test_parse_date_hands_no_reader_a_huge_value(monkeypatch):
+    def never(value):
+        raise AssertionError(f"a {len(value)}-character value reached dateutil")
+
+    monkeypatch.setattr(dates.dateutil_parser, "parse", never)
+    assert parse_date("2024-05-01T" + "1" * 1_000_000) is None  # dateutil is quadratic on such input

@@ -17,11 +17,11 @@ NEWSALIGN_LANGUAGES empty the model is never loaded and `language` is left as th
 
 from __future__ import annotations
 
-import functools
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from itemadapter import ItemAdapter
 
+from newsalign.core.language import language_identifier
 from newsalign.pipeline.rejects import Reject
 
 STAGE = "filter"
@@ -58,12 +58,12 @@ class FilterPipeline:
     def open_spider(self) -> None:
         if self.languages:  # start loading; process_item waits for it
             loader = ThreadPoolExecutor(1, thread_name_prefix="langid-model")
-            self._model = loader.submit(language_model)
+            self._model = loader.submit(language_identifier)
             loader.shutdown(wait=False)
 
     def _identifier(self):
         if self._model is None:  # used without open_spider (e.g. a test calling process_item directly)
-            return language_model()
+            return language_identifier()
         return self._model.result()
 
     def process_item(self, item):
@@ -85,11 +85,3 @@ class FilterPipeline:
                 )
             adapter["language"] = detected
         return item
-
-
-@functools.cache
-def language_model():
-    """py3langid's `LanguageIdentifier` (read-only once loaded, so one per process is shared)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE)

@@ -134,7 +134,7 @@ def test_no_kept_languages_means_no_detection(db_path, monkeypatch):
     def no_model():
         raise AssertionError("the language model must not be needed when every language is kept")
 
-    monkeypatch.setattr(language_filter, "language_model", no_model)
+    monkeypatch.setattr(language_filter, "language_identifier", no_model)
     german = "Die Zentralbank hat am Dienstag die Zinsen erneut angehoben und damit die Märkte und viele Ökonomen überrascht."
     report = run(db_path, [article(url="https://x.test/de", text=german, language="de")], NEWSALIGN_LANGUAGES=[])
     assert report.stored == 1

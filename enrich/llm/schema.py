@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from newsalign.core.language import language_identifier
+
 TOPIC_COUNT = 10
 
 
@@ -76,15 +78,11 @@ def check_completion(body: dict) -> Checked:
 
 
 def is_english(topics: list[str]) -> bool:
-    """False when a topic uses a non-Latin script, or langdetect is confident the list is another language."""
+    """False when a topic uses a non-Latin script, or py3langid is confident the list is another language."""
     letters = [ch for topic in topics for ch in topic if ch.isalpha()]
     if any(not unicodedata.name(ch, "").startswith("LATIN") for ch in letters):
         return False
-    from langdetect import DetectorFactory, LangDetectException, detect_langs
-
-    DetectorFactory.seed = 0  # langdetect is random unless seeded
-    try:
-        best = detect_langs("; ".join(topics))[0]
-    except LangDetectException:  # no letters at all (e.g. only numbers): nothing to judge
+    if not letters:  # only numbers: nothing to judge
         return True
-    return best.lang == "en" or best.prob < 0.9
+    language, probability = language_identifier().classify("; ".join(topics))
+    return language == "en" or probability < 0.9

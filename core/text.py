@@ -27,11 +27,21 @@ BOILERPLATE_LINES = re.compile(
 _INLINE_SPACE = re.compile(r"[^\S\n]+")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _WORD = re.compile(r"\w+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """`text` with lone surrogates (a hostile page's `\\ud800` escape) replaced by U+FFFD, so it encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
 
 
 def clean_line(text: str) -> str:
-    """NFC, no zero-width characters, runs of whitespace collapsed to one space, stripped."""
-    return _INLINE_SPACE.sub(" ", unicodedata.normalize("NFC", text).translate(_ZERO_WIDTH)).strip()
+    """NFC, no zero-width characters or lone surrogates, whitespace runs collapsed to one space, stripped."""
+    return _INLINE_SPACE.sub(" ", unicodedata.normalize("NFC", encodable(text)).translate(_ZERO_WIDTH)).strip()
 
 
 def clean_text(text: str) -> str:

@@ -28,9 +28,11 @@ class Article:
 
 @dataclass
 class PageRejected:
-    """A fetched page that is not an article (live blog, video, index, consent or bot-check page)."""
+    """A page that gave no article: not an article (live blog, video, index, consent or bot-check page,
+    stage `parse`), or never fetched (a timeout, an HTTP error, robots.txt, stage `download`)."""
 
     source: str
     url: str
-    reason: str  # short machine-readable reason, e.g. "live_blog", "bot_protection"
+    reason: str  # short machine-readable reason, e.g. "live_blog", "bot_protection", "timeout"
     detail: str = ""
+    stage: str = "parse"

@@ -30,7 +30,13 @@ HTTPCACHE_DIR = "httpcache"
 HTTPCACHE_EXPIRATION_SECS = 0
 HTTPCACHE_IGNORE_HTTP_CODES = [401, 403, 429, 500, 502, 503, 504]
 
-# Resumable crawls: `scrapy crawl bbc -s JOBDIR=crawls/bbc-1`; stop with one Ctrl-C, re-run the same command.
+# Resumable crawls: re-run the same command after a stop, a crash or a `kill -9`: article URLs the warehouse
+# already holds are skipped before the download, sitemaps and feeds are read again (newsalign.pipeline.resume).
+# JOBDIR (`-s JOBDIR=crawls/bbc-1`) may be added to keep the request queue across a clean stop.
+DUPEFILTER_CLASS = "newsalign.pipeline.resume.MemoryDupeFilter"
+DOWNLOADER_MIDDLEWARES = {
+    "newsalign.pipeline.resume.SkipStoredArticles": 50,  # before robots.txt (100): a skipped URL costs nothing
+}
 
 # --- items through the pipelines, in order (see pipeline/) ------------------------------------
 ITEM_PIPELINES = {

@@ -1,12 +1,15 @@
 """`CrawlRunRecorder`: the Scrapy extension that records a crawl in the warehouse.
 
 On `spider_opened` it starts the run (`crawl_runs` row); on `item_dropped` it records the rejection
-(`article_rejects`, via the run's shared `WarehouseWriter`); on `spider_closed` it flushes, fills in
+(`article_rejects`, via the run's shared `WarehouseWriter`; download failures arrive as `PageRejected`
+items from the spider's errback); on `request_scheduled` it records offsite links (stage `download`), which Scrapy drops silently; on `spider_closed` it flushes, fills in
 finished, status (the close reason), fetched (responses received), stored, rejected and the
 per-"stage/reason" counts, and logs the report.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 from scrapy import signals
 
@@ -23,6 +26,7 @@ class CrawlRunRecorder:
         recorder = cls(crawler)
         crawler.signals.connect(recorder.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(recorder.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(recorder.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
         return recorder
 
@@ -31,6 +35,15 @@ class CrawlRunRecorder:
 
     def item_dropped(self, item, exception, response=None, spider=None) -> None:
         self.writer.record_drop(item, exception)
+
+    def request_scheduled(self, request, spider) -> None:
+        """Scrapy's offsite filter drops a request here without an errback: record it (the same test)."""
+        if request.dont_filter or request.meta.get("allow_offsite"):
+            return
+        allowed = getattr(spider, "allowed_domains", None)
+        host = urlsplit(request.url).hostname or ""
+        if allowed and not any(host == domain or host.endswith(f".{domain}") for domain in allowed):
+            self.writer.record_failure(request.url, spider.name, "offsite", f"{host} is not one of the site's hosts")
 
     def spider_closed(self, spider, reason: str) -> None:
         fetched = self.crawler.stats.get_value("response_received_count", 0)

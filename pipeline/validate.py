@@ -35,7 +35,7 @@ class ValidatePipeline:
 
     def process_item(self, item):
         if isinstance(item, PageRejected):
-            raise Reject("parse", item.reason, item.detail)
+            raise Reject(item.stage, item.reason, item.detail)
         if not is_item(item):
             raise Reject(STAGE, "not_an_article", f"got a {type(item).__name__}")
         adapter = ItemAdapter(item)

@@ -26,6 +26,7 @@ from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
 
 from newsalign import warehouse
+from newsalign.core.text import encodable
 from newsalign.crawler.items import Article
 from newsalign.pipeline.rejects import Reject
 
@@ -51,6 +52,7 @@ ARTICLE_SCHEMA = pa.schema(
     + [pa.field("run_id", pa.string())]
 )
 ARTICLE_COLUMNS = ARTICLE_SCHEMA.names
+_URL, _SOURCE = ARTICLE_COLUMNS.index("url"), ARTICLE_COLUMNS.index("source")
 REJECT_SCHEMA = pa.schema(
     [
         ("url", pa.string()),
@@ -185,10 +187,17 @@ class WarehouseWriter:
             detail = f"{detail} [title: {str(get('title'))[:100]}]".lstrip()
         self._reject(url, source, stage, reason, detail)
 
+    def record_failure(self, url: str, source: str | None, reason: str, detail: str) -> None:
+        """Record a request that never became a page (stage `download`), e.g. an offsite link."""
+        self._reject(url, source, "download", reason, detail)
+
     def _reject(self, url, source, stage: str, reason: str, detail: str) -> None:
-        self.counts[f"{stage}/{reason}"] += 1
-        self._rejects.append((_str_or_none(url), _str_or_none(source), stage, reason, detail, _now(), self.run_id))
+        self._record_reject(url, source, stage, reason, detail)
         self._maybe_flush()
+
+    def _record_reject(self, url, source, stage: str, reason: str, detail: str) -> None:
+        self.counts[f"{stage}/{reason}"] += 1
+        self._rejects.append((_text(url), _text(source), stage, reason, _text(detail), _now(), self.run_id))
 
     def _maybe_flush(self) -> None:
         pending = len(self._articles) + len(self._rejects)
@@ -201,15 +210,11 @@ class WarehouseWriter:
         if not (self._articles or self._rejects or self._deletes):
             return
         self.open()
-        batch = {
-            "batch_articles": _table(list(self._articles.values()), ARTICLE_SCHEMA),
-            "batch_fingerprints": _table(
-                [(i, self._fingerprints.pop(i)) for i in list(self._articles) if i in self._fingerprints],
-                FINGERPRINT_SCHEMA,
-            ),
-            "batch_rejects": _table(self._rejects, REJECT_SCHEMA),
-            "batch_deletes": _table([(i,) for i in sorted(self._deletes)], ID_SCHEMA),
-        }
+        try:
+            batch = self._batch()
+        except (pa.ArrowException, UnicodeError):
+            self._reject_unencodable()  # one poison row must not block the batch (or every later one)
+            batch = self._batch()
         con = self.con
         for name, table in batch.items():
             con.register(name, table)
@@ -222,9 +227,32 @@ class WarehouseWriter:
         finally:
             for name in batch:
                 con.unregister(name)
+        for article_id in self._articles:
+            self._fingerprints.pop(article_id, None)
         self._articles.clear()
         self._rejects.clear()
         self._deletes.clear()
+
+    def _batch(self) -> dict[str, pa.Table]:
+        """The buffers as Arrow tables, by the names the SQL in `_write` reads."""
+        return {
+            "batch_articles": _table(list(self._articles.values()), ARTICLE_SCHEMA),
+            "batch_fingerprints": _table(
+                [(i, self._fingerprints[i]) for i in self._articles if i in self._fingerprints], FINGERPRINT_SCHEMA
+            ),
+            "batch_rejects": _table(self._rejects, REJECT_SCHEMA),
+            "batch_deletes": _table([(i,) for i in sorted(self._deletes)], ID_SCHEMA),
+        }
+
+    def _reject_unencodable(self) -> None:
+        """Move every article row that Arrow cannot encode (e.g. a lone surrogate) to the rejects."""
+        for article_id, row in list(self._articles.items()):
+            try:
+                _table([row], ARTICLE_SCHEMA)
+            except (pa.ArrowException, UnicodeError) as exc:
+                del self._articles[article_id]
+                self._fingerprints.pop(article_id, None)
+                self._record_reject(row[_URL], row[_SOURCE], "store", "unencodable", str(exc)[:300])
 
     def _write(self, *, upsert: bool) -> None:
         """The registered batch in one transaction. Plain inserts are the fast path (dedup has already
@@ -255,5 +283,8 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _str_or_none(value) -> str | None:
-    return value if value is None or isinstance(value, str) else str(value)
+def _text(value) -> str | None:
+    """A string the warehouse can store: lone surrogates (from a hostile page) become U+FFFD."""
+    if value is None:
+        return None
+    return encodable(value if isinstance(value, str) else str(value))

@@ -265,3 +265,49 @@ def test_store_upserts_by_id_even_without_dedup(db_path):
     second = run(db_path, [article(title="Rates rise (updated)")], **no_dedup)
     assert first.stored == 2 and second.stored == 1 and second.rejected == 0
     assert sorted(rows(db_path, "SELECT title FROM articles")) == [("Rates rise",), ("Rates rise (updated)",)]
+
+
+def test_a_lone_surrogate_in_a_page_never_blocks_a_flush(db_path):
+    # The JSON-LD escape "\ud800" decodes to a lone surrogate, which UTF-8 cannot encode.
+    from newsalign.crawler.parsers import parse_page
+    from tests.test_parsers import page
+
+    hostile = page(
+        jsonld='{"@type": "NewsArticle", "headline": "Rates \\ud800 rise", "author": {"name": "Ann \\udfff Lee"}}'
+    )
+    parsed = parse_page("guardian", hostile, "https://www.theguardian.com/business/2024/may/01/a")
+    others = [article(url=f"https://x.test/{i}", text=" ".join(f"w{i}x{j}" for j in range(30))) for i in range(5)]
+    report = run(db_path, [parsed, *others], NEWSALIGN_STORE_BATCH=2, NEWSALIGN_LANGUAGES=[])
+    assert report.stored == 6
+    [(title, authors)] = rows(db_path, "SELECT title, authors FROM articles WHERE url LIKE '%theguardian%'")
+    assert "\ud800" not in title and "\ufffd" in title and authors == ["Ann \ufffd Lee"]
+    assert rows(db_path, "SELECT status FROM crawl_runs") == [("finished",)]
+
+
+def test_an_unencodable_row_is_rejected_and_the_rest_of_its_batch_committed(db_path):
+    from newsalign.pipeline.writer import ARTICLE_COLUMNS, WarehouseWriter
+
+    writer = WarehouseWriter(crawl_settings(NEWSALIGN_DB=str(db_path), NEWSALIGN_STORE_BATCH=100), spider="t")
+    writer.open()
+    good = {
+        "id": "good",
+        "source": "s",
+        "url": "https://x.test/good",
+        "title": "t",
+        "text": "x",
+        "authors": [],
+        "tags": [],
+        "fetched_at": NOW,
+        "page_type": "article",
+        "content_hash": "h",
+        "word_count": 1,
+    }
+    poison = {**good, "id": "bad", "url": "https://x.test/bad", "page_type": "News\ud800Article"}
+    for fields in (good, poison):
+        writer.add_article(tuple(fields.get(name) for name in ARTICLE_COLUMNS))
+    report = writer.finish(status="finished", fetched=2)
+    writer.close()
+    assert report.stored == 1 and report.counts == {"store/unencodable": 1}
+    assert rows(db_path, "SELECT id FROM articles") == [("good",)]
+    [(url, detail)] = rows(db_path, "SELECT url, detail FROM article_rejects WHERE reason = 'unencodable'")
+    assert url == "https://x.test/bad" and "surrogate" in detail

@@ -14,15 +14,34 @@ from urllib.parse import urlsplit, urlunsplit
 
 import lxml.etree
 import scrapy
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from twisted.python.failure import Failure
 
 from newsalign.core.dates import parse_date
 from newsalign.core.errors import NewsalignError
 from newsalign.crawler.items import PageRejected
 from newsalign.crawler.parsers import parse_page
 from newsalign.crawler.spiders.window import DateWindow, parse_limit, url_period
+
+ARTICLE = "newsalign_article"  # Request.meta key: an article page (the resume check reads it)
+SKIPPED = "newsalign_skipped"  # Request.meta key: dropped because the warehouse has it already
+FAILURE_REASONS = (  # Scrapy's download errors (after its retries) -> our reason
+    ((DownloadTimeoutError, TimeoutError), "timeout"),
+    ((CannotResolveHostError,), "dns"),
+    ((DownloadConnectionRefusedError, ConnectionRefusedError), "connection_refused"),
+    ((DownloadFailedError, ResponseDataLossError, ConnectionError), "connection_failed"),
+)
 
 
 class SpiderArgumentError(NewsalignError):
@@ -94,9 +113,9 @@ class NewsSpider(scrapy.Spider):
         if self.window.bounded:
             urls += self.archive_sitemaps
         if self._robots_follow:
-            yield scrapy.Request(self.onsite(f"{self.base_url}/robots.txt"), callback=self.parse_robots)
+            yield self.request(self.onsite(f"{self.base_url}/robots.txt"), self.parse_robots)
         for url in urls:
-            yield scrapy.Request(self.onsite(url), callback=self.parse_discovery)
+            yield self.request(self.onsite(url), self.parse_discovery)
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
@@ -152,14 +171,30 @@ class NewsSpider(scrapy.Spider):
         if url in self._requested or any(p.search(url) for p in self._deny):
             return
         self._requested.add(url)
-        yield scrapy.Request(url, callback=self.parse_article, meta=dict(self.article_meta))
+        yield self.request(url, self.parse_article, meta={ARTICLE: True, **self.article_meta})
 
     def _limit_reached(self) -> bool:
         return self.limit is not None and len(self._requested) >= self.limit
 
+    def request(self, url: str, callback, meta: dict[str, Any] | None = None) -> scrapy.Request:
+        """A request whose failure (after Scrapy's retries) is recorded as a `download` rejection."""
+        return scrapy.Request(url, callback=callback, errback=self.request_failed, meta=meta or {})
+
+    def request_failed(self, failure: Failure) -> Iterator[PageRejected]:
+        request = failure.request
+        if request.meta.get(SKIPPED):  # already in the warehouse (newsalign.pipeline.resume): not a failure
+            return
+        reason, detail = download_failure(failure)
+        self.logger.info("%s: %s (%s)", request.url, reason, detail)
+        yield PageRejected(self.name, request.url, reason, detail, stage="download")
+
     # --- articles -------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:
-        item = parse_page(self.name, response.body, response.url)
+        try:
+            item = parse_page(self.name, response.body, response.url)
+        except Exception as exc:  # a parser bug must cost one page, recorded, not the crawl
+            self.logger.exception("%s: the %s parser failed", response.url, self.name)
+            item = PageRejected(self.name, response.url, "parser_error", f"{type(exc).__name__}: {exc}"[:500])
         if isinstance(item, PageRejected):
             if item.reason == "bot_protection":
                 self.logger.warning(
@@ -181,6 +216,24 @@ class NewsSpider(scrapy.Spider):
             return url
         base = urlsplit(self.site)
         return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+
+
+def download_failure(failure: Failure) -> tuple[str, str]:
+    """(reason, detail) of a request that got no usable response."""
+    exc = failure.value
+    if isinstance(exc, HttpError):
+        return f"http_{exc.response.status}", f"HTTP {exc.response.status} after retries"
+    if isinstance(exc, IgnoreRequest):
+        message = str(exc)
+        if "robots.txt" in message:
+            return "robots_txt", message
+        if "offsite" in message:
+            return "offsite", message
+        return "ignored", message
+    for kinds, reason in FAILURE_REASONS:
+        if isinstance(exc, kinds):
+            return reason, f"{type(exc).__name__}: {exc}"[:500]
+    return "download_error", f"{type(exc).__name__}: {exc}"[:500]
 
 
 def _parse_site(site: str, name: str) -> str:

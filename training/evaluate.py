@@ -93,7 +93,7 @@ def evaluate_models(
         if not Path(path).is_dir():
             raise NewsalignError(f"model {name!r}: path not found: {path}")
     answers = read_answers(data_dir)
-    test = load_split(data_dir, split, answers)
+    test = load_split(data_dir, split)
     if test.empty:
         raise NewsalignError(f"the {split} split in {data_dir} has no rows to evaluate")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -118,7 +118,7 @@ def evaluate_models(
         }
 
     if with_baselines:
-        train = load_split(data_dir, "train", answers)
+        train = load_split(data_dir, "train")
         predictions["majority"] = baselines.majority(train["gold"], len(test))
         try:
             predictions["tfidf_logreg"] = baselines.tfidf_logreg(

@@ -24,10 +24,11 @@ from newsalign.training.prompt import (
     DEFAULT_PROMPT_VERSION,
     PromptBuilder,
     check_answers,
-    template_sha256,
 )
 
 KINDS = ("dpo", "reward", "rl", "kto", "sft")
+# The boolean column holding the article's signal: `label`, but in kto TRL's `label` is "desirable".
+SIGNAL_COLUMN = {kind: "signal" if kind == "kto" else "label" for kind in KINDS}
 ARTICLES_VIEW = "v_articles_clean"
 LSH_ROWS_PER_BAND = 8  # minhash rows per LSH band: 16 bands of 8 of 128 perms catch Jaccard >~ 0.7
 
@@ -80,13 +81,14 @@ def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions) 
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items() if k != "extra"},
         "columns": list(rows["train"][0]) if rows["train"] else [],
+        "signal_column": SIGNAL_COLUMN[options.kind],
         "counts": {name: _class_counts(part) for name, part in (("train", train), ("test", test))},
         "rows": {name: len(records) for name, records in rows.items()},
         "near_duplicate_groups": int(frame["group"].nunique()),
         "undated_dropped": undated,
         "truncated_articles": builder.truncated,
         "token_count": "tokenizer" if tokenizer is not None else "regex estimate (words and punctuation)",
-        "prompt": {"version": options.prompt_version, "sha256": template_sha256(options.prompt_version)},
+        "prompt": {"version": builder.template.version, "sha256": builder.template.sha256},
         "label_source": options.label,
         "label_params": label_params(con),
         "warehouse_snapshot_sha256": snapshot_hash(frame),
@@ -223,21 +225,23 @@ def balance(train: pd.DataFrame, how: str, seed: int) -> pd.DataFrame:
 
 
 def to_rows(frame: pd.DataFrame, kind: str, builder: PromptBuilder, answers: tuple[str, str]) -> list[dict]:
-    """Rows in TRL's column contract for `kind` (plus `id`, and `weight` when balancing by weights)."""
+    """Rows in TRL's column contract for `kind`, plus `id`, the article's boolean signal, and `weight` when
+    balancing by weights. The signal is `label`, except in kto, where TRL's `label` means "this completion
+    is desirable" and the article's signal is `signal`."""
     positive, negative = answers
     rows = []
     for record in frame.to_dict("records"):
-        prompt = builder(record["title"], record["text"])
-        gold, wrong = (positive, negative) if record["signal"] else (negative, positive)
-        extra = {"weight": float(record["weight"])} if "weight" in record else {}
-        base = {"id": record["id"], "prompt": prompt}
+        signal = bool(record["signal"])
+        gold, wrong = (positive, negative) if signal else (negative, positive)
+        extra = {SIGNAL_COLUMN[kind]: signal, **({"weight": float(record["weight"])} if "weight" in record else {})}
+        base = {"id": record["id"], "prompt": builder(record["title"], record["text"])}
         if kind in ("dpo", "reward"):
             rows.append({**base, "chosen": gold, "rejected": wrong, **extra})
         elif kind == "rl":
-            rows.append({**base, "label": bool(record["signal"]), "answer": gold, **extra})
+            rows.append({**base, "answer": gold, **extra})
         elif kind == "sft":
             rows.append({**base, "completion": gold, **extra})
-        else:  # kto: both answers, unpaired, label True for the correct one
+        else:  # kto: both answers, unpaired, TRL's label True for the correct one
             rows.append({**base, "completion": gold, "label": True, **extra})
             rows.append({**base, "completion": wrong, "label": False, **extra})
     return rows

@@ -147,10 +147,15 @@ def test_near_duplicates_never_straddle_the_split(db_path, tmp_path):
 
     build_warehouse(db_path)
     con = connect(db_path)
-    # a0000..a0009 share one LSH band (a near-duplicate cluster); a0010/a0011 share a content hash.
+    # a0000..a0009 are near-duplicates by the crawler's MinHash (one word apart); a0010/a0011 share a content hash.
+    from newsalign.core.minhash import signature
+
+    story = [f"word{i}" for i in range(200)]
+    for i in range(10):
+        fingerprint = signature([*story, f"end{i}"]).hashvalues.tolist()
+        con.execute("INSERT INTO article_fingerprints VALUES (?, ?)", [f"a{i:04d}", fingerprint])
     con.execute(
-        "INSERT INTO article_fingerprints SELECT id, [1,2,3,4,5,6,7,8]::UBIGINT[] || [hash(id)]::UBIGINT[] "
-        "FROM articles WHERE id < 'a0010'"
+        "INSERT INTO article_fingerprints VALUES ('a0020', ?)", [signature(["other", "words"]).hashvalues.tolist()]
     )
     con.execute("UPDATE articles SET content_hash = 'same' WHERE id IN ('a0010', 'a0011')")
     con.close()
@@ -161,6 +166,7 @@ def test_near_duplicates_never_straddle_the_split(db_path, tmp_path):
         cluster = {f"a{i:04d}" for i in range(10)}
         assert cluster <= test_ids or not cluster & test_ids
         assert {"a0010", "a0011"} <= test_ids or not {"a0010", "a0011"} & test_ids
+    assert json.loads((out / "card.json").read_text())["near_duplicate_groups"] == 120 - 9 - 1
 
 
 def test_balance_downsample_and_weights(warehouse_db, tmp_path):

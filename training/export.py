@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from newsalign.core import minhash
 from newsalign.core.errors import NewsalignError
 from newsalign.training.card import write_card
 from newsalign.training.prompt import (
@@ -30,7 +31,6 @@ KINDS = ("dpo", "reward", "rl", "kto", "sft")
 # The boolean column holding the article's signal: `label`, but in kto TRL's `label` is "desirable".
 SIGNAL_COLUMN = {kind: "signal" if kind == "kto" else "label" for kind in KINDS}
 ARTICLES_VIEW = "v_articles_clean"
-LSH_ROWS_PER_BAND = 8  # minhash rows per LSH band: 16 bands of 8 of 128 perms catch Jaccard >~ 0.7
 
 
 @dataclass
@@ -153,35 +153,17 @@ def load_labelled(con: duckdb.DuckDBPyConnection, label: str) -> pd.DataFrame:
 
 
 def duplicate_groups(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> np.ndarray:
-    """A group number per row: rows sharing a content hash or an LSH band of their MinHash are one group."""
-    ids = frame["id"].tolist()
-    index = {article_id: i for i, article_id in enumerate(ids)}
-    parent = list(range(len(ids)))
-
-    # Union-find over "same key" relations; hand-written because it is ten lines and needs no graph library.
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union_by_key(keys) -> None:
-        first: dict = {}
-        for i, key in keys:
-            j = first.setdefault(key, i)
-            if j != i:
-                parent[find(i)] = find(j)
-
-    union_by_key(enumerate(frame["content_hash"].tolist()))
+    """A group number per row: rows sharing a content hash, or near-duplicates by the crawler's MinHash
+    definition (`core.minhash`, over the stored `article_fingerprints`), are one group."""
+    index = {article_id: i for i, article_id in enumerate(frame["id"])}
+    first = {}
+    pairs = [(first.setdefault(digest, i), i) for i, digest in enumerate(frame["content_hash"])]
     if _relation_columns(con, "article_fingerprints") is not None:
-        fingerprints = con.execute("SELECT id, minhash FROM article_fingerprints").fetchall()
-        union_by_key(
-            (index[article_id], (band, tuple(minhash[band * LSH_ROWS_PER_BAND : (band + 1) * LSH_ROWS_PER_BAND])))
-            for article_id, minhash in fingerprints
-            if article_id in index
-            for band in range(len(minhash) // LSH_ROWS_PER_BAND)
-        )
-    return np.array([find(i) for i in range(len(ids))])
+        query = "SELECT id, minhash FROM article_fingerprints WHERE len(minhash) = ?"
+        stored = [(index[a], m) for a, m in con.execute(query, [minhash.NUM_PERM]).fetchall() if a in index]
+        rows = [i for i, _ in stored]
+        pairs += [(rows[a], rows[b]) for a, b in minhash.near_duplicate_pairs([m for _, m in stored])]
+    return minhash.groups(len(frame), pairs)
 
 
 def split_frame(frame: pd.DataFrame, how: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -311,7 +311,7 @@ def test_evaluate_models_writes_report(tiny, export_dir, tmp_path):
     assert saved["models"]["dpo"]["ci"]["accuracy"] == list(result["models"]["dpo"]["ci"]["accuracy"])
     report = (out / "report.md").read_text()
     assert "not** task accuracy" in report and "0.781" in report and "curves_dpo.png" in report
-    for png in ("pr_curves.png", "confusion_matrices.png", "reliability.png", "curves_dpo.png"):
+    for png in ("roc_curves.png", "pr_curves.png", "confusion_matrices.png", "reliability.png", "curves_dpo.png"):
         data = (out / png).read_bytes()
         assert data[:8] == PNG_MAGIC and len(data) > 5000, png
     predictions = pd.read_csv(out / "predictions.csv")

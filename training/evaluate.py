@@ -158,6 +158,7 @@ def evaluate_models(
         "models": entries,
         "notes": notes,
         "plots": {
+            "roc_curves": plots.roc_curves(pairs, out_dir / "roc_curves.png").name,
             "pr_curves": plots.pr_curves(pairs, out_dir / "pr_curves.png").name,
             "confusion_matrices": plots.confusion_matrices(
                 {n: e["confusion_matrix"] for n, e in entries.items()}, out_dir / "confusion_matrices.png"

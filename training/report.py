@@ -135,6 +135,7 @@ def render_report(result: dict) -> str:
     lines += ["", "## Confusion matrices", "", *_confusion_table(result), ""]
     plots = result.get("plots", {})
     for title, key in (
+        ("ROC", "roc_curves"),
         ("Precision-recall", "pr_curves"),
         ("Confusion matrices", "confusion_matrices"),
         ("Reliability", "reliability"),

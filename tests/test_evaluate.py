@@ -364,7 +364,7 @@ def test_cli_missing_model_is_one_line_error(export_dir, tmp_path, capsys):
 @pytest.mark.slow
 def test_evaluate_a_model_trained_by_newsalign_dpo(tiny, export_dir, tmp_path):
     """The trainer's real output (model + checkpoint-N/trainer_state.json) goes straight into the evaluator."""
-    from newsalign.training.pipeline import TINY_CONFIG
+    from newsalign.demo.train import TINY_CONFIG
     from newsalign.training.runner import run_training
 
     overrides = {

@@ -433,7 +433,7 @@ def test_dpo_runs_on_two_cpu_processes(workdir):
 def test_demo_training_returns_the_model_dirs(tmp_path):
     from transformers import AutoModelForCausalLM
 
-    from newsalign.training.pipeline import run_demo_training
+    from newsalign.demo.train import run_demo_training
 
     db = build_warehouse(tmp_path / "wh.duckdb", n=60)
     dirs = run_demo_training(db, tmp_path / "demo", max_steps=1, label=LABEL)

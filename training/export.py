@@ -50,10 +50,13 @@ class ExportOptions:
     extra: dict = field(default_factory=dict)
 
 
-def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions) -> dict:
-    """Write the training set described by `options`; return the dataset card (also written as card.json)."""
+def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions, tokenizer=None) -> dict:
+    """Write the training set described by `options`; return the dataset card (also written as card.json).
+
+    `tokenizer`: the one loaded from `options.tokenizer` already, when the caller exports several kinds.
+    """
     _check_options(options)
-    tokenizer = _load_tokenizer(options.tokenizer)
+    tokenizer = tokenizer or _load_tokenizer(options.tokenizer)
     check_answers(options.answers, tokenizer)
     frame = load_labelled(con, options.label)
     if frame.empty:

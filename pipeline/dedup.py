@@ -15,37 +15,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 import numpy as np
-import xxhash
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHashLSH
 from itemadapter import ItemAdapter
 
 from newsalign.core import text as T
+from newsalign.core.minhash import NUM_PERM, THRESHOLD, from_hashvalues, lsh_params, similarity
+from newsalign.core.minhash import signature as minhash_signature
 from newsalign.pipeline.rejects import Reject
 
 STAGE = "dedup"
-NUM_PERM = 128
-SHINGLE_WORDS = 3
-SEED = 1
-SCHEME = "affine32"
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
 
 
 def signature(text: str) -> LeanMinHash:
-    """MinHash of the text's word 3-shingles (xxhash32 per shingle; stable across processes)."""
-    words = T.words(text)
-    shingles = [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))]
-    m = MinHash(
-        num_perm=NUM_PERM,
-        seed=SEED,
-        hashfunc=xxhash.xxh32_intdigest,
-        permutations=_TEMPLATE.permutations,
-        scheme=SCHEME,
-    )
-    m.update_batch([s.encode("utf-8") for s in shingles])
-    return LeanMinHash(m)
+    """MinHash of the text's word 3-shingles (`core.minhash`, shared with the training export)."""
+    return minhash_signature(T.words(text))
 
 
 @dataclass(frozen=True)
@@ -61,10 +46,10 @@ class Known:
 class DedupPipeline:
     def __init__(self, settings, writer):
         self.writer = writer
-        self.threshold = settings.getfloat("NEWSALIGN_NEAR_DUP_THRESHOLD", 0.8)
+        self.threshold = settings.getfloat("NEWSALIGN_NEAR_DUP_THRESHOLD", THRESHOLD)
         self.known: dict[str, Known] = {}
         self.by_hash: dict[str, str] = {}
-        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=_bands(self.threshold))
+        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(self.threshold))
         self.signatures: dict[str, np.ndarray] = {}  # the LSH keeps only band hashes; this is for the similarity check
 
     @classmethod
@@ -90,7 +75,7 @@ class DedupPipeline:
         matrix = stored.column("minhash").combine_chunks().flatten().to_numpy().reshape(len(ids), NUM_PERM)
         with self.lsh.insertion_session() as session:
             for article_id, hashvalues in zip(ids, matrix):
-                sig = LeanMinHash(seed=SEED, hashvalues=hashvalues, scheme=SCHEME)
+                sig = from_hashvalues(hashvalues)
                 session.insert(article_id, sig)
                 self.signatures[article_id] = sig.hashvalues
 
@@ -129,7 +114,7 @@ class DedupPipeline:
         """The most similar known article at or above the threshold (LSH candidates, checked by estimate)."""
         best, best_sim = None, self.threshold
         for candidate in self.lsh.query(sig):
-            sim = float(np.mean(self.signatures[candidate] == sig.hashvalues))
+            sim = similarity(self.signatures[candidate], sig.hashvalues)
             if sim >= best_sim:
                 best, best_sim = candidate, sim
         return best
@@ -144,13 +129,6 @@ class DedupPipeline:
             del self.by_hash[known.content_hash]
         if self.signatures.pop(article_id, None) is not None:
             self.lsh.remove(article_id)
-
-
-@cache
-def _bands(threshold: float) -> tuple[int, int]:
-    """The LSH's (bands, rows) for `threshold`: datasketch integrates to choose them (~10 ms), once per process."""
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    return lsh.b, lsh.r
 
 
 def _where(known: Known) -> str:

@@ -42,7 +42,13 @@ def _rows(n: int, offset: int = 0) -> list[dict]:
         text = (SIGNAL if signal else NOISE)[(i // 2) % 3] + f" ({offset + i})" + " more words" * (i % 5)
         gold, wrong = (" Yes", " No") if signal else (" No", " Yes")
         rows.append(
-            {"id": f"a{offset + i}", "prompt": TEMPLATE.format(article=text), "chosen": gold, "rejected": wrong}
+            {
+                "id": f"a{offset + i}",
+                "prompt": TEMPLATE.format(article=text),
+                "chosen": gold,
+                "rejected": wrong,
+                "label": signal,
+            }
         )
     return rows
 
@@ -164,18 +170,22 @@ def test_lora_adapter_loads_onto_its_base(tiny, loaded, tmp_path):
 # --- data ----------------------------------------------------------------------------------------
 
 
-def test_gold_labels_from_each_export_kind(tmp_path):
+def test_gold_labels_come_from_the_signal_column_of_each_export_kind(tmp_path):
+    # The answer texts deliberately contradict the signal column: the evaluator must read the column, not the text.
     rows = [{"id": "a", "prompt": "p1"}, {"id": "b", "prompt": "p2"}]
     kinds = {
-        "dpo": [{**rows[0], "chosen": " Oui", "rejected": " Non"}, {**rows[1], "chosen": " Non", "rejected": " Oui"}],
-        "rl": [{**rows[0], "label": True, "answer": " Oui"}, {**rows[1], "label": False, "answer": " Non"}],
-        "kto": [
-            {**rows[0], "completion": " Oui", "label": True},
-            {**rows[0], "completion": " Non", "label": False},
-            {**rows[1], "completion": " Non", "label": True},
-            {**rows[1], "completion": " Oui", "label": False},
+        "dpo": [
+            {**rows[0], "chosen": " Non", "rejected": " Oui", "label": True},
+            {**rows[1], "chosen": " Oui", "label": False},
         ],
-        "sft": [{**rows[0], "completion": " Oui"}, {**rows[1], "completion": " Non"}],
+        "rl": [{**rows[0], "label": True, "answer": " Non"}, {**rows[1], "label": False, "answer": " Oui"}],
+        "kto": [  # TRL's `label` (desirable) is not the signal
+            {**rows[0], "completion": " Oui", "label": False, "signal": True},
+            {**rows[0], "completion": " Non", "label": True, "signal": True},
+            {**rows[1], "completion": " Non", "label": False, "signal": False},
+            {**rows[1], "completion": " Oui", "label": True, "signal": False},
+        ],
+        "sft": [{**rows[0], "completion": " Non", "label": True}, {**rows[1], "completion": " Oui", "label": False}],
     }
     for kind, records in kinds.items():
         folder = tmp_path / kind
@@ -186,6 +196,12 @@ def test_gold_labels_from_each_export_kind(tmp_path):
         frame = load_split(folder)
         assert frame["id"].tolist() == ["a", "b"], kind
         assert frame["gold"].tolist() == [True, False], kind
+
+
+def test_an_export_without_a_signal_column_is_refused(tmp_path):
+    (tmp_path / "test.jsonl").write_text(json.dumps({"id": "a", "prompt": "p", "chosen": " Yes", "rejected": " No"}))
+    with pytest.raises(NewsalignError, match=r"lacks column\(s\) label .*re-export"):
+        load_split(tmp_path)
 
 
 def test_answers_default_without_card(tmp_path):
@@ -295,7 +311,7 @@ def test_evaluate_models_writes_report(tiny, export_dir, tmp_path):
     assert saved["models"]["dpo"]["ci"]["accuracy"] == list(result["models"]["dpo"]["ci"]["accuracy"])
     report = (out / "report.md").read_text()
     assert "not** task accuracy" in report and "0.781" in report and "curves_dpo.png" in report
-    for png in ("pr_curves.png", "confusion_matrices.png", "reliability.png", "curves_dpo.png"):
+    for png in ("roc_curves.png", "pr_curves.png", "confusion_matrices.png", "reliability.png", "curves_dpo.png"):
         data = (out / png).read_bytes()
         assert data[:8] == PNG_MAGIC and len(data) > 5000, png
     predictions = pd.read_csv(out / "predictions.csv")
@@ -305,7 +321,7 @@ def test_evaluate_models_writes_report(tiny, export_dir, tmp_path):
 
 def test_one_class_test_set_reports_nan_auc(tiny, export_dir, tmp_path):
     test = pd.read_parquet(export_dir / "test.parquet")
-    test[test["chosen"] == " Yes"].to_parquet(export_dir / "test.parquet")
+    test[test["label"]].to_parquet(export_dir / "test.parquet")
     result = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "out", bootstrap=20)
     assert np.isnan(result["models"]["tiny"]["metrics"]["roc_auc"])
     assert any("one class" in note for note in result["notes"])
@@ -348,7 +364,7 @@ def test_cli_missing_model_is_one_line_error(export_dir, tmp_path, capsys):
 @pytest.mark.slow
 def test_evaluate_a_model_trained_by_newsalign_dpo(tiny, export_dir, tmp_path):
     """The trainer's real output (model + checkpoint-N/trainer_state.json) goes straight into the evaluator."""
-    from newsalign.training.pipeline import TINY_CONFIG
+    from newsalign.demo.train import TINY_CONFIG
     from newsalign.training.runner import run_training
 
     overrides = {

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from newsalign.cli import main
+from newsalign.core.errors import NewsalignError
 from tests.conftest import AG_NEWS, require_shared
 
 POSITIVE_CLASSES = {"3", "4"}  # AG News Business and Sci/Tech stand in for investment signals
@@ -77,11 +78,11 @@ def run(*args) -> int:
 @pytest.mark.parametrize(
     "kind, columns",
     [
-        ("dpo", {"id", "prompt", "chosen", "rejected"}),
-        ("reward", {"id", "prompt", "chosen", "rejected"}),
+        ("dpo", {"id", "prompt", "chosen", "rejected", "label"}),
+        ("reward", {"id", "prompt", "chosen", "rejected", "label"}),
         ("rl", {"id", "prompt", "label", "answer"}),
-        ("kto", {"id", "prompt", "completion", "label"}),
-        ("sft", {"id", "prompt", "completion"}),
+        ("kto", {"id", "prompt", "completion", "label", "signal"}),
+        ("sft", {"id", "prompt", "completion", "label"}),
     ],
 )
 def test_export_kinds_have_trl_columns(warehouse_db, tmp_path, kind, columns):
@@ -107,6 +108,28 @@ def test_dpo_chosen_is_the_label(warehouse_db, tmp_path):
     expected = train["id"].map(lambda i: " Yes" if i in positive_ids else " No")
     assert (train["chosen"] == expected).all()
     assert (train["rejected"] != train["chosen"]).all()
+    assert train["label"].dtype == bool and (train["label"] == train["id"].isin(positive_ids)).all()
+
+
+def test_kto_keeps_trls_label_and_carries_the_signal_beside_it(warehouse_db, tmp_path):
+    run("export", "kto", "--out", tmp_path / "kto", "--db", warehouse_db)
+    train = pd.read_parquet(tmp_path / "kto" / "train.parquet")
+    assert (train["label"] == (train["completion"] == train["signal"].map({True: " Yes", False: " No"}))).all()
+    assert json.loads((tmp_path / "kto" / "card.json").read_text())["signal_column"] == "signal"
+    assert "signal (boolean) is `signal` (`label` is TRL's" in (tmp_path / "kto" / "README.md").read_text()
+
+
+def test_classifier_prompt_is_versioned_and_checked(tmp_path):
+    from newsalign.core.prompts import load_template
+    from newsalign.training.prompt import DEFAULT_PROMPT_VERSION, PROMPTS_DIR
+
+    template = load_template(PROMPTS_DIR, DEFAULT_PROMPT_VERSION, ("article",))
+    assert template.version == "classifier_v1" and len(template.sha256) == 64
+    with pytest.raises(NewsalignError, match="unknown prompt version 'signal_v9'; available: classifier_v1"):
+        load_template(PROMPTS_DIR, "signal_v9")
+    (tmp_path / "broken_v1.txt").write_text("no placeholder here")
+    with pytest.raises(NewsalignError, match=r"lacks placeholder\(s\) \{article\}"):
+        load_template(tmp_path, "broken_v1", ("article",))
 
 
 def test_time_split_has_no_look_ahead(warehouse_db, tmp_path):
@@ -124,10 +147,15 @@ def test_near_duplicates_never_straddle_the_split(db_path, tmp_path):
 
     build_warehouse(db_path)
     con = connect(db_path)
-    # a0000..a0009 share one LSH band (a near-duplicate cluster); a0010/a0011 share a content hash.
+    # a0000..a0009 are near-duplicates by the crawler's MinHash (one word apart); a0010/a0011 share a content hash.
+    from newsalign.core.minhash import signature
+
+    story = [f"word{i}" for i in range(200)]
+    for i in range(10):
+        fingerprint = signature([*story, f"end{i}"]).hashvalues.tolist()
+        con.execute("INSERT INTO article_fingerprints VALUES (?, ?)", [f"a{i:04d}", fingerprint])
     con.execute(
-        "INSERT INTO article_fingerprints SELECT id, [1,2,3,4,5,6,7,8]::UBIGINT[] || [hash(id)]::UBIGINT[] "
-        "FROM articles WHERE id < 'a0010'"
+        "INSERT INTO article_fingerprints VALUES ('a0020', ?)", [signature(["other", "words"]).hashvalues.tolist()]
     )
     con.execute("UPDATE articles SET content_hash = 'same' WHERE id IN ('a0010', 'a0011')")
     con.close()
@@ -138,6 +166,7 @@ def test_near_duplicates_never_straddle_the_split(db_path, tmp_path):
         cluster = {f"a{i:04d}" for i in range(10)}
         assert cluster <= test_ids or not cluster & test_ids
         assert {"a0010", "a0011"} <= test_ids or not {"a0010", "a0011"} & test_ids
+    assert json.loads((out / "card.json").read_text())["near_duplicate_groups"] == 120 - 9 - 1
 
 
 def test_balance_downsample_and_weights(warehouse_db, tmp_path):

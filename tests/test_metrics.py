@@ -74,8 +74,24 @@ def test_bootstrap_contains_point_and_is_deterministic():
     assert bootstrap_ci(gold, prob, n_resamples=300, seed=8) != ci
 
 
-def test_bootstrap_skips_undefined_auc_draws():
-    ci = bootstrap_ci([1, 0, 0, 0, 0, 0], [0.9, 0.1, 0.2, 0.3, 0.4, 0.6], n_resamples=200, seed=1)
-    low, high = ci["roc_auc"]
-    assert not math.isnan(low) and 0 <= low <= high <= 1
+def test_every_interval_contains_its_estimate():
+    # Calibrated random models: ECE's estimate is biased upward under resampling, and the old percentile
+    # interval lay entirely above it (seed 1: estimate 0.038, interval [0.040, 0.103]).
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        n = int(rng.integers(20, 300))
+        prob = rng.random(n)
+        gold = (rng.random(n) < prob).astype(int)
+        point = compute_metrics(gold, prob)
+        for name, (low, high) in bootstrap_ci(gold, prob, n_resamples=500, seed=seed).items():
+            assert low <= point[name] <= high, (seed, name, point[name], low, high)
+
+
+def test_resampling_within_classes_keeps_auc_defined():
+    gold = [1, 1, 1] + [0] * 27  # a plain bootstrap leaves out every positive in ~5% of resamples
+    prob = np.linspace(0.05, 0.95, 30)[::-1]
+    low, high = bootstrap_ci(gold, prob, n_resamples=300, seed=1)["roc_auc"]
+    assert 0 <= low <= high == 1.0
+    assert bootstrap_ci([1, 1, 0, 0], [0.9, 0.8, 0.1, 0.2], n_resamples=50)["accuracy"] == (1.0, 1.0)
     assert all(math.isnan(v) for v in bootstrap_ci([1, 1], [0.2, 0.9], n_resamples=50)["roc_auc"])
+    assert all(math.isnan(v) for v in bootstrap_ci([1, 0, 0], [0.2, 0.9, 0.1], n_resamples=50)["f1"])  # one positive

@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import pytest
 
 from newsalign.cli import main
+from newsalign.core.errors import NewsalignError
 from tests.test_export_training import LABEL, build_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -339,14 +340,38 @@ def test_nan_callback_blocks_the_save():
     assert callback.bad_step == 4 and control.should_training_stop and not control.should_save
 
 
-def test_wandb_goes_offline_without_a_key(monkeypatch, tmp_path):
-    from newsalign.training.runner import setup_wandb
+def test_wandb_goes_offline_without_a_key_for_the_run_only(monkeypatch, tmp_path):
+    from newsalign.training.runner import run_environment
 
-    monkeypatch.delenv("WANDB_API_KEY", raising=False)
-    monkeypatch.delenv("WANDB_MODE", raising=False)
-    monkeypatch.delenv("WANDB_DIR", raising=False)
-    setup_wandb(SimpleNamespace(report_to=["wandb"], output_dir=str(tmp_path / "run")))
-    assert os.environ["WANDB_MODE"] == "offline" and os.environ["WANDB_DIR"] == str(tmp_path / "run")
+    for name in ("WANDB_API_KEY", "WANDB_MODE", "WANDB_DIR", "NEWSALIGN_TEST_VAR"):
+        monkeypatch.delenv(name, raising=False)
+    args = SimpleNamespace(report_to=["wandb"], output_dir=str(tmp_path / "run"))
+    with run_environment({"NEWSALIGN_TEST_VAR": 1}, args):
+        assert os.environ["WANDB_MODE"] == "offline" and os.environ["WANDB_DIR"] == str(tmp_path / "run")
+        assert os.environ["NEWSALIGN_TEST_VAR"] == "1"
+    assert not {"WANDB_MODE", "WANDB_DIR", "NEWSALIGN_TEST_VAR"} & set(os.environ)
+    monkeypatch.setenv("WANDB_API_KEY", "k")
+    with run_environment({}, args):
+        assert "WANDB_MODE" not in os.environ
+
+
+def test_a_typo_in_a_key_is_an_error_naming_the_closest_key(tmp_path):
+    from trl import DPOConfig, ModelConfig
+
+    from newsalign.training.config import ScriptArguments, parse_config
+
+    types = (ScriptArguments, DPOConfig, ModelConfig)
+    (script, training, _), env = parse_config("dpo", types, str(TINY_CONFIG), ["--learning_rate", "1e-4"])
+    assert training.learning_rate == 1e-4 and training.output_dir == "outputs/dpo" and env == {}
+    with pytest.raises(
+        NewsalignError,
+        match=r"unknown option\(s\) for `train dpo`: --learning_rat \(did you mean --learning_rate\?\) 1e-4",
+    ):
+        parse_config("dpo", types, str(TINY_CONFIG), ["--learning_rat", "1e-4"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(TINY_CONFIG.read_text() + "\ndpo:\n  learnin_rate: 0.1\n")
+    with pytest.raises(NewsalignError, match=r"unknown config key\(s\).*learnin_rate \(did you mean learning_rate\?\)"):
+        parse_config("dpo", types, str(bad), [])
 
 
 def test_fp16_keeps_trainable_params_fp32():
@@ -408,7 +433,7 @@ def test_dpo_runs_on_two_cpu_processes(workdir):
 def test_demo_training_returns_the_model_dirs(tmp_path):
     from transformers import AutoModelForCausalLM
 
-    from newsalign.training.pipeline import run_demo_training
+    from newsalign.demo.train import run_demo_training
 
     db = build_warehouse(tmp_path / "wh.duckdb", n=60)
     dirs = run_demo_training(db, tmp_path / "demo", max_steps=1, label=LABEL)

@@ -27,7 +27,9 @@ def render_card(card: dict) -> str:
         )
     lines += [
         "",
-        f"- Columns: {', '.join(f'`{c}`' for c in card['columns'])}",
+        f"- Columns: {', '.join(f'`{c}`' for c in card['columns'])}; the article's signal (boolean) is "
+        f"`{card['signal_column']}`"
+        + (" (`label` is TRL's: True when the completion is the correct answer)" if card["kind"] == "kto" else ""),
         f"- Split: `{opts['split']}`, test size {opts['test_size']}, seed {opts['seed']}; "
         f"{card['near_duplicate_groups']} near-duplicate groups, none straddling the split"
         + (f"; {card['undated_dropped']} undated articles left out" if card["undated_dropped"] else ""),

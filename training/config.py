@@ -3,13 +3,16 @@
 A config file is one YAML mapping. Keys shared by every trainer sit at the top level; a section named
 after a trainer (`sft:`, `dpo:`, `reward:`, `rlhf:`, `kto:`) overrides them for that trainer only, so one
 file (e.g. `tiny-cpu.yaml`) can describe a whole SFT -> DPO / reward -> RLHF run. Command-line
-`--key value` pairs override the file. An unknown key, in the file or on the command line, is an error.
+`--key value` pairs override the file. An unknown key, in the file or on the command line, is an error
+that names the closest known key. An `env:` mapping sets environment variables for the training run
+only (see `training.runner.run_environment`); nothing here writes `os.environ`.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import yaml
@@ -63,19 +66,24 @@ def read_config(path: str | os.PathLike, trainer: str) -> dict:
     return merged
 
 
-def parse_config(trainer: str, dataclass_types: tuple, config: str | None, overrides: list[str]) -> tuple:
-    """Instances of `dataclass_types` from the config file for `trainer` and `--key value` overrides."""
+def parse_config(trainer: str, dataclass_types: tuple, config: str | None, overrides: list[str]) -> tuple[tuple, dict]:
+    """(instances of `dataclass_types`, the config's `env:` mapping) from the file for `trainer` and `--key value`
+    overrides, parsed by TRL's own `TrlParser`. Abbreviated options are off, so a typo such as
+    `--learning_rat` is an error naming the closest key instead of a silent prefix match."""
     from trl import TrlParser
 
-    parser = TrlParser(dataclass_types)
     values = read_config(config, trainer) if config else {}
-    for key, value in (values.pop("env", None) or {}).items():
-        os.environ[key] = str(value)
-    known = {action.dest for action in parser._actions}
-    unknown = sorted(set(values) - known)
+    env = values.pop("env", None) or {}
+    if not isinstance(env, dict):
+        raise NewsalignError(f"`env` in {config} must be a mapping of environment variables")
+    keys = [f.name for cls in dataclass_types for f in fields(cls)]
+    unknown = [key for key in values if key not in keys]
     if unknown:
-        raise NewsalignError(f"unknown config key(s) for `train {trainer}` in {config}: {', '.join(unknown)}")
+        raise NewsalignError(
+            f"unknown config key(s) for `train {trainer}` in {config}: {', '.join(map(_with_hint(keys), unknown))}"
+        )
     check_quantization(_model_args(values, overrides))  # before TrainingArguments rejects bf16 without a GPU
+    parser = TrlParser(dataclass_types, allow_abbrev=False)
     parser.set_defaults_with_config(**values)
     try:
         *parsed, remaining = parser.parse_args_into_dataclasses(args=overrides, return_remaining_strings=True)
@@ -84,17 +92,26 @@ def parse_config(trainer: str, dataclass_types: tuple, config: str | None, overr
     except ValueError as exc:  # a TRL/transformers __post_init__ check
         raise NewsalignError(f"invalid config for `train {trainer}`: {exc}") from None
     if remaining:
-        raise NewsalignError(f"unknown option(s) for `train {trainer}`: {' '.join(remaining)}")
-    return tuple(parsed)
+        options = [_with_hint(keys, "--")(item[2:]) if item.startswith("--") else item for item in remaining]
+        raise NewsalignError(f"unknown option(s) for `train {trainer}`: {' '.join(options)}")
+    return tuple(parsed), env
+
+
+def _with_hint(keys: list[str], prefix: str = ""):
+    """A function naming an unknown key with the closest known one: `--learning_rat (did you mean --learning_rate?)`."""
+
+    def hint(key: str) -> str:
+        close = difflib.get_close_matches(key.split("=")[0], keys, n=1)
+        return f"{prefix}{key}" + (f" (did you mean {prefix}{close[0]}?)" if close else "")
+
+    return hint
 
 
 def _model_args(values: dict, overrides: list[str]):
     """The ModelConfig alone (cheap, no TrainingArguments checks) from the same file values and overrides."""
-    from dataclasses import fields
-
     from trl import ModelConfig, TrlParser
 
-    parser = TrlParser((ModelConfig,))
+    parser = TrlParser((ModelConfig,), allow_abbrev=False)
     names = {f.name for f in fields(ModelConfig)}
     parser.set_defaults_with_config(**{k: v for k, v in values.items() if k in names})
     model_args, _ = parser.parse_args_into_dataclasses(args=overrides, return_remaining_strings=True)

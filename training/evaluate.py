@@ -93,7 +93,7 @@ def evaluate_models(
         if not Path(path).is_dir():
             raise NewsalignError(f"model {name!r}: path not found: {path}")
     answers = read_answers(data_dir)
-    test = load_split(data_dir, split, answers)
+    test = load_split(data_dir, split)
     if test.empty:
         raise NewsalignError(f"the {split} split in {data_dir} has no rows to evaluate")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -118,7 +118,7 @@ def evaluate_models(
         }
 
     if with_baselines:
-        train = load_split(data_dir, "train", answers)
+        train = load_split(data_dir, "train")
         predictions["majority"] = baselines.majority(train["gold"], len(test))
         try:
             predictions["tfidf_logreg"] = baselines.tfidf_logreg(
@@ -158,6 +158,7 @@ def evaluate_models(
         "models": entries,
         "notes": notes,
         "plots": {
+            "roc_curves": plots.roc_curves(pairs, out_dir / "roc_curves.png").name,
             "pr_curves": plots.pr_curves(pairs, out_dir / "pr_curves.png").name,
             "confusion_matrices": plots.confusion_matrices(
                 {n: e["confusion_matrix"] for n, e in entries.items()}, out_dir / "confusion_matrices.png"

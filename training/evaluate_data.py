@@ -1,8 +1,8 @@
 """Read a split of an export directory (`newsalign export ...`) as one row per article: id, prompt, gold.
 
-The gold label comes from whichever columns the export kind wrote (see `training/export.py`):
-`chosen` (dpo, reward: the gold answer), `completion` + `label` (kto: two rows per article),
-`label` (rl) or `completion` (sft). The answers come from the export's `card.json`.
+The gold label is the export's boolean signal column: `label`, or `signal` in kto exports, where
+`label` is TRL's "desirable completion" (see `training/export.py`). The answers the models are scored
+on come from the export's `card.json`.
 """
 
 from __future__ import annotations
@@ -42,32 +42,21 @@ def _read_split(data_dir: Path, split: str) -> pd.DataFrame:
     )
 
 
-def load_split(data_dir, split: str = "test", answers: tuple[str, str] | None = None) -> pd.DataFrame:
+def load_split(data_dir, split: str = "test") -> pd.DataFrame:
     """Columns id, prompt, gold (bool), one row per article, in file order."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise NewsalignError(f"data directory not found: {data_dir}")
-    positive = (answers or read_answers(data_dir))[0].strip()
     frame = _read_split(data_dir, split)
     if frame.empty:
         return pd.DataFrame({"id": pd.Series(dtype=str), "prompt": pd.Series(dtype=str), "gold": pd.Series(dtype=bool)})
-    if "prompt" not in frame.columns:
+    column = "signal" if "signal" in frame.columns else "label"
+    missing = {"prompt", column} - set(frame.columns)
+    if missing:
         raise NewsalignError(
-            f"{split} split in {data_dir} has no `prompt` column (columns: {', '.join(frame.columns)})"
-        )
-    if "chosen" in frame.columns:
-        gold = frame["chosen"].str.strip() == positive
-    elif {"completion", "label"} <= set(frame.columns):
-        gold = (frame["completion"].str.strip() == positive) == frame["label"].astype(bool)
-    elif "label" in frame.columns:
-        gold = frame["label"].astype(bool)
-    elif "completion" in frame.columns:
-        gold = frame["completion"].str.strip() == positive
-    else:
-        raise NewsalignError(
-            f"cannot derive gold labels from the {split} split in {data_dir}: it needs `chosen`, `label` or `completion` "
-            f"(columns: {', '.join(frame.columns)})"
+            f"the {split} split in {data_dir} lacks column(s) {', '.join(sorted(missing))} "
+            f"(columns: {', '.join(frame.columns)}): re-export it with `newsalign export`"
         )
     ids = frame["id"].astype(str) if "id" in frame.columns else pd.Series(range(len(frame)), dtype=str)
-    out = pd.DataFrame({"id": ids, "prompt": frame["prompt"], "gold": gold.astype(bool)})
+    out = pd.DataFrame({"id": ids, "prompt": frame["prompt"], "gold": frame[column].astype(bool)})
     return out.drop_duplicates("id").reset_index(drop=True)

@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from newsalign.core import minhash
 from newsalign.core.errors import NewsalignError
 from newsalign.training.card import write_card
 from newsalign.training.prompt import (
@@ -24,12 +25,12 @@ from newsalign.training.prompt import (
     DEFAULT_PROMPT_VERSION,
     PromptBuilder,
     check_answers,
-    template_sha256,
 )
 
 KINDS = ("dpo", "reward", "rl", "kto", "sft")
+# The boolean column holding the article's signal: `label`, but in kto TRL's `label` is "desirable".
+SIGNAL_COLUMN = {kind: "signal" if kind == "kto" else "label" for kind in KINDS}
 ARTICLES_VIEW = "v_articles_clean"
-LSH_ROWS_PER_BAND = 8  # minhash rows per LSH band: 16 bands of 8 of 128 perms catch Jaccard >~ 0.7
 
 
 @dataclass
@@ -49,10 +50,13 @@ class ExportOptions:
     extra: dict = field(default_factory=dict)
 
 
-def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions) -> dict:
-    """Write the training set described by `options`; return the dataset card (also written as card.json)."""
+def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions, tokenizer=None) -> dict:
+    """Write the training set described by `options`; return the dataset card (also written as card.json).
+
+    `tokenizer`: the one loaded from `options.tokenizer` already, when the caller exports several kinds.
+    """
     _check_options(options)
-    tokenizer = _load_tokenizer(options.tokenizer)
+    tokenizer = tokenizer or _load_tokenizer(options.tokenizer)
     check_answers(options.answers, tokenizer)
     frame = load_labelled(con, options.label)
     if frame.empty:
@@ -80,13 +84,14 @@ def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions) 
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items() if k != "extra"},
         "columns": list(rows["train"][0]) if rows["train"] else [],
+        "signal_column": SIGNAL_COLUMN[options.kind],
         "counts": {name: _class_counts(part) for name, part in (("train", train), ("test", test))},
         "rows": {name: len(records) for name, records in rows.items()},
         "near_duplicate_groups": int(frame["group"].nunique()),
         "undated_dropped": undated,
         "truncated_articles": builder.truncated,
         "token_count": "tokenizer" if tokenizer is not None else "regex estimate (words and punctuation)",
-        "prompt": {"version": options.prompt_version, "sha256": template_sha256(options.prompt_version)},
+        "prompt": {"version": builder.template.version, "sha256": builder.template.sha256},
         "label_source": options.label,
         "label_params": label_params(con),
         "warehouse_snapshot_sha256": snapshot_hash(frame),
@@ -151,35 +156,17 @@ def load_labelled(con: duckdb.DuckDBPyConnection, label: str) -> pd.DataFrame:
 
 
 def duplicate_groups(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> np.ndarray:
-    """A group number per row: rows sharing a content hash or an LSH band of their MinHash are one group."""
-    ids = frame["id"].tolist()
-    index = {article_id: i for i, article_id in enumerate(ids)}
-    parent = list(range(len(ids)))
-
-    # Union-find over "same key" relations; hand-written because it is ten lines and needs no graph library.
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    def union_by_key(keys) -> None:
-        first: dict = {}
-        for i, key in keys:
-            j = first.setdefault(key, i)
-            if j != i:
-                parent[find(i)] = find(j)
-
-    union_by_key(enumerate(frame["content_hash"].tolist()))
+    """A group number per row: rows sharing a content hash, or near-duplicates by the crawler's MinHash
+    definition (`core.minhash`, over the stored `article_fingerprints`), are one group."""
+    index = {article_id: i for i, article_id in enumerate(frame["id"])}
+    first = {}
+    pairs = [(first.setdefault(digest, i), i) for i, digest in enumerate(frame["content_hash"])]
     if _relation_columns(con, "article_fingerprints") is not None:
-        fingerprints = con.execute("SELECT id, minhash FROM article_fingerprints").fetchall()
-        union_by_key(
-            (index[article_id], (band, tuple(minhash[band * LSH_ROWS_PER_BAND : (band + 1) * LSH_ROWS_PER_BAND])))
-            for article_id, minhash in fingerprints
-            if article_id in index
-            for band in range(len(minhash) // LSH_ROWS_PER_BAND)
-        )
-    return np.array([find(i) for i in range(len(ids))])
+        query = "SELECT id, minhash FROM article_fingerprints WHERE len(minhash) = ?"
+        stored = [(index[a], m) for a, m in con.execute(query, [minhash.NUM_PERM]).fetchall() if a in index]
+        rows = [i for i, _ in stored]
+        pairs += [(rows[a], rows[b]) for a, b in minhash.near_duplicate_pairs([m for _, m in stored])]
+    return minhash.groups(len(frame), pairs)
 
 
 def split_frame(frame: pd.DataFrame, how: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -223,21 +210,23 @@ def balance(train: pd.DataFrame, how: str, seed: int) -> pd.DataFrame:
 
 
 def to_rows(frame: pd.DataFrame, kind: str, builder: PromptBuilder, answers: tuple[str, str]) -> list[dict]:
-    """Rows in TRL's column contract for `kind` (plus `id`, and `weight` when balancing by weights)."""
+    """Rows in TRL's column contract for `kind`, plus `id`, the article's boolean signal, and `weight` when
+    balancing by weights. The signal is `label`, except in kto, where TRL's `label` means "this completion
+    is desirable" and the article's signal is `signal`."""
     positive, negative = answers
     rows = []
     for record in frame.to_dict("records"):
-        prompt = builder(record["title"], record["text"])
-        gold, wrong = (positive, negative) if record["signal"] else (negative, positive)
-        extra = {"weight": float(record["weight"])} if "weight" in record else {}
-        base = {"id": record["id"], "prompt": prompt}
+        signal = bool(record["signal"])
+        gold, wrong = (positive, negative) if signal else (negative, positive)
+        extra = {SIGNAL_COLUMN[kind]: signal, **({"weight": float(record["weight"])} if "weight" in record else {})}
+        base = {"id": record["id"], "prompt": builder(record["title"], record["text"])}
         if kind in ("dpo", "reward"):
             rows.append({**base, "chosen": gold, "rejected": wrong, **extra})
         elif kind == "rl":
-            rows.append({**base, "label": bool(record["signal"]), "answer": gold, **extra})
+            rows.append({**base, "answer": gold, **extra})
         elif kind == "sft":
             rows.append({**base, "completion": gold, **extra})
-        else:  # kto: both answers, unpaired, label True for the correct one
+        else:  # kto: both answers, unpaired, TRL's label True for the correct one
             rows.append({**base, "completion": gold, "label": True, **extra})
             rows.append({**base, "completion": wrong, "label": False, **extra})
     return rows

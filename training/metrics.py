@@ -1,18 +1,19 @@
-"""Classification metrics for a yes/no signal classifier, with bootstrap 95% intervals.
+"""Classification metrics for a yes/no signal classifier, with BCa bootstrap 95% intervals.
 
 Every metric is computed from `(y_true, p_signal)`: the gold label and the model's probability of
 the signal ("yes") class; the prediction is `p_signal > threshold`. Metrics are written for a
-matrix of resamples at once (one row per bootstrap draw) so that 1000 draws cost a few numpy
-operations instead of 1000 rounds of scikit-learn calls; `tests/test_metrics.py` checks the point
-estimates against scikit-learn.
+matrix of resamples at once (one row per bootstrap draw), the vectorized statistic that
+`scipy.stats.bootstrap` calls, so 1000 draws cost a few numpy operations instead of 1000 rounds of
+scikit-learn calls; `tests/test_metrics.py` checks the point estimates against scikit-learn.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
-from scipy.stats import rankdata
+from scipy.stats import bootstrap, rankdata
 
 METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "ece")
 ECE_BINS = 10
@@ -85,29 +86,47 @@ def compute_metrics(y_true, p_signal, *, threshold: float = 0.5, n_bins: int = E
 def bootstrap_ci(
     y_true, p_signal, *, n_resamples: int = 1000, seed: int = 0, level: float = 0.95, threshold: float = 0.5
 ) -> dict[str, tuple[float, float]]:
-    """Percentile bootstrap interval per metric (examples resampled with replacement).
+    """BCa bootstrap interval per metric (`scipy.stats.bootstrap`), resampling within each class.
 
-    Draws where a metric is undefined (ROC-AUC on a one-class resample) are left out of that
-    metric's percentiles; a metric with no defined draw gets (NaN, NaN).
+    The signal and no-signal examples are resampled separately, so every resample keeps the class
+    counts and ROC-AUC is defined on all of them. A class with fewer than two examples cannot be
+    resampled: every interval is then (NaN, NaN). A metric that is the same on every resample gets
+    (value, value). BCa corrects for bias, but for a strongly biased statistic (ECE grows under
+    resampling) it can still end just short of the estimate: the interval is widened to reach it.
     """
-    y = np.asarray(y_true, dtype=float)
+    y = np.asarray(y_true, dtype=bool)
     p = np.asarray(p_signal, dtype=float)
-    if n_resamples <= 0 or len(y) == 0:
+    samples = [part for part in (p[y], p[~y]) if len(part)]
+    labels = [1.0, 0.0] if len(samples) == 2 else [float(y[0])] if len(y) else []
+    if n_resamples <= 0 or not samples or min(map(len, samples)) < 2:
         return {name: (math.nan, math.nan) for name in METRICS}
-    rng = np.random.default_rng(seed)
-    chunk = max(1, 2_000_000 // len(y))  # bound memory: resample matrices of at most ~2M cells
-    parts = []
-    for start in range(0, n_resamples, chunk):
-        idx = rng.integers(0, len(y), size=(min(chunk, n_resamples - start), len(y)))
-        parts.append(metric_rows(y[idx], p[idx], threshold=threshold))
-    tail = (1 - level) / 2 * 100
-    out = {}
-    for name in METRICS:
-        values = np.concatenate([part[name] for part in parts])
-        values = values[~np.isnan(values)]
-        out[name] = (
-            (float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail)))
-            if len(values)
-            else (math.nan, math.nan)
+
+    def statistic(*parts, axis=-1):  # every metric, for each resample along the leading axes
+        gold = np.concatenate([np.full(part.shape, label) for part, label in zip(parts, labels)], axis=-1)
+        prob = np.concatenate(parts, axis=-1)
+        rows = metric_rows(gold.reshape(-1, gold.shape[-1]), prob.reshape(-1, prob.shape[-1]), threshold=threshold)
+        return np.stack([rows[name].reshape(prob.shape[:-1]) for name in METRICS])
+
+    with warnings.catch_warnings():  # NaN (one-class AUC) and degenerate distributions are handled below
+        warnings.simplefilter("ignore")
+        result = bootstrap(
+            samples,
+            statistic,
+            n_resamples=n_resamples,
+            confidence_level=level,
+            method="BCa",
+            vectorized=True,
+            rng=np.random.default_rng(seed),
         )
+    point = statistic(*samples)
+    draws = result.bootstrap_distribution
+    out = {}
+    for i, name in enumerate(METRICS):
+        low, high = result.confidence_interval.low[i], result.confidence_interval.high[i]
+        if np.isnan(point[i]):
+            out[name] = (math.nan, math.nan)
+        elif np.isnan(low) and draws[i].min() == draws[i].max():
+            out[name] = (float(draws[i][0]),) * 2
+        else:
+            out[name] = (float(min(low, point[i])), float(max(high, point[i])))
     return out

@@ -1,4 +1,6 @@
-"""PNG plots for the evaluation report: PR curves, confusion matrices, reliability diagram, training curves.
+"""PNG plots for the evaluation report: ROC and PR curves, confusion matrices, reliability diagram, training curves.
+
+The evaluation plots are scikit-learn's display classes drawn on our own axes.
 
 Figures are built with `matplotlib.figure.Figure` and saved with the Agg canvas, never through
 pyplot's global state, so plotting works headless and leaves no open windows or figures behind.
@@ -45,45 +47,64 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def pr_curves(results: dict[str, tuple], path) -> Path:
-    """Precision-recall curve of the signal class per model; `results`: name -> (gold, p_signal)."""
-    from sklearn.metrics import average_precision_score, precision_recall_curve
+def _two_class(results: dict[str, tuple]):
+    """(name, gold, p) for the models whose gold labels hold both classes (curves are undefined otherwise)."""
+    for name, (gold, p) in results.items():
+        gold = np.asarray(gold, dtype=bool)
+        if gold.any() and not gold.all():
+            yield name, gold, np.asarray(p, dtype=float)
+
+
+def roc_curves(results: dict[str, tuple], path) -> Path:
+    """ROC curve of the signal class per model (scikit-learn's RocCurveDisplay); `results`: name -> (gold, p)."""
+    from sklearn.metrics import RocCurveDisplay
 
     fig, (ax,) = _figure(1, width=5.5, height=4.5)
-    for name, (gold, p) in results.items():
-        if not np.any(gold):
-            continue  # no positive example: precision/recall undefined
-        precision, recall, _ = precision_recall_curve(gold, p)
-        ax.step(recall, precision, where="post", label=f"{name} (AP {average_precision_score(gold, p):.2f})")
+    for i, (name, gold, p) in enumerate(_two_class(results)):
+        RocCurveDisplay.from_predictions(gold, p, ax=ax, name=name, plot_chance_level=i == 0)
+    ax.set(xlabel="false positive rate", ylabel="true positive rate", title="ROC (signal class)")
+    return _save(fig, Path(path))
+
+
+def pr_curves(results: dict[str, tuple], path) -> Path:
+    """Precision-recall curve of the signal class per model (PrecisionRecallDisplay, with average precision)."""
+    from sklearn.metrics import PrecisionRecallDisplay
+
+    fig, (ax,) = _figure(1, width=5.5, height=4.5)
+    for i, (name, gold, p) in enumerate(_two_class(results)):
+        PrecisionRecallDisplay.from_predictions(gold, p, ax=ax, name=name, plot_chance_level=i == 0)
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.05), title="Precision-recall (signal class)")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize="small")
     return _save(fig, Path(path))
 
 
 def confusion_matrices(matrices: dict[str, list[list[int]]], path) -> Path:
-    """One 2x2 heat map per model: rows gold no/yes, columns predicted no/yes."""
+    """One 2x2 matrix per model (ConfusionMatrixDisplay): rows gold no/yes, columns predicted no/yes."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
     fig, axes = _figure(len(matrices), width=3.2, height=3.0)
     for ax, (name, cm) in zip(axes, matrices.items()):
-        cm = np.asarray(cm)
-        ax.imshow(cm, cmap="Blues", vmin=0, vmax=max(1, cm.max()))
-        for (r, c), count in np.ndenumerate(cm):
-            ax.text(c, r, str(count), ha="center", va="center", color="white" if count > cm.max() / 2 else "black")
-        ax.set(xticks=[0, 1], yticks=[0, 1], xticklabels=["no", "yes"], yticklabels=["no", "yes"], title=name)
-        ax.set(xlabel="predicted", ylabel="gold")
+        display = ConfusionMatrixDisplay(np.asarray(cm), display_labels=["no", "yes"])
+        display.plot(ax=ax, cmap="Blues", colorbar=False)
+        ax.set(xlabel="predicted", ylabel="gold", title=name)
     return _save(fig, Path(path))
 
 
 def reliability_diagram(results: dict[str, tuple], path, *, n_bins: int = ECE_BINS) -> Path:
-    """Mean P(signal) against the observed signal rate per equal-width bin, per model (the bins of ECE)."""
+    """Observed signal rate against mean P(signal) per equal-width bin, per model (CalibrationDisplay; ECE's bins)."""
+    from sklearn.calibration import CalibrationDisplay
+
     fig, (ax,) = _figure(1, width=5.5, height=4.5)
-    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
-    for name, (gold, p) in results.items():
-        p, gold = np.asarray(p, dtype=float), np.asarray(gold, dtype=float)
-        bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
-        used = np.unique(bins)
-        ax.plot([p[bins == b].mean() for b in used], [gold[bins == b].mean() for b in used], marker="o", label=name)
-    ax.set(xlabel="mean P(signal) in bin", ylabel="observed signal rate", xlim=(0, 1), ylim=(0, 1), title="Reliability")
+    for i, (name, (gold, p)) in enumerate(results.items()):
+        CalibrationDisplay.from_predictions(
+            np.asarray(gold, dtype=int), p, n_bins=n_bins, pos_label=1, ax=ax, name=name, ref_line=i == 0
+        )
+    ax.set(
+        xlabel="mean P(signal) in bin",
+        ylabel="observed signal rate",
+        xlim=(-0.02, 1.02),
+        ylim=(-0.02, 1.02),
+        title="Reliability",
+    )
     ax.legend(fontsize="small")
     return _save(fig, Path(path))
 

@@ -1,39 +1,25 @@
 """The training prompt: a versioned instruction around the article, pre-truncated to a token budget.
 
-The instruction lives in `training/prompts/<version>.txt` with an `{article}` placeholder, so a change of
-wording is a new file and a new version in every dataset card. Articles are cut to `max_article_tokens`
-here, before TRL sees them, because TRL truncates or drops over-long prompts silently.
+The instruction lives in `training/prompts/<version>.txt` with an `{article}` placeholder (loaded by
+`core.prompts`), so a change of wording is a new file and a new version in every dataset card. The
+classifier's prompt is `classifier_v1`; cards written before it was renamed say `signal_v1`, with the
+same SHA-256 (the text did not change). Articles are cut to `max_article_tokens` here, before TRL sees them, because TRL truncates or drops over-long prompts silently.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.prompts import load_template
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
-DEFAULT_PROMPT_VERSION = "signal_v1"
+DEFAULT_PROMPT_VERSION = "classifier_v1"
 DEFAULT_ANSWERS = (" Yes", " No")  # (positive, negative): symmetric, one token each in common tokenizers
 # Without a tokenizer, count words and punctuation marks: close to (and usually below) BPE token counts.
 _ESTIMATE_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-def load_template(version: str = DEFAULT_PROMPT_VERSION) -> str:
-    path = PROMPTS_DIR / f"{version}.txt"
-    if not path.exists():
-        known = ", ".join(sorted(p.stem for p in PROMPTS_DIR.glob("*.txt")))
-        raise NewsalignError(f"unknown prompt version {version!r}; known: {known}")
-    template = path.read_text()
-    if "{article}" not in template:
-        raise NewsalignError(f"prompt file {path} has no {{article}} placeholder")
-    return template
-
-
-def template_sha256(version: str = DEFAULT_PROMPT_VERSION) -> str:
-    return hashlib.sha256(load_template(version).encode()).hexdigest()
 
 
 @dataclass
@@ -48,7 +34,7 @@ class PromptBuilder:
     def __post_init__(self) -> None:
         if self.max_article_tokens < 1:
             raise NewsalignError(f"--max-article-tokens must be positive, got {self.max_article_tokens}")
-        self.template = load_template(self.version)
+        self.template = load_template(PROMPTS_DIR, self.version, ("article",))  # version, text, sha256
 
     def truncate(self, article: str) -> str:
         """The article cut to the token budget (counted in `self.truncated` when cut)."""
@@ -69,7 +55,7 @@ class PromptBuilder:
 
     def __call__(self, title: str, text: str) -> str:
         article = self.truncate(f"{title.strip()}\n\n{text.strip()}")
-        return self.template.replace("{article}", article)
+        return self.template.text.replace("{article}", article)
 
 
 def check_answers(answers: tuple[str, str], tokenizer=None) -> None:

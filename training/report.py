@@ -122,7 +122,7 @@ def render_report(result: dict) -> str:
         "answers' summed log-probs (no generation), and the prediction is P(signal) > "
         f"{settings['threshold']}. Precision, recall and F1 are for the signal class. "
         + (
-            f"Brackets: {settings['bootstrap']}-resample bootstrap 95% intervals (seed {settings['seed']}). "
+            f"Brackets: {settings['bootstrap']}-resample BCa bootstrap 95% intervals (seed {settings['seed']}). "
             if settings["bootstrap"]
             else ""
         )
@@ -135,6 +135,7 @@ def render_report(result: dict) -> str:
     lines += ["", "## Confusion matrices", "", *_confusion_table(result), ""]
     plots = result.get("plots", {})
     for title, key in (
+        ("ROC", "roc_curves"),
         ("Precision-recall", "pr_curves"),
         ("Confusion matrices", "confusion_matrices"),
         ("Reliability", "reliability"),

@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
+from unittest.mock import patch
 
 from newsalign.core.errors import NewsalignError
 from newsalign.training.callbacks import NanLossCallback
@@ -26,10 +28,14 @@ def run_training(name: str, config: str | None, overrides: list[str] = ()) -> Pa
     from trl import ModelConfig
 
     module = importlib.import_module(f"newsalign.training.{name}")
-    script_args, training_args, model_args = parse_config(
+    (script_args, training_args, model_args), env = parse_config(
         name, (module.SCRIPT_ARGS, module.config_class(), ModelConfig), config, list(overrides)
     )
-    setup_wandb(training_args)
+    with run_environment(env, training_args):
+        return _run(module, script_args, training_args, model_args)
+
+
+def _run(module, script_args, training_args, model_args) -> Path:
     train, test = load_splits(script_args.dataset_dir, module.COLUMNS)
     resolve_model(script_args, model_args, corpus=train["prompt"])
     training_args.model_init_kwargs = {
@@ -44,13 +50,19 @@ def run_training(name: str, config: str | None, overrides: list[str] = ()) -> Pa
     return train_and_save(trainer, script_args, training_args, getattr(module, "after_training", None))
 
 
-def setup_wandb(training_args) -> None:
-    """W&B runs offline when there is no API key, so a missing key never crashes a run."""
+@contextmanager
+def run_environment(env: dict, training_args):
+    """Environment variables for one training run, restored afterwards: the config's `env:` mapping, and
+    W&B offline (under output_dir) when there is no API key, so a missing key never crashes a run."""
+    values = {key: str(value) for key, value in env.items()}
     if "wandb" in (training_args.report_to or []):
-        if not os.environ.get("WANDB_API_KEY"):
-            os.environ.setdefault("WANDB_MODE", "offline")
-        os.environ.setdefault("WANDB_DIR", training_args.output_dir)
+        defaults = {"WANDB_DIR": training_args.output_dir}
+        if not (values.get("WANDB_API_KEY") or os.environ.get("WANDB_API_KEY")):
+            defaults["WANDB_MODE"] = "offline"
+        values = {**{k: v for k, v in defaults.items() if k not in os.environ}, **values}
         Path(training_args.output_dir).mkdir(parents=True, exist_ok=True)
+    with patch.dict(os.environ, values):
+        yield
 
 
 def resolve_model(script_args, model_args, corpus) -> None:

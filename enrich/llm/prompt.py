@@ -6,13 +6,16 @@ place can never serve stale cached answers (add a new version file to keep the o
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.prompts import load_template
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+# The labeller's prompt keeps the name `signal_v1` (the classifier's training prompt is `classifier_v1`):
+# its version and its file's sha256 are part of every cached paid call's key and of stored results,
+# so renaming the version or touching the file would re-bill every article.
 DEFAULT_PROMPT = "signal_v1"
 TEXT_BUDGET_CHARS = 6000  # ~1,500 tokens of article text: enough for the lede and the facts, cheap
 CHARS_PER_TOKEN = 4  # the usual rule of thumb for English; used only for --dry-run estimates
@@ -30,18 +33,12 @@ class Prompt:
         return [{"role": "system", "content": self.system}, {"role": "user", "content": user}]
 
 
-def available() -> list[str]:
-    return sorted(p.stem for p in PROMPTS_DIR.glob("*.txt"))
-
-
 def load_prompt(version: str = DEFAULT_PROMPT) -> Prompt:
+    template = load_template(PROMPTS_DIR, version, ("title", "source", "published", "text"))
     file = PROMPTS_DIR / f"{version}.txt"
-    if not file.is_file():
-        raise NewsalignError(f"unknown prompt version {version!r}; available: {', '.join(available())}")
-    raw = file.read_text(encoding="utf-8")
     sections: dict[str, list[str]] = {}
     current = None
-    for line in raw.splitlines():
+    for line in template.text.splitlines():
         if line.strip() in ("[system]", "[user]"):
             current = line.strip()[1:-1]
             sections[current] = []
@@ -55,7 +52,7 @@ def load_prompt(version: str = DEFAULT_PROMPT) -> Prompt:
         version=version,
         system="\n".join(sections["system"]).strip(),
         user="\n".join(sections["user"]).strip(),
-        sha256=hashlib.sha256(raw.encode()).hexdigest(),
+        sha256=template.sha256,
     )
 
 

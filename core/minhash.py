@@ -1,0 +1,75 @@
+"""MinHash near-duplicates, one definition for crawl-time dedup (`pipeline/dedup.py`) and the training
+export's split groups (`training/export.py`): the parameters, the signature, and the near-duplicate pair
+(an LSH candidate whose estimated Jaccard similarity is at least the threshold).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import xxhash
+from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+NUM_PERM = 128
+SHINGLE_WORDS = 3
+SEED = 1
+SCHEME = "affine32"
+THRESHOLD = 0.8  # estimated Jaccard similarity of word 3-shingles at which two texts are near-duplicates
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
+
+
+def signature(words: list[str]) -> LeanMinHash:
+    """MinHash of the word 3-shingles (xxhash32 per shingle; stable across processes)."""
+    shingles = [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))]
+    m = MinHash(
+        num_perm=NUM_PERM,
+        seed=SEED,
+        hashfunc=xxhash.xxh32_intdigest,
+        permutations=_TEMPLATE.permutations,
+        scheme=SCHEME,
+    )
+    m.update_batch([s.encode("utf-8") for s in shingles])
+    return LeanMinHash(m)
+
+
+def from_hashvalues(hashvalues) -> LeanMinHash:
+    """A stored signature (`article_fingerprints.minhash`) back as a LeanMinHash."""
+    return LeanMinHash(seed=SEED, hashvalues=np.asarray(hashvalues), scheme=SCHEME)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures' hash values."""
+    return float(np.mean(a == b))
+
+
+@cache
+def lsh_params(threshold: float = THRESHOLD) -> tuple[int, int]:
+    """The LSH's (bands, rows) for `threshold`: datasketch integrates to choose them (~10 ms), once per process."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
+def near_duplicate_pairs(signatures: list, threshold: float = THRESHOLD) -> list[tuple[int, int]]:
+    """(i, j), i < j, for every near-duplicate pair among `signatures` (hash-value arrays)."""
+    lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(threshold))
+    minhashes = [from_hashvalues(values) for values in signatures]
+    with lsh.insertion_session() as session:
+        for i, minhash in enumerate(minhashes):
+            session.insert(i, minhash)
+    return [
+        (i, j)
+        for i, minhash in enumerate(minhashes)
+        for j in lsh.query(minhash)
+        if i < j and similarity(minhash.hashvalues, minhashes[j].hashvalues) >= threshold
+    ]
+
+
+def groups(n: int, pairs: list[tuple[int, int]]) -> np.ndarray:
+    """A group number for each of `n` items: the connected components of the `pairs` graph."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    rows, cols = zip(*pairs) if pairs else ((), ())
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]

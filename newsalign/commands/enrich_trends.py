@@ -6,11 +6,10 @@ from __future__ import annotations
 import click
 
 from newsalign.cli import db_option
-from newsalign.commands.enrich import enrich
 from newsalign.warehouse import connect
 
 
-@enrich.command("trends")
+@click.command("trends")
 @db_option
 @click.option(
     "--topics-per-article",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from newsalign.cli import cli, db_option
+from newsalign.cli import db_option
 from newsalign.warehouse import connect
 
 
-@cli.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @db_option
 def merge(files, db) -> None:

@@ -3,13 +3,14 @@ audits: queries that must return zero rows on any warehouse the pipelines wrote.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from newsalign.crawler.items import Article
 from newsalign.pipeline.chain import crawl_settings, run_chain
-from newsalign.warehouse import connect
+from newsalign.warehouse import connect, db
 
 T0 = datetime(2024, 3, 1, 12, tzinfo=timezone.utc)
 
@@ -141,3 +142,13 @@ def test_audits_return_no_rows_after_pipeline_runs(db_path):
     assert con.execute("SELECT count(*) FROM articles").fetchone()[0] >= 1
     failures = {name: con.execute(sql).fetchall() for name, sql in AUDITS.items()}
     assert {name: found for name, found in failures.items() if found} == {}
+
+
+def test_only_staging_views_read_raw_tables(con):
+    tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    readers = {
+        file.relative_to(db.VIEWS_DIR).as_posix(): set(re.findall(r"\b(?:FROM|JOIN)\s+(\w+)", file.read_text(), re.I))
+        for file in db.view_files()
+        if file.parent.name != "staging"
+    }
+    assert {file: read & tables for file, read in readers.items() if read & tables} == {}

@@ -24,9 +24,6 @@ def dataset(out, fmt, db) -> None:
     """
     from newsalign.warehouse.thesis_dataset import export_dataset
 
-    con = connect(db, must_exist=True)
-    try:
+    with connect(db, must_exist=True) as con:
         count = export_dataset(con, out, fmt)
-    finally:
-        con.close()
     click.echo(f"{count} articles written to {out}")

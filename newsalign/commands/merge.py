@@ -24,9 +24,6 @@ def merge(files, db) -> None:
     """
     from newsalign.enrich.trends.store import merge as merge_series
 
-    con = connect(db, must_exist=True)  # a mistyped --db must not create an empty warehouse
-    try:
+    with connect(db, must_exist=True) as con:  # a mistyped --db must not create an empty warehouse
         report = merge_series(con, list(files))
-    finally:
-        con.close()
     click.echo(f"{report.files} files, {report.rows_read} rows read, {report.written} written to trend_series")

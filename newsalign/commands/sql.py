@@ -24,15 +24,13 @@ def sql(query: str, db: str | None, fmt: str, max_rows: int) -> None:
       newsalign sql "SELECT * FROM v_crawl_stats"
       newsalign sql "SELECT id, title FROM v_articles_clean LIMIT 5" --format json
     """
-    con = connect(db, must_exist=True)
-    try:
-        relation = con.sql(query)
-        if relation is None:  # a statement without a result (CREATE, INSERT, ...)
-            click.echo("OK")
-            return
-        write_relation(relation, fmt, max_rows=max_rows)  # a SELECT runs here: its errors (a bad cast) too
-    except duckdb.Error as exc:
-        label_params(con)  # a query over the label views fails on a bad label setting: say which, and the fix
-        raise NewsalignError(f"query failed: {exc}") from None
-    finally:
-        con.close()
+    with connect(db, must_exist=True) as con:
+        try:
+            relation = con.sql(query)
+            if relation is None:  # a statement without a result (CREATE, INSERT, ...)
+                click.echo("OK")
+                return
+            write_relation(relation, fmt, max_rows=max_rows)  # a SELECT runs here: its errors (a bad cast) too
+        except duckdb.Error as exc:
+            label_params(con)  # a query over the label views fails on a bad label setting: say which, and the fix
+            raise NewsalignError(f"query failed: {exc}") from None

@@ -1,6 +1,10 @@
-"""The `newsalign` command: a thin layer over the library. Each subcommand lives in
-`newsalign/commands/<name>.py`, opens what it needs, calls one library function, and turns
-`NewsalignError` into a one-line message (exit 1) instead of a traceback."""
+"""The `newsalign` command: a thin layer over the library.
+
+Each subcommand is a Click command defined in `newsalign/commands/<name>.py`; the groups below name
+them and import a command's module only when that command runs (or when --help lists it), so
+`newsalign --help` stays fast and `CliRunner().invoke(cli, [...])` needs no set-up. The root group
+turns the project's one user-facing error, `NewsalignError`, into a one-line `Error: ...` (exit 1).
+"""
 
 from __future__ import annotations
 
@@ -8,27 +12,40 @@ import importlib
 import sys
 
 import click
-import duckdb
 
 from newsalign import __version__
 from newsalign.core.errors import NewsalignError
 
-# Modules under newsalign.commands that add subcommands to `cli`.
-COMMAND_MODULES = [
-    "sql",
-    "parse",
-    "demo",
-    "export",
-    "export_training",
-    "train",
-    "evaluate",
-    "enrich",
-    "enrich_llm",
-    "enrich_trends",
-    "merge",
-    "export_dataset",
-    "import_",
-]
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are `{name: "module:attribute"}`, imported on first use
+    (Click's "lazily loading subcommands" recipe)."""
+
+    def __init__(self, *args, lazy_subcommands: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_subcommands = lazy_subcommands or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy_subcommands])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy_subcommands:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = self.lazy_subcommands[cmd_name].partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+
+class UserError(click.ClickException):
+    """A `NewsalignError` shown the Click way: `Error: <message>` on stderr, exit 1."""
+
+
+class RootGroup(LazyGroup):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NewsalignError as exc:
+            raise UserError(str(exc)) from exc
+
 
 db_option = click.option(
     "--db",
@@ -39,7 +56,21 @@ db_option = click.option(
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=RootGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    lazy_subcommands={
+        "demo": "newsalign.commands.demo:demo",
+        "enrich": "newsalign.commands.enrich:enrich",
+        "evaluate": "newsalign.commands.evaluate:evaluate",
+        "export": "newsalign.commands.export:export",
+        "import": "newsalign.commands.import_:import_",
+        "merge": "newsalign.commands.merge:merge",
+        "parse": "newsalign.commands.parse:parse",
+        "sql": "newsalign.commands.sql:sql",
+        "train": "newsalign.commands.train:train",
+    },
+)
 @click.version_option(__version__, prog_name="newsalign")
 def cli() -> None:
     """newsalign: crawl news into DuckDB, label investment signals, export and train.
@@ -51,35 +82,12 @@ def cli() -> None:
     """
 
 
-def _load_commands() -> None:
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"newsalign.commands.{name}")
-
-
 def main(argv: list[str] | None = None) -> int:
-    _load_commands()
+    """Run the command line; returns the exit status instead of exiting (tests call it)."""
     try:
-        cli.main(args=argv, prog_name="newsalign", standalone_mode=False)
-    except NewsalignError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        return 1
-    except duckdb.InvalidInputException as exc:
-        # The label views validate label_params with error('label_params.<name> must be ...'): a user's edit.
-        if "label_params." not in str(exc):
-            raise
-        message = str(exc).removeprefix("Invalid Input Error: ")
-        click.echo(
-            f'Error: {message} (fix it: newsalign sql "UPDATE label_params SET value = ... WHERE name = ...")', err=True
-        )
-        return 1
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
+        cli.main(args=argv, prog_name="newsalign")
+    except SystemExit as exc:
+        return int(exc.code or 0)
     return 0
 
 

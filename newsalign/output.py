@@ -1,9 +1,10 @@
-"""Print query results as a table, CSV or JSON (shared by every command that shows rows)."""
+"""Print query results as a table (DuckDB's own box rendering), CSV or JSON."""
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 import sys
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,11 +22,11 @@ def _jsonable(value):
 
 
 def write_relation(relation: duckdb.DuckDBPyRelation, fmt: str, *, max_rows: int = 100) -> None:
-    columns = relation.columns
+    """`fmt` table: at most `max_rows` rows (0: all), first and last, fitted to the terminal's width."""
     if fmt == "table":
-        shown = relation if max_rows <= 0 else relation.limit(max_rows)
-        click.echo(shown.to_df().to_string(index=False, max_colwidth=60))
+        relation.show(max_rows=max_rows or sys.maxsize, max_width=shutil.get_terminal_size().columns)
         return
+    columns = relation.columns
     rows = relation.fetchall()
     if fmt == "csv":
         writer = csv.writer(sys.stdout)

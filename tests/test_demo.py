@@ -31,19 +31,19 @@ def test_demo_crawls_the_sample_into_a_fresh_warehouse_and_prints_a_summary(tmp_
     out = done.stdout
     assert f"into {db}" in out
     for source in ("bbc", "guardian", "techcrunch", "techradar", "wccftech"):
-        assert f"\n{source} " in out
+        assert f"│ {source} " in out
     assert "parse/video 1" in out and "filter/language 1" in out and "parse/live_blog 1" in out
     assert out.count('newsalign sql "') == 3
     con = duckdb.connect(str(db), read_only=True)
     stored = con.execute("SELECT count(*) FROM articles").fetchone()[0]
     if chromium_available():
-        assert "reuters " in out and "parse/bot_protection 1" in out
+        assert "│ reuters " in out and "parse/bot_protection 1" in out
         assert stored == 25
     else:
         assert "skipping reuters" in out
         assert stored == 22
-    total = next(line for line in out.splitlines() if line.startswith("total"))
-    assert int(total.split()[2]) == stored
+    total = next(line for line in out.splitlines() if line.startswith("│ total "))
+    assert int(total.split("│")[3]) == stored
 
 
 def test_demo_refuses_to_wipe_an_existing_warehouse_named_only_by_the_environment(tmp_path, monkeypatch):

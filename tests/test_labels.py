@@ -9,6 +9,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from newsalign.warehouse import connect
+from newsalign.warehouse.audits import run_audits
 from tests.trends_support import add_articles, add_llm, add_series, flat
 
 MARCH = date(2024, 3, 1)  # the publication month of add_articles' default date
@@ -305,8 +306,8 @@ def test_v_signal_keys_are_unique_and_not_null(con):
     for i in range(5):
         article(con, f"a{i}", ["up", "up", "other"] if i % 2 else ["up"], gpt=bool(i % 3))
     add_series(con, "other", MARCH, None)
-    audit = "SELECT id FROM v_signal GROUP BY id HAVING count(*) > 1 OR id IS NULL UNION ALL SELECT id FROM v_signal WHERE signal IS NULL"
-    assert con.execute(audit).fetchall() == []
+    failures = run_audits(con)  # warehouse/sql/tests/v_signal__*.sql
+    assert {name: rows for name, rows in failures.items() if name.startswith("v_signal__")} == {}
     assert len(signals(con)) == 5
 
 

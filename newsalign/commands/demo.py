@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from newsalign.cli import cli, db_option
+from newsalign.cli import db_option
 
 
-@cli.command()
+@click.command()
 @db_option
 @click.option(
     "--live",

@@ -1,9 +1,14 @@
-"""`newsalign enrich ...`: the command group; each enrichment adds its subcommand from its own module."""
+"""`newsalign enrich ...`: the command group; each enrichment is a command in its own module."""
 
-from newsalign.cli import cli
+import click
+
+from newsalign.cli import LazyGroup
 
 
-@cli.group()
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands={"llm": "newsalign.commands.enrich_llm:llm", "trends": "newsalign.commands.enrich_trends:trends"},
+)
 def enrich() -> None:
     """Enrich stored articles: LLM topics and signals, Google Trends interest.
 

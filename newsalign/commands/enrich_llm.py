@@ -5,11 +5,10 @@ from __future__ import annotations
 import click
 
 from newsalign.cli import db_option
-from newsalign.commands.enrich import enrich
 from newsalign.warehouse import connect
 
 
-@enrich.command("llm")
+@click.command("llm")
 @db_option
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N calls (articles) this run.")
 @click.option("--model", default=None, help="Model name. Default: $NEWSALIGN_LLM_MODEL, else gpt-4o-mini.")

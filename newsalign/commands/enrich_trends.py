@@ -3,14 +3,15 @@ distinct (topic, geo), spanning all the articles with that topic."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import click
 
 from newsalign.cli import db_option
-from newsalign.commands.enrich import enrich
 from newsalign.warehouse import connect
 
 
-@enrich.command("trends")
+@click.command("trends")
 @db_option
 @click.option(
     "--topics-per-article",
@@ -81,20 +82,21 @@ def trends(
 
     shard_spec = parse_shard(shard)
     trends_backend = make_backend(backend, csv_dir=csv_dir)
-    con = connect(db, read_only=out is not None, must_exist=True)
-    out_con = connect(out) if out else None
-    report = enrich_trends(
-        con,
-        trends_backend,
-        out=out_con,
-        topics_per_article=topics_per_article,
-        anchor=anchor,
-        geo=geo,
-        shard=shard_spec,
-        max_requests=max_requests,
-        max_retries=max_retries,
-        backoff=Backoff(first=backoff),
-    )
+    with ExitStack() as opened:
+        con = opened.enter_context(connect(db, read_only=out is not None, must_exist=True))
+        out_con = opened.enter_context(connect(out)) if out else None
+        report = enrich_trends(
+            con,
+            trends_backend,
+            out=out_con,
+            topics_per_article=topics_per_article,
+            anchor=anchor,
+            geo=geo,
+            shard=shard_spec,
+            max_requests=max_requests,
+            max_retries=max_retries,
+            backoff=Backoff(first=backoff),
+        )
     click.echo(
         f"{report.planned} series needed, {report.requests_sent} requests sent: "
         f"{report.ok} stored, {report.empty} without Trends data, {report.errors} failed (retried next run)"

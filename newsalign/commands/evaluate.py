@@ -6,10 +6,8 @@ from pathlib import Path
 
 import click
 
-from newsalign.cli import cli
 
-
-@cli.command()
+@click.command()
 @click.option(
     "--model",
     "specs",

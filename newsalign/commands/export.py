@@ -1,9 +1,17 @@
-"""`newsalign export ...`: the command group; each export format adds its subcommand from its own module."""
+"""`newsalign export ...`: the command group; each export format is a command in its own module."""
 
-from newsalign.cli import cli
+import click
+
+from newsalign.cli import LazyGroup
 
 
-@cli.group()
+@click.group(
+    cls=LazyGroup,
+    lazy_subcommands={
+        "dataset": "newsalign.commands.export_dataset:dataset",
+        **{kind: f"newsalign.commands.export_training:{kind}" for kind in ("dpo", "reward", "rl", "kto", "sft")},
+    },
+)
 def export() -> None:
     """Export labelled data: the thesis dataset file, or training sets for TRL.
 

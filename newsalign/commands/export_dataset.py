@@ -5,11 +5,10 @@ from __future__ import annotations
 import click
 
 from newsalign.cli import db_option
-from newsalign.commands.export import export
 from newsalign.warehouse import connect
 
 
-@export.command("dataset")
+@click.command("dataset")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "parquet"]), default="json", show_default=True)
 @db_option
@@ -23,8 +22,8 @@ def dataset(out, fmt, db) -> None:
       newsalign export dataset --out dataset.json
       newsalign export dataset --out dataset.parquet --format parquet
     """
-    from newsalign.enrich.trends.dataset import export_dataset
+    from newsalign.warehouse.thesis_dataset import export_dataset
 
-    con = connect(db, must_exist=True)
-    count = export_dataset(con, out, fmt)
+    with connect(db, must_exist=True) as con:
+        count = export_dataset(con, out, fmt)
     click.echo(f"{count} articles written to {out}")

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from newsalign.cli import db_option
-from newsalign.commands.export import export
 from newsalign.training.prompt import DEFAULT_ANSWERS
 
 FORMATS = {
@@ -19,8 +18,8 @@ FORMATS = {
 }
 
 
-def _export_command(kind: str) -> None:
-    @export.command(
+def _export_command(kind: str) -> click.Command:
+    @click.command(
         kind,
         help=f"""Export the {kind} training set: {FORMATS[kind]}.
 
@@ -96,6 +95,11 @@ def _export_command(kind: str) -> None:
             f"({card['truncated_articles']} articles truncated; card: {out / 'README.md'})"
         )
 
+    return command
 
-for _kind in FORMATS:
-    _export_command(_kind)
+
+dpo = _export_command("dpo")
+reward = _export_command("reward")
+rl = _export_command("rl")
+kto = _export_command("kto")
+sft = _export_command("sft")

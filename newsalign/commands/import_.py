@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from newsalign.cli import cli, db_option
+from newsalign.cli import db_option
 from newsalign.pipeline.dumps import FORMATS, open_dump
 
 
-@cli.command("import")
+@click.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option(
     "--source", default=None, help="Source name stored with the rows. Default: a `source` column, else the file name."

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from newsalign.cli import cli, db_option
+from newsalign.cli import db_option
 from newsalign.warehouse import connect
 
 
-@cli.command()
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @db_option
 def merge(files, db) -> None:
@@ -24,9 +24,6 @@ def merge(files, db) -> None:
     """
     from newsalign.enrich.trends.store import merge as merge_series
 
-    con = connect(db, must_exist=True)  # a mistyped --db must not create an empty warehouse
-    try:
+    with connect(db, must_exist=True) as con:  # a mistyped --db must not create an empty warehouse
         report = merge_series(con, list(files))
-    finally:
-        con.close()
     click.echo(f"{report.files} files, {report.rows_read} rows read, {report.written} written to trend_series")

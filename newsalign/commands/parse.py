@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from newsalign.cli import cli
 from newsalign.core.errors import NewsalignError
 
 
@@ -17,7 +16,7 @@ def _jsonable(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-@cli.command()
+@click.command()
 @click.argument("source")
 @click.argument("page", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(

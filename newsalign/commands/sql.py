@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 import duckdb
 
-from newsalign.cli import cli, db_option
+from newsalign.cli import db_option
 from newsalign.core.errors import NewsalignError
 from newsalign.output import write_relation
-from newsalign.warehouse import connect
+from newsalign.warehouse import connect, label_params
 
 
-@cli.command()
+@click.command()
 @click.argument("query")
 @db_option
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
@@ -24,12 +24,13 @@ def sql(query: str, db: str | None, fmt: str, max_rows: int) -> None:
       newsalign sql "SELECT * FROM v_crawl_stats"
       newsalign sql "SELECT id, title FROM v_articles_clean LIMIT 5" --format json
     """
-    con = connect(db, must_exist=True)
-    try:
-        relation = con.sql(query)
-        if relation is None:  # a statement without a result (CREATE, INSERT, ...)
-            click.echo("OK")
-            return
-        write_relation(relation, fmt, max_rows=max_rows)  # a SELECT runs here: its errors (a bad cast) too
-    except duckdb.Error as exc:
-        raise NewsalignError(f"query failed: {exc}") from None
+    with connect(db, must_exist=True) as con:
+        try:
+            relation = con.sql(query)
+            if relation is None:  # a statement without a result (CREATE, INSERT, ...)
+                click.echo("OK")
+                return
+            write_relation(relation, fmt, max_rows=max_rows)  # a SELECT runs here: its errors (a bad cast) too
+        except duckdb.Error as exc:
+            label_params(con)  # a query over the label views fails on a bad label setting: say which, and the fix
+            raise NewsalignError(f"query failed: {exc}") from None

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from newsalign.cli import cli
-
 TRAINER_HELP = {
     "sft": "supervised fine-tuning on prompt/completion (SFTTrainer)",
     "dpo": "Direct Preference Optimization on prompt/chosen/rejected (DPOTrainer)",
@@ -15,7 +13,7 @@ TRAINER_HELP = {
 }
 
 
-@cli.group()
+@click.group()
 def train() -> None:
     """Train a model with TRL on a set written by `newsalign export`.
 

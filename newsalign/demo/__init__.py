@@ -1,8 +1,9 @@
 """`newsalign demo`: the whole platform, offline, on an embedded sample of the six sites.
 
-`run_demo()` runs its steps in order over a fresh warehouse; each step is a function of the
-`DemoContext`. Today: crawl the sample with the real spiders and pipelines, then summarize. Later
-steps (enrichment, labels, export, training) append themselves to `STEPS`.
+`run_demo()` runs `STEPS` in order over a fresh warehouse; each step is a function of the
+`DemoContext`: crawl the sample with the real spiders and pipelines, summarize the crawl, enrich
+(LLM answers and Trends series, from sample data unless --live), show the labels, write the
+thesis-format dataset, and (with --train) train and compare tiny models.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def crawl_sample(
     settings: Mapping[str, Any] | None = None,
     spider_args: Mapping[str, str] | None = None,
 ) -> None:
-    """Run the spider of every source in `sites` ({source: base URL}) at once; store into `db`."""
+    """Run the spider of every source in `sites` ({source: base URL}), one after another; store into `db`."""
     merged = project_settings({**DEMO_SETTINGS, **(settings or {}), "NEWSALIGN_DB": str(db)})
     install_reactor(merged["TWISTED_REACTOR"])
     configure_logging(merged)

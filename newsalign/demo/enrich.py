@@ -75,11 +75,8 @@ def enrich_step(ctx: DemoContext) -> None:
 
 def labels_step(ctx: DemoContext) -> None:
     """The label rates (v_label_stats), a few labelled articles, and label queries to try."""
-    con = connect(ctx.db, read_only=True)
-    try:
+    with connect(ctx.db, read_only=True) as con:
         ctx.echo("\n".join(label_summary(con, ctx.db)))
-    finally:
-        con.close()
 
 
 def label_summary(con, db: Path) -> list[str]:

@@ -12,26 +12,33 @@ NEXT_QUERIES = (
     "SELECT date_published::DATE AS day, source, title FROM v_articles_clean WHERE text ILIKE '%raise%' ORDER BY day DESC",
 )
 
+# v_crawl_stats per source plus a total row; why_rejected lists 'stage/reason n', largest first.
+PER_SOURCE = """
+SELECT
+    coalesce(source, 'total') AS source,
+    sum(fetched)::BIGINT AS fetched,
+    sum(stored)::BIGINT AS stored,
+    sum(rejected)::BIGINT AS rejected,
+    CASE WHEN grouping(source) = 1 THEN ''
+         ELSE coalesce(nullif(array_to_string(list_transform(map_entries(any_value(rejected_by_reason)),
+                                                             lambda e: e.key || ' ' || e.value), ', '), ''), '-')
+    END AS why_rejected
+FROM v_crawl_stats
+GROUP BY ROLLUP (source)
+ORDER BY grouping(source), source
+"""
+
 
 def summary(db: Path, timings: dict[str, float] | None = None) -> str:
-    con = connect(db, read_only=True)
-    try:
-        rows = con.execute(
-            "SELECT source, fetched, stored, rejected, rejected_by_reason FROM v_crawl_stats ORDER BY source"
-        ).fetchall()
-    finally:
-        con.close()
+    with connect(db, read_only=True) as con:
+        table = str(con.sql(PER_SOURCE))  # DuckDB draws the table
     took = f" in {timings['crawl']:.1f} s" if timings and "crawl" in timings else ""
     lines = [
         f"Crawled the sample sites{took} into {db}",
+        table,
+        "(fetched counts every response: robots.txt, sitemaps and feeds too)",
         "",
-        f"{'source':<11} {'fetched':>7} {'stored':>6} {'rejected':>8}  why rejected",
+        "Try next:",
     ]
-    for source, fetched, stored, rejected, reasons in rows:
-        why = ", ".join(f"{reason} {n}" for reason, n in reasons.items()) or "-"
-        lines.append(f"{source:<11} {fetched:>7} {stored:>6} {rejected:>8}  {why}")
-    totals = [sum(row[i] for row in rows) for i in (1, 2, 3)]
-    lines.append(f"{'total':<11} {totals[0]:>7} {totals[1]:>6} {totals[2]:>8}")
-    lines.append("(fetched counts every response: robots.txt, sitemaps and feeds too)")
-    lines += ["", "Try next:"] + [f'  newsalign sql "{query}" --db {db}' for query in NEXT_QUERIES]
+    lines += [f'  newsalign sql "{query}" --db {db}' for query in NEXT_QUERIES]
     return "\n".join(lines)

@@ -24,8 +24,8 @@ def train_dir(db: Path) -> Path:
 
 def dataset_step(ctx) -> None:
     """Write the labelled articles in the thesis's dataset format beside the warehouse."""
-    from newsalign.enrich.trends.dataset import export_dataset
     from newsalign.warehouse import connect
+    from newsalign.warehouse.thesis_dataset import export_dataset
 
     con = connect(ctx.db)
     try:

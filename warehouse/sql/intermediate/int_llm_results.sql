@@ -13,7 +13,7 @@ SELECT
     c.mode,                             -- live, batch, or recorded (sample answers, e.g. the demo)
     c.call_id,
     c.created_at
-FROM articles AS a
-JOIN llm_calls AS c
+FROM stg_articles AS a
+JOIN stg_llm_calls AS c
   ON c.article_id = a.id AND c.content_hash = a.content_hash AND c.status = 'ok'
 QUALIFY row_number() OVER (PARTITION BY a.id ORDER BY c.created_at DESC, c.call_id DESC) = 1;

@@ -8,7 +8,7 @@ WITH enriched AS (  -- the month is computed per article, before the topics mult
         r.topics,
         date_trunc('month', a.date_published AT TIME ZONE 'UTC')::DATE AS published_month
     FROM int_llm_results AS r
-    JOIN articles AS a ON a.id = r.article_id
+    JOIN stg_articles AS a ON a.id = r.article_id
 ),
 listed AS (
     SELECT

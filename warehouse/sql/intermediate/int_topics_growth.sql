@@ -20,7 +20,7 @@ matched AS (  -- the series each (topic, month) reads
     SELECT n.topic, n.anchor_month, s.status, s.months, s.interest, s.partial
     FROM needed AS n
     CROSS JOIN stg_label_params AS p
-    JOIN trend_series AS s
+    JOIN stg_trend_series AS s
       ON s.topic = n.topic AND s.geo = p.geo AND s.anchor = p.anchor AND s.status IN ('ok', 'empty')
      AND (p.anchor = 'fetch' OR n.anchor_month BETWEEN s.first_anchor_month AND s.anchor_month)
     QUALIFY row_number() OVER (PARTITION BY n.topic, n.anchor_month ORDER BY s.fetched_at DESC, s.anchor_month DESC) = 1

@@ -33,7 +33,7 @@ labelled AS (
         p.topic_combiner,
         p.trend_rule
     FROM int_llm_results AS r
-    JOIN articles AS a ON a.id = r.article_id
+    JOIN stg_articles AS a ON a.id = r.article_id
     CROSS JOIN stg_label_params AS p
     LEFT JOIN per_article AS g ON g.article_id = r.article_id
 )

@@ -6,16 +6,16 @@
 CREATE OR REPLACE VIEW v_crawl_stats AS
 WITH runs AS (
     SELECT source, count(*) AS runs, sum(fetched)::BIGINT AS fetched, max(started) AS last_run
-    FROM crawl_runs
+    FROM stg_crawl_runs
     WHERE source IS NOT NULL
     GROUP BY source
 ),
 stored AS (
-    SELECT source, count(*) AS stored FROM articles GROUP BY source
+    SELECT source, count(*) AS stored FROM stg_articles GROUP BY source
 ),
 reasons AS (
     SELECT source, stage || '/' || reason AS stage_reason, count(*) AS n
-    FROM article_rejects
+    FROM stg_article_rejects
     GROUP BY ALL
 ),
 rejected AS (

@@ -12,5 +12,5 @@ SELECT
     r."at",
     r.run_id,
     c.spider                            -- spider name, or import:<file>
-FROM article_rejects r
-LEFT JOIN crawl_runs c USING (run_id);
+FROM stg_article_rejects r
+LEFT JOIN stg_crawl_runs c USING (run_id);

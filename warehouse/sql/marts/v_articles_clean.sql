@@ -18,4 +18,4 @@ SELECT
     fetched_at,
     page_type,
     run_id
-FROM articles;
+FROM stg_articles;

@@ -1,0 +1,49 @@
+"""The data tests in warehouse/sql/tests/ pass on the demo's warehouse, and catch a broken row."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from newsalign.demo import run_demo
+from newsalign.warehouse import connect
+from newsalign.warehouse.audits import audit_files, run_audits
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    run_demo(db, echo=lambda line: None)
+    return db
+
+
+@pytest.fixture
+def demo_copy(demo_db, tmp_path):
+    copy = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db, copy)
+    return copy
+
+
+def test_every_audit_names_its_model_and_test():
+    assert len(audit_files()) >= 10
+    for file in audit_files():
+        model, _, test = file.stem.partition("__")
+        assert model and test, f"{file.name}: name it <model>__<test>.sql"
+
+
+def test_the_demo_warehouse_passes_every_audit(demo_db):
+    with connect(demo_db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM v_signal").fetchone()[0] > 0  # the label audits see rows
+        assert run_audits(con) == {}
+
+
+def test_a_broken_row_fails_its_audit_with_the_row(demo_copy):
+    with connect(demo_copy) as con:
+        (article_id,) = con.execute("SELECT id FROM articles ORDER BY id LIMIT 1").fetchone()
+        con.execute("UPDATE articles SET word_count = word_count + 1 WHERE id = ?", [article_id])
+        con.execute("UPDATE articles SET url = url || '?utm_source=x' WHERE id = ?", [article_id])
+        failures = run_audits(con)
+    assert set(failures) == {"v_articles_clean__word_count_matches_text", "v_articles_clean__url_without_tracking"}
+    assert [row[0] for row in failures["v_articles_clean__word_count_matches_text"]] == [article_id]
+    assert failures["v_articles_clean__url_without_tracking"][0][0] == article_id

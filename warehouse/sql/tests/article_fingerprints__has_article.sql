@@ -1,0 +1,2 @@
+-- ... and none without one.
+SELECT id FROM article_fingerprints ANTI JOIN articles USING (id)

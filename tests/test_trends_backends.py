@@ -230,3 +230,30 @@ def test_csv_backend_rejects_weekly_and_compared_exports(tmp_path):
         read_export(compared)
     with pytest.raises(NewsalignError, match="not a folder"):
         CsvBackend(tmp_path / "missing")
+
+
+def test_csv_backend_bad_files_are_one_clear_line(tmp_path, db_path, capsys):
+    from trends_support import add_articles, add_llm
+
+    from newsalign.cli import main
+    from newsalign.warehouse import connect
+
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_text(EXPORT.format(term="ai", place="Worldwide"), encoding="utf-16")
+    with pytest.raises(NewsalignError, match=r"utf16.csv: not UTF-8 text .*iconv"):
+        read_export(utf16)
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("Month,caf\xe9: (Worldwide)\n2024-01,5\n".encode("latin-1"))
+    with pytest.raises(NewsalignError, match="not UTF-8 text"):
+        read_export(latin1)
+    columns = tmp_path / "columns.csv"
+    columns.write_text("date,value\n2024-01-01,5\n")
+    with pytest.raises(NewsalignError, match=r"not a Google Trends export .*first line: 'date,value'"):
+        read_export(columns)
+    con = connect(db_path)
+    add_articles(con, [{"id": "a1"}])
+    add_llm(con, "a1", ["ai"], True)
+    con.close()
+    assert main(["enrich", "trends", "--db", str(db_path), "--backend", "csv", "--csv-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and err.count("\n") == 1 and "Traceback" not in err

@@ -124,11 +124,21 @@ class CsvBackend:
 def read_export(file: Path) -> tuple[str, list[tuple[date, int]]]:
     """Parse a multiTimeline.csv: a "Category: ..." line, a blank line, a header `Month,<term>: (<place>)`,
     then `YYYY-MM,<value>` rows where "<1" means below 1 (stored as 0)."""
-    with file.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle) if row]
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle) if row]
+    except UnicodeDecodeError as exc:
+        raise NewsalignError(
+            f"{file}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); Google's download is "
+            "UTF-8: download it again, or convert it (e.g. iconv -f UTF-16 -t UTF-8)"
+        ) from None
     header_at = next((i for i, row in enumerate(rows) if row[0].strip() in ("Month", "Week", "Day")), None)
     if header_at is None:
-        raise NewsalignError(f"{file}: not a Google Trends export (no 'Month,<term>' header line)")
+        raise NewsalignError(
+            f"{file}: not a Google Trends export (no 'Month,<term>' header line; first line: {','.join(rows[0])[:80]!r})"
+            if rows
+            else f"{file}: empty, not a Google Trends export"
+        )
     header = rows[header_at]
     if header[0].strip() != "Month":
         raise NewsalignError(

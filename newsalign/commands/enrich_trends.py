@@ -49,7 +49,7 @@ from newsalign.warehouse import connect
     type=click.FloatRange(min=0),
     default=10.0,
     show_default=True,
-    help="Seconds before the first retry; doubles each time (jittered, at most 600).",
+    help="Seconds of the first retry's backoff; doubles each time (full jitter: a random wait up to it; at most 600).",
 )
 @click.option(
     "--shard", default=None, help="i/N: fetch only the topics of shard i of N (by topic hash); use with --out."
@@ -77,7 +77,7 @@ def trends(
       newsalign merge trends-*.duckdb
     """
     from newsalign.enrich.trends.backends import make_backend
-    from newsalign.enrich.trends.fetch import Backoff, enrich_trends, parse_shard
+    from newsalign.enrich.trends.fetch import enrich_trends, parse_shard
 
     shard_spec = parse_shard(shard)
     trends_backend = make_backend(backend, csv_dir=csv_dir)
@@ -93,7 +93,7 @@ def trends(
         shard=shard_spec,
         max_requests=max_requests,
         max_retries=max_retries,
-        backoff=Backoff(first=backoff),
+        backoff=backoff,
     )
     click.echo(
         f"{report.planned} series needed, {report.requests_sent} requests sent: "

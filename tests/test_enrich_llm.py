@@ -561,3 +561,18 @@ def test_batch_output_with_missing_and_broken_lines(con, server, monkeypatch):
     assert {e for (e,) in rows(con, "SELECT error FROM llm_calls WHERE status <> 'ok'")} == {
         "no answer line in the batch output (batch completed, 1 unreadable lines)"
     }
+
+
+def test_llm_answers_alone_say_what_is_missing_and_how_to_label(db_path, server, capsys):
+    with connect(db_path) as con:
+        add_articles(con, ["Battery startup ships", "Chip startup ships"])
+    assert main(["enrich", "llm", "--db", str(db_path), "--base-url", server.url]) == 0
+    err = capsys.readouterr().err
+    assert "0 of 2 articles with LLM answers are labelled: the others lack Trends series" in err
+    assert "newsalign enrich trends" in err and "SET value = 'gpt' WHERE name = 'signal_combiner'" in err
+    with connect(db_path) as con:
+        con.execute("UPDATE label_params SET value = 'gpt' WHERE name = 'signal_combiner'")
+        assert rows(con, "SELECT count(*) FROM v_signal") == [(2,)]
+        from newsalign.enrich.coverage import label_gap
+
+        assert label_gap(con) is None

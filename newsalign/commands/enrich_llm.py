@@ -99,12 +99,17 @@ def llm(
     def on_status(batch_id, status):
         click.echo(f"batch {batch_id}: {status}", err=True)
 
+    gap = None
     try:
         summary = enrich_llm(
             con, model=model, prompt_version=prompt_version, limit=limit, concurrency=concurrency, batch=batch,
             dry_run=dry_run, base_url=base_url, timeout=timeout, max_retries=max_retries, max_attempts=max_attempts,
             retry_failed=retry_failed, rpm=rpm, tpm=tpm, poll_interval=poll_interval, on_start=on_start, on_result=on_result, on_status=on_status,
         )  # fmt: skip
+        if not dry_run:
+            from newsalign.enrich.coverage import label_gap
+
+            gap = label_gap(con)
     finally:
         if progress is not None:
             progress.close()
@@ -124,6 +129,8 @@ def llm(
     click.echo(f"{summary.line()}{cost}")
     if summary.errors:
         click.echo(f"{summary.errors} calls failed; see llm_calls (status <> 'ok'); a re-run retries them", err=True)
+    if gap:
+        click.echo(gap, err=True)
     if summary.gave_up or summary.new_gave_up:
         click.echo(
             f"{summary.gave_up + summary.new_gave_up} articles gave up after {max_attempts} failed attempts "

@@ -27,7 +27,7 @@ from newsalign.warehouse import connect
 @click.option(
     "--geo", default=None, help="Google geo code (US, GB, ...); empty for worldwide. Default: label_params ('')."
 )
-@click.option("--backend", type=click.Choice(["pytrends", "csv"]), default="pytrends", show_default=True)
+@click.option("--backend", type=click.Choice(["pytrends", "serpapi", "csv"]), default="pytrends", show_default=True)
 @click.option(
     "--csv-dir",
     type=click.Path(file_okay=False),
@@ -73,6 +73,7 @@ def trends(
     Examples:
       newsalign enrich trends --max-requests 200
       newsalign enrich trends --backend csv --csv-dir trends_exports/
+      SERPAPI_API_KEY=... newsalign enrich trends --backend serpapi
       newsalign enrich trends --shard 2/4 --out trends-2.duckdb   # on machine 2 of 4
       newsalign merge trends-*.duckdb
     """

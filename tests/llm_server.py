@@ -7,6 +7,13 @@ whose prompt contains a marker (`server.rules["[refuse]"] = "refusal"`):
     ("status", 429, {"Retry-After": "1"})    an HTTP error with headers
     ("sleep", 2.0)                           answer after a delay (client timeouts)
     "hang"                                   block until `server.release.set()` (a killed client)
+    "invalid_json"                           a 200 whose body is not JSON
+
+Also: `echo_key = True` echoes the caller's API key (whole, and masked as OpenAI's 401 does) in
+every error body, in a response header and in batch error files; `rpm = N` enforces N requests per
+minute as OpenAI does (a bucket of one second's worth, refilled continuously), answering 429 with
+Retry-After and sending x-ratelimit-* headers; `fail_batch_creates = N` creates the next N batches
+but answers 500 (a client that dies before recording the id).
 """
 
 from __future__ import annotations
@@ -42,6 +49,11 @@ class FakeOpenAI:
         self.release = threading.Event()
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
+        self.echo_key = False
+        self.key = ""  # the last bearer token seen
+        self.rpm: float | None = None
+        self._bucket: tuple[float, float] = (0.0, 0.0)  # (tokens, at)
+        self.fail_batch_creates = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -73,11 +85,42 @@ class FakeOpenAI:
         prompt = " ".join(m["content"] for m in body.get("messages", []))
         return next((b for marker, b in self.rules.items() if marker in prompt), "ok")
 
+    def echoed(self) -> tuple[str, dict]:
+        """What an indiscreet server says about the key: a message and a header."""
+        if not self.echo_key:
+            return "", {}
+        masked = f"{self.key[:8]}{'*' * 20}{self.key[-4:]}"
+        return f" Incorrect API key provided: {masked} (you sent {self.key})", {"x-echo-authorization": self.key}
+
+    def rate_limit(self) -> tuple[int | None, dict]:
+        """(429 or None, x-ratelimit headers) for one request under `rpm`."""
+        if self.rpm is None:
+            return None, {}
+        capacity, rate = max(1.0, self.rpm / 60), self.rpm / 60
+        with self._lock:
+            tokens, at = self._bucket
+            now = time.monotonic()
+            tokens = min(capacity, tokens + (now - at) * rate) if at else capacity
+            allowed = tokens >= 1
+            tokens -= allowed
+            self._bucket = (tokens, now)
+        reset = (capacity - tokens) / rate
+        headers = {"x-ratelimit-limit-requests": str(int(self.rpm)), "x-ratelimit-remaining-requests": str(int(tokens)),
+                   "x-ratelimit-reset-requests": f"{reset:.3f}s"}  # fmt: skip
+        if allowed:
+            return None, headers
+        return 429, {**headers, "Retry-After": f"{(1 - tokens) / rate:.3f}"}
+
     def chat(self, body: dict, behaviour: object) -> tuple[int, dict, dict]:
         """(status, headers, json body) for one chat completion request."""
+        said, echo_headers = self.echoed()
         if isinstance(behaviour, tuple) and behaviour[0] == "status":
             _, code, headers = behaviour
-            return code, headers, {"error": {"message": f"simulated {code}", "type": "test", "code": None}}
+            return (
+                code,
+                {**headers, **echo_headers},
+                {"error": {"message": f"simulated {code}.{said}", "type": "test", "code": None}},
+            )
         if isinstance(behaviour, tuple) and behaviour[0] == "sleep":
             time.sleep(behaviour[1])
         if behaviour == "hang":
@@ -100,9 +143,11 @@ class FakeOpenAI:
             content = json.dumps({**answer, "topics": []})
         elif behaviour == "non_english":
             content = json.dumps({**answer, "topics": ["人工知能", "半導体", "テクノロジー"] + ["経済"] * 7})
+        if behaviour == "invalid_json":
+            return 200, echo_headers, None
         prompt_tokens = sum(len(m["content"]) for m in body["messages"]) // 4
         completion_tokens = len(content or refusal) // 4
-        return 200, {}, {
+        return 200, echo_headers, {
             "id": f"chatcmpl-{next(self._ids)}", "object": "chat.completion", "created": int(time.time()),
             "model": body["model"],
             "choices": [{"index": 0, "finish_reason": finish, "logprobs": None,
@@ -146,6 +191,8 @@ class FakeOpenAI:
             self.answered += status == 200
             record = {"id": f"batch_req_{next(self._ids)}", "custom_id": line["custom_id"],
                       "response": {"status_code": status, "request_id": "req", "body": body}, "error": None}  # fmt: skip
+            if status != 200 and self.echo_key:
+                record["error"] = {"code": "echo", "message": self.echoed()[0], "headers": self.echoed()[1]}
             (output if status == 200 else errors).append(json.dumps(record))
         if output:
             batch["output_file_id"] = self.new_file(("\n".join(output) + "\n").encode(), "batch_output", "out.jsonl")[
@@ -170,11 +217,15 @@ def _handler(fake: FakeOpenAI):
         def log_message(self, *args) -> None:  # keep test output quiet
             pass
 
-        def _send(self, status: int, body: object, headers: dict | None = None, raw: bytes | None = None) -> None:
+        def _send(
+            self, status: int, body: object, headers: dict | None = None, raw: bytes | None = None, kind: str = ""
+        ) -> None:
             data = raw if raw is not None else json.dumps(body).encode()
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json" if raw is None else "application/octet-stream")
+                self.send_header(
+                    "Content-Type", kind or ("application/json" if raw is None else "application/octet-stream")
+                )
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
@@ -191,22 +242,37 @@ def _handler(fake: FakeOpenAI):
             with fake._lock:
                 fake.requests[f"POST {path}"] += 1
                 fake.auth_headers.append(self.headers.get("Authorization", ""))
+                fake.key = self.headers.get("Authorization", "").removeprefix("Bearer ")
             raw = self._body()
             if path == "/v1/chat/completions":
                 body = json.loads(raw)
                 fake.chat_bodies.append(body)
+                limited, limit_headers = fake.rate_limit()
+                if limited:
+                    with fake._lock:
+                        fake.chat_log.append((time.monotonic(), limited))
+                    return self._send(
+                        limited, {"error": {"message": "rate limited", "type": "requests"}}, limit_headers
+                    )
                 if fake.latency:
                     time.sleep(fake.latency)
                 status, headers, answer = fake.chat(body, fake.behaviour_for(body))
                 with fake._lock:
                     fake.chat_log.append((time.monotonic(), status))
                     fake.answered += status == 200
-                self._send(status, answer, headers)
+                if answer is None:
+                    return self._send(
+                        status, None, headers, raw=b'{"id": "chatcmpl-x", "choices": [ oops', kind="application/json"
+                    )
+                self._send(status, answer, {**limit_headers, **headers})
             elif path == "/v1/files":
                 fields = _multipart(self.headers["Content-Type"], raw)
                 self._send(200, fake.new_file(fields["file"][1], fields["purpose"][1].decode(), fields["file"][0]))
             elif path == "/v1/batches":
                 batch = fake.new_batch(json.loads(raw))
+                if fake.fail_batch_creates:
+                    fake.fail_batch_creates -= 1
+                    return self._send(500, {"error": {"message": "created, but the answer was lost"}})
                 self._send(200, _public(batch))
             else:
                 self._send(404, {"error": {"message": f"no route {path}"}})
@@ -215,6 +281,11 @@ def _handler(fake: FakeOpenAI):
             path = self.path.split("?")[0]
             with fake._lock:
                 fake.requests[f"GET {path}"] += 1
+            if path == "/v1/batches":  # newest first, one page
+                data = [_public(b) for b in reversed(fake.batches.values())]
+                return self._send(200, {"object": "list", "data": data, "has_more": False,
+                                        "first_id": data[0]["id"] if data else None,
+                                        "last_id": data[-1]["id"] if data else None})  # fmt: skip
             if match := re.fullmatch(r"/v1/batches/([\w-]+)", path):
                 batch = fake.batches.get(match.group(1))
                 if batch is None:

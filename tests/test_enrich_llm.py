@@ -210,7 +210,7 @@ def test_unreachable_endpoint_and_rejected_key_stop_the_run_cleanly(con, server)
     with pytest.raises(NewsalignError, match="cannot reach the LLM endpoint"):
         enrich_llm(con, base_url="http://127.0.0.1:9/v1", max_retries=0)
     server.faults.append(("status", 401, {}))
-    with pytest.raises(NewsalignError, match=r"refused the request \(401\)"):
+    with pytest.raises(NewsalignError, match=r"rejected the key \(401\): check OPENAI_API_KEY"):
         enrich_llm(con, base_url=server.url, concurrency=1)
 
 
@@ -367,3 +367,204 @@ def test_answer_checks():
     assert is_english(["Nvidia H200 launch", "AI accelerators", "semiconductors", "technology"])
     assert not is_english(["Künstliche Intelligenz", "Halbleiter", "Technologie", "Wirtschaft", "Märkte"])
     assert not is_english(["искусственный интеллект"])
+
+
+# --- secrets, attempts, pacing, bad input (issue 12) ----------------------------------------------
+
+KEY = "sk-proj-CANARYa1b2c3d4e5f6g7h8i9j0WXYZ"
+
+
+def assert_no_key(*texts: str, db_path=None):
+    masked_prefix, suffix = KEY[:8], KEY[-4:]
+    for text in texts:
+        assert KEY not in text and f"{masked_prefix}*" not in text and f"*{suffix}" not in text, text
+    if db_path is not None:
+        for path in db_path.parent.glob("*.duckdb*"):
+            data = path.read_bytes()
+            assert KEY.encode() not in data and f"*{suffix}".encode() not in data, path
+
+
+def test_an_echoed_key_is_never_stored_logged_or_printed(db_path, server, monkeypatch, caplog, capsys):
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    server.echo_key = True
+    con = connect(db_path)
+    add_articles(con, ["Solar firm [bad] prints cells", "Grid firm [down] signs deal", "Wind firm expands", "Ok one"])
+    con.close()
+    server.rules["[bad]"] = ("status", 400, {})
+    server.rules["[down]"] = ("status", 500, {"Retry-After": "0.01"})
+    caplog.set_level(logging.DEBUG)
+    assert main(["enrich", "llm", "--db", str(db_path), "--base-url", server.url, "--max-retries", "1"]) == 0
+    assert main(["enrich", "llm", "--db", str(db_path), "--base-url", server.url, "--batch",
+                 "--poll-interval", "0.1", "--max-retries", "0"]) == 0  # fmt: skip
+    assert f"Bearer {KEY}" in server.auth_headers and server.requests["POST /v1/batches"] == 1
+    con = connect(db_path)
+    errors = rows(con, "SELECT error, response, request FROM llm_calls WHERE status <> 'ok'")
+    batch_rows = rows(con, "SELECT * FROM llm_batch_requests")
+    assert len(errors) == 4 and any("[redacted]" in (e or "") + (r or "") for e, r, _ in errors)
+    dump_recorded(con, db_path.parent / "answers.jsonl")
+    con.close()
+    server.faults.append(("status", 401, {}))
+    with connect(db_path) as again:
+        add_articles_offset(again, "fresh one")
+    assert main(["enrich", "llm", "--db", str(db_path), "--base-url", server.url]) == 1
+    out = capsys.readouterr()
+    assert "rejected the key (401): check OPENAI_API_KEY" in out.err and out.err.count("Error:") == 1
+    assert_no_key(caplog.text, out.out, out.err, repr(errors), repr(batch_rows),
+                  (db_path.parent / "answers.jsonl").read_text(), db_path=db_path)  # fmt: skip
+    assert "x-echo-authorization" in caplog.text  # the SDK did log the echoed header, scrubbed
+
+
+def add_articles_offset(con, title: str) -> None:
+    now = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    con.execute(
+        "INSERT INTO articles (id, source, url, title, date_published, text, authors, tags, language, fetched_at, "
+        "page_type, content_hash, word_count) VALUES ('z999', 'bbc', 'https://www.bbc.com/news/z999', ?, ?, 'Text.',"
+        " [], [], 'en', ?, 'article', 'hz', 1)",
+        [title, now, now],
+    )
+
+
+def test_scrub_removes_keys_and_masked_forms(monkeypatch):
+    from newsalign.enrich.secrets import scrub
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    assert scrub(f"bad key {KEY}!") == "bad key [redacted]!"
+    assert scrub(f"Incorrect API key provided: {KEY[:8]}*****{KEY[-3:]}.") == "Incorrect API key provided: [redacted]."
+    assert scrub({"m": [f"sk-XXXXX*****{KEY[-3:]}"]}) == {"m": ["[redacted]"]}
+    assert scrub("a ***** rating, sk-other*****abc") == "a ***** rating, sk-other*****abc"  # not our key
+
+
+def test_attempts_are_capped_then_retried_on_purpose(con, server, capsys):
+    add_articles(con, ["Chip firm [fail] ships", "Lab wins grant"])
+    server.rules["[fail]"] = ("status", 500, {"Retry-After": "0.01"})
+    for run in range(3):
+        summary = enrich_llm(con, base_url=server.url, max_retries=0, max_attempts=2)
+        assert summary.calls == (2, 1, 0)[run]
+    assert rows(con, "SELECT status FROM llm_calls WHERE status <> 'ok' ORDER BY call_id") == [("error",), ("gave_up",)]
+    ((error,),) = rows(con, "SELECT error FROM llm_calls WHERE status = 'gave_up'")
+    assert error.startswith("HTTP 500")
+    assert enrich_llm(con, base_url=server.url, max_attempts=2).gave_up == 1
+    del server.rules["[fail]"]
+    again = enrich_llm(con, base_url=server.url, max_attempts=2, retry_failed=True)
+    assert (again.calls, again.ok) == (1, 1)
+    assert rows(con, "SELECT count(*) FROM int_llm_results") == [(2,)]
+
+
+def test_gave_up_is_reported_with_the_command_that_retries(db_path, server, capsys):
+    with connect(db_path) as con:
+        add_articles(con, ["Chip firm [fail] ships"])
+    server.rules["[fail]"] = ("status", 500, {"Retry-After": "0.01"})
+    args = [
+        "enrich",
+        "llm",
+        "--db",
+        str(db_path),
+        "--base-url",
+        server.url,
+        "--max-retries",
+        "0",
+        "--max-attempts",
+        "1",
+    ]
+    assert main(args) == 0
+    assert "--retry-failed" in capsys.readouterr().err
+
+
+def test_a_batch_created_but_not_recorded_is_found_not_created_twice(con, server):
+    ids = add_articles(con, [f"Farm robot {i} ships" for i in range(3)])
+    server.fail_batch_creates = 1  # the batch exists, but the client never learns its id
+    with pytest.raises(NewsalignError, match="answered 500"):
+        enrich_llm(con, base_url=server.url, batch=True, poll_interval=0.01)
+    assert rows(con, "SELECT status FROM llm_batches") == [("submitting",)]
+    summary = enrich_llm(con, base_url=server.url, batch=True, poll_interval=0.01)
+    assert summary.ok == 3 and server.requests["POST /v1/batches"] == 1 and len(server.batches) == 1
+    assert rows(con, "SELECT batch_id FROM llm_batches") == [(next(iter(server.batches)),)]
+    assert sorted(r[0] for r in rows(con, "SELECT article_id FROM int_llm_results")) == ids
+
+
+def test_a_batch_recorded_before_creation_is_created_on_resume(con, server, monkeypatch):
+    from newsalign.enrich.llm import batch as batch_api
+
+    add_articles(con, ["Drone maker ships", "Sensor lab ships"])
+
+    def die(*args, **kwargs):
+        raise KeyboardInterrupt  # killed after recording the intent, before creating the batch
+
+    monkeypatch.setattr(batch_api, "_create", die)
+    with pytest.raises(KeyboardInterrupt):
+        enrich_llm(con, base_url=server.url, batch=True, poll_interval=0.01)
+    monkeypatch.undo()
+    summary = enrich_llm(con, base_url=server.url, batch=True, poll_interval=0.01)
+    assert summary.ok == 2 and server.requests["POST /v1/batches"] == 1 and server.requests["POST /v1/files"] == 1
+
+
+def test_pacing_keeps_under_the_servers_rpm(con, server):
+    add_articles(con, [f"Startup {i} raises" for i in range(12)])
+    server.rpm = 600  # 10 a second
+    started = time.monotonic()
+    summary = enrich_llm(con, base_url=server.url, concurrency=8, rpm=600, max_retries=5)
+    assert summary.ok == 12
+    assert [s for _, s in server.chat_log].count(429) == 0
+    assert time.monotonic() - started >= 1.0  # 12 requests at 10/s
+
+
+def test_ratelimit_headers_pause_the_workers():
+    import asyncio
+
+    from newsalign.enrich.llm.pace import Pacer, parse_reset
+
+    assert [parse_reset(t) for t in ("20ms", "1s", "6m0s", "1h2m3.5s", "0.5", "soon")] == [
+        0.02, 1, 360, 3723.5, 0.5, None]  # fmt: skip
+    pacer = Pacer()
+    pacer.observe({"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "300ms"})
+    started = time.monotonic()
+    asyncio.run(pacer.wait(10))
+    assert time.monotonic() - started >= 0.25
+    with pytest.raises(NewsalignError, match="requests per minute must be above 0"):
+        Pacer(rpm=0)
+
+
+def test_bad_input_is_one_clear_line(con, server, tmp_path, capsys, db_path):
+    add_articles(con, ["Fusion lab [junk] ships", "Battery lab ships"])
+    server.rules["[junk]"] = "invalid_json"
+    summary = enrich_llm(con, base_url=server.url)
+    assert (summary.ok, summary.errors) == (1, 1)
+    assert rows(con, "SELECT flags FROM llm_calls WHERE status <> 'ok'") == [(["invalid_json"],)]
+    with pytest.raises(NewsalignError, match="limit must be at least 1, not 0"):
+        enrich_llm(con, base_url=server.url, limit=0)
+    con.close()
+    assert main(["enrich", "llm", "--db", str(db_path), "--rpm", "0"]) != 0
+    err = capsys.readouterr().err
+    assert "--rpm" in err and "Traceback" not in err
+
+
+def test_batch_output_with_missing_and_broken_lines(con, server, monkeypatch):
+    add_articles(con, [f"Quantum firm {i} ships" for i in range(3)])
+    finish = server._finish_batch
+
+    def lose_lines(batch):
+        finish(batch)
+        lines = server.files[batch["output_file_id"]].splitlines()
+        server.files[batch["output_file_id"]] = lines[0] + b"\n{not json\n"
+
+    monkeypatch.setattr(server, "_finish_batch", lose_lines)
+    summary = enrich_llm(con, base_url=server.url, batch=True, poll_interval=0.01)
+    assert (summary.ok, summary.errors) == (1, 2)
+    assert {e for (e,) in rows(con, "SELECT error FROM llm_calls WHERE status <> 'ok'")} == {
+        "no answer line in the batch output (batch completed, 1 unreadable lines)"
+    }
+
+
+def test_llm_answers_alone_say_what_is_missing_and_how_to_label(db_path, server, capsys):
+    with connect(db_path) as con:
+        add_articles(con, ["Battery startup ships", "Chip startup ships"])
+    assert main(["enrich", "llm", "--db", str(db_path), "--base-url", server.url]) == 0
+    err = capsys.readouterr().err
+    assert "0 of 2 articles with LLM answers are labelled: the others lack Trends series" in err
+    assert "newsalign enrich trends" in err and "SET value = 'gpt' WHERE name = 'signal_combiner'" in err
+    with connect(db_path) as con:
+        con.execute("UPDATE label_params SET value = 'gpt' WHERE name = 'signal_combiner'")
+        assert rows(con, "SELECT count(*) FROM v_signal") == [(2,)]
+        from newsalign.enrich.coverage import label_gap
+
+        assert label_gap(con) is None

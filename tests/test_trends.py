@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import random
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -13,7 +12,7 @@ import pytest
 
 from newsalign.cli import main
 from newsalign.core.errors import NewsalignError
-from newsalign.enrich.trends.fetch import Backoff, enrich_trends, in_shard, parse_shard
+from newsalign.enrich.trends.fetch import enrich_trends, in_shard, parse_shard
 from newsalign.enrich.trends.store import merge
 from newsalign.warehouse import connect
 from tests.conftest import ROOT
@@ -137,12 +136,12 @@ def test_429_backs_off_with_jitter_then_succeeds(con):
         today=TODAY,
         progress=False,
         sleep=sleeps.append,
-        rng=random.Random(1),
-        backoff=Backoff(first=10, cap=25),
+        backoff=10,
+        backoff_cap=25,
     )
-    backoffs = [s for s in sleeps if s > 0]
-    assert len(backoffs) == 3
-    assert 5 <= backoffs[0] <= 10 and 10 <= backoffs[1] <= 20 and 12.5 <= backoffs[2] <= 25  # capped at 25
+    backoffs = [s for s in sleeps if s > 0]  # the fake's delay between requests is 0
+    assert len(backoffs) == 3 and len(set(backoffs)) == 3  # jittered
+    assert backoffs[0] <= 10 and backoffs[1] <= 20 and backoffs[2] <= 25  # doubling, capped at 25
     assert len(stored(con)) == len(EXPECTED_KEYS)
 
 

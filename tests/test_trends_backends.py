@@ -230,3 +230,110 @@ def test_csv_backend_rejects_weekly_and_compared_exports(tmp_path):
         read_export(compared)
     with pytest.raises(NewsalignError, match="not a folder"):
         CsvBackend(tmp_path / "missing")
+
+
+def test_csv_backend_bad_files_are_one_clear_line(tmp_path, db_path, capsys):
+    from trends_support import add_articles, add_llm
+
+    from newsalign.cli import main
+    from newsalign.warehouse import connect
+
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_text(EXPORT.format(term="ai", place="Worldwide"), encoding="utf-16")
+    with pytest.raises(NewsalignError, match=r"utf16.csv: not UTF-8 text .*iconv"):
+        read_export(utf16)
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("Month,caf\xe9: (Worldwide)\n2024-01,5\n".encode("latin-1"))
+    with pytest.raises(NewsalignError, match="not UTF-8 text"):
+        read_export(latin1)
+    columns = tmp_path / "columns.csv"
+    columns.write_text("date,value\n2024-01-01,5\n")
+    with pytest.raises(NewsalignError, match=r"not a Google Trends export .*first line: 'date,value'"):
+        read_export(columns)
+    con = connect(db_path)
+    add_articles(con, [{"id": "a1"}])
+    add_llm(con, "a1", ["ai"], True)
+    con.close()
+    assert main(["enrich", "trends", "--db", str(db_path), "--backend", "csv", "--csv-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+SERP_KEY = "serp-CANARY-0123456789abcdef"
+
+
+class FakeSerpApi:
+    """A loopback stand-in for SerpApi's google_trends engine: answers per query, echoing the key in errors."""
+
+    def __init__(self):
+        self.answers: dict[str, tuple[int, object]] = {}
+        self.queries: list[dict] = []
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                query = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
+                fake.queries.append(query)
+                status, body = fake.answers.get(query["q"], (200, fake.series(query)))
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/search.json"
+
+    @staticmethod
+    def series(query: dict) -> dict:
+        start = date.fromisoformat(query["date"].split()[0])
+        months = [add_months(start, i) for i in range(3)]
+        timeline = [{"date": m.strftime("%b %Y"),
+                     "timestamp": str(int(datetime(m.year, m.month, 1, tzinfo=timezone.utc).timestamp())),
+                     "values": [{"query": query["q"], "value": str(10 * (i + 1)), "extracted_value": 10 * (i + 1)}],
+                     **({"partial_data": True} if i == 2 else {})} for i, m in enumerate(months)]  # fmt: skip
+        return {"search_metadata": {"status": "Success"}, "interest_over_time": {"timeline_data": timeline}}
+
+
+def test_serpapi_backend_against_a_loopback_stand_in(monkeypatch):
+    from newsalign.enrich.trends.backends import RateLimited, SerpApiBackend, Transient
+
+    monkeypatch.delenv("SERPAPI_API_KEY", raising=False)
+    with pytest.raises(NewsalignError, match=r"needs a SerpApi key in \$SERPAPI_API_KEY"):
+        SerpApiBackend()
+    monkeypatch.setenv("SERPAPI_API_KEY", SERP_KEY)
+    fake = FakeSerpApi()
+    backend = SerpApiBackend(base_url=fake.url)
+    series = backend.fetch("Bitcoin", date(2014, 1, 1), date(2024, 1, 31), "US")
+    assert series.values == (10, 20, 30) and series.partial == (False, False, True)
+    assert series.months == (date(2014, 1, 1), date(2014, 2, 1), date(2014, 3, 1))
+    query = fake.queries[0]
+    assert query["engine"] == "google_trends" and query["data_type"] == "TIMESERIES" and query["geo"] == "US"
+    assert query["date"] == "2014-01-01 2024-01-31" and query["api_key"] == SERP_KEY
+    echo = f"Invalid API key {SERP_KEY} ({SERP_KEY[:6]}*****{SERP_KEY[-3:]})"
+    fake.answers["none"] = (200, {"error": "Google Trends hasn't returned any results for this query."})
+    fake.answers["busy"] = (429, {"error": f"rate limited: {echo}"})
+    fake.answers["down"] = (503, {"error": echo})
+    fake.answers["junk"] = (200, b"<html>not json")
+    fake.answers["odd"] = (400, {"error": f"Unsupported geo. {echo}"})
+    fake.answers["bad key"] = (401, {"error": echo})
+    assert backend.fetch("none", date(2014, 1, 1), date(2024, 1, 31), "").empty
+    messages = []
+    for topic, error in (("busy", RateLimited), ("down", Transient), ("junk", TopicFailed), ("odd", TopicFailed),
+                         ("bad key", NewsalignError)):  # fmt: skip
+        with pytest.raises(error) as raised:
+            backend.fetch(topic, date(2014, 1, 1), date(2024, 1, 31), "")
+        messages.append(str(raised.value))
+    assert "invalid JSON" in messages[2] and "Unsupported geo" in messages[3]
+    assert messages[4] == "SerpApi rejected the key in $SERPAPI_API_KEY (401): check the variable"
+    assert all(SERP_KEY not in m and f"*{SERP_KEY[-3:]}" not in m for m in messages), messages
+    unreachable = SerpApiBackend(base_url="http://127.0.0.1:9/search.json")
+    with pytest.raises(Transient) as raised:
+        unreachable.fetch("x", date(2014, 1, 1), date(2024, 1, 31), "")
+    assert SERP_KEY not in str(raised.value)
+    fake.httpd.shutdown()

@@ -3,6 +3,6 @@ the investment signal with a one-sentence rationale; every call is cached and re
 See docs/enrich-llm.md."""
 
 from newsalign.enrich.llm.replay import dump_recorded, load_recorded
-from newsalign.enrich.llm.run import DEFAULT_MODEL, Summary, enrich_llm
+from newsalign.enrich.llm.run import Summary, default_model, enrich_llm
 
-__all__ = ["DEFAULT_MODEL", "Summary", "dump_recorded", "enrich_llm", "load_recorded"]
+__all__ = ["Summary", "default_model", "dump_recorded", "enrich_llm", "load_recorded"]

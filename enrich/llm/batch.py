@@ -1,15 +1,18 @@
 """Batch API mode (half price, answers within 24 h): upload the requests as JSONL, create a batch
 (custom_id = cache key), poll it, download the output file and record each answer.
 
-Resumable: a batch's id and its requests are stored in `llm_batches` / `llm_batch_requests` the
-moment it is created, so a later run (after Ctrl-C, a crash, a reboot) picks the open batch up and
-waits for it instead of paying for a second one. Results are stored in one transaction per batch.
+Resumable: the intent to create a batch (its requests and an intent id) is stored in `llm_batches`
+/ `llm_batch_requests` before the batch is created, with the intent id in the batch's metadata. The
+API's batch id replaces the intent id once known; a run that died in between (status `submitting`)
+finds its batch by that metadata (`batches.list`) instead of paying for a second one. A later run
+picks every open batch up and waits for it. Results are stored in one transaction per batch.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
@@ -18,10 +21,13 @@ import pyarrow as pa
 
 from newsalign.core.errors import NewsalignError
 from newsalign.enrich.llm.store import OPEN_BATCH, Job, record_completion, record_failure
+from newsalign.enrich.secrets import scrub
 
 MAX_REQUESTS = 50_000  # the Batch API's limit per batch
 ENDPOINT = "/v1/chat/completions"
 FINAL = ("completed", "failed", "expired", "cancelled")
+SUBMITTING = "submitting"  # intent recorded; batch_id is still the intent id
+INTENT_KEY = "newsalign_intent"
 
 
 @contextmanager
@@ -32,19 +38,28 @@ def clear_errors(client) -> Iterator[None]:
     try:
         yield
     except openai.APIConnectionError as exc:
-        raise NewsalignError(f"cannot reach the LLM endpoint {client.base_url}: {exc.__cause__ or exc}") from None
-    except openai.APIStatusError as exc:
         raise NewsalignError(
-            f"the Batch API at {client.base_url} answered {exc.status_code} ({exc.message.splitlines()[0][:200]}); "
+            scrub(f"cannot reach the LLM endpoint {client.base_url}: {exc.__cause__ or exc}")
+        ) from None
+    except openai.AuthenticationError:
+        raise NewsalignError(f"{client.base_url} rejected the key (401): check OPENAI_API_KEY") from None
+    except openai.APIStatusError as exc:
+        hint = (
             "OpenAI has it, most local servers do not: run without --batch"
+            if exc.status_code == 404
+            else "what was recorded is kept; a re-run resumes"
+        )
+        raise NewsalignError(
+            scrub(
+                f"the Batch API at {client.base_url} answered {exc.status_code} ({exc.message.splitlines()[0][:200]}); {hint}"
+            )
         ) from None
 
 
-def open_batches(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [
-        b
-        for (b,) in con.execute(f"SELECT batch_id FROM llm_batches WHERE {OPEN_BATCH} ORDER BY submitted_at").fetchall()
-    ]
+def open_batches(con: duckdb.DuckDBPyConnection, client) -> list[str]:
+    """The batches to wait for: every open one, after creating (or finding) those left `submitting`."""
+    rows = con.execute(f"SELECT batch_id, status FROM llm_batches WHERE {OPEN_BATCH} ORDER BY submitted_at").fetchall()
+    return [_create(con, client, b) if status == SUBMITTING else b for b, status in rows]
 
 
 def submit(con: duckdb.DuckDBPyConnection, client, jobs: Iterable[Job]) -> list[str]:
@@ -64,24 +79,48 @@ def _submit_chunk(con, client, jobs: list[Job]) -> str:
     lines = [{"custom_id": j.cache_key, "method": "POST", "url": ENDPOINT, "body": j.request} for j in jobs]
     payload = "".join(json.dumps(line) + "\n" for line in lines).encode()
     uploaded = client.files.create(file=("newsalign-llm-batch.jsonl", payload), purpose="batch")
-    batch = client.batches.create(
-        input_file_id=uploaded.id, endpoint=ENDPOINT, completion_window="24h", metadata={"source": "newsalign"}
-    )
+    intent = f"intent-{uuid.uuid4().hex}"
     requests = pa.table({
-        "batch_id": [batch.id] * len(jobs),
+        "batch_id": [intent] * len(jobs),
         "cache_key": [j.cache_key for j in jobs],
         "article_id": [j.article_id for j in jobs],
         "content_hash": [j.content_hash for j in jobs],
-        "request": [json.dumps(j.request) for j in jobs],
+        "request": [json.dumps(scrub(j.request)) for j in jobs],
     })  # fmt: skip
     con.execute("BEGIN TRANSACTION")
     con.execute(
         "INSERT INTO llm_batches (batch_id, model, prompt_version, input_file_id, status, request_count) VALUES (?, ?, ?, ?, ?, ?)",
-        [batch.id, jobs[0].request["model"], jobs[0].prompt_version, uploaded.id, batch.status, len(jobs)],
+        [intent, jobs[0].request["model"], jobs[0].prompt_version, uploaded.id, SUBMITTING, len(jobs)],
     )
     con.register("new_batch_requests", requests)
     con.execute("INSERT INTO llm_batch_requests SELECT * FROM new_batch_requests")
     con.unregister("new_batch_requests")
+    con.execute("COMMIT")
+    return _create(con, client, intent, resume=False)
+
+
+def _create(con, client, intent: str, *, resume: bool = True) -> str:
+    """Create the batch of a recorded intent, or find the one an interrupted run created; then
+    record the API's id in place of the intent id."""
+    input_file_id, submitted = con.execute(
+        "SELECT input_file_id, epoch(submitted_at) FROM llm_batches WHERE batch_id = ?", [intent]
+    ).fetchone()
+    batch = None
+    for listed in client.batches.list(limit=100) if resume else ():  # newest first
+        if (listed.metadata or {}).get(INTENT_KEY) == intent:
+            batch = listed
+            break
+        if listed.created_at < submitted - 3600:  # older than the intent (clock skew allowed): stop
+            break
+    if batch is None:  # no SDK retries here: a retried create could make a second batch
+        batch = client.with_options(max_retries=0).batches.create(
+            input_file_id=input_file_id, endpoint=ENDPOINT, completion_window="24h",
+            metadata={"source": "newsalign", INTENT_KEY: intent},
+        )  # fmt: skip
+    con.execute("BEGIN TRANSACTION")
+    con.execute("UPDATE llm_batches SET batch_id = ?, status = ?, updated_at = now() WHERE batch_id = ?",
+                [batch.id, batch.status, intent])  # fmt: skip
+    con.execute("UPDATE llm_batch_requests SET batch_id = ? WHERE batch_id = ?", [batch.id, intent])
     con.execute("COMMIT")
     return batch.id
 
@@ -116,10 +155,17 @@ def _collect(con, client, batch) -> dict[str, int]:
             "SELECT cache_key, article_id, content_hash, request FROM llm_batch_requests WHERE batch_id = ?", [batch.id]
         ).fetchall()
     }
-    lines = []
+    lines, unreadable = [], 0
     for file_id in (batch.output_file_id, batch.error_file_id):
         if file_id:
-            lines += [json.loads(line) for line in client.files.content(file_id).text.splitlines() if line.strip()]
+            for text in client.files.content(file_id).text.splitlines():
+                try:
+                    line = json.loads(text) if text.strip() else None
+                except json.JSONDecodeError:
+                    line = None
+                    unreadable += 1  # its request gets the "no line" error below
+                if isinstance(line, dict):
+                    lines.append(line)
     counts = {"ok": 0, "error": 0}
     con.execute("BEGIN TRANSACTION")  # all or nothing: a crash here means the next run collects again
     try:
@@ -138,9 +184,10 @@ def _collect(con, client, batch) -> dict[str, int]:
                                [f"http_{status}" if status else "batch_error"], mode="batch",
                                response=line, batch_id=batch.id)  # fmt: skip
                 counts["error"] += 1
-        for job in jobs.values():  # no line at all: the batch failed, expired or was cancelled first
-            record_failure(con, job, f"batch {batch.status} before answering", [f"batch_{batch.status}"],
-                           mode="batch", batch_id=batch.id)  # fmt: skip
+        for job in jobs.values():  # no line: the batch stopped first, or the output file lacks it
+            missing = f"no answer line in the batch output (batch {batch.status}"
+            missing += f", {unreadable} unreadable lines)" if unreadable else ")"
+            record_failure(con, job, missing, [f"batch_{batch.status}"], mode="batch", batch_id=batch.id)
             counts["error"] += 1
         con.execute("UPDATE llm_batches SET status = 'collected', output_file_id = ?, error_file_id = ?, "
                     "updated_at = now() WHERE batch_id = ?", [batch.output_file_id, batch.error_file_id, batch.id])  # fmt: skip

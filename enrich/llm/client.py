@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from newsalign.core.errors import NewsalignError
+from newsalign.enrich.secrets import guard_logs
 
 LOCAL_DUMMY_KEY = "not-needed"  # local servers accept any key; the SDK insists on one
 
@@ -22,5 +23,6 @@ def make_client(*, base_url: str | None = None, timeout: float = 60.0, max_retri
         )
     import openai
 
+    guard_logs()  # the SDK logs response headers at DEBUG, and a server may echo the key in them
     cls = openai.AsyncOpenAI if asynchronous else openai.OpenAI
     return cls(api_key=key or LOCAL_DUMMY_KEY, base_url=base, timeout=timeout, max_retries=max_retries)

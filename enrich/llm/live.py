@@ -1,5 +1,5 @@
 """Synchronous-API mode: one chat completion per job, at most `concurrency` in flight (asyncio),
-each answer recorded the moment it arrives."""
+paced (`pace.Pacer`), each answer recorded the moment it arrives."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from collections.abc import Callable, Iterable
 import duckdb
 
 from newsalign.core.errors import NewsalignError
+from newsalign.enrich.llm.pace import Pacer
+from newsalign.enrich.llm.prompt import estimate_tokens
 from newsalign.enrich.llm.store import Job, record_completion, record_failure
+from newsalign.enrich.secrets import scrub
 
 
 async def run_live(
@@ -19,48 +22,54 @@ async def run_live(
     client,
     *,
     concurrency: int,
+    pacer: Pacer | None = None,
     on_result: Callable[[str, Job], None] = lambda status, job: None,
 ) -> None:
     """Make the calls. Per-article failures are recorded; configuration failures (bad key, unknown
     model, unreachable server) stop the run with a NewsalignError, keeping what was recorded."""
     import openai
 
-    semaphore = asyncio.Semaphore(concurrency)
+    pacer = pacer or Pacer()
     pending = iter(jobs)  # shared by the workers; next() never awaits, so each job is taken once
 
     async def call(job: Job) -> None:
-        async with semaphore:
-            started = time.monotonic()
-            try:
-                completion = await client.chat.completions.create(**job.request)
-            except openai.APITimeoutError:
-                record_failure(con, job, f"timeout after {client.timeout}s and {client.max_retries} retries",
-                               ["timeout"], mode="live", latency_s=time.monotonic() - started)  # fmt: skip
-                on_result("error", job)
-                return
-            except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
-                raise NewsalignError(
-                    f"{client.base_url} refused the request ({exc.status_code}): {_message(exc)}"
-                ) from None
-            except openai.APIStatusError as exc:
-                record_failure(con, job, f"HTTP {exc.status_code} after {client.max_retries} retries: {_message(exc)}",
-                               [f"http_{exc.status_code}"], mode="live", response=exc.body,
-                               latency_s=time.monotonic() - started)  # fmt: skip
-                on_result("error", job)
-                return
-            except openai.APIConnectionError as exc:
-                raise NewsalignError(
-                    f"cannot reach the LLM endpoint {client.base_url}: {exc.__cause__ or exc}"
-                ) from None
-            except openai.APIError as exc:  # e.g. a 200 whose body is not a chat completion
-                record_failure(con, job, f"unusable response: {exc}", ["api_error"], mode="live",
-                               latency_s=time.monotonic() - started)  # fmt: skip
-                on_result("error", job)
-                return
-            checked = record_completion(
-                con, job, completion.to_dict(), mode="live", latency_s=time.monotonic() - started
-            )
-            on_result("error" if checked.error else "ok", job)
+        await pacer.wait(estimate_tokens(job.request["messages"]) + job.request.get("max_completion_tokens", 0))
+        started, raw = time.monotonic(), None
+
+        def failed(error: str, flag: str, response: object = None) -> None:
+            record_failure(con, job, error, [flag], mode="live", response=response,
+                           latency_s=time.monotonic() - started)  # fmt: skip
+            on_result("error", job)
+
+        try:
+            raw = await client.chat.completions.with_raw_response.create(**job.request)
+            pacer.observe(raw.headers)
+            completion = raw.parse()
+        except openai.APITimeoutError:
+            return failed(f"timeout after {client.timeout}s and {client.max_retries} retries", "timeout")
+        except openai.AuthenticationError:
+            raise NewsalignError(
+                f"{client.base_url} rejected the key (401): check OPENAI_API_KEY, or unset it for a local server"
+            ) from None
+        except (openai.PermissionDeniedError, openai.NotFoundError) as exc:
+            raise NewsalignError(
+                scrub(f"{client.base_url} refused the request ({exc.status_code}): {_message(exc)}")
+            ) from None
+        except openai.APIStatusError as exc:
+            pacer.observe(exc.response.headers)
+            return failed(f"HTTP {exc.status_code} after {client.max_retries} retries: {_message(exc)}",
+                          f"http_{exc.status_code}", exc.body)  # fmt: skip
+        except openai.APIConnectionError as exc:
+            raise NewsalignError(
+                scrub(f"cannot reach the LLM endpoint {client.base_url}: {exc.__cause__ or exc}")
+            ) from None
+        except openai.APIError as exc:  # e.g. a 200 whose body is not a chat completion
+            return failed(f"unusable response: {exc}", "api_error")
+        except ValueError as exc:  # a 200 whose body is not JSON at all
+            return failed(f"the server answered 200 with invalid JSON ({exc})", "invalid_json",
+                          {"text": raw.text[:2000]} if raw else None)  # fmt: skip
+        checked = record_completion(con, job, completion.to_dict(), mode="live", latency_s=time.monotonic() - started)
+        on_result("error" if checked.error else "ok", job)
 
     async def worker() -> None:
         for job in pending:

@@ -22,7 +22,7 @@ import duckdb
 
 from newsalign.core.errors import NewsalignError
 from newsalign.enrich.llm.prompt import DEFAULT_PROMPT, load_prompt
-from newsalign.enrich.llm.run import DEFAULT_MODEL
+from newsalign.enrich.llm.run import default_model
 from newsalign.enrich.llm.store import plan, record_completion
 
 
@@ -38,13 +38,13 @@ def load_recorded(
     con: duckdb.DuckDBPyConnection,
     path: str | Path,
     *,
-    model: str = DEFAULT_MODEL,
+    model: str | None = None,
     prompt_version: str = DEFAULT_PROMPT,
 ) -> Loaded:
     """Record the answers in `path` for the articles it names that are stored and not yet answered."""
-    path = Path(path)
+    path, model = Path(path), model or default_model()
     records = _read(path)
-    by_url = dict(con.execute("SELECT url, id FROM articles WHERE url IS NOT NULL").fetchall())
+    by_url = dict(con.execute("SELECT url, id FROM v_articles_clean WHERE url IS NOT NULL").fetchall())
     wanted: dict[str, dict] = {}
     loaded = Loaded()
     for record in records:
@@ -71,7 +71,7 @@ def dump_recorded(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
     """Write the current answers (`int_llm_results`, recorded ones excluded) as a recorded-answers file:
     one line per article with its url (or id) and the raw response. Returns the lines written."""
     rows = con.execute(
-        "SELECT a.url, a.id, c.response FROM int_llm_results r JOIN articles a ON a.id = r.article_id "
+        "SELECT a.url, a.id, c.response FROM int_llm_results r JOIN v_articles_clean a ON a.id = r.article_id "
         "JOIN llm_calls c ON c.call_id = r.call_id WHERE r.mode <> 'recorded' ORDER BY a.id"
     ).fetchall()
     with Path(path).open("w", encoding="utf-8") as out:

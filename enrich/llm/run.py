@@ -14,8 +14,15 @@ from newsalign.enrich.llm.prices import cost_usd
 from newsalign.enrich.llm.prompt import DEFAULT_PROMPT, estimate_tokens, load_prompt
 from newsalign.enrich.llm.store import Plan, plan
 
-DEFAULT_MODEL = os.environ.get("NEWSALIGN_LLM_MODEL", "gpt-4o-mini")
+FALLBACK_MODEL = "gpt-4o-mini"
+MODEL_ENV = "NEWSALIGN_LLM_MODEL"
 EXPECTED_OUTPUT_TOKENS = 120  # 10 short topics, a boolean and one sentence
+MAX_ATTEMPTS = 3
+
+
+def default_model() -> str:
+    """$NEWSALIGN_LLM_MODEL, else gpt-4o-mini; read when called, not at import."""
+    return os.environ.get(MODEL_ENV) or FALLBACK_MODEL
 
 
 @dataclass
@@ -24,8 +31,10 @@ class Summary:
     cached: int
     in_batch: int
     calls: int
+    gave_up: int = 0  # skipped: used up their attempts earlier
     ok: int = 0
     errors: int = 0
+    new_gave_up: int = 0  # failed their last attempt in this run
     est_prompt_tokens: int = 0
     est_cost_usd: float | None = None
     cost_usd: float | None = None
@@ -35,6 +44,8 @@ class Summary:
         parts = [f"{self.articles} articles", f"{self.cached} already answered"]
         if self.in_batch:
             parts.append(f"{self.in_batch} waiting in a batch")
+        if self.gave_up:
+            parts.append(f"{self.gave_up} gave up earlier")
         parts.append(
             f"{self.calls} calls" + (f": {self.ok} ok, {self.errors} errors" if self.ok or self.errors else "")
         )
@@ -51,10 +62,14 @@ def estimate(todo: Plan, *, batch: bool = False) -> tuple[int, int, float | None
 def enrich_llm(
     con: duckdb.DuckDBPyConnection,
     *,
-    model: str = DEFAULT_MODEL,
+    model: str | None = None,
     prompt_version: str = DEFAULT_PROMPT,
     limit: int | None = None,
     concurrency: int = 8,
+    max_attempts: int = MAX_ATTEMPTS,
+    retry_failed: bool = False,
+    rpm: float | None = None,
+    tpm: float | None = None,
     batch: bool = False,
     dry_run: bool = False,
     base_url: str | None = None,
@@ -65,11 +80,17 @@ def enrich_llm(
     on_result: Callable[[str, object], None] = lambda status, job: None,
     on_status: Callable[[str, str], None] = lambda batch_id, status: None,
 ) -> Summary:
-    """Ask the model about every stored article without a current answer (at most `limit`)."""
+    """Ask the model about every stored article without a current answer (at most `limit`), each at
+    most `max_attempts` times over all runs unless `retry_failed`; paced to `rpm` / `tpm`."""
     from newsalign.enrich.llm.client import make_client
+    from newsalign.enrich.llm.pace import Pacer
 
-    todo = plan(con, model=model, prompt=load_prompt(prompt_version), limit=limit)
-    summary = Summary(todo.total, todo.cached, todo.in_batch, len(todo.todo))
+    pacer = Pacer(rpm=rpm, tpm=tpm)
+    todo = plan(
+        con, model=model or default_model(), prompt=load_prompt(prompt_version), limit=limit,
+        max_attempts=max_attempts, retry_failed=retry_failed,
+    )  # fmt: skip
+    summary = Summary(todo.total, todo.cached, todo.in_batch, len(todo.todo), todo.gave_up)
     if dry_run:
         summary.est_prompt_tokens, _, summary.est_cost_usd = estimate(todo, batch=batch)
         return summary
@@ -82,15 +103,16 @@ def enrich_llm(
         from newsalign.enrich.llm import batch as batch_api
 
         with client, batch_api.clear_errors(client):
-            summary.batches = batch_api.open_batches(con) + batch_api.submit(con, client, todo.jobs())
+            summary.batches = batch_api.open_batches(con, client) + batch_api.submit(con, client, todo.jobs())
             for batch_id in summary.batches:
                 batch_api.wait_and_collect(con, client, batch_id, poll_interval=poll_interval, on_status=on_status)
     else:
         from newsalign.enrich.llm.live import run_live
 
-        asyncio.run(run_live(con, todo.jobs(), client, concurrency=concurrency, on_result=on_result))
-    summary.ok, summary.errors, summary.cost_usd = con.execute(
-        "SELECT count(*) FILTER (status = 'ok'), count(*) FILTER (status = 'error'), sum(cost_usd)"
+        asyncio.run(run_live(con, todo.jobs(), client, concurrency=concurrency, pacer=pacer, on_result=on_result))
+    summary.ok, summary.errors, summary.new_gave_up, summary.cost_usd = con.execute(
+        "SELECT count(*) FILTER (status = 'ok'), count(*) FILTER (status <> 'ok'), "
+        "count(*) FILTER (status = 'gave_up'), sum(cost_usd)"
         " FROM llm_calls WHERE call_id > ?",
         [last_call],
     ).fetchone()

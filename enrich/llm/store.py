@@ -1,8 +1,10 @@
 """The cache: which articles still need a call (`plan`), and recording each call in `llm_calls`.
 
 A call's cache key hashes everything its answer depends on. A key with an `ok` row is never asked
-again; a key with only `error` rows is asked again by the next run. Every row is committed as soon
-as it is recorded, so an interrupted run resumes where it stopped.
+again; a key with only `error` rows is asked again by the next run, up to `max_attempts` calls: the
+last failed one is recorded as `gave_up` (with its error), and only `--retry-failed` asks it again
+(with a fresh budget). Every row is committed as soon as it is recorded, so an interrupted run
+resumes where it stopped. Every stored string passes through `secrets.scrub`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
+from newsalign.core.errors import NewsalignError
 from newsalign.enrich.llm.prices import cost_usd
 from newsalign.enrich.llm.prompt import TEXT_BUDGET_CHARS, Prompt
 from newsalign.enrich.llm.schema import Checked, check_completion, response_format
+from newsalign.enrich.secrets import scrub
 
 PARAMS = {"temperature": 0, "max_completion_tokens": 600}
 OPEN_BATCH = "status <> 'collected'"  # not yet stored, whatever the API says
@@ -32,6 +36,12 @@ class Job:
     cache_key: str
     prompt_version: str
     request: dict
+    attempts: int = 0  # failed calls already made since the key last gave up
+    max_attempts: int | None = None  # None: no cap (recorded answers)
+
+    @property
+    def last_attempt(self) -> bool:
+        return self.max_attempts is not None and self.attempts + 1 >= self.max_attempts
 
 
 def cache_key(*, model: str, prompt: Prompt, article_id: str, content_hash: str, title: str) -> str:
@@ -65,6 +75,9 @@ class Plan:
     cached: int
     in_batch: int
     todo: list[tuple[str, str]]  # (article_id, cache_key), in a stable order
+    gave_up: int = 0  # keys skipped because they used up their attempts
+    attempts: dict[str, int] = field(default_factory=dict)  # cache_key -> failed calls so far
+    max_attempts: int | None = None
 
     def jobs(self) -> Iterator[Job]:
         """The jobs, with article text loaded a chunk at a time (not all in memory)."""
@@ -72,7 +85,8 @@ class Plan:
         for start in range(0, len(self.todo), _CHUNK):
             ids = [article_id for article_id, _ in self.todo[start : start + _CHUNK]]
             rel = self.con.execute(
-                "SELECT id, source, title, date_published, text, content_hash FROM articles WHERE id IN (SELECT unnest(?))",
+                "SELECT id, source, title, date_published, text, content_hash FROM v_articles_clean "
+                "WHERE id IN (SELECT unnest(?))",
                 [ids],
             )
             columns = [d[0] for d in rel.description]
@@ -80,7 +94,9 @@ class Plan:
             for article_id in ids:
                 row = rows[article_id]
                 request = build_request(self.model, self.prompt, row)
-                yield Job(article_id, row["content_hash"], keys[article_id], self.prompt.version, request)
+                key = keys[article_id]
+                yield Job(article_id, row["content_hash"], key, self.prompt.version, request,
+                          self.attempts.get(key, 0), self.max_attempts)  # fmt: skip
 
 
 def plan(
@@ -90,11 +106,19 @@ def plan(
     prompt: Prompt,
     limit: int | None = None,
     ids: list[str] | None = None,
+    max_attempts: int | None = None,
+    retry_failed: bool = False,
 ) -> Plan:
-    """Which stored articles (all, or `ids`) have no answer yet under `model` and `prompt`."""
+    """Which stored articles (all, or `ids`) have no answer yet under `model` and `prompt`; keys that
+    gave up are left out unless `retry_failed`."""
+    if limit is not None and limit < 1:
+        raise NewsalignError(f"limit must be at least 1, not {limit}")
+    if max_attempts is not None and max_attempts < 1:
+        raise NewsalignError(f"max attempts must be at least 1, not {max_attempts}")
     where = "WHERE id IN (SELECT unnest(?))" if ids is not None else ""
     articles = con.execute(
-        f"SELECT id, content_hash, title FROM articles {where} ORDER BY stored_at, id", [ids] if ids is not None else []
+        f"SELECT id, content_hash, title FROM v_articles_clean {where} ORDER BY fetched_at, id",
+        [ids] if ids is not None else [],
     ).fetchall()
     answered = {k for (k,) in con.execute("SELECT DISTINCT cache_key FROM llm_calls WHERE status = 'ok'").fetchall()}
     batched = {
@@ -103,7 +127,15 @@ def plan(
             f"SELECT cache_key FROM llm_batch_requests WHERE batch_id IN (SELECT batch_id FROM llm_batches WHERE {OPEN_BATCH})"
         ).fetchall()
     }
-    cached = in_batch = 0
+    failed = {  # cache_key -> (failed calls since the last give-up, whether it has given up)
+        key: (attempts, gave_up)
+        for key, attempts, gave_up in con.execute(
+            "SELECT cache_key, count(*) FILTER (status = 'error' AND call_id > coalesce(g, -1)), g IS NOT NULL "
+            "FROM (SELECT *, max(call_id) FILTER (status = 'gave_up') OVER (PARTITION BY cache_key) AS g "
+            "      FROM llm_calls WHERE status IN ('error', 'gave_up')) GROUP BY cache_key, g"
+        ).fetchall()
+    }
+    cached = in_batch = gave_up = 0
     todo = []
     for article_id, content_hash, title in articles:
         key = cache_key(model=model, prompt=prompt, article_id=article_id, content_hash=content_hash, title=title)
@@ -111,11 +143,14 @@ def plan(
             cached += 1
         elif key in batched:
             in_batch += 1
+        elif failed.get(key, (0, False))[1] and not retry_failed:
+            gave_up += 1
         else:
             todo.append((article_id, key))
     if limit is not None:
         todo = todo[:limit]
-    return Plan(con, model, prompt, len(articles), cached, in_batch, todo)
+    attempts = {key: failed[key][0] for _, key in todo if key in failed}
+    return Plan(con, model, prompt, len(articles), cached, in_batch, todo, gave_up, attempts, max_attempts)
 
 
 def record_completion(
@@ -138,7 +173,7 @@ def record_completion(
         con,
         job,
         mode=mode,
-        status="error" if checked.error else "ok",
+        status=_failed(job) if checked.error else "ok",
         error=checked.error,
         flags=checked.flags,
         topics=judgement.topics if judgement else None,
@@ -168,9 +203,13 @@ def record_failure(
 ) -> None:
     """Record a call that produced no answer (timeout, HTTP error after retries, a failed batch line)."""
     _insert(
-        con, job, mode=mode, status="error", error=error, flags=flags, response=response,
+        con, job, mode=mode, status=_failed(job), error=error, flags=flags, response=response,
         latency_s=latency_s, batch_id=batch_id,
     )  # fmt: skip
+
+
+def _failed(job: Job) -> str:
+    return "gave_up" if job.last_attempt else "error"
 
 
 _COLUMNS = (
@@ -184,8 +223,8 @@ def _insert(con, job: Job, *, mode, status, error, flags, response, **answer) ->
     # killed run lose nothing (calls take ~1 s, so the single-row insert costs nothing that matters).
     values = [
         job.cache_key, job.article_id, job.content_hash, job.request["model"], job.prompt_version, mode, status,
-        error, flags, answer.get("topics"), answer.get("signal"), answer.get("rationale"),
-        json.dumps(job.request), None if response is None else json.dumps(response, default=str),
+        scrub(error), flags, answer.get("topics"), answer.get("signal"), scrub(answer.get("rationale")),
+        json.dumps(scrub(job.request)), None if response is None else json.dumps(scrub(response), default=str),
         answer.get("prompt_tokens"), answer.get("completion_tokens"), answer.get("cost_usd"),
         answer.get("latency_s"), answer.get("batch_id"), answer.get("note"),
     ]  # fmt: skip

@@ -1,16 +1,18 @@
 """Where series come from. A backend is anything with `name`, `delay` (seconds to wait between
 requests) and `fetch(topic, start, end, geo) -> MonthlySeries`; it signals trouble with the three
 exceptions below so the runner can back off, record, or stop. pytrends is unmaintained and often
-blocked, so nothing else in newsalign imports it."""
+blocked, so nothing else in newsalign imports it; SerpApi is the paid, robust option."""
 
 from __future__ import annotations
 
 import csv
-from datetime import date
+import os
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
 from newsalign.core.errors import NewsalignError
+from newsalign.enrich.secrets import scrub
 from newsalign.enrich.trends.series import (
     MonthlySeries,
     SeriesError,
@@ -81,6 +83,68 @@ class PytrendsBackend:
             raise TopicFailed(str(exc)) from exc
 
 
+class SerpApiBackend:
+    """Google Trends through SerpApi's `google_trends` engine (paid; SerpApi handles Google's blocking).
+    The key comes from $SERPAPI_API_KEY only, and is scrubbed from every message."""
+
+    name = "serpapi"
+    delay = 0.0
+    KEY_ENV = "SERPAPI_API_KEY"
+
+    def __init__(self, *, base_url: str = "https://serpapi.com/search.json", timeout: float = 60.0):
+        if not os.environ.get(self.KEY_ENV):
+            raise NewsalignError(f"--backend serpapi needs a SerpApi key in ${self.KEY_ENV}")
+        self.base_url, self.timeout = base_url, timeout
+
+    def fetch(self, topic: str, start: date, end: date, geo: str) -> MonthlySeries:
+        import requests
+
+        params = {"engine": "google_trends", "q": topic, "data_type": "TIMESERIES", "date": timeframe(start, end),
+                  "geo": geo, "api_key": os.environ.get(self.KEY_ENV, "")}  # fmt: skip
+        try:
+            response = requests.get(self.base_url, params=params, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise Transient(scrub(f"{type(exc).__name__}: {exc}")) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        error = scrub(str(body.get("error"))) if isinstance(body, dict) and body.get("error") else None
+        if response.status_code == 401:
+            raise NewsalignError(f"SerpApi rejected the key in ${self.KEY_ENV} (401): check the variable")
+        if response.status_code == 429:
+            raise RateLimited(error or "SerpApi answered 429")
+        if response.status_code >= 500:
+            raise Transient(f"SerpApi answered {response.status_code}: {error or ''}")
+        if not isinstance(body, dict):
+            raise TopicFailed(f"SerpApi answered {response.status_code} with invalid JSON for {topic!r}")
+        if error:
+            if "hasn't returned any results" in error:
+                return MonthlySeries()
+            raise TopicFailed(f"SerpApi: {error} ({topic!r})")
+        try:
+            return from_serpapi(body, topic)
+        except (SeriesError, KeyError, TypeError, ValueError) as exc:
+            raise TopicFailed(f"unreadable SerpApi answer for {topic!r}: {exc}") from None
+
+
+def from_serpapi(body: dict, topic: str) -> MonthlySeries:
+    """`interest_over_time.timeline_data` (one point a month for ranges over five years) as a series."""
+    points = (body.get("interest_over_time") or {}).get("timeline_data") or []
+    months, values, partial = [], [], []
+    for point in points:
+        day = datetime.fromtimestamp(int(point["timestamp"]), timezone.utc).date()
+        if day.day != 1:
+            raise SeriesError("SerpApi answered with weekly or daily points; request a range over five years")
+        value = next((v for v in point["values"] if normalize_topic(v["query"]) == normalize_topic(topic)), None)
+        if value is None:
+            raise SeriesError(f"no value for {topic!r} in the point of {day}")
+        months.append(day)
+        values.append(int(value["extracted_value"]))
+        partial.append(bool(point.get("partial_data")))
+    return MonthlySeries(months=tuple(months), values=tuple(values), partial=tuple(partial))
+
+
 class CsvBackend:
     """A folder of Google Trends CSV exports ("multiTimeline.csv": Explore → Interest over time →
     Download), one search term each, monthly (a range over five years). Worldwide exports lie in
@@ -124,11 +188,21 @@ class CsvBackend:
 def read_export(file: Path) -> tuple[str, list[tuple[date, int]]]:
     """Parse a multiTimeline.csv: a "Category: ..." line, a blank line, a header `Month,<term>: (<place>)`,
     then `YYYY-MM,<value>` rows where "<1" means below 1 (stored as 0)."""
-    with file.open(newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle) if row]
+    try:
+        with file.open(newline="", encoding="utf-8-sig") as handle:
+            rows = [row for row in csv.reader(handle) if row]
+    except UnicodeDecodeError as exc:
+        raise NewsalignError(
+            f"{file}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); Google's download is "
+            "UTF-8: download it again, or convert it (e.g. iconv -f UTF-16 -t UTF-8)"
+        ) from None
     header_at = next((i for i, row in enumerate(rows) if row[0].strip() in ("Month", "Week", "Day")), None)
     if header_at is None:
-        raise NewsalignError(f"{file}: not a Google Trends export (no 'Month,<term>' header line)")
+        raise NewsalignError(
+            f"{file}: not a Google Trends export (no 'Month,<term>' header line; first line: {','.join(rows[0])[:80]!r})"
+            if rows
+            else f"{file}: empty, not a Google Trends export"
+        )
     header = rows[header_at]
     if header[0].strip() != "Month":
         raise NewsalignError(
@@ -151,8 +225,10 @@ def read_export(file: Path) -> tuple[str, list[tuple[date, int]]]:
 def make_backend(name: str, *, csv_dir: str | None = None) -> TrendsBackend:
     if name == "pytrends":
         return PytrendsBackend()
+    if name == "serpapi":
+        return SerpApiBackend()
     if name == "csv":
         if not csv_dir:
             raise NewsalignError("--backend csv needs --csv-dir DIR (a folder of Google Trends CSV exports)")
         return CsvBackend(csv_dir)
-    raise NewsalignError(f"unknown backend {name!r}; use pytrends or csv")
+    raise NewsalignError(f"unknown backend {name!r}; use pytrends, serpapi or csv")

@@ -1,11 +1,10 @@
 """Plan the requests (one per distinct topic and geo), then send them: polite delay,
-jittered exponential backoff on 429, a clear stop after --max-retries, --max-requests, a tqdm bar
-with ETA, shards by topic hash. Each answer is committed as it arrives, so a rerun resumes."""
+jittered exponential backoff on 429 (tenacity), a clear stop after --max-retries, --max-requests, a
+tqdm bar with ETA, shards by topic hash. Each answer is committed as it arrives, so a rerun resumes."""
 
 from __future__ import annotations
 
 import hashlib
-import random
 import re
 import time
 from collections.abc import Callable
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 from tqdm import tqdm
 
 from newsalign.core.errors import NewsalignError
@@ -84,15 +84,8 @@ def pending(
     return [r for r in requests if in_shard(r.topic, shard) and not answered(r)]
 
 
-@dataclass(frozen=True)
-class Backoff:
-    """Full-jitter exponential backoff: attempt n waits uniform(½, 1) × min(cap, first × 2^(n-1)) seconds."""
-
-    first: float = 10.0
-    cap: float = 600.0
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        return rng.uniform(0.5, 1.0) * min(self.cap, self.first * 2 ** (attempt - 1))
+class _OutOfRequests(Exception):
+    """--max-requests is reached: stop sending (not retried)."""
 
 
 @dataclass
@@ -114,46 +107,54 @@ def run(
     *,
     max_requests: int | None = None,
     max_retries: int = 10,
-    backoff: Backoff = Backoff(),
+    backoff: float = 10.0,
+    backoff_cap: float = 600.0,
     sleep: Callable[[float], None] = time.sleep,
-    rng: random.Random | None = None,
     progress: bool | None = None,
 ) -> Report:
-    """Send `requests` through `backend`, saving each answer to `con` as it arrives."""
-    rng = rng or random.Random()
+    """Send `requests` through `backend`, saving each answer to `con` as it arrives. A 429 or a
+    transient failure is retried up to `max_retries` times, attempt n after a wait drawn uniformly
+    from 0 to min(backoff_cap, backoff × 2^(n-1)) seconds (full jitter)."""
     report = Report(planned=len(requests))
+    retrying = Retrying(
+        retry=retry_if_exception_type((RateLimited, Transient)),
+        stop=stop_after_attempt(max_retries + 1),
+        wait=wait_random_exponential(multiplier=backoff, max=backoff_cap),
+        sleep=sleep,
+        reraise=True,
+    )
+
+    def send(request: Request):
+        if max_requests is not None and report.requests_sent >= max_requests:
+            raise _OutOfRequests
+        if report.requests_sent:
+            sleep(backend.delay)
+        report.requests_sent += 1
+        return backend.fetch(request.topic, request.start, request.end, request.geo)
+
     bar = tqdm(total=len(requests), unit="series", desc="trends", disable=None if progress is None else not progress)
     try:
         for position, request in enumerate(requests):
-            failures = 0
-            while True:
-                if max_requests is not None and report.requests_sent >= max_requests:
-                    report.left = len(requests) - position
-                    report.stopped = (
-                        f"--max-requests {max_requests} reached with {report.left} series left; run again to continue"
-                    )
-                    return report
-                if report.requests_sent:
-                    sleep(backend.delay)
-                report.requests_sent += 1
-                try:
-                    series = backend.fetch(request.topic, request.start, request.end, request.geo)
-                except (RateLimited, Transient) as exc:
-                    failures += 1
-                    if failures > max_retries:
-                        raise NewsalignError(_give_up(exc, failures, request, report, backend)) from None
-                    sleep(backoff.delay(failures, rng))
-                    continue
-                except TopicFailed as exc:
-                    save(con, request, backend.name, None, str(exc))
-                    report.errors += 1
-                    if len(report.error_examples) < 3:
-                        report.error_examples.append(str(exc))
-                    break
+            try:
+                series = retrying(send, request)
+            except _OutOfRequests:
+                report.left = len(requests) - position
+                report.stopped = (
+                    f"--max-requests {max_requests} reached with {report.left} series left; run again to continue"
+                )
+                return report
+            except (RateLimited, Transient) as exc:
+                failures = retrying.statistics["attempt_number"]
+                raise NewsalignError(_give_up(exc, failures, request, report, backend)) from None
+            except TopicFailed as exc:
+                save(con, request, backend.name, None, str(exc))
+                report.errors += 1
+                if len(report.error_examples) < 3:
+                    report.error_examples.append(str(exc))
+            else:
                 save(con, request, backend.name, series)
                 report.empty += series.empty
                 report.ok += not series.empty
-                break
             bar.update(1)
     finally:
         bar.close()

@@ -26,6 +26,16 @@ from newsalign.warehouse import connect
     "--max-retries", type=click.IntRange(min=0), default=4, show_default=True, help="Retries on 429/5xx/timeouts."
 )
 @click.option(
+    "--max-attempts",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Failed calls per article, over all runs, before it is recorded as gave_up.",
+)
+@click.option("--retry-failed", is_flag=True, help="Ask the articles that gave up again (with a fresh budget).")
+@click.option("--rpm", type=click.FloatRange(min=0, min_open=True), default=None, help="Requests per minute at most.")
+@click.option("--tpm", type=click.FloatRange(min=0, min_open=True), default=None, help="Tokens per minute at most.")
+@click.option(
     "--poll-interval",
     type=click.FloatRange(min=0.1),
     default=30.0,
@@ -33,7 +43,21 @@ from newsalign.warehouse import connect
     help="Seconds between batch polls.",
 )
 def llm(
-    db, limit, model, prompt_version, concurrency, batch, dry_run, base_url, timeout, max_retries, poll_interval
+    db,
+    limit,
+    model,
+    prompt_version,
+    concurrency,
+    batch,
+    dry_run,
+    base_url,
+    timeout,
+    max_retries,
+    max_attempts,
+    retry_failed,
+    rpm,
+    tpm,
+    poll_interval,
 ) -> None:
     """Ask an LLM, once per stored article without a current answer, for 10 topics (most specific
     first) and whether the article is an early, not yet widely known innovative event that is an
@@ -43,18 +67,23 @@ def llm(
     Configure with OPENAI_API_KEY, or OPENAI_BASE_URL / --base-url for a local OpenAI-compatible
     server (vLLM, Ollama, llama.cpp; no key needed). Results: the int_llm_results view.
 
+    Calls are paced to --rpm / --tpm and to the server's x-ratelimit-* headers. An article whose
+    call fails --max-attempts times over all runs is recorded as gave_up and skipped until
+    --retry-failed. The key is never stored, logged or printed, even when a server echoes it.
+
     \b
     Examples:
       newsalign enrich llm --dry-run
-      newsalign enrich llm --limit 100 --concurrency 16
+      newsalign enrich llm --limit 100 --concurrency 16 --rpm 500 --tpm 200000
+      newsalign enrich llm --retry-failed
       newsalign enrich llm --batch
       newsalign enrich llm --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-7B-Instruct
     """
     from tqdm import tqdm
 
-    from newsalign.enrich.llm import DEFAULT_MODEL, enrich_llm
+    from newsalign.enrich.llm import default_model, enrich_llm
 
-    model = model or DEFAULT_MODEL
+    model = model or default_model()
     con = connect(db, must_exist=True)
     progress = None
 
@@ -69,12 +98,17 @@ def llm(
     def on_status(batch_id, status):
         click.echo(f"batch {batch_id}: {status}", err=True)
 
+    gap = None
     try:
         summary = enrich_llm(
             con, model=model, prompt_version=prompt_version, limit=limit, concurrency=concurrency, batch=batch,
-            dry_run=dry_run, base_url=base_url, timeout=timeout, max_retries=max_retries,
-            poll_interval=poll_interval, on_start=on_start, on_result=on_result, on_status=on_status,
+            dry_run=dry_run, base_url=base_url, timeout=timeout, max_retries=max_retries, max_attempts=max_attempts,
+            retry_failed=retry_failed, rpm=rpm, tpm=tpm, poll_interval=poll_interval, on_start=on_start, on_result=on_result, on_status=on_status,
         )  # fmt: skip
+        if not dry_run:
+            from newsalign.enrich.coverage import label_gap
+
+            gap = label_gap(con)
     finally:
         if progress is not None:
             progress.close()
@@ -93,4 +127,12 @@ def llm(
     cost = "" if summary.cost_usd is None else f"; cost ~${summary.cost_usd:.4f}"
     click.echo(f"{summary.line()}{cost}")
     if summary.errors:
-        click.echo(f"{summary.errors} calls failed; see llm_calls (status = 'error'); a re-run retries them", err=True)
+        click.echo(f"{summary.errors} calls failed; see llm_calls (status <> 'ok'); a re-run retries them", err=True)
+    if gap:
+        click.echo(gap, err=True)
+    if summary.gave_up or summary.new_gave_up:
+        click.echo(
+            f"{summary.gave_up + summary.new_gave_up} articles gave up after {max_attempts} failed attempts "
+            "(llm_calls.status = 'gave_up', with the last error); `newsalign enrich llm --retry-failed` asks them again",
+            err=True,
+        )

@@ -28,7 +28,7 @@ from newsalign.warehouse import connect
 @click.option(
     "--geo", default=None, help="Google geo code (US, GB, ...); empty for worldwide. Default: label_params ('')."
 )
-@click.option("--backend", type=click.Choice(["pytrends", "csv"]), default="pytrends", show_default=True)
+@click.option("--backend", type=click.Choice(["pytrends", "serpapi", "csv"]), default="pytrends", show_default=True)
 @click.option(
     "--csv-dir",
     type=click.Path(file_okay=False),
@@ -50,7 +50,7 @@ from newsalign.warehouse import connect
     type=click.FloatRange(min=0),
     default=10.0,
     show_default=True,
-    help="Seconds before the first retry; doubles each time (jittered, at most 600).",
+    help="Seconds of the first retry's backoff; doubles each time (full jitter: a random wait up to it; at most 600).",
 )
 @click.option(
     "--shard", default=None, help="i/N: fetch only the topics of shard i of N (by topic hash); use with --out."
@@ -74,11 +74,12 @@ def trends(
     Examples:
       newsalign enrich trends --max-requests 200
       newsalign enrich trends --backend csv --csv-dir trends_exports/
+      SERPAPI_API_KEY=... newsalign enrich trends --backend serpapi
       newsalign enrich trends --shard 2/4 --out trends-2.duckdb   # on machine 2 of 4
       newsalign merge trends-*.duckdb
     """
     from newsalign.enrich.trends.backends import make_backend
-    from newsalign.enrich.trends.fetch import Backoff, enrich_trends, parse_shard
+    from newsalign.enrich.trends.fetch import enrich_trends, parse_shard
 
     shard_spec = parse_shard(shard)
     trends_backend = make_backend(backend, csv_dir=csv_dir)
@@ -95,7 +96,7 @@ def trends(
             shard=shard_spec,
             max_requests=max_requests,
             max_retries=max_retries,
-            backoff=Backoff(first=backoff),
+            backoff=backoff,
         )
     click.echo(
         f"{report.planned} series needed, {report.requests_sent} requests sent: "

@@ -27,3 +27,7 @@ def dataset(out, fmt, db) -> None:
     with connect(db, must_exist=True) as con:
         count = export_dataset(con, out, fmt)
     click.echo(f"{count} articles written to {out}")
+    from newsalign.enrich.coverage import label_gap
+
+    if gap := label_gap(con):
+        click.echo(gap, err=True)

@@ -59,12 +59,16 @@ class Chain:
 
 
 def run_chain(items: Iterable, settings: BaseSettings, *, spider: str, source: str | None = None) -> RunReport:
-    """Run every item through the chain and finish the run (status `finished`, or `interrupted` on Ctrl-C)."""
+    """Run every item through the chain and finish the run: status `finished`, `interrupted` on Ctrl-C,
+    `failed` when reading the items raised; either way what was processed is stored first."""
     chain = Chain(settings, spider=spider, source=source).open()
     try:
         for item in items:
             chain.process(item)
     except KeyboardInterrupt:
         chain.close(status="interrupted")
+        raise
+    except Exception:
+        chain.close(status="failed")
         raise
     return chain.close()

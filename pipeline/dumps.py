@@ -10,6 +10,7 @@ id = hash of source + content); see `Dump.missing`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -18,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from newsalign.core.errors import NewsalignError
-from newsalign.crawler.items import Article
+from newsalign.crawler.items import Article, PageRejected
 
 FORMATS = ("json", "jsonl", "csv", "parquet")
 _EXTENSIONS = {
@@ -59,27 +60,43 @@ class Dump:
     source: str | None
     _con: duckdb.DuckDBPyConnection
     _query: str
+    _json_lists: tuple[str, ...] = ()
 
-    def articles(self) -> Iterator[Article]:
-        """The rows as `Article`s (a date that does not parse is passed on as text for validate to reject)."""
+    def articles(self) -> Iterator[Article | PageRejected]:
+        """The rows as `Article`s; a row that cannot be one (a date that is not a date, a list column
+        that is not a list) as a `PageRejected` at stage `import` whose detail names its row number."""
         fetched_at = datetime.now(timezone.utc)
         reader = self._con.sql(self._query, params=[str(self.path)]).to_arrow_reader(BATCH_ROWS)
         for batch in reader:
             for row in batch.to_pylist():
+                source = self.source or str(row["source"] or self.path.stem)
+                where = f"row {row['row_number']}"
+                if row["date_published"] is None and row["date_raw"] is not None:
+                    yield self._rejected(row, source, "bad_date", f"{where}: {row['date_raw'][:80]!r} is not a date")
+                    continue
+                try:
+                    authors, tags = (
+                        _str_list(json.loads(row[key]) if key in self._json_lists and row[key] else row[key])
+                        for key in ("authors", "tags")
+                    )
+                except (TypeError, ValueError) as exc:
+                    yield self._rejected(row, source, "bad_type", f"{where}: {exc}")
+                    continue
                 yield Article(
                     id="",
-                    source=self.source or str(row["source"] or self.path.stem),
+                    source=source,
                     url=row["url"],
                     title=row["title"],
-                    date_published=row["date_published"]
-                    if row["date_published"] or row["date_raw"] is None
-                    else row["date_raw"],
+                    date_published=row["date_published"],
                     text=row["text"],
-                    authors=_str_list(row["authors"]),
+                    authors=authors,
                     section=row["section"],
-                    tags=_str_list(row["tags"]),
+                    tags=tags,
                     fetched_at=fetched_at,
                 )
+
+    def _rejected(self, row: dict, source: str, reason: str, detail: str) -> PageRejected:
+        return PageRejected(source, row["url"] or f"{self.path.name}#row={row['row_number']}", reason, detail, "import")
 
 
 def open_dump(path: str | Path, *, fmt: str | None = None, source: str | None = None) -> Dump:
@@ -96,7 +113,8 @@ def open_dump(path: str | Path, *, fmt: str | None = None, source: str | None = 
     con.execute("SET TimeZone = 'UTC'")  # dates without an offset are read as UTC
     reader = _READERS[fmt]
     try:
-        names = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()]
+        described = con.execute(f"DESCRIBE SELECT * FROM {reader}", [str(path)]).fetchall()
+        names = [row[0] for row in described]
         # Counting reads every row: a malformed one past the sniffed sample (a CSV row with extra columns) fails here.
         [(rows,)] = con.execute(f"SELECT count(*) FROM {reader}", [str(path)]).fetchall()
     except duckdb.Error as exc:
@@ -124,19 +142,33 @@ def open_dump(path: str | Path, *, fmt: str | None = None, source: str | None = 
         text = f"CASE WHEN trim(coalesce({desc}, '')) = '' THEN {desc} ELSE {title} || chr(10) || chr(10) || {desc} END"
     query = f"""
         SELECT {title} AS title, {text} AS text, {col(found["url"], "::VARCHAR")} AS url,
-               TRY_CAST({col(found["date"])} AS TIMESTAMPTZ) AS date_published, {col(found["date"], "::VARCHAR")} AS date_raw,
+               {_date(col(found["date"]))} AS date_published, {col(found["date"], "::VARCHAR")} AS date_raw,
                {col(found["source"], "::VARCHAR")} AS source, {col(found["authors"])} AS authors,
-               {col(found["section"], "::VARCHAR")} AS section, {col(found["tags"])} AS tags
+               {col(found["section"], "::VARCHAR")} AS section, {col(found["tags"])} AS tags,
+               row_number() OVER () AS row_number
         FROM {reader}"""
     missing = [key for key in ("url", "date") if found[key] is None]
     if source is None and found["source"] is None:
         source = path.stem
-    return Dump(path, fmt, rows, missing, source, con, query)
+    # A list column whose rows mix lists and other values is read as JSON text: decoded per row.
+    json_lists = tuple(
+        key for key in ("authors", "tags") if found[key] and {r[0]: r[1] for r in described}[found[key]] == "JSON"
+    )
+    return Dump(path, fmt, rows, missing, source, con, query, json_lists)
+
+
+def _date(column: str) -> str:
+    """SQL for the column as TIMESTAMPTZ, NULL where it is not a date Python can hold (year 1 to 9999)."""
+    parsed = f"TRY_CAST({column} AS TIMESTAMPTZ)"
+    return f"CASE WHEN year({parsed}) BETWEEN 1 AND 9999 THEN {parsed} END"
 
 
 def _str_list(value) -> list[str]:
+    """A list of names (authors, tags) from a list, a single string or nothing; TypeError for anything else."""
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
+    if not isinstance(value, list):
+        raise TypeError(f"{value!r} is not a list of strings")
     return [str(v) for v in value if v is not None]

@@ -60,3 +60,27 @@ def test_demo_refuses_to_wipe_an_existing_warehouse_named_only_by_the_environmen
 def test_demo_default_path(monkeypatch):
     monkeypatch.delenv("NEWSALIGN_DB", raising=False)
     assert demo_db_path(None) == Path("data/demo.duckdb")
+
+
+def test_demo_refuses_to_delete_a_warehouse_another_process_is_writing(tmp_path):
+    db = tmp_path / "busy.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}); c.execute('CREATE TABLE t (x INT)'); "
+            "c.execute('INSERT INTO t VALUES (1)'); print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        done = subprocess.run(
+            [sys.executable, "-m", "newsalign", "demo", "--db", str(db)], capture_output=True, text=True, timeout=120
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1 and "in use by another process" in done.stderr
+    assert duckdb.connect(str(db), read_only=True).execute("SELECT x FROM t").fetchall() == [(1,)]

@@ -84,7 +84,7 @@ def test_thesis_json_list_goes_through_every_stage(tmp_path, db_path, capsys):
     assert "1 stored, 5 rejected" in out and "validate/missing_field" in out
     assert reasons(db_path) == [
         ("dedup/duplicate_url",),
-        ("validate/bad_type",),
+        ("import/bad_date",),
         ("validate/date_in_future",),
         ("validate/empty_text",),
         ("validate/missing_field",),
@@ -190,3 +190,37 @@ def test_unreadable_or_unknown_files(tmp_path, db_path, capsys):
     (tmp_path / "rows.xlsx").write_text("x")
     code, _, err = cli(capsys, "import", tmp_path / "rows.xlsx", "--db", db_path)
     assert code == 1 and "--format" in err
+
+
+def test_bad_rows_are_recorded_by_row_number_and_every_good_row_is_stored(tmp_path, db_path, capsys):
+    # A year Python cannot hold (99999) past the first batch, a date that is no date, a list that is a number.
+    rows = [
+        {
+            "title": f"Story {i}",
+            "text": f"{BODY} Story {i} " + " ".join(f"w{i}x{j}" for j in range(20)),
+            "url": f"https://x.test/{i}",
+            "date": "2021-05-03T10:00:00Z",
+            "tags": ["a"],
+        }
+        for i in range(1, 2001)
+    ]
+    rows[1500]["date"] = "99999-01-01T00:00:00Z"
+    rows[1700]["date"] = "soon"
+    rows[1800]["tags"] = 7
+    dump = tmp_path / "big.jsonl"
+    dump.write_text("\n".join(json.dumps(r) for r in rows))
+    for _ in range(2):  # a re-run stores nothing twice
+        code, out, err = cli(capsys, "import", dump, "--db", db_path, "--min-words", 20, "--language", "all")
+        assert code == 0, err
+    con = duckdb.connect(str(db_path), read_only=True)
+    assert con.execute("SELECT count(*), count(DISTINCT id) FROM articles").fetchone() == (1997, 1997)
+    first_run = "SELECT run_id FROM crawl_runs ORDER BY started LIMIT 1"
+    bad = con.execute(
+        f"SELECT reason, detail FROM article_rejects WHERE stage = 'import' AND run_id = ({first_run}) ORDER BY detail"
+    ).fetchall()
+    assert [(reason, detail.split(":")[0]) for reason, detail in bad] == [
+        ("bad_date", "row 1501"),
+        ("bad_date", "row 1701"),
+        ("bad_type", "row 1801"),
+    ]
+    assert [s for (s,) in con.execute("SELECT status FROM crawl_runs ORDER BY started").fetchall()] == ["finished"] * 2

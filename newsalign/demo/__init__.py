@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from newsalign.core.errors import NewsalignError
 from newsalign.crawler.parsers import SOURCES
 from newsalign.demo.enrich import enrich_step, labels_step
@@ -80,6 +82,17 @@ def demo_db_path(db: str | os.PathLike | None) -> Path:
     return path
 
 
+def refuse_if_in_use(path: Path) -> None:
+    """Raise if another process holds the warehouse file (a crawl writing into it): never delete that."""
+    if not path.is_file():
+        return
+    try:
+        duckdb.connect(str(path)).close()
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise NewsalignError(f"{path} is in use by another process; stop it or pass another --db") from None
+
+
 def run_demo(
     db: str | os.PathLike | None = None, *, echo: Callable[[str], None] = print, live: bool = False, train: bool = False
 ) -> DemoContext:
@@ -87,6 +100,7 @@ def run_demo(
     ctx = DemoContext(db=demo_db_path(db), echo=echo, live=live, train=train)
     if ctx.db.is_dir():
         raise NewsalignError(f"{ctx.db} is a directory; pass --db PATH/demo.duckdb")
+    refuse_if_in_use(ctx.db)
     for stale in (ctx.db, ctx.db.with_name(ctx.db.name + ".wal")):
         stale.unlink(missing_ok=True)
     ctx.db.parent.mkdir(parents=True, exist_ok=True)

@@ -65,3 +65,17 @@ def test_a_bad_label_param_is_the_same_line_in_sql_as_in_python(db_path):
     assert result.exit_code == 1
     assert result.output == f"Error: {raised.value}\n"
     assert str(raised.value).startswith("label_params.anchor must be published or fetch, not sideways (fix it: ")
+
+
+@pytest.mark.parametrize(
+    "command", [["export", "dpo", "--out", "{tmp}/dpo"], ["enrich", "trends", "--backend", "csv", "--csv-dir", "{tmp}"]]
+)
+def test_a_bad_label_param_is_one_line_in_every_command_that_reads_labels(db_path, tmp_path, command):
+    con = connect(db_path)
+    con.execute("UPDATE label_params SET value = 'sideways' WHERE name = 'anchor'")
+    con.close()
+    args = [a.format(tmp=tmp_path) for a in command] + ["--db", str(db_path)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: label_params.anchor must be published or fetch, not sideways (fix it: ")
+    assert len(result.output.splitlines()) == 1

@@ -26,6 +26,7 @@ from newsalign.training.prompt import (
     PromptBuilder,
     check_answers,
 )
+from newsalign.warehouse.labels import label_params as check_label_params
 
 KINDS = ("dpo", "reward", "rl", "kto", "sft")
 # The boolean column holding the article's signal: `label`, but in kto TRL's `label` is "desirable".
@@ -56,6 +57,7 @@ def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions, 
     `tokenizer`: the one loaded from `options.tokenizer` already, when the caller exports several kinds.
     """
     _check_options(options)
+    check_label_params(con)  # a malformed label setting is one clear line before the label views are read
     tokenizer = tokenizer or _load_tokenizer(options.tokenizer)
     check_answers(options.answers, tokenizer)
     frame = load_labelled(con, options.label)

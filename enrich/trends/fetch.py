@@ -19,6 +19,7 @@ from newsalign.core.errors import NewsalignError
 from newsalign.enrich.trends.backends import RateLimited, TopicFailed, Transient, TrendsBackend
 from newsalign.enrich.trends.series import ANCHORS, month_start, published_span, window
 from newsalign.enrich.trends.store import Request, covered, save
+from newsalign.warehouse.labels import label_params
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
 
@@ -188,10 +189,10 @@ def enrich_trends(
 ) -> Report:
     """Fetch the series the articles in `con` still need, into `out` (a shard file) or `con` itself.
     Unset options take label_params' values, so the fetched series are the ones the labels read."""
-    params = con.execute("SELECT topics_per_article, anchor, geo FROM stg_label_params").fetchone()
-    topics_per_article = topics_per_article or params[0]
-    anchor = anchor or params[1]
-    geo = params[2] if geo is None else geo
+    params = label_params(con)  # one clear line, not a DuckDB error, when a label setting is malformed
+    topics_per_article = topics_per_article or params["topics_per_article"]
+    anchor = anchor or params["anchor"]
+    geo = params["geo"] if geo is None else geo
     requests = plan(con, topics_per_article=topics_per_article, anchor=anchor, geo=geo, today=today or date.today())
     if not requests:
         raise NewsalignError(

@@ -88,7 +88,8 @@ def _export_command(kind: str) -> click.Command:
             format=fmt,
             answers=tuple(answers),
         )
-        card = export_training_set(connect(db, must_exist=True), options)
+        with connect(db, must_exist=True) as con:
+            card = export_training_set(con, options)
         rows = card["rows"]
         click.echo(
             f"Wrote {rows['train']} train and {rows['test']} test rows to {out} "

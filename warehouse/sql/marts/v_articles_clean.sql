@@ -2,20 +2,5 @@
 -- Grain: one row per stored article (id unique; every row passed validate, normalize, filter and dedup).
 -- url and date_published are NULL only for imported rows from dumps without links or dates.
 CREATE OR REPLACE VIEW v_articles_clean AS
-SELECT
-    id,
-    source,
-    url,
-    title,
-    date_published,
-    text,
-    authors,
-    section,
-    tags,
-    language,
-    word_count,
-    content_hash,
-    fetched_at,
-    page_type,
-    run_id
+SELECT * EXCLUDE (stored_at)
 FROM stg_articles;

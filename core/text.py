@@ -41,6 +41,16 @@ def clean_text(text: str) -> str:
     return "\n\n".join(line for line in lines if line and not BOILERPLATE_LINES.match(line))
 
 
+def encodable(text: str) -> str:
+    """`text` with lone surrogates (a JSON `\\ud800` escape, a bad `str` input) replaced by U+FFFD, so it
+    encodes as UTF-8; valid surrogate pairs become the character they stand for."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def content_hash(text: str) -> str:
     """Hash of the normalized text, insensitive to case and whitespace (exact-duplicate key)."""
     return hashlib.sha1(" ".join(text.casefold().split()).encode("utf-8")).hexdigest()[:16]

@@ -16,6 +16,9 @@ from newsalign.crawler.items import Article, PageRejected
 from newsalign.crawler.parsers import body, jsonld, meta
 from newsalign.crawler.parsers.page import Page
 
+MAX_TITLE_CHARS = 400  # a longer title candidate is page text, not a headline: the next candidate is tried
+MAX_NAME_CHARS = 120  # author names, tags and sections longer than this are dropped
+MAX_NAMES = 50  # authors and tags kept per article
 MIN_WORDS = 40  # a body shorter than this is not an article (consent walls, teasers, empty templates)
 
 # Bot-protection pages (DataDome, Cloudflare, PerimeterX, Akamai): small pages with one of these markers.
@@ -54,6 +57,8 @@ class SiteParser:
     # --- entry point -------------------------------------------------------------------------
     def parse(self, page: Page, fetched_at: datetime | None = None) -> Article | PageRejected:
         url = self.url(page)
+        if url is None:
+            return PageRejected(self.name, page.url, "malformed", "no readable URL (fetched, canonical or og:url)")
         rejected = self.reject(page, url)
         if rejected:
             return PageRejected(self.name, url, *rejected)
@@ -127,9 +132,12 @@ class SiteParser:
         return words >= 150
 
     # --- fields ------------------------------------------------------------------------------
-    def url(self, page: Page) -> str:
+    def url(self, page: Page) -> str | None:
         canonical = page.tree.xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")
-        return page_url([*canonical[:1], page.first_meta("og:url")], page.url)
+        try:
+            return page_url([*canonical[:1], page.first_meta("og:url")], page.url)
+        except ValueError:  # no candidate, and the fetched URL itself cannot be split (`http://[::1`)
+            return None
 
     def title(self, page: Page) -> str | None:
         art = page.article or {}
@@ -140,7 +148,7 @@ class SiteParser:
             page.xpath_text("//title"),
             page.xpath_text("//h1"),
         ):
-            if candidate:
+            if candidate and len(candidate) <= MAX_TITLE_CHARS:
                 return meta.strip_title(candidate, self.title_suffix)
         return None
 
@@ -160,9 +168,12 @@ class SiteParser:
     def _htmldate(page: Page) -> datetime | None:
         from htmldate import find_date  # imported here: only pages without date metadata need it
 
-        found = find_date(
-            page.tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S%z", url=page.url
-        )
+        try:
+            found = find_date(
+                page.tree, extensive_search=False, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S%z", url=page.url
+            )
+        except (ValueError, OverflowError):  # htmldate compares an offset like +99:00 and raises
+            return None
         return parse_date(found)
 
     def authors(self, page: Page) -> list[str]:
@@ -173,13 +184,15 @@ class SiteParser:
             if names:
                 break
             names = meta.clean_authors(page.all_meta(key)[:1])
-        return names
+        return _short(names)
 
     section_meta: tuple[str, ...] = ("article:section",)  # meta tags naming the section, in order
 
     def section(self, page: Page) -> str | None:
         art = page.article or {}
-        return (jsonld.strings(art.get("articleSection")) or [page.first_meta(*self.section_meta)])[0]
+        return next(
+            iter(_short(jsonld.strings(art.get("articleSection")) or [page.first_meta(*self.section_meta)])), None
+        )
 
     def tags(self, page: Page) -> list[str]:
         art = page.article or {}
@@ -194,7 +207,7 @@ class SiteParser:
                 for t in re.split(r"[,;]", page.first_meta("news_keywords", "keywords", "sailthru.tags") or "")
                 if t.strip()
             ]
-        return list(dict.fromkeys(tags))
+        return _short(list(dict.fromkeys(tags)))
 
     def language(self, page: Page) -> str | None:
         art = page.article or {}
@@ -237,6 +250,11 @@ def _small(page: Page) -> bool:
         return True
     hidden = sum(len(el.text or "") for el in body.iter("script", "style", "noscript", "template"))
     return len(body.text_content()) - hidden < 2_000  # characters of visible text, roughly 300 words
+
+
+def _short(values: list[str | None]) -> list[str]:
+    """At most MAX_NAMES values, each at most MAX_NAME_CHARS long (longer ones are not names)."""
+    return [v for v in values if v and len(v) <= MAX_NAME_CHARS][:MAX_NAMES]
 
 
 def _utc(moment: datetime) -> datetime:

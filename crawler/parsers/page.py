@@ -58,6 +58,7 @@ class Page:
     meta: dict[str, list[str]] = field(default_factory=dict)
     nodes: list[dict] = field(default_factory=list)
     article: dict | None = None  # the JSON-LD article node, if any
+    rules: dict[str, str] = field(default_factory=dict)  # field -> the rule that gave it (`parse --explain`)
 
     @classmethod
     def load(cls, source: str, body: str | bytes, url: str) -> Page | None:
@@ -73,7 +74,7 @@ class Page:
         meta: dict[str, list[str]] = {}
         for el in tree.iter("meta"):
             key = el.get("property") or el.get("name") or el.get("itemprop")
-            content = el.get("content")
+            content = el.get("content") or el.get("value")  # `value=`: some 2010-2014 templates
             if key and content and content.strip() and len(content) <= MAX_META_CHARS:
                 meta.setdefault(key.strip().lower(), []).append(content.strip())
         blocks = [

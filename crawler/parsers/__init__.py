@@ -24,16 +24,21 @@ SOURCES: tuple[str, ...] = tuple(PARSERS)
 
 
 def parse_page(
-    source: str, html: str | bytes, url: str, *, fetched_at: datetime | None = None
+    source: str, html: str | bytes, url: str, *, fetched_at: datetime | None = None, rules: dict | None = None
 ) -> Article | PageRejected:
-    """Parse one fetched page of `source` into an Article, or say why it is not one."""
+    """Parse one fetched page of `source` into an Article, or say why it is not one.
+
+    `rules`, when given, is filled with field -> the rule that gave it (`newsalign parse --explain`)."""
     parser = PARSERS.get(source)
     if parser is None:
         raise NewsalignError(f"unknown source {source!r}; valid sources: {', '.join(SOURCES)}")
     page = Page.load(source, html, url)
     if page is None:
         return _encodable(PageRejected(source, url, "malformed", "empty or unparseable HTML"))
-    return _encodable(parser.parse(page, fetched_at))
+    result = parser.parse(page, fetched_at)
+    if rules is not None:
+        rules.update(page.rules)
+    return _encodable(result)
 
 
 def _encodable(item: Article | PageRejected) -> Article | PageRejected:

@@ -161,7 +161,9 @@ class SiteParser:
     def url(self, page: Page) -> str | None:
         canonical = page.tree.xpath("//link[translate(@rel,'CANONICAL','canonical')='canonical']/@href")
         try:
-            return page_url([*canonical[:1], page.first_meta("og:url")], page.url)
+            url = page_url([*canonical[:1], page.first_meta("og:url")], page.url)
+            page.rules["url"] = "canonical link or og:url" if canonical or page.first_meta("og:url") else "fetched URL"
+            return url
         except ValueError:  # no candidate, and the fetched URL itself cannot be split (`http://[::1`)
             return None
 
@@ -221,24 +223,30 @@ class SiteParser:
                 break
             names = meta.clean_authors(page.all_meta(key)[:1])
             page.rules["authors"] = f"meta {key}"
+        if not names:
+            page.rules["authors"] = "none found"
         return _short(names)
 
     section_meta: tuple[str, ...] = ("article:section",)  # meta tags naming the section, in order
 
     def section(self, page: Page) -> str | None:
         art = page.article or {}
-        return next(
-            iter(_short(jsonld.strings(art.get("articleSection")) or [page.first_meta(*self.section_meta)])), None
-        )
+        from_ld = jsonld.strings(art.get("articleSection"))
+        page.rules["section"] = "JSON-LD articleSection" if from_ld else f"meta {'/'.join(self.section_meta)}"
+        return next(iter(_short(from_ld or [page.first_meta(*self.section_meta)])), None)
 
     def tags(self, page: Page) -> list[str]:
         art = page.article or {}
         tags = jsonld.strings(art.get("keywords"))
+        page.rules["tags"] = "JSON-LD keywords"
         if not tags:
             tags = [t.strip() for v in page.all_meta("article:tag") for t in v.split(",") if t.strip()]
+            page.rules["tags"] = "meta article:tag"
         if not tags and self.tags_xpath:
             tags = [" ".join(t.split()) for t in page.tree.xpath(self.tags_xpath) if t.strip()]
+            page.rules["tags"] = "site XPath (topic links)"
         if not tags:
+            page.rules["tags"] = "meta news_keywords/keywords"
             tags = [
                 t.strip()
                 for t in re.split(r"[,;]", page.first_meta("news_keywords", "keywords", "sailthru.tags") or "")

@@ -2,8 +2,9 @@
 
 Both get the same raw bytes and URL. Speed is pages per CPU-second of one process (= pages/s per core;
 CPU time, so other load on the machine does not skew it), best of a few rounds. Quality is the mean
-shingle F1 (crawler.parsers.quality) of each body against the expected bodies, and how many of
-trafilatura's own must / must-not snippets each one gets right.
+shingle F1 (tests/parser_quality.py) of each body against the expected bodies, and how many of
+trafilatura's own must / must-not snippets each one gets right; F1 is also reported separately for the
+pages our site rules parsed and the pages that needed the trafilatura fallback.
 """
 
 from __future__ import annotations
@@ -51,15 +52,19 @@ def main() -> None:
     ours_rate, theirs_rate = _throughput(ours, pages), _throughput(theirs, pages)
 
     f1_ours, f1_theirs, snippets_ours, snippets_theirs, n_snippets = [], [], 0, 0, 0
+    by_rule: dict[str, list[tuple[float, float]]] = {"site rules": [], "fallback": []}
     for item in pages:
         case = item[0]
-        result = ours(item)
+        rules: dict[str, str] = {}
+        result = parse_page(case.source, item[1], case.url, rules=rules)
+        rule = "fallback" if "fallback" in rules.get("text", "") else "site rules"
         text_ours = result.text if isinstance(result, Article) else ""
         text_theirs = theirs(item)
         if case.body:
             f1_ours.append(shingle_f1(text_ours, case.body))
             f1_theirs.append(shingle_f1(text_theirs, case.body))
-            print(f"  {case.name[:60]:60s} F1 ours {f1_ours[-1]:.3f}  trafilatura {f1_theirs[-1]:.3f}")
+            by_rule[rule].append((f1_ours[-1], f1_theirs[-1]))
+            print(f"  {case.name[:60]:60s} F1 ours {f1_ours[-1]:.3f}  trafilatura {f1_theirs[-1]:.3f}  ({rule})")
         for snippet in case.must:
             n_snippets += 1
             snippets_ours += snippet in text_ours
@@ -78,4 +83,7 @@ def main() -> None:
     print(
         f"trafilatura {theirs_rate:8.1f} pages/s per core   mean body F1 {mean(f1_theirs):.3f}   snippets {snippets_theirs}/{n_snippets}"
     )
+    for rule, scores in by_rule.items():
+        f1 = f"F1 ours {mean(o for o, _ in scores):.3f}  trafilatura {mean(t for _, t in scores):.3f}" if scores else ""
+        print(f"  {rule:10s} {len(scores)} pages with an expected body {f1}")
     print(f"speed ratio ours/trafilatura: {ours_rate / theirs_rate:.2f}x (goal >= 1.5x at >= its F1)")

@@ -27,16 +27,6 @@ BOILERPLATE_LINES = re.compile(
 _INLINE_SPACE = re.compile(r"[^\S\n]+")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _WORD = re.compile(r"\w+")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def encodable(text: str) -> str:
-    """`text` with lone surrogates (a hostile page's `\\ud800` escape) replaced by U+FFFD, so it encodes as UTF-8."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", text)
 
 
 def clean_line(text: str) -> str:
@@ -49,6 +39,16 @@ def clean_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = (clean_line(line) for line in text.split("\n"))
     return "\n\n".join(line for line in lines if line and not BOILERPLATE_LINES.match(line))
+
+
+def encodable(text: str) -> str:
+    """`text` with lone surrogates (a JSON `\\ud800` escape, a bad `str` input) replaced by U+FFFD, so it
+    encodes as UTF-8; valid surrogate pairs become the character they stand for."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def content_hash(text: str) -> str:

@@ -76,3 +76,11 @@ def test_parse_date_hands_no_reader_a_huge_value(monkeypatch):
 
     monkeypatch.setattr(dates.dateutil_parser, "parse", never)
     assert parse_date("2024-05-01T" + "1" * 1_000_000) is None  # dateutil is quadratic on such input
+
+
+def test_encodable_replaces_lone_surrogates_only():
+    from newsalign.core.text import encodable
+
+    assert encodable("caf\u00e9 \U0001f600") == "caf\u00e9 \U0001f600"
+    assert encodable("a\ud800b\udfff") == "a\ufffdb\ufffd"
+    assert encodable("\ud83d\ude00") == "\U0001f600"  # a valid pair is the character it stands for

@@ -285,3 +285,16 @@ def test_date_falls_back_to_htmldate():
     a = parse_page("wccftech", html, "https://wccftech.com/chip-maker-beats-forecasts/")
     assert a.title == "Chip maker beats forecasts"
     assert a.date_published == datetime(2023, 3, 4, 9, 20, 30, tzinfo=timezone.utc)
+
+
+def test_cli_parse_explain_names_the_rule_of_each_field(tmp_path, capsys):
+    saved = tmp_path / "page.html"
+    saved.write_text(page(jsonld='{"@type": "NewsArticle"}'), encoding="utf-8")
+    assert main(["parse", "guardian", str(saved), "--explain"]) == 0
+    captured = capsys.readouterr()
+    rules = dict(line.split(" <- ") for line in captured.err.strip().splitlines())
+    assert json.loads(captured.out)["title"] == "Chip maker beats forecasts"
+    assert rules["title"] == "og:title"  # the JSON-LD node has no headline
+    assert rules["date_published"] == "meta published_time"
+    assert rules["text"] == "site XPath //div[contains(@class,'article-body-commercial-selector')]"
+    assert rules["authors"] == "none found"

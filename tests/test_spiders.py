@@ -96,7 +96,7 @@ def test_site_moves_every_host_of_the_site_onto_the_base_url():
     assert spider.onsite("https://www.bbc.com/news/articles/x?y=1") == f"{SITE}/news/articles/x?y=1"
     assert spider.onsite("https://feeds.bbci.co.uk/news/rss.xml") == f"{SITE}/news/rss.xml"
     assert spider.onsite("https://example.org/elsewhere") == "https://example.org/elsewhere"
-    assert BbcSpider().allowed_domains == ["feeds.bbci.co.uk", "www.bbc.com"]
+    assert BbcSpider().allowed_domains == ["feeds.bbci.co.uk", "www.bbc.co.uk", "www.bbc.com"]
 
 
 def start_urls(spider) -> list[str]:
@@ -127,7 +127,7 @@ def test_news_sitemap_index_sitemap_and_feed_give_article_requests_once_each():
     index = urls(spider.parse_discovery(xml("bbc", "sitemaps/https-index-com-news.xml")))
     assert index == [f"{SITE}/sitemaps/https-sitemap-com-news-1.xml"]
     from_sitemap = article_paths(spider.parse_discovery(xml("bbc", "sitemaps/https-sitemap-com-news-1.xml")))
-    assert len(from_sitemap) == 5 and "/news/videos/c3p7n1k5x9ro" in from_sitemap
+    assert len(from_sitemap) == 5 and "/news/business-68123457" in from_sitemap
     from_feed = article_paths(spider.parse_discovery(xml("bbc", "news/business/rss.xml")))
     assert from_feed == ["/news/articles/c5q8s3w6j4no", "/news/articles/c8kd3n2w7r5o"]  # saltcell already requested
 
@@ -198,3 +198,56 @@ def test_a_bot_check_page_is_rejected_and_logged(caplog):
     [item] = ReutersSpider(site=SITE).parse_article(page("reuters", path.strip("/") + "/index.html", path))
     assert isinstance(item, PageRejected) and item.reason == "bot_protection"
     assert "still a bot-protection page" in caplog.text
+
+
+# --- discovery: canonical URLs, denied families, dry run ---------------------------------------------
+RSS = """<?xml version="1.0"?><rss version="2.0"><channel>{}</channel></rss>"""
+
+
+def rss(*links: str) -> XmlResponse:
+    items = "".join(f"<item><link>{link}</link></item>" for link in links)
+    return XmlResponse(url=f"{SITE}/news/rss.xml", body=RSS.format(items).encode())
+
+
+def test_feed_links_are_canonicalised_before_the_request_and_denied_families_skipped():
+    spider = BbcSpider()
+    found = list(
+        spider.parse_discovery(
+            rss(
+                "https://www.bbc.co.uk/news/articles/c0l4x2m8q1vo?at_medium=RSS&at_campaign=rss",
+                "https://www.bbc.co.uk/news/articles/c0l4x2m8q1vo",
+                "https://www.bbc.com/news/live/c1234567",
+                "https://www.bbc.com/news/av/world-12345678",
+                "https://www.bbc.com/reel/video/p0abc",
+                "http://[::1",
+            )
+        )
+    )
+    assert urls(found) == ["https://www.bbc.co.uk/news/articles/c0l4x2m8q1vo"]
+    assert spider.counts["skipped/duplicate"] == 1 and spider.counts["skipped/denied"] == 3
+    assert spider.counts["skipped/bad_url"] == 1 and spider.counts["requested"] == 1
+
+
+def test_techradar_denies_non_article_url_families():
+    spider = TechradarSpider()
+    links = (
+        "https://www.techradar.com/deals/best-laptop-deals",
+        "https://www.techradar.com/compare/iphone-16-vs-pixel-9",
+        "https://www.techradar.com/outlink/amazon/123",
+        "https://www.techradar.com/news?page=3",
+        "https://www.techradar.com/news/a-real-story",
+    )
+    assert urls(spider.parse_discovery(rss(*links))) == ["https://www.techradar.com/news/a-real-story"]
+    assert spider.counts["skipped/denied"] == 4
+
+
+def test_dry_run_lists_what_would_be_requested_without_article_requests(caplog):
+    spider = BbcSpider(dry_run="1")
+    results = list(spider.parse_discovery(xml("bbc", "news/rss.xml")))
+    assert results == [] and spider.counts["requested"] > 0
+    assert spider.counts["found/sitemap"] == sum(
+        v for k, v in spider.counts.items() if k.startswith(("requested", "skipped/"))
+    )
+    with caplog.at_level("INFO"):
+        spider.closed("finished")
+    assert "dry run of bbc: " in caplog.text and "requested" in caplog.text

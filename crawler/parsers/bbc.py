@@ -11,6 +11,7 @@ class BBCParser(SiteParser):
     name = "bbc"
     title_xpaths = ("//main//article//h1", "//h1[@id='main-heading']", "//h1[contains(@class,'story-body__h1')]")
     title_suffix = re.compile(r"\s+-\s+BBC(?: News| Sport)?$")
+    site_names = r"BBC(?: News| Sport)?(?: Online)?"
     body_xpaths = (
         "//main//article",
         "//div[@property='articleBody']",
@@ -19,7 +20,7 @@ class BBCParser(SiteParser):
     drop_xpath = (
         ".//*[@data-component and not(@data-component='text-block' or @data-component='subheadline-block'"
         " or @data-component='unordered-list-block' or @data-component='ordered-list-block')]"
-        " | .//*[contains(@class,'story-body__unordered-list')] | .//*[contains(@class,'embed')]"
+        " | .//*[contains(@class,'embed')]"
         " | .//*[@data-testid='byline'] | .//h1"
     )
     section_meta = ("article:section", "page.subsection", "page.section")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import lxml.html
 
 # Elements whose text is one paragraph of the body.
@@ -31,6 +33,29 @@ SKIP_TAGS = frozenset(
         "label",
     }
 )
+
+
+# Promo boxes inside article bodies, older layouts especially: "Trending on Wccftech", "Full article: ...".
+PROMO = re.compile(
+    r"^(?:trending (?:on|in|now)\b.{0,80}|full (?:article|story|coverage)\b.{0,150}|(?:see|watch|listen) also\b.{0,100}"
+    r"|(?:most (?:read|popular|viewed))(?: on .{0,40})?|more from .{0,60}|(?:also )?on our radar\b.{0,80})$",
+    re.I,
+)
+# The words of a dateline ("Monday 14 March 2011 13.50 GMT", "10 March 2013 Last updated at 14:30 GMT").
+_DATELINE_WORDS = re.compile(
+    r"\b(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*|"
+    r"published|updated|last|first|posted|at|on|gmt|bst|utc|cet|et|est|edt|pt|pst|pdt|am|pm|\d+(?:st|nd|rd|th)?)\b|[\s,.:/|()\u2013-]+",
+    re.I,
+)
+
+
+def furniture(text: str) -> bool:
+    """A promo line or a bare dateline: page furniture inside the body, not article text."""
+    if len(text) > 200:
+        return False
+    if PROMO.match(text):
+        return True
+    return len(text) <= 80 and any(c.isdigit() for c in text) and not _DATELINE_WORDS.sub("", text)
 
 
 def _clean(text: str) -> str:
@@ -65,7 +90,7 @@ def paragraphs(
                 text = _clean(_text_without(el, drop))
             else:
                 text = _clean(el.text_content())
-            if text and (not out or out[-1] != text) and not _all_link(el, text):
+            if text and (not out or out[-1] != text) and not _all_link(el, text) and not furniture(text):
                 out.append(text)
             continue
         stack.extend(reversed(el))

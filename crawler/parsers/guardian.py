@@ -9,6 +9,7 @@ from newsalign.crawler.parsers.base import SiteParser
 class GuardianParser(SiteParser):
     name = "guardian"
     title_suffix = re.compile(r"(?:\s+\|\s+[^|]+)*\s+\|\s+The Guardian$")
+    site_names = r"(?:The )?Guardian|guardian\.co\.uk|theguardian\.com"
     lead_xpaths = ("//*[@data-gu-name='standfirst']", "//*[contains(@class,'content__standfirst')]")
     body_xpaths = (
         "//div[contains(@class,'article-body-commercial-selector')]",

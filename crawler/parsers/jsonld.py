@@ -2,7 +2,8 @@
 
 Handles a single object, a list, an `@graph`, `@type` given as a list, and `{"@id": ...}` references
 (TechCrunch's Yoast graph points the article's author at a Person node elsewhere in the graph). A block
-that is not valid JSON is skipped: the meta tags and the body selector still work without it.
+that is not valid JSON, too large or too deeply nested is skipped: the meta tags and the body selector
+still work without it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ from __future__ import annotations
 import html
 import json
 from typing import Any
+
+MAX_JSONLD_CHARS = 1_000_000  # per block; real article blocks are a few kB
+MAX_JSONLD_DEPTH = 16  # lists / @graph unrolled this deep at most (json's own guard stops deeper input)
+MAX_JSONLD_NODES = 500  # typed nodes kept per page
 
 # Schema.org types we accept as "an article"; the page's own type is kept in Article.page_type.
 ARTICLE_TYPES = frozenset(
@@ -38,27 +43,42 @@ def types_of(node: dict) -> list[str]:
 def load_nodes(blocks: list[str]) -> list[dict]:
     """Every JSON-LD object on the page, flattened (lists and @graph unrolled); invalid blocks skipped."""
     nodes: list[dict] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif isinstance(value, dict):
-            if "@graph" in value:
-                walk(value["@graph"])
-            if "@type" in value:
-                nodes.append(value)
-
     for text in blocks:
+        if len(text) > MAX_JSONLD_CHARS:
+            continue
         try:
-            walk(json.loads(text))
+            value = json.loads(text)
+        except RecursionError:  # nested deeper than the interpreter's stack: not a real block
+            continue
         except ValueError:
             # Some sites emit a trailing comma or raw control characters; try once with them tolerated.
             try:
-                walk(json.loads(text, strict=False))
-            except ValueError:
+                value = json.loads(text, strict=False)
+            except (ValueError, RecursionError):
                 continue
-    return nodes
+        nodes += _typed_nodes(value)
+    return nodes[:MAX_JSONLD_NODES]
+
+
+def _typed_nodes(value: Any) -> list[dict]:
+    """The objects with an @type in `value`, in document order (an @graph's nodes before its owner),
+    lists and @graph unrolled at most MAX_JSONLD_DEPTH deep."""
+    out: list[dict] = []
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack and len(out) < MAX_JSONLD_NODES:
+        value, depth = stack.pop()
+        if depth < 0:  # an owner whose @graph has been unrolled
+            out.append(value)
+        elif depth > MAX_JSONLD_DEPTH:
+            continue
+        elif isinstance(value, list):
+            stack += [(item, depth + 1) for item in reversed(value)]
+        elif isinstance(value, dict):
+            if "@type" in value:
+                stack.append((value, -1))
+            if "@graph" in value:
+                stack.append((value["@graph"], depth + 1))
+    return out
 
 
 def find_article(nodes: list[dict]) -> dict | None:

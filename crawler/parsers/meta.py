@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import re
 
+_SEP = r"(?:\s*[|:]\s*|\s+[\u2013\u2014-]\s+)"  # the separators sites put between a headline and their name
 
-def strip_title(title: str, suffix: re.Pattern[str] | None) -> str:
+
+def strip_title(title: str, suffix: re.Pattern[str] | None, site: str | None = None, authors: list[str] = ()) -> str:
+    """A headline without the site's name before or after it (`site`: a regex of the site's names) and
+    without a trailing ` | Author Name` of one of the article's `authors` (older opinion pages)."""
     title = " ".join(title.split())
     if suffix is not None:
         title = suffix.sub("", title).strip()
+    if site:
+        title = re.sub(rf"^(?:{site}){_SEP}(?=\S)|(?<=\S){_SEP}(?:{site})$", "", title).strip()
+    for author in authors:
+        if title.endswith(author) and re.search(rf"\S{_SEP}{re.escape(author)}$", title):
+            title = re.sub(rf"{_SEP}{re.escape(author)}$", "", title).strip()
     return title
 
 

@@ -10,6 +10,7 @@ from newsalign.crawler.parsers.base import SiteParser
 class ReutersParser(SiteParser):
     name = "reuters"
     title_suffix = re.compile(r"\s+\|\s+Reuters(?:\.com)?$")
+    site_names = r"Reuters(?:\.com)?"
     body_xpaths = (
         "//div[@data-testid='ArticleBody']",
         "//div[contains(@class,'article-body__content')]",

@@ -11,6 +11,7 @@ class TechCrunchParser(SiteParser):
     name = "techcrunch"
     title_xpaths = ("//meta[@name='sailthru.title']/@content", "//meta[@property='og:title']/@content")
     title_suffix = re.compile(r"\s+\|\s+TechCrunch$")
+    site_names = r"TechCrunch"
     body_xpaths = ("//div[contains(@class,'entry-content')]", "//div[contains(@class,'article-content')]")
     drop_xpath = (
         ".//*[contains(@class,'wp-block-tc-ads') or contains(@class,'ad-unit') or contains(@class,'newsletter')"

@@ -9,6 +9,7 @@ from newsalign.crawler.parsers.base import SiteParser
 class TechRadarParser(SiteParser):
     name = "techradar"
     title_suffix = re.compile(r"\s+\|\s+TechRadar$")
+    site_names = r"TechRadar(?: Pro)?"
     lead_xpaths = ("//header//p[contains(@class,'strapline')]", "//p[contains(@class,'strapline')]")
     body_xpaths = ("//div[@id='article-body']",)
     drop_xpath = (

@@ -8,6 +8,7 @@ window, stops at `limit` article requests, and hands each article page to `crawl
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
@@ -30,6 +31,7 @@ from twisted.python.failure import Failure
 
 from newsalign.core.dates import parse_date
 from newsalign.core.errors import NewsalignError
+from newsalign.core.urls import canonical_url
 from newsalign.crawler.items import PageRejected
 from newsalign.crawler.parsers import parse_page
 from newsalign.crawler.spiders.window import DateWindow, parse_limit, url_period
@@ -55,6 +57,8 @@ class NewsSpider(scrapy.Spider):
       since, until  ISO dates (inclusive, UTC); with either, dated archive sitemaps are read too (backfill)
       limit         at most this many article pages requested
       site          base URL standing in for every host of the site, e.g. http://127.0.0.1:8123
+      dry_run       1: read the discovery sources and list the article URLs that would be requested, with
+                    counts per discovery source and per skip reason, without fetching any article
     """
 
     base_url: ClassVar[str]
@@ -63,7 +67,8 @@ class NewsSpider(scrapy.Spider):
     archive_sitemaps: ClassVar[tuple[str, ...]] = ()  # indexes of dated sitemaps; read only with since/until
     robots_sitemap_follow: ClassVar[tuple[str, ...]] = ()  # regexes: robots.txt `Sitemap:` lines worth reading
     sitemap_follow: ClassVar[tuple[str, ...]] = ()  # regexes: children of a sitemap index worth reading (all if empty)
-    deny: ClassVar[tuple[str, ...]] = ()  # regexes: URLs never requested as articles
+    deny: ClassVar[tuple[str, ...]] = ()  # regexes: URLs never requested as articles (counted as skipped/denied)
+    extra_domains: ClassVar[tuple[str, ...]] = ()  # hosts the site's feeds link to besides its discovery hosts
     article_meta: ClassVar[dict[str, Any]] = {}  # extra Request.meta for article pages (reuters: playwright)
     max_sitemap_size: int = 16 * 1024 * 1024  # gunzipped sitemap limit; DOWNLOAD_MAXSIZE when crawling
 
@@ -74,10 +79,15 @@ class NewsSpider(scrapy.Spider):
         until: str | None = None,
         limit: str | int | None = None,
         site: str | None = None,
+        dry_run: str | None = None,
         **kwargs: Any,
     ) -> None:
         self.window, self.limit, self.site = self.check_arguments(since=since, until=until, limit=limit, site=site)
-        self.site_hosts = {urlsplit(u).netloc for u in (self.base_url, *self.discovery_urls())}
+        self.dry_run = str(dry_run or "").strip().lower() in ("1", "true", "yes")
+        self.counts: Counter[str] = Counter()  # "found/<discovery source>", "skipped/<reason>", "requested"
+        self.site_hosts = {urlsplit(u).netloc for u in (self.base_url, *self.discovery_urls())} | set(
+            self.extra_domains
+        )
         hosts = [urlsplit(self.site).hostname] if self.site else sorted(self.site_hosts)
         kwargs.setdefault("allowed_domains", hosts)
         super().__init__(*args, **kwargs)
@@ -113,14 +123,15 @@ class NewsSpider(scrapy.Spider):
         if self.window.bounded:
             urls += self.archive_sitemaps
         if self._robots_follow:
-            yield self.request(self.onsite(f"{self.base_url}/robots.txt"), self.parse_robots)
+            yield self.request(self.onsite(f"{self.base_url}/robots.txt"), self.parse_robots, {"discovery": "robots"})
         for url in urls:
-            yield self.request(self.onsite(url), self.parse_discovery)
+            kind = "feed" if url in self.feeds else "news_sitemap" if url in self.news_sitemaps else "archive_sitemap"
+            yield self.request(self.onsite(url), self.parse_discovery, {"discovery": kind})
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
             if any(p.search(url) for p in self._robots_follow):
-                yield scrapy.Request(self.onsite(url), callback=self.parse_discovery)
+                yield self.request(self.onsite(url), self.parse_discovery, {"discovery": "robots"})
 
     def parse_discovery(self, response: Response) -> Iterator[scrapy.Request]:
         """A sitemap index, a sitemap or a feed: request what it lists inside the window."""
@@ -129,8 +140,9 @@ class NewsSpider(scrapy.Spider):
             body = gunzip(body, max_size=self.max_sitemap_size)
         sitemap = _sitemap(body)
         kind = sitemap.type if sitemap else ""
+        source = response.request.meta.get("discovery", "sitemap") if response.request else "sitemap"
         if kind == "sitemapindex":
-            yield from self._follow_index(sitemap)
+            yield from self._follow_index(sitemap, source)
         elif kind == "urlset":
             dates = _news_dates(body)
             for entry in sitemap:
@@ -140,16 +152,14 @@ class NewsSpider(scrapy.Spider):
                     keep = self.window.contains(published)
                 else:  # lastmod is the latest change: before `since` means published before it too
                     keep = self.window.may_contain_lastmod(parse_date(entry.get("lastmod")))
-                if keep:
-                    yield from self._article_request(loc)
+                yield from self._article_request(loc, source, keep)
         elif kind in ("rss", "feed", "RDF"):
             for link, published in _feed_entries(body):
-                if self.window.contains(published):
-                    yield from self._article_request(link)
+                yield from self._article_request(link, source, self.window.contains(published))
         else:
             self.logger.warning("%s is not a sitemap or feed (HTTP %s); skipped", response.url, response.status)
 
-    def _follow_index(self, index: Iterable[dict[str, str]]) -> Iterator[scrapy.Request]:
+    def _follow_index(self, index: Iterable[dict[str, str]], source: str) -> Iterator[scrapy.Request]:
         for entry in index:
             if self._limit_reached():
                 return
@@ -162,16 +172,48 @@ class NewsSpider(scrapy.Spider):
             else:
                 keep = self.window.may_contain_lastmod(parse_date(entry.get("lastmod")))
             if keep:
-                yield scrapy.Request(self.onsite(loc), callback=self.parse_discovery)
+                yield self.request(self.onsite(loc), self.parse_discovery, {"discovery": source})
+            else:
+                self._count("skipped/sitemap_outside_window")
 
-    def _article_request(self, url: str | None) -> Iterator[scrapy.Request]:
-        if not url or self._limit_reached():
-            return
-        url = self.onsite(url.strip())
-        if url in self._requested or any(p.search(url) for p in self._deny):
-            return
+    def _article_request(self, url: str | None, source: str, in_window: bool = True) -> Iterator[scrapy.Request]:
+        """A request for an article URL found in `source`, unless it is skipped (each skip counted by reason).
+
+        The URL is canonicalised first (tracking parameters such as `at_medium=RSS` dropped), so a feed's
+        copy and a sitemap's copy of one article are one request."""
+        self._count(f"found/{source}")
+        if not url:
+            return self._count("skipped/no_url")
+        if not in_window:
+            return self._count("skipped/outside_window")
+        try:
+            url = canonical_url(url)
+        except ValueError:
+            return self._count("skipped/bad_url")
+        if any(p.search(url) for p in self._deny):
+            return self._count("skipped/denied")
+        url = self.onsite(url)
+        if url in self._requested:
+            return self._count("skipped/duplicate")
+        if self._limit_reached():
+            return self._count("skipped/limit")
         self._requested.add(url)
-        yield self.request(url, self.parse_article, meta={ARTICLE: True, **self.article_meta})
+        self._count("requested")
+        if self.dry_run:
+            self.logger.info("dry run: would request %s (from %s)", url, source)
+            return
+        yield self.request(url, self.parse_article, {ARTICLE: True, **self.article_meta})
+
+    def _count(self, key: str) -> None:
+        self.counts[key] += 1
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None and crawler.stats is not None:
+            crawler.stats.inc_value(f"newsalign/discovery/{key}")
+
+    def closed(self, reason: str) -> None:
+        if self.dry_run:
+            summary = ", ".join(f"{key} {n}" for key, n in sorted(self.counts.items()))
+            self.logger.info("dry run of %s: %s", self.name, summary or "nothing found")
 
     def _limit_reached(self) -> bool:
         return self.limit is not None and len(self._requested) >= self.limit

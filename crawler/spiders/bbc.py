@@ -15,4 +15,6 @@ class BbcSpider(NewsSpider):
     )
     archive_sitemaps = ("https://www.bbc.com/sitemaps/https-index-com-archive.xml",)
     robots_sitemap_follow = (r"https-index-com-news",)
-    deny = (r"/(sounds|iplayer|weather|programmes|bitesize)/",)
+    extra_domains = ("www.bbc.co.uk",)  # the feeds link the UK edition's copies
+    # Never articles: audio/TV/weather sections, and live pages, videos and reels (rejected if fetched).
+    deny = (r"/(sounds|iplayer|weather|programmes|bitesize)/", r"/(live|av|videos|reel)/")

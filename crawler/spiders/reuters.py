@@ -26,7 +26,8 @@ def skip_heavy_resources(request) -> bool:
 class ReutersSpider(NewsSpider):
     name = "reuters"
     base_url = "https://www.reuters.com"
-    news_sitemaps = ("https://www.reuters.com/arc/outboundfeeds/news-sitemap/?outputType=xml",)
+    # The index of the news sitemap's pages (one page holds only the latest 100 stories).
+    news_sitemaps = ("https://www.reuters.com/arc/outboundfeeds/news-sitemap-index/?outputType=xml",)
     archive_sitemaps = ("https://www.reuters.com/arc/outboundfeeds/sitemap-index/?outputType=xml",)
     robots_sitemap_follow = (r"news-sitemap",)
     deny = (r"/(video|pictures|graphics)/",)

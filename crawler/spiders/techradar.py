@@ -11,4 +11,5 @@ class TechradarSpider(NewsSpider):
     archive_sitemaps = ("https://www.techradar.com/sitemap.xml",)
     robots_sitemap_follow = (r"sitemap-news",)
     sitemap_follow = (r"sitemap-\d{4}-\d{2}",)
-    deny = (r"/deals/", r"/vouchers/")
+    # Deals and voucher pages, price comparisons, affiliate outlinks, infinite-scroll page fragments.
+    deny = (r"/deals/", r"/vouchers/", r"/(?:compare|outlink|redirect)/", r"[?&](?:page|infinite)=", r"/page/\d+/?$")

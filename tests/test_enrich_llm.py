@@ -425,7 +425,7 @@ def add_articles_offset(con, title: str) -> None:
 
 
 def test_scrub_removes_keys_and_masked_forms(monkeypatch):
-    from newsalign.enrich.secrets import scrub
+    from newsalign.core.secrets import scrub
 
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     assert scrub(f"bad key {KEY}!") == "bad key [redacted]!"

@@ -31,6 +31,7 @@ from twisted.python.failure import Failure
 
 from newsalign.core.dates import parse_date
 from newsalign.core.errors import NewsalignError
+from newsalign.core.secrets import scrub
 from newsalign.core.urls import canonical_url
 from newsalign.crawler.items import PageRejected
 from newsalign.crawler.parsers import parse_page
@@ -227,8 +228,9 @@ class NewsSpider(scrapy.Spider):
         if request.meta.get(SKIPPED):  # already in the warehouse (newsalign.pipeline.resume): not a failure
             return
         reason, detail = download_failure(failure)
-        self.logger.info("%s: %s (%s)", request.url, reason, detail)
-        yield PageRejected(self.name, request.url, reason, detail, stage="download")
+        url, detail = scrub(request.url), scrub(detail)  # an API key in a query string never reaches a row
+        self.logger.info("%s: %s (%s)", url, reason, detail)
+        yield PageRejected(self.name, url, reason, detail, stage="download")
 
     # --- articles -------------------------------------------------------------------------------
     def parse_article(self, response: Response) -> Iterator[Any]:

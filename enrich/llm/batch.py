@@ -20,8 +20,8 @@ import duckdb
 import pyarrow as pa
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.secrets import scrub
 from newsalign.enrich.llm.store import OPEN_BATCH, Job, record_completion, record_failure
-from newsalign.enrich.secrets import scrub
 
 MAX_REQUESTS = 50_000  # the Batch API's limit per batch
 ENDPOINT = "/v1/chat/completions"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from newsalign.core.errors import NewsalignError
-from newsalign.enrich.secrets import guard_logs
+from newsalign.core.secrets import guard_logs
 
 LOCAL_DUMMY_KEY = "not-needed"  # local servers accept any key; the SDK insists on one
 

@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterable
 import duckdb
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.secrets import scrub
 from newsalign.enrich.llm.pace import Pacer
 from newsalign.enrich.llm.prompt import estimate_tokens
 from newsalign.enrich.llm.store import Job, record_completion, record_failure
-from newsalign.enrich.secrets import scrub
 
 
 async def run_live(

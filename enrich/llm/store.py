@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 import duckdb
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.secrets import scrub
 from newsalign.enrich.llm.prices import cost_usd
 from newsalign.enrich.llm.prompt import TEXT_BUDGET_CHARS, Prompt
 from newsalign.enrich.llm.schema import Checked, check_completion, response_format
-from newsalign.enrich.secrets import scrub
 
 PARAMS = {"temperature": 0, "max_completion_tokens": 600}
 OPEN_BATCH = "status <> 'collected'"  # not yet stored, whatever the API says

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from newsalign.core.errors import NewsalignError
-from newsalign.enrich.secrets import scrub
+from newsalign.core.secrets import scrub
 from newsalign.enrich.trends.series import (
     MonthlySeries,
     SeriesError,

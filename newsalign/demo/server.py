@@ -64,7 +64,7 @@ def _find(root: Path, path: str) -> Path | None:
     return None
 
 
-def _handler(source: str, root: Path, log: RequestLog | None, delay: float) -> type[BaseHTTPRequestHandler]:
+def sample_handler(source: str, root: Path, log: RequestLog | None, delay: float) -> type[BaseHTTPRequestHandler]:
     status_file = root / "_status.json"
     statuses = json.loads(status_file.read_text()) if status_file.exists() else {}
 
@@ -102,7 +102,7 @@ def serve_sample(
     with ExitStack() as stack:
         sites = {}
         for source in sources:
-            server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(source, root / source, log, delay))
+            server = ThreadingHTTPServer(("127.0.0.1", 0), sample_handler(source, root / source, log, delay))
             server.daemon_threads = True
             thread = threading.Thread(target=server.serve_forever, name=f"sample-{source}", daemon=True)
             thread.start()

@@ -1,5 +1,5 @@
-"""The one place secrets are scrubbed: every string enrichment stores, logs, prints or exports goes
-through `scrub`, which removes the configured API keys and any masked form of them (a prefix and/or
+"""The one place secrets are scrubbed: every string a crawl or an enrichment stores, logs, prints or
+exports goes through `scrub`, which removes the configured API keys and any masked form of them (a prefix and/or
 a suffix of the key around asterisks, as OpenAI's 401 says `sk-proj-ab*****wxyz`), even when a
 server echoes them back in an error body, a header or a batch error file.
 
@@ -11,7 +11,7 @@ import logging
 import os
 import re
 
-SECRET_VARIABLES = ("OPENAI_API_KEY", "SERPAPI_API_KEY")
+SECRET_VARIABLES = ("OPENAI_API_KEY", "SERPAPI_API_KEY", "GUARDIAN_API_KEY")
 REDACTED = "[redacted]"
 MIN_SECRET = 8  # shorter values (a dummy like "x") would scrub ordinary words
 _MASKED = re.compile(r"([\w-]*)(\*{3,})([\w-]*)")

@@ -149,7 +149,9 @@ def test_429_storm_stops_after_max_retries_with_advice(con):
     sleeps = []
     backend = FakeBackend(rate_limit={"batteries": 99})  # "batteries" is the first key in sorted order
     with pytest.raises(NewsalignError) as raised:
-        enrich_trends(con, backend, today=TODAY, terms_per_request=1, progress=False, sleep=sleeps.append, max_retries=10)
+        enrich_trends(
+            con, backend, today=TODAY, terms_per_request=1, progress=False, sleep=sleeps.append, max_retries=10
+        )
     message = str(raised.value)
     assert "Google Trends answered 429 (too many requests) 11 times in a row at 'batteries'" in message
     assert "Wait an hour, lower --max-requests" in message and "--backend csv" in message
@@ -248,8 +250,12 @@ def test_shards_split_topics_disjointly_and_merge_combines_them(con, db_path, tm
 
 def test_merge_of_overlapping_shards_prefers_answers_then_newest(con, tmp_path):
     old, new = connect(tmp_path / "old.duckdb"), connect(tmp_path / "new.duckdb")
-    enrich_trends(con, FakeBackend(default=[0] * 120), out=old, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep)
-    enrich_trends(con, FakeBackend(default=flat()), out=new, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep)
+    enrich_trends(
+        con, FakeBackend(default=[0] * 120), out=old, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep
+    )
+    enrich_trends(
+        con, FakeBackend(default=flat()), out=new, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep
+    )
     old.execute("UPDATE trend_series SET status = 'error', error = 'x' WHERE topic = 'cars'")
     old.execute("UPDATE trend_series SET fetched_at = fetched_at + INTERVAL 1 DAY WHERE topic = 'evs'")
     old.close(), new.close()

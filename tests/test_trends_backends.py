@@ -158,7 +158,9 @@ def test_pytrends_backend_reads_a_monthly_series_with_a_partial_last_month(fake_
 
 def test_pytrends_backend_topic_without_data_is_an_empty_series(fake_trends):
     fake_trends({"zzqx obscure": None})
-    assert PytrendsBackend(delay=0).fetch(["zzqx obscure"], date(2014, 3, 1), date(2024, 2, 29), "")["zzqx obscure"].empty
+    assert (
+        PytrendsBackend(delay=0).fetch(["zzqx obscure"], date(2014, 3, 1), date(2024, 2, 29), "")["zzqx obscure"].empty
+    )
 
 
 @pytest.mark.parametrize("status, error", [(429, RateLimited), (500, Transient), (400, TopicFailed)])
@@ -218,7 +220,12 @@ def test_csv_backend_reads_google_exports_and_cuts_the_window(tmp_path):
     backend = CsvBackend(tmp_path)
     worldwide = backend.fetch(["bitcoin"], date(2014, 2, 1), date(2014, 3, 31), "")["bitcoin"]
     assert worldwide.values == (7, 100) and worldwide.months == (date(2014, 2, 1), date(2014, 3, 1))
-    assert backend.fetch(["bitcoin"], date(2013, 1, 1), date(2014, 12, 31), "")["bitcoin"].values == (0, 7, 100, 55)  # "<1" → 0
+    assert backend.fetch(["bitcoin"], date(2013, 1, 1), date(2014, 12, 31), "")["bitcoin"].values == (
+        0,
+        7,
+        100,
+        55,
+    )  # "<1" → 0
     assert backend.fetch(["bitcoin"], date(2014, 1, 1), date(2014, 3, 31), "US")["bitcoin"].values == (0, 7, 90)
     assert backend.fetch(["bitcoin"], date(2020, 1, 1), date(2020, 12, 31), "")["bitcoin"].empty
     with pytest.raises(TopicFailed, match="no CSV export for 'ether'.*download it"):

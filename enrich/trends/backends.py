@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import csv
 import os
-from datetime import date, datetime, timezone
 from collections.abc import Sequence
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
@@ -78,7 +78,9 @@ class PytrendsBackend:
             self._client = None
             raise Transient(f"{type(exc).__name__}: {exc}") from exc
         except (KeyError, ValueError) as exc:  # an answer pytrends could not read
-            raise TopicFailed(f"unreadable Trends answer for {', '.join(topics)!r}: {type(exc).__name__}: {exc}") from exc
+            raise TopicFailed(
+                f"unreadable Trends answer for {', '.join(topics)!r}: {type(exc).__name__}: {exc}"
+            ) from exc
         try:
             return {topic: from_frame(frame, topic) for topic in topics}
         except SeriesError as exc:

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from newsalign.core.errors import NewsalignError
 from newsalign.enrich.trends.backends import RateLimited, TopicFailed, Transient, TrendsBackend
 from newsalign.enrich.trends.batch import MAX_TERMS, MIN_PEAK, coarse, groups, span, window_peak
-from newsalign.enrich.trends.series import ANCHORS, MonthlySeries, month_start, published_span, window, timeframe
+from newsalign.enrich.trends.series import ANCHORS, MonthlySeries, month_start, published_span, timeframe, window
 from newsalign.enrich.trends.store import Answer, Request, covered, levels, save
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")

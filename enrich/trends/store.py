@@ -88,7 +88,9 @@ class Answer:
     shared_peak: int | None = None
 
 
-def save(con: duckdb.DuckDBPyConnection, backend: str, answers: list[Answer], timeframe_sent: str | None = None) -> None:
+def save(
+    con: duckdb.DuckDBPyConnection, backend: str, answers: list[Answer], timeframe_sent: str | None = None
+) -> None:
     """Store the answers of one request in one transaction, so a killed run keeps all or none of
     them. An answer replaces the rows it supersedes (see `prune`); an error or a coarse answer
     replaces only earlier errors and coarse answers, never an answer still serving articles."""

@@ -210,14 +210,14 @@ class Killed(FakeBackend):
             os.kill(os.getpid(), signal.SIGKILL)  # dies mid-request, before answering
         return super().fetch(topics, start, end, geo)
 
-enrich_trends(connect({db!r}), Killed(), today=date(2025, 6, 17), progress=False, sleep=lambda s: None, terms_per_request={terms})
+enrich_trends(connect({db!r}), Killed({series}), today=date(2025, 6, 17), progress=False, sleep=lambda s: None, terms_per_request={terms})
 """
 
 
 def test_killed_mid_run_resumes_without_duplicates_or_losses(con, db_path, tmp_path):
     con.close()
     log = tmp_path / "calls.log"
-    script = KILLER.format(root=str(ROOT), log=str(log), db=str(db_path), terms=1, kill_at=4)
+    script = KILLER.format(root=str(ROOT), log=str(log), db=str(db_path), terms=1, kill_at=4, series={})
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == -9, result.stderr
     con = connect(db_path)
@@ -317,7 +317,10 @@ def test_cli_csv_backend_end_to_end(con, db_path, tmp_path, capsys):
     code = main(["enrich", "trends", "--db", str(db_path), "--backend", "csv", "--csv-dir", str(exports)])
     captured = capsys.readouterr()
     assert code == 0
-    assert "5 series needed, 6 requests sent: 1 stored, 0 without Trends data, 4 failed" in captured.out
+    assert (
+        "5 series needed, 6 requests sent (0 topics asked again alone): 1 stored, 0 without Trends data, 4 failed"
+        in captured.out
+    )
     assert "no CSV export for" in captured.err
     con = connect(db_path)
     # batteries: one series from March 2014 to March 2024 serves its March and April articles

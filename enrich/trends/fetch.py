@@ -160,15 +160,18 @@ def run(
             return
         sent = timeframe(*span(batch))
         shared = len(batch) > 1 and not all(series.empty for series in answers.values())  # none: no data for any
-        stored = [
-            Answer(
-                r,
-                answers[r.topic],
-                companions=tuple(o.topic for o in batch if o is not r),
-                coarse=shared and coarse(answers[r.topic], r, min_peak),
+        stored = []
+        for r in batch:
+            is_coarse = shared and coarse(answers[r.topic], r, min_peak)
+            stored.append(
+                Answer(
+                    r,
+                    answers[r.topic],
+                    companions=tuple(o.topic for o in batch if o is not r),
+                    coarse=is_coarse,
+                    shared_peak=window_peak(answers[r.topic], r) if is_coarse else None,
+                )
             )
-            for r in batch
-        ]
         save(con, backend.name, stored, sent)
         for answer in stored:
             if answer.coarse:
@@ -179,7 +182,7 @@ def run(
         for answer in stored:
             if answer.coarse:
                 report.asked_alone += 1
-                ask_alone(answer.request, window_peak(answer.series, answer.request))
+                ask_alone(answer.request, answer.shared_peak)
 
     def ask_alone(request: Request, shared_peak: int) -> None:
         try:

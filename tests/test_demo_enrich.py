@@ -111,10 +111,10 @@ def test_live_mode_skips_the_sample_answers(demo, tmp_path, monkeypatch):
     class StubTrends:
         name, delay = "pytrends", 0.0
 
-        def fetch(self, topic, start, end, geo):
-            fetched.append(topic)
+        def fetch(self, topics, start, end, geo):
+            fetched.extend(topics)
             months = tuple(add_months(start, i) for i in range(120))
-            return MonthlySeries(months=months, values=(50,) * 120, partial=(False,) * 120)
+            return {t: MonthlySeries(months=months, values=(100,) * 120, partial=(False,) * 120) for t in topics}
 
     monkeypatch.setattr("newsalign.enrich.trends.backends.PytrendsBackend", StubTrends)
     lines: list[str] = []

@@ -59,7 +59,7 @@ def no_sleep(_):
 
 def test_one_request_per_topic_and_geo_spanning_all_its_articles(con):
     backend = FakeBackend({"energy": None})
-    report = enrich_trends(con, backend, today=TODAY, progress=False, sleep=no_sleep)
+    report = enrich_trends(con, backend, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep)
     # ten years before the topic's first publication month to the end of the month before its last
     expected = {(t, date(f.year - 10, f.month, 1), last - timedelta(days=1)) for t, (f, last) in SPANS.items()}
     assert {c[:3] for c in backend.calls} == expected
@@ -70,12 +70,12 @@ def test_one_request_per_topic_and_geo_spanning_all_its_articles(con):
     ranges = con.execute("SELECT topic, first_anchor_month, anchor_month FROM trend_series").fetchall()
     assert {t: (f, last) for t, f, last in ranges} == SPANS
     again = FakeBackend()
-    assert enrich_trends(con, again, today=TODAY, progress=False).requests_sent == 0
+    assert enrich_trends(con, again, today=TODAY, terms_per_request=1, progress=False).requests_sent == 0
     assert again.calls == []
 
 
 def test_new_articles_outside_the_stored_range_refetch_the_whole_span(con):
-    enrich_trends(con, FakeBackend(), today=TODAY, progress=False, sleep=no_sleep)
+    enrich_trends(con, FakeBackend(), today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep)
     add_articles(
         con,
         [
@@ -88,7 +88,7 @@ def test_new_articles_outside_the_stored_range_refetch_the_whole_span(con):
     add_llm(con, "jan", ["cars"], False)  # before the stored range: extend it back
     add_llm(con, "apr", ["batteries"], False)  # inside the stored range: nothing to fetch
     backend = FakeBackend()
-    report = enrich_trends(con, backend, today=TODAY, progress=False, sleep=no_sleep)
+    report = enrich_trends(con, backend, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep)
     assert sorted(c[:3] for c in backend.calls) == [
         ("batteries", date(2014, 3, 1), date(2024, 4, 30)),
         ("cars", date(2014, 1, 1), date(2024, 2, 29)),
@@ -149,7 +149,9 @@ def test_429_storm_stops_after_max_retries_with_advice(con):
     sleeps = []
     backend = FakeBackend(rate_limit={"batteries": 99})  # "batteries" is the first key in sorted order
     with pytest.raises(NewsalignError) as raised:
-        enrich_trends(con, backend, today=TODAY, progress=False, sleep=sleeps.append, max_retries=10)
+        enrich_trends(
+            con, backend, today=TODAY, terms_per_request=1, progress=False, sleep=sleeps.append, max_retries=10
+        )
     message = str(raised.value)
     assert "Google Trends answered 429 (too many requests) 11 times in a row at 'batteries'" in message
     assert "Wait an hour, lower --max-requests" in message and "--backend csv" in message
@@ -160,16 +162,16 @@ def test_429_storm_stops_after_max_retries_with_advice(con):
 def test_429_storm_after_progress_keeps_earlier_answers(con):
     backend = FakeBackend(rate_limit={"evs": 99})  # sorted topics: batteries, cars, energy, evs, ...
     with pytest.raises(NewsalignError, match="the 3 answers of this run are stored"):
-        enrich_trends(con, backend, today=TODAY, progress=False, sleep=no_sleep, max_retries=1)
+        enrich_trends(con, backend, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep, max_retries=1)
     assert len(stored(con)) == 3
 
 
 def test_max_requests_stops_cleanly_and_a_rerun_continues(con):
     first = FakeBackend()
-    report = enrich_trends(con, first, today=TODAY, progress=False, sleep=no_sleep, max_requests=2)
+    report = enrich_trends(con, first, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep, max_requests=2)
     assert report.requests_sent == 2 and report.left == 3 and "run again" in report.stopped
     second = FakeBackend()
-    enrich_trends(con, second, today=TODAY, progress=False, sleep=no_sleep)
+    enrich_trends(con, second, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep)
     assert len(second.calls) == 3 and not {c[:2] for c in first.calls} & {c[:2] for c in second.calls}
 
 
@@ -201,28 +203,28 @@ from newsalign.enrich.trends.fetch import enrich_trends
 from newsalign.warehouse import connect
 
 class Killed(FakeBackend):
-    def fetch(self, topic, start, end, geo):
+    def fetch(self, topics, start, end, geo):
         with open({log!r}, "a") as log:
-            log.write(topic + "|" + start.isoformat() + "\\n")
-        if len(open({log!r}).read().splitlines()) == 4:
+            log.write("+".join(topics) + "|" + start.isoformat() + "\\n")
+        if len(open({log!r}).read().splitlines()) == {kill_at}:
             os.kill(os.getpid(), signal.SIGKILL)  # dies mid-request, before answering
-        return super().fetch(topic, start, end, geo)
+        return super().fetch(topics, start, end, geo)
 
-enrich_trends(connect({db!r}), Killed(), today=date(2025, 6, 17), progress=False, sleep=lambda s: None)
+enrich_trends(connect({db!r}), Killed({series}), today=date(2025, 6, 17), progress=False, sleep=lambda s: None, terms_per_request={terms})
 """
 
 
 def test_killed_mid_run_resumes_without_duplicates_or_losses(con, db_path, tmp_path):
     con.close()
     log = tmp_path / "calls.log"
-    script = KILLER.format(root=str(ROOT), log=str(log), db=str(db_path))
+    script = KILLER.format(root=str(ROOT), log=str(log), db=str(db_path), terms=1, kill_at=4, series={})
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == -9, result.stderr
     con = connect(db_path)
     assert len(stored(con)) == 3  # the three answered before the kill survive
     before = [tuple(line.split("|")) for line in log.read_text().splitlines()]
     resumed = FakeBackend()
-    enrich_trends(con, resumed, today=TODAY, progress=False, sleep=no_sleep)
+    enrich_trends(con, resumed, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep)
     after = [(t, s.isoformat()) for t, s, _, _ in resumed.calls]
     assert len(after) == 2 and not set(before[:3]) & set(after)  # only the killed one and the rest are asked
     assert before[3] in after
@@ -248,8 +250,12 @@ def test_shards_split_topics_disjointly_and_merge_combines_them(con, db_path, tm
 
 def test_merge_of_overlapping_shards_prefers_answers_then_newest(con, tmp_path):
     old, new = connect(tmp_path / "old.duckdb"), connect(tmp_path / "new.duckdb")
-    enrich_trends(con, FakeBackend(default=[0] * 120), out=old, today=TODAY, progress=False, sleep=no_sleep)
-    enrich_trends(con, FakeBackend(default=flat()), out=new, today=TODAY, progress=False, sleep=no_sleep)
+    enrich_trends(
+        con, FakeBackend(default=[0] * 120), out=old, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep
+    )
+    enrich_trends(
+        con, FakeBackend(default=flat()), out=new, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep
+    )
     old.execute("UPDATE trend_series SET status = 'error', error = 'x' WHERE topic = 'cars'")
     old.execute("UPDATE trend_series SET fetched_at = fetched_at + INTERVAL 1 DAY WHERE topic = 'evs'")
     old.close(), new.close()
@@ -260,8 +266,8 @@ def test_merge_of_overlapping_shards_prefers_answers_then_newest(con, tmp_path):
     merge(con, [parquet, tmp_path / "new.duckdb"])
     levels = dict(con.execute("SELECT topic || anchor_month, interest[1] FROM trend_series").fetchall())
     assert levels["evs2024-03-01"] == 0  # newer in old
-    assert levels["cars2024-03-01"] == 50  # answer beats error
-    assert levels["energy2024-03-01"] == 50  # newer in new
+    assert levels["cars2024-03-01"] == 100  # answer beats error (flat, scaled to its peak)
+    assert levels["energy2024-03-01"] == 100  # newer in new
     assert merge(con, [tmp_path / "new.duckdb", parquet]).written == 0
 
 
@@ -311,7 +317,10 @@ def test_cli_csv_backend_end_to_end(con, db_path, tmp_path, capsys):
     code = main(["enrich", "trends", "--db", str(db_path), "--backend", "csv", "--csv-dir", str(exports)])
     captured = capsys.readouterr()
     assert code == 0
-    assert "5 series needed, 5 requests sent: 1 stored, 0 without Trends data, 4 failed" in captured.out
+    assert (
+        "5 series needed, 5 requests sent (0 topics asked again alone): 1 stored, 0 without Trends data, 4 failed"
+        in captured.out
+    )
     assert "no CSV export for" in captured.err
     con = connect(db_path)
     # batteries: one series from March 2014 to March 2024 serves its March and April articles

@@ -24,20 +24,21 @@ from newsalign.enrich.trends.backends import (
 from newsalign.enrich.trends.series import MonthlySeries, SeriesError, add_months, from_frame, window
 
 
-def timeline(values, partial_last=True, first=date(2014, 3, 1)):
-    """Google's multiline answer: one point a month, `isPartial` only on an unfinished last month."""
+def timeline(columns, partial_last=True, first=date(2014, 3, 1)):
+    """Google's multiline answer for the compared terms' `columns` of values: one point a month,
+    a value per term, `isPartial` only on an unfinished last month."""
     points = []
-    for i, value in enumerate(values):
+    for i, values in enumerate(zip(*columns)):
         month = add_months(first, i)
         point = {
             "time": str(int(datetime(month.year, month.month, 1, tzinfo=timezone.utc).timestamp())),
             "formattedTime": month.strftime("%b %Y"),
             "formattedAxisTime": month.strftime("%b %Y"),
-            "value": [value],
-            "hasData": [value > 0],
-            "formattedValue": [str(value)],
+            "value": list(values),
+            "hasData": [value > 0 for value in values],
+            "formattedValue": [str(value) for value in values],
         }
-        if partial_last and i == len(values) - 1:
+        if partial_last and i == len(columns[0]) - 1:
             point["isPartial"] = True
         points.append(point)
     return {"default": {"timelineData": points, "averages": []}}
@@ -45,7 +46,8 @@ def timeline(values, partial_last=True, first=date(2014, 3, 1)):
 
 class FakeTrends:
     """trends.google.com's three endpoints pytrends uses, on loopback. `answers` maps a keyword to
-    a list of values, None (no data), or an HTTP status to answer with."""
+    a list of values, None (no data), or an HTTP status to answer with; compared keywords answer
+    their values side by side (no data for one: none for all, as Google answers)."""
 
     def __init__(self, answers):
         self.answers = answers
@@ -74,11 +76,14 @@ class FakeTrends:
                     return self.send(200, "<html></html>", "text/html")
                 if url.path == "/trends/api/widgetdata/multiline":
                     request = json.loads(parse_qs(url.query)["req"][0])
-                    keyword = request["comparisonItem"][0]["complexKeywordsRestriction"]["keyword"][0]["value"]
-                    answer = fake.answers[keyword]
-                    if isinstance(answer, int):
-                        return self.send(answer, "<html>error</html>", "text/html")
-                    data = timeline(answer or []) if answer else {"default": {"timelineData": [], "averages": []}}
+                    keywords = [
+                        item["complexKeywordsRestriction"]["keyword"][0]["value"] for item in request["comparisonItem"]
+                    ]
+                    columns = [fake.answers[k] for k in keywords]
+                    if any(c is None for c in columns):
+                        data = {"default": {"timelineData": [], "averages": []}}
+                    else:
+                        data = timeline(columns)
                     return self.send(200, ")]}',\n" + json.dumps(data))
                 self.send(404, "not found", "text/html")
 
@@ -87,10 +92,10 @@ class FakeTrends:
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 request = json.loads(query["req"])
                 fake.explore_requests.append(request)
-                keyword = request["comparisonItem"][0]["keyword"]
-                answer = fake.answers[keyword]
-                if isinstance(answer, int):
-                    return self.send(answer, "<html>error</html>", "text/html")
+                keywords = [item["keyword"] for item in request["comparisonItem"]]
+                status = next((fake.answers[k] for k in keywords if isinstance(fake.answers[k], int)), None)
+                if status is not None:
+                    return self.send(status, "<html>error</html>", "text/html")
                 widget = {
                     "id": "TIMESERIES",
                     "token": "tok",
@@ -101,6 +106,7 @@ class FakeTrends:
                                 "geo": {},
                                 "complexKeywordsRestriction": {"keyword": [{"type": "BROAD", "value": keyword}]},
                             }
+                            for keyword in keywords
                         ],
                     },
                 }
@@ -142,7 +148,7 @@ def test_pytrends_backend_reads_a_monthly_series_with_a_partial_last_month(fake_
     values = [12, 0, 100] + [37] * 117
     fake = fake_trends({"solid-state batteries": values})
     start, end = window("fetch", date(2024, 3, 1), date(2024, 3, 15))
-    series = PytrendsBackend(delay=0).fetch("solid-state batteries", start, end, "US")
+    series = PytrendsBackend(delay=0).fetch(["solid-state batteries"], start, end, "US")["solid-state batteries"]
     assert series.values == tuple(values)
     assert series.months[0] == date(2014, 3, 1) and len(series.months) == 120
     assert series.partial[-1] is True and not any(series.partial[:-1])
@@ -152,14 +158,16 @@ def test_pytrends_backend_reads_a_monthly_series_with_a_partial_last_month(fake_
 
 def test_pytrends_backend_topic_without_data_is_an_empty_series(fake_trends):
     fake_trends({"zzqx obscure": None})
-    assert PytrendsBackend(delay=0).fetch("zzqx obscure", date(2014, 3, 1), date(2024, 2, 29), "").empty
+    assert (
+        PytrendsBackend(delay=0).fetch(["zzqx obscure"], date(2014, 3, 1), date(2024, 2, 29), "")["zzqx obscure"].empty
+    )
 
 
 @pytest.mark.parametrize("status, error", [(429, RateLimited), (500, Transient), (400, TopicFailed)])
 def test_pytrends_backend_maps_http_errors(fake_trends, status, error):
     fake_trends({"ai": status})
     with pytest.raises(error):
-        PytrendsBackend(delay=0).fetch("ai", date(2014, 3, 1), date(2024, 2, 29), "")
+        PytrendsBackend(delay=0).fetch(["ai"], date(2014, 3, 1), date(2024, 2, 29), "")
 
 
 def test_pytrends_backend_network_failure_is_transient(monkeypatch):
@@ -167,7 +175,7 @@ def test_pytrends_backend_network_failure_is_transient(monkeypatch):
 
     monkeypatch.setattr(request, "BASE_TRENDS_URL", "http://127.0.0.1:9/trends")  # nothing listens on port 9
     with pytest.raises(Transient, match="ConnectionError"):
-        PytrendsBackend(delay=0, timeout=(1, 1)).fetch("ai", date(2014, 3, 1), date(2024, 2, 29), "")
+        PytrendsBackend(delay=0, timeout=(1, 1)).fetch(["ai"], date(2014, 3, 1), date(2024, 2, 29), "")
 
 
 def test_from_frame_converts_pytrends_shape():
@@ -210,24 +218,47 @@ def test_csv_backend_reads_google_exports_and_cuts_the_window(tmp_path):
         tmp_path / "US", "multiTimeline (1).csv", "bitcoin", place="United States", body=EXPORT.replace("100", "90")
     )
     backend = CsvBackend(tmp_path)
-    worldwide = backend.fetch("bitcoin", date(2014, 2, 1), date(2014, 3, 31), "")
+    worldwide = backend.fetch(["bitcoin"], date(2014, 2, 1), date(2014, 3, 31), "")["bitcoin"]
     assert worldwide.values == (7, 100) and worldwide.months == (date(2014, 2, 1), date(2014, 3, 1))
-    assert backend.fetch("bitcoin", date(2013, 1, 1), date(2014, 12, 31), "").values == (0, 7, 100, 55)  # "<1" → 0
-    assert backend.fetch("bitcoin", date(2014, 1, 1), date(2014, 3, 31), "US").values == (0, 7, 90)
-    assert backend.fetch("bitcoin", date(2020, 1, 1), date(2020, 12, 31), "").empty
+    assert backend.fetch(["bitcoin"], date(2013, 1, 1), date(2014, 12, 31), "")["bitcoin"].values == (
+        0,
+        7,
+        100,
+        55,
+    )  # "<1" → 0
+    assert backend.fetch(["bitcoin"], date(2014, 1, 1), date(2014, 3, 31), "US")["bitcoin"].values == (0, 7, 90)
+    assert backend.fetch(["bitcoin"], date(2020, 1, 1), date(2020, 12, 31), "")["bitcoin"].empty
     with pytest.raises(TopicFailed, match="no CSV export for 'ether'.*download it"):
-        backend.fetch("ether", date(2014, 1, 1), date(2014, 3, 31), "")
+        backend.fetch(["ether"], date(2014, 1, 1), date(2014, 3, 31), "")["ether"]
 
 
-def test_csv_backend_rejects_weekly_and_compared_exports(tmp_path):
+def test_pytrends_backend_compares_several_topics_in_one_request(fake_trends):
+    fake = fake_trends({"ai": [100, 50, 20], "ml": [10, 5, 3], "gpu": [0, 1, 2]})
+    answers = PytrendsBackend(delay=0).fetch(["ai", "ml", "gpu"], date(2014, 3, 1), date(2024, 2, 29), "")
+    assert {t: s.values for t, s in answers.items()} == {"ai": (100, 50, 20), "ml": (10, 5, 3), "gpu": (0, 1, 2)}
+    assert len(fake.explore_requests) == 1
+    assert [item["keyword"] for item in fake.explore_requests[0]["comparisonItem"]] == ["ai", "ml", "gpu"]
+
+
+def test_csv_backend_reads_multi_term_exports(tmp_path):
+    header = "Category: All categories\n\nMonth,AI: (Worldwide),ml: (Worldwide)\n"
+    (tmp_path / "compared.csv").write_text(header + "2014-01,100,<1\n2014-02,40,3\n")
+    write_export(tmp_path, "alone.csv", "ml")
+    backend = CsvBackend(tmp_path)
+    together = backend.fetch(["ai", "ml"], date(2014, 1, 1), date(2014, 2, 28), "")
+    assert together["ai"].values == (100, 40) and together["ml"].values == (0, 3)  # the export comparing both
+    assert backend.fetch(["ml"], date(2014, 1, 1), date(2014, 2, 28), "")["ml"].values == (0, 7)  # its own export
+    assert backend.fetch(["ai"], date(2014, 1, 1), date(2014, 2, 28), "")["ai"].values == (100, 40)
+    (tmp_path / "short.csv").write_text(header + "2014-01,100\n")
+    with pytest.raises(NewsalignError, match="cannot read the row '2014-01,100'"):
+        read_export(tmp_path / "short.csv")
+
+
+def test_csv_backend_rejects_weekly_exports(tmp_path):
     weekly = tmp_path / "weekly.csv"
     weekly.write_text("Category: All categories\n\nWeek,ai: (Worldwide)\n2024-01-07,5\n")
     with pytest.raises(NewsalignError, match="weekly points; export a range over five years"):
         read_export(weekly)
-    compared = tmp_path / "compared.csv"
-    compared.write_text("Category: All categories\n\nMonth,ai: (Worldwide),ml: (Worldwide)\n2024-01,5,6\n")
-    with pytest.raises(NewsalignError, match="one search term per file"):
-        read_export(compared)
     with pytest.raises(NewsalignError, match="not a folder"):
         CsvBackend(tmp_path / "missing")
 
@@ -293,9 +324,11 @@ class FakeSerpApi:
     def series(query: dict) -> dict:
         start = date.fromisoformat(query["date"].split()[0])
         months = [add_months(start, i) for i in range(3)]
+        terms = query["q"].split(",")  # compared queries: the n-th answers n times less
         timeline = [{"date": m.strftime("%b %Y"),
                      "timestamp": str(int(datetime(m.year, m.month, 1, tzinfo=timezone.utc).timestamp())),
-                     "values": [{"query": query["q"], "value": str(10 * (i + 1)), "extracted_value": 10 * (i + 1)}],
+                     "values": [{"query": q, "value": str(10 * (i + 1) // (n + 1)),
+                                 "extracted_value": 10 * (i + 1) // (n + 1)} for n, q in enumerate(terms)],
                      **({"partial_data": True} if i == 2 else {})} for i, m in enumerate(months)]  # fmt: skip
         return {"search_metadata": {"status": "Success"}, "interest_over_time": {"timeline_data": timeline}}
 
@@ -309,12 +342,15 @@ def test_serpapi_backend_against_a_loopback_stand_in(monkeypatch):
     monkeypatch.setenv("SERPAPI_API_KEY", SERP_KEY)
     fake = FakeSerpApi()
     backend = SerpApiBackend(base_url=fake.url)
-    series = backend.fetch("Bitcoin", date(2014, 1, 1), date(2024, 1, 31), "US")
+    series = backend.fetch(["Bitcoin"], date(2014, 1, 1), date(2024, 1, 31), "US")["Bitcoin"]
     assert series.values == (10, 20, 30) and series.partial == (False, False, True)
     assert series.months == (date(2014, 1, 1), date(2014, 2, 1), date(2014, 3, 1))
     query = fake.queries[0]
     assert query["engine"] == "google_trends" and query["data_type"] == "TIMESERIES" and query["geo"] == "US"
     assert query["date"] == "2014-01-01 2024-01-31" and query["api_key"] == SERP_KEY
+    compared = backend.fetch(["Bitcoin", "ether"], date(2014, 1, 1), date(2024, 1, 31), "")
+    assert fake.queries[-1]["q"] == "Bitcoin,ether" and len(fake.queries) == 2
+    assert compared["Bitcoin"].values == (10, 20, 30) and compared["ether"].values == (5, 10, 15)
     echo = f"Invalid API key {SERP_KEY} ({SERP_KEY[:6]}*****{SERP_KEY[-3:]})"
     fake.answers["none"] = (200, {"error": "Google Trends hasn't returned any results for this query."})
     fake.answers["busy"] = (429, {"error": f"rate limited: {echo}"})
@@ -322,18 +358,18 @@ def test_serpapi_backend_against_a_loopback_stand_in(monkeypatch):
     fake.answers["junk"] = (200, b"<html>not json")
     fake.answers["odd"] = (400, {"error": f"Unsupported geo. {echo}"})
     fake.answers["bad key"] = (401, {"error": echo})
-    assert backend.fetch("none", date(2014, 1, 1), date(2024, 1, 31), "").empty
+    assert backend.fetch(["none"], date(2014, 1, 1), date(2024, 1, 31), "")["none"].empty
     messages = []
     for topic, error in (("busy", RateLimited), ("down", Transient), ("junk", TopicFailed), ("odd", TopicFailed),
                          ("bad key", NewsalignError)):  # fmt: skip
         with pytest.raises(error) as raised:
-            backend.fetch(topic, date(2014, 1, 1), date(2024, 1, 31), "")
+            backend.fetch([topic], date(2014, 1, 1), date(2024, 1, 31), "")
         messages.append(str(raised.value))
     assert "invalid JSON" in messages[2] and "Unsupported geo" in messages[3]
     assert messages[4] == "SerpApi rejected the key in $SERPAPI_API_KEY (401): check the variable"
     assert all(SERP_KEY not in m and f"*{SERP_KEY[-3:]}" not in m for m in messages), messages
     unreachable = SerpApiBackend(base_url="http://127.0.0.1:9/search.json")
     with pytest.raises(Transient) as raised:
-        unreachable.fetch("x", date(2014, 1, 1), date(2024, 1, 31), "")
+        unreachable.fetch(["x"], date(2014, 1, 1), date(2024, 1, 31), "")
     assert SERP_KEY not in str(raised.value)
     fake.httpd.shutdown()

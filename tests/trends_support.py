@@ -90,8 +90,10 @@ def flat(level: int = 50, months: int = 120) -> list[int]:
 
 
 class FakeBackend:
-    """Answers from a dict topic → values (None: no Trends data); `rate_limit` topics answer 429
-    that many times first. Records every call."""
+    """Answers from a dict topic → values (None: no Trends data), each request's topics scaled
+    together the way Google does (0..100 relative to the request's highest value, rounded, "<1" as
+    0); `rate_limit` topics answer 429 that many times first. Records every topic asked as
+    (topic, start, end, geo) in `calls`, and every request's topics in `requests`."""
 
     name = "fake"
     delay = 0.0
@@ -107,14 +109,23 @@ class FakeBackend:
         self.rate_limit = dict(rate_limit or {})
         self.default = default if default is not None else flat()
         self.calls: list[tuple] = []
+        self.requests: list[tuple[str, ...]] = []
 
-    def fetch(self, topic, start, end, geo):
-        self.calls.append((topic, start, end, geo))
-        if self.rate_limit.get(topic, 0) > 0:
-            self.rate_limit[topic] -= 1
-            raise RateLimited("The request failed: Google returned a response with code 429")
-        values = self.series.get(topic, self.default)
-        if values is None:
-            return MonthlySeries()
-        months = tuple(add_months(start, i) for i in range(len(values)))
-        return MonthlySeries(months, tuple(values), (False,) * len(values))
+    def fetch(self, topics, start, end, geo):
+        self.requests.append(tuple(topics))
+        self.calls.extend((topic, start, end, geo) for topic in topics)
+        for topic in topics:
+            if self.rate_limit.get(topic, 0) > 0:
+                self.rate_limit[topic] -= 1
+                raise RateLimited("The request failed: Google returned a response with code 429")
+        raw = {t: self.series.get(t, self.default) for t in topics}
+        peak = max((max(v) for v in raw.values() if v), default=0) or 1
+        answers = {}
+        for topic, values in raw.items():
+            if values is None:
+                answers[topic] = MonthlySeries()
+                continue
+            months = tuple(add_months(start, i) for i in range(len(values)))
+            scaled = tuple(int(100 * v / peak + 0.5) for v in values)
+            answers[topic] = MonthlySeries(months, scaled, (False,) * len(values))
+        return answers

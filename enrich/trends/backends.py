@@ -1,12 +1,14 @@
 """Where series come from. A backend is anything with `name`, `delay` (seconds to wait between
-requests) and `fetch(topic, start, end, geo) -> MonthlySeries`; it signals trouble with the three
-exceptions below so the runner can back off, record, or stop. pytrends is unmaintained and often
+requests) and `fetch(topics, start, end, geo) -> {topic: MonthlySeries}`: one request for up to five
+topics, scaled together as Google compares them; it signals trouble with the three exceptions
+below so the runner can back off, record, or stop. pytrends is unmaintained and often
 blocked, so nothing else in newsalign imports it; SerpApi is the paid, robust option."""
 
 from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Protocol
@@ -39,11 +41,11 @@ class TrendsBackend(Protocol):
     name: str
     delay: float
 
-    def fetch(self, topic: str, start: date, end: date, geo: str) -> MonthlySeries: ...
+    def fetch(self, topics: Sequence[str], start: date, end: date, geo: str) -> dict[str, MonthlySeries]: ...
 
 
 class PytrendsBackend:
-    """Google Trends through pytrends: one `build_payload` + `interest_over_time` per request."""
+    """Google Trends through pytrends: one `build_payload(kw_list=topics)` + `interest_over_time` per request."""
 
     name = "pytrends"
 
@@ -51,7 +53,7 @@ class PytrendsBackend:
         self.hl, self.tz, self.timeout, self.delay = hl, tz, timeout, delay
         self._client = None
 
-    def fetch(self, topic: str, start: date, end: date, geo: str) -> MonthlySeries:
+    def fetch(self, topics: Sequence[str], start: date, end: date, geo: str) -> dict[str, MonthlySeries]:
         import requests
         from pytrends.exceptions import ResponseError, TooManyRequestsError
         from pytrends.request import TrendReq
@@ -59,7 +61,7 @@ class PytrendsBackend:
         try:
             if self._client is None:  # its constructor fetches a cookie from Google
                 self._client = TrendReq(hl=self.hl, tz=self.tz, timeout=self.timeout)
-            self._client.build_payload([topic], timeframe=timeframe(start, end), geo=geo)
+            self._client.build_payload(list(topics), timeframe=timeframe(start, end), geo=geo)
             frame = self._client.interest_over_time()
         except TooManyRequestsError as exc:
             self._client = None  # a fresh cookie on the next try
@@ -71,14 +73,16 @@ class PytrendsBackend:
                 raise RateLimited(str(exc)) from exc
             if status >= 500:
                 raise Transient(str(exc)) from exc
-            raise TopicFailed(f"Google Trends answered {status} for {topic!r}") from exc
+            raise TopicFailed(f"Google Trends answered {status} for {', '.join(topics)!r}") from exc
         except requests.RequestException as exc:
             self._client = None
             raise Transient(f"{type(exc).__name__}: {exc}") from exc
         except (KeyError, ValueError) as exc:  # an answer pytrends could not read
-            raise TopicFailed(f"unreadable Trends answer for {topic!r}: {type(exc).__name__}: {exc}") from exc
+            raise TopicFailed(
+                f"unreadable Trends answer for {', '.join(topics)!r}: {type(exc).__name__}: {exc}"
+            ) from exc
         try:
-            return from_frame(frame, topic)
+            return {topic: from_frame(frame, topic) for topic in topics}
         except SeriesError as exc:
             raise TopicFailed(str(exc)) from exc
 
@@ -96,10 +100,11 @@ class SerpApiBackend:
             raise NewsalignError(f"--backend serpapi needs a SerpApi key in ${self.KEY_ENV}")
         self.base_url, self.timeout = base_url, timeout
 
-    def fetch(self, topic: str, start: date, end: date, geo: str) -> MonthlySeries:
+    def fetch(self, topics: Sequence[str], start: date, end: date, geo: str) -> dict[str, MonthlySeries]:
         import requests
 
-        params = {"engine": "google_trends", "q": topic, "data_type": "TIMESERIES", "date": timeframe(start, end),
+        query = ",".join(topics)  # SerpApi compares comma-separated queries in one request
+        params = {"engine": "google_trends", "q": query, "data_type": "TIMESERIES", "date": timeframe(start, end),
                   "geo": geo, "api_key": os.environ.get(self.KEY_ENV, "")}  # fmt: skip
         try:
             response = requests.get(self.base_url, params=params, timeout=self.timeout)
@@ -117,15 +122,15 @@ class SerpApiBackend:
         if response.status_code >= 500:
             raise Transient(f"SerpApi answered {response.status_code}: {error or ''}")
         if not isinstance(body, dict):
-            raise TopicFailed(f"SerpApi answered {response.status_code} with invalid JSON for {topic!r}")
+            raise TopicFailed(f"SerpApi answered {response.status_code} with invalid JSON for {query!r}")
         if error:
             if "hasn't returned any results" in error:
-                return MonthlySeries()
-            raise TopicFailed(f"SerpApi: {error} ({topic!r})")
+                return {t: MonthlySeries() for t in topics}
+            raise TopicFailed(f"SerpApi: {error} ({query!r})")
         try:
-            return from_serpapi(body, topic)
+            return {t: from_serpapi(body, t) for t in topics}
         except (SeriesError, KeyError, TypeError, ValueError) as exc:
-            raise TopicFailed(f"unreadable SerpApi answer for {topic!r}: {exc}") from None
+            raise TopicFailed(f"unreadable SerpApi answer for {query!r}: {exc}") from None
 
 
 def from_serpapi(body: dict, topic: str) -> MonthlySeries:
@@ -147,9 +152,11 @@ def from_serpapi(body: dict, topic: str) -> MonthlySeries:
 
 class CsvBackend:
     """A folder of Google Trends CSV exports ("multiTimeline.csv": Explore → Interest over time →
-    Download), one search term each, monthly (a range over five years). Worldwide exports lie in
-    the folder itself, exports for a region in a sub-folder named by its geo code (DIR/US/). Each
-    request returns the months of its window that the export covers."""
+    Download), monthly (a range over five years), each of one to five compared terms. Worldwide
+    exports lie in the folder itself, exports for a region in a sub-folder named by its geo code
+    (DIR/US/). A request reads each topic from the export that compares exactly the requested
+    topics if there is one, else from the export with the fewest terms holding it, and returns the
+    months of its window that the export covers."""
 
     name = "csv"
     delay = 0.0
@@ -158,36 +165,44 @@ class CsvBackend:
         self.directory = Path(directory)
         if not self.directory.is_dir():
             raise NewsalignError(f"--csv-dir {self.directory} is not a folder of Google Trends CSV exports")
-        self._index: dict[tuple[str, str], Path] | None = None
+        self._index: dict[tuple[str, str], list[tuple[frozenset[str], Path]]] | None = None
 
-    def fetch(self, topic: str, start: date, end: date, geo: str) -> MonthlySeries:
-        file = self.index().get((normalize_topic(topic), geo))
-        if file is None:
-            where = self.directory / geo if geo else self.directory
-            raise TopicFailed(
-                f"no CSV export for {topic!r} in {where}: download it from trends.google.com "
-                "(past 10+ years, monthly) into that folder, then run again"
+    def fetch(self, topics: Sequence[str], start: date, end: date, geo: str) -> dict[str, MonthlySeries]:
+        wanted = frozenset(normalize_topic(t) for t in topics)
+        result = {}
+        for topic in topics:
+            files = self.index().get((normalize_topic(topic), geo))
+            if not files:
+                where = self.directory / geo if geo else self.directory
+                raise TopicFailed(
+                    f"no CSV export for {topic!r} in {where}: download it from trends.google.com "
+                    "(past 10+ years, monthly) into that folder, then run again"
+                )
+            file = next((f for terms, f in files if terms == wanted), files[0][1])
+            chosen = [(m, v) for m, v in read_export(file)[normalize_topic(topic)] if month_start(start) <= m <= end]
+            result[topic] = MonthlySeries(
+                months=tuple(m for m, _ in chosen), values=tuple(v for _, v in chosen), partial=(False,) * len(chosen)
             )
-        _, points = read_export(file)
-        chosen = [(m, v) for m, v in points if month_start(start) <= m <= end]
-        return MonthlySeries(
-            months=tuple(m for m, _ in chosen), values=tuple(v for _, v in chosen), partial=(False,) * len(chosen)
-        )
+        return result
 
-    def index(self) -> dict[tuple[str, str], Path]:
-        """(topic, geo) → export file, read from each file's header."""
+    def index(self) -> dict[tuple[str, str], list[tuple[frozenset[str], Path]]]:
+        """(topic, geo) → the exports holding it (their terms, file), fewest terms first; read from headers."""
         if self._index is None:
             self._index = {}
             for file in sorted(self.directory.glob("*.csv")) + sorted(self.directory.glob("*/*.csv")):
                 geo = "" if file.parent == self.directory else file.parent.name
-                term, _ = read_export(file)
-                self._index.setdefault((normalize_topic(term), geo), file)
+                terms = frozenset(read_export(file))
+                for term in terms:
+                    self._index.setdefault((term, geo), []).append((terms, file))
+            for files in self._index.values():
+                files.sort(key=lambda entry: len(entry[0]))
         return self._index
 
 
-def read_export(file: Path) -> tuple[str, list[tuple[date, int]]]:
-    """Parse a multiTimeline.csv: a "Category: ..." line, a blank line, a header `Month,<term>: (<place>)`,
-    then `YYYY-MM,<value>` rows where "<1" means below 1 (stored as 0)."""
+def read_export(file: Path) -> dict[str, list[tuple[date, int]]]:
+    """Parse a multiTimeline.csv: a "Category: ..." line, a blank line, a header
+    `Month,<term>: (<place>)[,<term>: (<place>)...]`, then `YYYY-MM,<value>,...` rows where "<1"
+    means below 1 (stored as 0). Returns each (normalised) term's points."""
     try:
         with file.open(newline="", encoding="utf-8-sig") as handle:
             rows = [row for row in csv.reader(handle) if row]
@@ -208,18 +223,21 @@ def read_export(file: Path) -> tuple[str, list[tuple[date, int]]]:
         raise NewsalignError(
             f"{file}: {header[0].strip().lower()}ly points; export a range over five years for monthly data"
         )
-    if len(header) != 2:
-        raise NewsalignError(f"{file}: export one search term per file (Trends scales compared terms together)")
-    term = header[1].rsplit(": (", 1)[0]
-    points = []
+    terms = [normalize_topic(column.rsplit(": (", 1)[0]) for column in header[1:]]
+    if not terms:
+        raise NewsalignError(f"{file}: no search term in the header {','.join(header)!r}")
+    points: dict[str, list[tuple[date, int]]] = {term: [] for term in terms}
     for row in rows[header_at + 1 :]:
         try:
             year, month = (int(part) for part in row[0].split("-"))
-            value = 0 if row[1].strip() == "<1" else int(row[1])
+            values = [0 if cell.strip() == "<1" else int(cell) for cell in row[1:]]
+            if len(values) != len(terms):
+                raise ValueError
         except (ValueError, IndexError):
             raise NewsalignError(f"{file}: cannot read the row {','.join(row)!r}") from None
-        points.append((date(year, month, 1), value))
-    return term, points
+        for term, value in zip(terms, values):
+            points[term].append((date(year, month, 1), value))
+    return points
 
 
 def make_backend(name: str, *, csv_dir: str | None = None) -> TrendsBackend:

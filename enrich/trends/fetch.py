@@ -1,4 +1,5 @@
-"""Plan the requests (one per distinct topic and geo), then send them: polite delay,
+"""Plan the series (one per distinct topic and geo), group them up to five a request (`batch`), then
+send them, asking a coarse shared answer again alone: polite delay,
 jittered exponential backoff on 429 (tenacity), a clear stop after --max-retries, --max-requests, a
 tqdm bar with ETA, shards by topic hash. Each answer is committed as it arrives, so a rerun resumes."""
 
@@ -17,8 +18,9 @@ from tqdm import tqdm
 
 from newsalign.core.errors import NewsalignError
 from newsalign.enrich.trends.backends import RateLimited, TopicFailed, Transient, TrendsBackend
-from newsalign.enrich.trends.series import ANCHORS, month_start, published_span, window
-from newsalign.enrich.trends.store import Request, covered, save
+from newsalign.enrich.trends.batch import MIN_PEAK, coarse, groups, span, window_peak
+from newsalign.enrich.trends.series import ANCHORS, MonthlySeries, month_start, published_span, timeframe, window
+from newsalign.enrich.trends.store import Answer, Request, covered, levels, save
 from newsalign.warehouse.labels import label_params
 
 _SHARD = re.compile(r"^(\d+)/(\d+)$")
@@ -93,6 +95,7 @@ class _OutOfRequests(Exception):
 class Report:
     planned: int = 0
     requests_sent: int = 0
+    asked_alone: int = 0  # topics whose shared answer was too coarse, asked again alone
     ok: int = 0
     empty: int = 0
     errors: int = 0
@@ -102,10 +105,11 @@ class Report:
 
 
 def run(
-    requests: list[Request],
+    batches: list[list[Request]],
     backend: TrendsBackend,
     con: duckdb.DuckDBPyConnection,
     *,
+    min_peak: int = MIN_PEAK,
     max_requests: int | None = None,
     max_retries: int = 10,
     backoff: float = 10.0,
@@ -113,10 +117,13 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
     progress: bool | None = None,
 ) -> Report:
-    """Send `requests` through `backend`, saving each answer to `con` as it arrives. A 429 or a
-    transient failure is retried up to `max_retries` times, attempt n after a wait drawn uniformly
-    from 0 to min(backoff_cap, backoff × 2^(n-1)) seconds (full jitter)."""
-    report = Report(planned=len(requests))
+    """Send each batch of requests as one request through `backend`, saving its answers to `con` in
+    one transaction as they arrive; a member whose shared answer is coarse (`batch.coarse`) is stored
+    as such and asked again alone at once. A 429 or a transient failure is retried up to
+    `max_retries` times, attempt n after a wait drawn uniformly from 0 to min(backoff_cap, backoff ×
+    2^(n-1)) seconds (full jitter). A batch the backend refuses (TopicFailed) is asked again one
+    topic at a time, so one bad topic does not fail its companions."""
+    report = Report(planned=sum(len(b) for b in batches))
     retrying = Retrying(
         retry=retry_if_exception_type((RateLimited, Transient)),
         stop=stop_after_attempt(max_retries + 1),
@@ -125,52 +132,97 @@ def run(
         reraise=True,
     )
 
-    def send(request: Request):
+    def send(batch: list[Request]) -> dict[str, MonthlySeries]:
         if max_requests is not None and report.requests_sent >= max_requests:
             raise _OutOfRequests
         if report.requests_sent:
             sleep(backend.delay)
         report.requests_sent += 1
-        return backend.fetch(request.topic, request.start, request.end, request.geo)
+        start, end = span(batch)
+        return backend.fetch([r.topic for r in batch], start, end, batch[0].geo)
 
-    bar = tqdm(total=len(requests), unit="series", desc="trends", disable=None if progress is None else not progress)
-    try:
-        for position, request in enumerate(requests):
-            try:
-                series = retrying(send, request)
-            except _OutOfRequests:
-                report.left = len(requests) - position
-                report.stopped = (
-                    f"--max-requests {max_requests} reached with {report.left} series left; run again to continue"
-                )
-                return report
-            except (RateLimited, Transient) as exc:
-                failures = retrying.statistics["attempt_number"]
-                raise NewsalignError(_give_up(exc, failures, request, report, backend)) from None
-            except TopicFailed as exc:
-                save(con, request, backend.name, None, str(exc))
-                report.errors += 1
-                if len(report.error_examples) < 3:
-                    report.error_examples.append(str(exc))
-            else:
-                save(con, request, backend.name, series)
-                report.empty += series.empty
-                report.ok += not series.empty
+    def ask(batch: list[Request]) -> None:
+        """One request for `batch` (then each coarse member alone), everything stored."""
+        try:
+            answers = retrying(send, batch)
+        except (RateLimited, Transient) as exc:
+            failures = retrying.statistics["attempt_number"]
+            raise NewsalignError(_give_up(exc, failures, batch, report, backend)) from None
+        except TopicFailed as exc:
+            if len(batch) > 1:
+                for request in batch:
+                    ask([request])
+                return
+            save(con, backend.name, [Answer(batch[0], None, str(exc))])
+            report.errors += 1
+            if len(report.error_examples) < 3:
+                report.error_examples.append(str(exc))
             bar.update(1)
+            return
+        sent = timeframe(*span(batch))
+        shared = len(batch) > 1 and not all(series.empty for series in answers.values())  # none: no data for any
+        stored = []
+        for r in batch:
+            is_coarse = shared and coarse(answers[r.topic], r, min_peak)
+            stored.append(
+                Answer(
+                    r,
+                    answers[r.topic],
+                    companions=tuple(o.topic for o in batch if o is not r),
+                    coarse=is_coarse,
+                    shared_peak=window_peak(answers[r.topic], r) if is_coarse else None,
+                )
+            )
+        save(con, backend.name, stored, sent)
+        for answer in stored:
+            if answer.coarse:
+                continue
+            report.empty += answer.series.empty
+            report.ok += not answer.series.empty
+            bar.update(1)
+        for answer in stored:
+            if answer.coarse:
+                report.asked_alone += 1
+                ask_alone(answer.request, answer.shared_peak)
+
+    def ask_alone(request: Request, shared_peak: int) -> None:
+        try:
+            series = retrying(send, [request])[request.topic]
+        except (RateLimited, Transient) as exc:
+            failures = retrying.statistics["attempt_number"]
+            raise NewsalignError(_give_up(exc, failures, [request], report, backend)) from None
+        except TopicFailed as exc:
+            save(con, backend.name, [Answer(request, None, str(exc))])
+            report.errors += 1
+            bar.update(1)
+            return
+        save(con, backend.name, [Answer(request, series, shared_peak=shared_peak)])
+        report.empty += series.empty
+        report.ok += not series.empty
+        bar.update(1)
+
+    bar = tqdm(total=report.planned, unit="series", desc="trends", disable=None if progress is None else not progress)
+    try:
+        for batch in batches:
+            ask(batch)
+    except _OutOfRequests:
+        report.left = report.planned - report.ok - report.empty - report.errors
+        report.stopped = f"--max-requests {max_requests} reached with {report.left} series left; run again to continue"
     finally:
         bar.close()
     return report
 
 
-def _give_up(exc: Exception, failures: int, request: Request, report: Report, backend: TrendsBackend) -> str:
+def _give_up(exc: Exception, failures: int, batch: list[Request], report: Report, backend: TrendsBackend) -> str:
+    at = ", ".join(repr(r.topic) for r in batch)
     kept = f"the {report.ok + report.empty + report.errors} answers of this run are stored; a rerun resumes"
     if isinstance(exc, RateLimited):
         return (
-            f"Google Trends answered 429 (too many requests) {failures} times in a row at {request.topic!r}; {kept}. "
+            f"Google Trends answered 429 (too many requests) {failures} times in a row at {at}; {kept}. "
             "Wait an hour, lower --max-requests, split the work with --shard i/N over machines, or use --backend csv"
         )
     return (
-        f"{backend.name} failed {failures} times in a row at {request.topic!r} (last: {exc}); {kept}. "
+        f"{backend.name} failed {failures} times in a row at {at} (last: {exc}); {kept}. "
         "Check the network connection, then run again"
     )
 
@@ -185,6 +237,7 @@ def enrich_trends(
     geo: str | None = None,
     shard: tuple[int, int] | None = None,
     today: date | None = None,
+    terms_per_request: int = 1,
     **run_options,
 ) -> Report:
     """Fetch the series the articles in `con` still need, into `out` (a shard file) or `con` itself.
@@ -204,6 +257,9 @@ def enrich_trends(
     for topic, ranges in (covered(out, anchor, geo) if out is not None else {}).items():
         done.setdefault(topic, []).extend(ranges)
     todo = pending(requests, done, shard)
-    report = run(todo, backend, target, **run_options)
+    stored = levels(con, anchor, geo)
+    if out is not None:
+        stored.update(levels(out, anchor, geo))
+    report = run(groups(todo, stored, terms_per_request), backend, target, **run_options)
     report.planned = len(requests)
     return report

@@ -28,6 +28,8 @@ COLUMNS = (
     "partial",
     "error",
     "fetched_at",
+    "companions",
+    "shared_peak",
 )
 
 
@@ -59,45 +61,84 @@ def covered(con: duckdb.DuckDBPyConnection, anchor: str, geo: str) -> dict[str, 
     return ranges
 
 
+def levels(con: duckdb.DuckDBPyConnection, anchor: str, geo: str) -> dict[str, tuple[bool, int | None]]:
+    """topic → (ask it alone, its level) from stored rows, for grouping (`batch.groups`). Alone: it
+    was coarse in a shared request, or has no Trends data. Level: its peak in its last shared answer
+    (100 = it led its request)."""
+    rows = con.execute(
+        "SELECT topic, bool_or(status IN ('coarse', 'empty') OR shared_peak IS NOT NULL), "
+        "  arg_max(list_max(interest), fetched_at) FILTER (WHERE status = 'ok' AND len(companions) > 0) "
+        "FROM trend_series WHERE anchor = ? AND geo = ? GROUP BY topic",
+        [anchor, geo],
+    ).fetchall()
+    return {topic: (alone, level) for topic, alone, level in rows}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one request said about one topic: a series (kept, or `coarse`: a shared answer to ask
+    again alone) or an error; `companions` the other topics of that request; `shared_peak` the
+    topic's peak in a coarse shared answer before it was asked alone."""
+
+    request: Request
+    series: MonthlySeries | None
+    error: str | None = None
+    companions: tuple[str, ...] = ()
+    coarse: bool = False
+    shared_peak: int | None = None
+
+
 def save(
-    con: duckdb.DuckDBPyConnection,
-    request: Request,
-    backend: str,
-    series: MonthlySeries | None,
-    error: str | None = None,
+    con: duckdb.DuckDBPyConnection, backend: str, answers: list[Answer], timeframe_sent: str | None = None
 ) -> None:
-    """Store one answer (a series, or the error). An answer replaces the rows it supersedes (see
-    `prune`); an error replaces only an earlier error, never an answer still serving articles."""
+    """Store the answers of one request in one transaction, so a killed run keeps all or none of
+    them. An answer replaces the rows it supersedes (see `prune`); an error or a coarse answer
+    replaces only earlier errors and coarse answers, never an answer still serving articles."""
+    con.execute("BEGIN TRANSACTION")
+    for answer in answers:
+        _write(con, backend, answer, timeframe_sent)
+    con.execute("COMMIT")
+
+
+def _write(con: duckdb.DuckDBPyConnection, backend: str, answer: Answer, timeframe_sent: str | None) -> None:
+    request, series = answer.request, answer.series
     if series is None:
         status = "error"
+    elif answer.coarse:
+        status = "coarse"
     else:
         status = "empty" if series.empty else "ok"
+    answered = status in ("ok", "empty")
     full = series is not None and not series.empty
     key = [request.topic, request.geo, request.anchor, request.anchor_month]
-    con.execute("BEGIN TRANSACTION")
-    con.execute(
-        "DELETE FROM trend_series WHERE topic = ? AND geo = ? AND anchor = ? AND anchor_month = ?"
-        + (" AND status = 'error'" if status == "error" else ""),
-        key,
+    match = "topic = ? AND geo = ? AND anchor = ? AND anchor_month = ?"
+    shared_peak = answer.shared_peak
+    if answered and shared_peak is None:  # asked alone after a coarse shared answer stored by a killed run
+        (shared_peak,) = con.execute(
+            f"SELECT max(shared_peak) FROM trend_series WHERE {match} AND status = 'coarse'", key
+        ).fetchone()
+    con.execute(f"DELETE FROM trend_series WHERE {match}" + ("" if answered else f" AND NOT {ANSWERED}"), key)
+    values = [
+        *key,
+        request.first_anchor_month,
+        timeframe_sent or timeframe(request.start, request.end),
+        backend,
+        status,
+        list(series.months) if full else None,
+        list(series.values) if full else None,
+        list(series.partial) if full else None,
+        answer.error,
+        datetime.now(timezone.utc),
+        list(answer.companions),
+        shared_peak,
+    ]
+    con.execute(  # an error or coarse answer never displaces an answer stored under the same key
+        f"INSERT INTO trend_series ({', '.join(COLUMNS)}) SELECT {', '.join('?' * len(COLUMNS))} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM trend_series WHERE {match} AND {ANSWERED})",
+        [*values, *key],
     )
-    con.execute(
-        f"INSERT OR IGNORE INTO trend_series ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-        [
-            *key,
-            request.first_anchor_month,
-            timeframe(request.start, request.end),
-            backend,
-            status,
-            list(series.months) if full else None,
-            list(series.values) if full else None,
-            list(series.partial) if full else None,
-            error,
-            datetime.now(timezone.utc),
-        ],
-    )
-    if status != "error":
+    if answered:
         prune(con, request.topic, request.geo)
-    con.execute("COMMIT")
 
 
 def prune(con: duckdb.DuckDBPyConnection, topic: str | None = None, geo: str | None = None) -> None:

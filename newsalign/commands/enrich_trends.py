@@ -36,6 +36,14 @@ from newsalign.warehouse import connect
     help="Folder of Google Trends CSV exports (--backend csv).",
 )
 @click.option(
+    "--terms-per-request",
+    type=click.IntRange(min=1, max=5),
+    default=1,
+    show_default=True,
+    help="Topics compared in one request (Google allows 5): fewer requests, but a topic too coarse beside its "
+    "companions is asked again alone, and near-tie labels can differ from single requests (docs/enrich-trends.md).",
+)
+@click.option(
     "--max-requests", type=click.IntRange(min=1), default=None, help="Send at most N requests this run (retries count)."
 )
 @click.option(
@@ -62,11 +70,22 @@ from newsalign.warehouse import connect
     help="Write series to this DuckDB file instead of the warehouse (then `newsalign merge`).",
 )
 def trends(
-    db, topics_per_article, anchor, geo, backend, csv_dir, max_requests, max_retries, backoff, shard, out
+    db,
+    topics_per_article,
+    anchor,
+    geo,
+    backend,
+    csv_dir,
+    terms_per_request,
+    max_requests,
+    max_retries,
+    backoff,
+    shard,
+    out,
 ) -> None:
     """Fetch the monthly Google Trends interest over the ten years before each article for its first
-    topics, one request per distinct (topic, geo), shared by every article with that topic, into
-    trend_series. Each article's 3-, 5- and 10-year windows are cut from that one series, ending
+    topics, one series per distinct (topic, geo), shared by every article with that topic, into
+    trend_series, up to five topics compared in one request. Each article's 3-, 5- and 10-year windows are cut from that one series, ending
     before its own publication month. Resumable: answered topics are skipped, a topic with new
     articles outside its stored range is refetched, each answer is committed as it arrives.
 
@@ -94,12 +113,14 @@ def trends(
             anchor=anchor,
             geo=geo,
             shard=shard_spec,
+            terms_per_request=terms_per_request,
             max_requests=max_requests,
             max_retries=max_retries,
             backoff=backoff,
         )
     click.echo(
-        f"{report.planned} series needed, {report.requests_sent} requests sent: "
+        f"{report.planned} series needed, {report.requests_sent} requests sent "
+        f"({report.asked_alone} topics asked again alone): "
         f"{report.ok} stored, {report.empty} without Trends data, {report.errors} failed (retried next run)"
     )
     for example in report.error_examples:

@@ -60,6 +60,7 @@ db_option = click.option(
     cls=RootGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     lazy_subcommands={
+        "crawl": "newsalign.commands.crawl:crawl",
         "demo": "newsalign.commands.demo:demo",
         "enrich": "newsalign.commands.enrich:enrich",
         "evaluate": "newsalign.commands.evaluate:evaluate",

@@ -43,30 +43,30 @@ class Known:
     content_hash: str
 
 
-class DedupPipeline:
-    def __init__(self, settings, writer):
-        self.writer = writer
-        self.threshold = settings.getfloat("NEWSALIGN_NEAR_DUP_THRESHOLD", THRESHOLD)
+class DedupIndex:
+    """What dedup knows: every accepted article's id, content hash and MinHash, from the warehouse and
+    from this process's crawls. One index a crawl, or one shared by the crawls `newsalign crawl all`
+    runs at once in one process (`crawler.newsalign_dedup`), so a story two of them fetch is one article."""
+
+    def __init__(self, threshold: float):
+        self.threshold = threshold
         self.known: dict[str, Known] = {}
         self.by_hash: dict[str, str] = {}
-        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(self.threshold))
+        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(threshold))
         self.signatures: dict[str, np.ndarray] = {}  # the LSH keeps only band hashes; this is for the similarity check
+        self.writers: dict[str, object] = {}  # id -> the writer that holds it, for articles accepted in this process
+        self.loaded = False
 
-    @classmethod
-    def from_crawler(cls, crawler):
-        from newsalign.pipeline.writer import WarehouseWriter
-
-        return cls(crawler.settings, WarehouseWriter.for_crawler(crawler))
-
-    def open_spider(self) -> None:
+    def load(self, con) -> None:
         """Load ids, content hashes and MinHash signatures of everything already stored (the signatures
-        as one Arrow column into a numpy matrix: a third of the time of 128 Python ints a row)."""
-        self.writer.open()
-        con = self.writer.con
+        as one Arrow column into a numpy matrix: a third of the time of 128 Python ints a row). Once."""
+        if self.loaded:
+            return
+        self.loaded = True
         for article_id, source, url, date, digest in con.execute(
             "SELECT id, source, url, date_published, content_hash FROM articles"
         ).fetchall():
-            self._remember(article_id, Known(source, url, date, digest))
+            self.remember(article_id, Known(source, url, date, digest))
         stored = con.sql(
             "SELECT id, minhash FROM article_fingerprints WHERE len(minhash) = $n AND id IN (SELECT id FROM articles)",
             params={"n": NUM_PERM},
@@ -79,38 +79,7 @@ class DedupPipeline:
                 session.insert(article_id, sig)
                 self.signatures[article_id] = sig.hashvalues
 
-    def process_item(self, item):
-        adapter = ItemAdapter(item)
-        article_id = adapter["id"]
-        if article_id in self.known:
-            if adapter.get("url"):
-                raise Reject(STAGE, "duplicate_url", f"same canonical URL as {article_id}")
-            raise Reject(STAGE, "duplicate_content", f"same source and text as {article_id}")
-        digest = adapter["content_hash"]
-        sig = signature(adapter["text"])
-        original, reason = self.by_hash.get(digest), "duplicate_content"
-        if original is None:
-            original, reason = self._nearest(sig), "near_duplicate"
-        new = Known(adapter["source"], adapter.get("url"), adapter.get("date_published"), digest)
-        if original is not None:
-            old = self.known[original]
-            if not (new.date and old.date and new.date < old.date):
-                raise Reject(STAGE, reason, f"of {original} ({_where(old)})")
-            self._forget(original)
-            self.writer.retract(
-                original,
-                url=old.url,
-                source=old.source,
-                reason="superseded",
-                detail=f"{reason} of the earlier {article_id} ({_where(new)})",
-            )
-        self._remember(article_id, new)
-        self.lsh.insert(article_id, sig)
-        self.signatures[article_id] = sig.hashvalues
-        self.writer.add_fingerprint(article_id, sig.hashvalues.tolist())
-        return item
-
-    def _nearest(self, sig: LeanMinHash) -> str | None:
+    def nearest(self, sig: LeanMinHash) -> str | None:
         """The most similar known article at or above the threshold (LSH candidates, checked by estimate)."""
         best, best_sim = None, self.threshold
         for candidate in self.lsh.query(sig):
@@ -119,16 +88,77 @@ class DedupPipeline:
                 best, best_sim = candidate, sim
         return best
 
-    def _remember(self, article_id: str, known: Known) -> None:
+    def add(self, article_id: str, known: Known, sig: LeanMinHash, writer) -> None:
+        self.remember(article_id, known)
+        self.writers[article_id] = writer
+        self.lsh.insert(article_id, sig)
+        self.signatures[article_id] = sig.hashvalues
+
+    def release(self, writer) -> None:
+        """`writer`'s crawl is closing: what it stored is retracted through the retracting crawl's writer."""
+        self.writers = {article_id: w for article_id, w in self.writers.items() if w is not writer}
+
+    def remember(self, article_id: str, known: Known) -> None:
         self.known[article_id] = known
         self.by_hash.setdefault(known.content_hash, article_id)
 
-    def _forget(self, article_id: str) -> None:
+    def forget(self, article_id: str) -> None:
         known = self.known.pop(article_id)
+        self.writers.pop(article_id, None)
         if self.by_hash.get(known.content_hash) == article_id:
             del self.by_hash[known.content_hash]
         if self.signatures.pop(article_id, None) is not None:
             self.lsh.remove(article_id)
+
+
+class DedupPipeline:
+    def __init__(self, settings, writer, index: DedupIndex | None = None):
+        self.writer = writer
+        self.index = index or DedupIndex(settings.getfloat("NEWSALIGN_NEAR_DUP_THRESHOLD", THRESHOLD))
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        from newsalign.pipeline.writer import WarehouseWriter
+
+        return cls(crawler.settings, WarehouseWriter.for_crawler(crawler), getattr(crawler, "newsalign_dedup", None))
+
+    def open_spider(self) -> None:
+        self.writer.open()
+        self.index.load(self.writer.con)
+
+    def close_spider(self) -> None:
+        self.index.release(self.writer)
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        article_id = adapter["id"]
+        index = self.index
+        if article_id in index.known:
+            if adapter.get("url"):
+                raise Reject(STAGE, "duplicate_url", f"same canonical URL as {article_id}")
+            raise Reject(STAGE, "duplicate_content", f"same source and text as {article_id}")
+        digest = adapter["content_hash"]
+        sig = signature(adapter["text"])
+        original, reason = index.by_hash.get(digest), "duplicate_content"
+        if original is None:
+            original, reason = index.nearest(sig), "near_duplicate"
+        new = Known(adapter["source"], adapter.get("url"), adapter.get("date_published"), digest)
+        if original is not None:
+            old = index.known[original]
+            if not (new.date and old.date and new.date < old.date):
+                raise Reject(STAGE, reason, f"of {original} ({_where(old)})")
+            holder = index.writers.get(original, self.writer)  # another crawl's writer may buffer it still
+            index.forget(original)
+            holder.retract(
+                original,
+                url=old.url,
+                source=old.source,
+                reason="superseded",
+                detail=f"{reason} of the earlier {article_id} ({_where(new)})",
+            )
+        index.add(article_id, new, sig, self.writer)
+        self.writer.add_fingerprint(article_id, sig.hashvalues.tolist())
+        return item
 
 
 def _where(known: Known) -> str:

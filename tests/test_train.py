@@ -441,3 +441,55 @@ def test_demo_training_returns_the_model_dirs(tmp_path):
     for name in ("base", "dpo", "rlhf"):
         AutoModelForCausalLM.from_pretrained(dirs[name])
     assert json.loads((tmp_path / "demo" / "exports" / "dpo" / "card.json").read_text())["token_count"] == "tokenizer"
+
+
+def test_grpo_feeds_the_reward_model_as_reward_trainer_trained_it(workdir, tmp_path):
+    """Held-out rows scored the way RewardTrainer tokenized them in training equal the rewards GRPO computes."""
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from trl import GRPOConfig, ModelConfig, RewardConfig, RewardTrainer
+
+    from newsalign.training import rlhf
+    from newsalign.training.config import RLHFArguments
+    from newsalign.training.tiny import build_tiny_model
+    from newsalign.warehouse import connect
+
+    corpus = [
+        r[0] for r in connect(workdir / "wh.duckdb").execute("SELECT title || ' ' || text FROM articles").fetchall()
+    ]
+    rm_path = build_tiny_model(tmp_path / "rm", corpus, kind="sequence_classification", seed=3)
+    rows = Dataset.from_parquet(str(workdir / "exports" / "reward" / "test.parquet")).select(range(6))
+    prompts, answers = rows["prompt"], rows["chosen"]
+
+    tokenizer = AutoTokenizer.from_pretrained(rm_path)
+    reward_trainer = RewardTrainer(
+        model=str(rm_path),
+        args=RewardConfig(output_dir=str(tmp_path / "rt"), use_cpu=True, report_to="none"),
+        train_dataset=rows.select_columns(["prompt", "chosen", "rejected"]),
+        processing_class=tokenizer,
+    )
+    model = AutoModelForSequenceClassification.from_pretrained(rm_path).eval()
+    with torch.inference_mode():
+        as_trained = [
+            model(torch.tensor([row["chosen_ids"]])).logits[0, 0].item() for row in reward_trainer.train_dataset
+        ]
+
+    args = RLHFArguments(reward_model_path=str(rm_path), kl_target=None)
+    config = GRPOConfig(
+        output_dir=str(tmp_path / "grpo"),
+        use_cpu=True,
+        report_to="none",
+        beta=0.1,
+        num_generations=2,
+        per_device_train_batch_size=2,
+        max_completion_length=2,
+    )
+    train = Dataset.from_dict({"prompt": prompts, "answer": answers})
+    grpo = rlhf.build_trainer(
+        args, config, ModelConfig(model_name_or_path=str(workdir / "tiny")), train, None, tokenizer
+    )
+    inputs = [{"prompt": p, "answer": a} for p, a in zip(prompts, answers)]
+    completion_ids = [tokenizer(a, add_special_tokens=False)["input_ids"] for a in answers]
+    as_grpo = grpo._calculate_rewards(inputs, prompts, list(answers), completion_ids)[:, 0].tolist()
+    assert as_grpo == pytest.approx(as_trained, abs=1e-5)

@@ -69,6 +69,7 @@ def export_dir(tmp_path):
     out = tmp_path / "export"
     out.mkdir()
     pd.DataFrame(_rows(40)).to_parquet(out / "train.parquet")
+    pd.DataFrame(_rows(10, offset=200)).to_parquet(out / "validation.parquet")
     pd.DataFrame(_rows(12, offset=100)).to_parquet(out / "test.parquet")
     (out / "card.json").write_text(json.dumps({"kind": "dpo", "options": {"answers": [" Yes", " No"]}}))
     return out
@@ -296,6 +297,7 @@ def test_evaluate_models_writes_report(tiny, export_dir, tmp_path):
         "positive": 6,
         "negative": 6,
         "answers": [" Yes", " No"],
+        "validation_n": 10,
     }
     for entry in result["models"].values():
         assert 0 <= entry["metrics"]["accuracy"] <= 1
@@ -382,3 +384,40 @@ def test_evaluate_a_model_trained_by_newsalign_dpo(tiny, export_dir, tmp_path):
     assert (tmp_path / "report" / trainer["curves"]).read_bytes()[:8] == PNG_MAGIC
     base_p = pd.read_csv(tmp_path / "report" / "predictions.csv")
     assert (base_p["p_base"] - base_p["p_dpo"]).abs().max() > 1e-4  # training changed the scores
+
+
+def test_majority_baseline_sees_the_real_balance_after_downsampling(tiny, tmp_path):
+    """Train balanced 50/50 (as `--balance downsample` leaves it), validation and test 75% signal: the majority
+    baseline must predict "yes" (accuracy 0.75), not the balanced prior's "no" (0.25)."""
+    out = tmp_path / "export"
+    out.mkdir()
+    pd.DataFrame(_rows(40)).to_parquet(out / "train.parquet")
+    for name, offset in (("validation", 200), ("test", 100)):
+        rows = _rows(16, offset=offset)
+        pd.DataFrame([r for r in rows if r["label"]] + [r for r in rows if not r["label"]][:3]).to_parquet(
+            out / f"{name}.parquet"
+        )
+    result = evaluate_models({}, out, tmp_path / "report", bootstrap=0)
+    assert result["data"]["positive"] == 8 and result["data"]["negative"] == 3
+    assert result["models"]["majority"]["metrics"]["accuracy"] == pytest.approx(8 / 11)
+    assert result["models"]["majority"]["confusion_matrix"] == [[0, 3], [0, 8]]
+
+
+def test_threshold_is_chosen_on_validation_never_on_test(tiny, export_dir, tmp_path):
+    first = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "a", bootstrap=0)
+    assert first["settings"]["threshold"] == "validation"
+    test = pd.read_parquet(export_dir / "test.parquet")
+    test.assign(label=~test["label"]).to_parquet(export_dir / "test.parquet")  # flip every test label
+    flipped = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "b", bootstrap=0)
+    for name in ("tiny", "majority", "tfidf_logreg"):
+        assert flipped["models"][name]["threshold"] == first["models"][name]["threshold"]
+    validation = pd.read_parquet(export_dir / "validation.parquet")
+    p_val = scoring.p_signal(
+        scoring.answer_logprobs(*scoring.load_model(tiny, device="cpu"), validation["prompt"].tolist())
+    )
+    from newsalign.training.metrics import choose_threshold
+
+    assert first["models"]["tiny"]["threshold"] == pytest.approx(choose_threshold(validation["label"], p_val))
+    assert "chosen per model on the validation split" in (tmp_path / "a" / "report.md").read_text()
+    fixed = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "c", bootstrap=0, threshold=0.5)
+    assert {e["threshold"] for e in fixed["models"].values()} == {0.5}

@@ -117,6 +117,7 @@ def test_policy_trainers_update_the_model(workdir, name, dataset):
     assert (out / "tokenizer.json").exists() and (out / "checkpoint-2").is_dir()
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]  # curves for the evaluator
     assert any("loss" in entry for entry in history)
+    assert [entry["step"] for entry in history if "eval_loss" in entry] == [2]  # evaluated on validation
 
 
 @pytest.mark.slow

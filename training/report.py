@@ -61,8 +61,8 @@ def write_metrics_json(result: dict, path) -> Path:
 
 def _metrics_table(result: dict) -> list[str]:
     lines = [
-        "| model | kind | " + " | ".join(METRICS) + " |",
-        "|---|---|" + "---|" * len(METRICS),
+        "| model | kind | threshold | " + " | ".join(METRICS) + " |",
+        "|---|---|---|" + "---|" * len(METRICS),
     ]
     for name, entry in result["models"].items():
         cells = []
@@ -70,7 +70,7 @@ def _metrics_table(result: dict) -> list[str]:
             low, high = entry["ci"][metric]
             ci = "" if math.isnan(low) else f" [{_fmt(low, 2)}, {_fmt(high, 2)}]"
             cells.append(_fmt(entry["metrics"][metric]) + ci)
-        lines.append(f"| {name} | {entry['kind']} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | {entry['kind']} | {_fmt(entry['threshold'])} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -119,8 +119,14 @@ def render_report(result: dict) -> str:
         "",
         f"Held-out split `{data['split']}` of `{data['dir']}`: {data['n']} articles, {data['positive']} signal / "
         f"{data['negative']} no signal. Models answer {positive!r} or {negative!r}; P(signal) is the softmax over the two "
-        "answers' summed log-probs (no generation), and the prediction is P(signal) > "
-        f"{settings['threshold']}. Precision, recall and F1 are for the signal class. "
+        "answers' summed log-probs (no generation), and the prediction is P(signal) > the threshold "
+        + (
+            f"chosen per model on the validation split ({data.get('validation_n')} articles; the accuracy-maximising "
+            "cut, never on the held-out rows). "
+            if settings["threshold"] == "validation"
+            else f"{settings['threshold']}. "
+        )
+        + "Precision, recall and F1 are for the signal class. "
         + (
             f"Brackets: {settings['bootstrap']}-resample BCa bootstrap 95% intervals (seed {settings['seed']}). "
             if settings["bootstrap"]

@@ -36,7 +36,7 @@ def run_training(name: str, config: str | None, overrides: list[str] = ()) -> Pa
 
 
 def _run(module, script_args, training_args, model_args) -> Path:
-    train, test = load_splits(script_args.dataset_dir, module.COLUMNS)
+    train, validation = load_splits(script_args.dataset_dir, module.COLUMNS)
     resolve_model(script_args, model_args, corpus=train["prompt"])
     training_args.model_init_kwargs = {
         **(training_args.model_init_kwargs or {}),
@@ -45,7 +45,7 @@ def _run(module, script_args, training_args, model_args) -> Path:
         **({"attn_implementation": model_args.attn_implementation} if model_args.attn_implementation else {}),
     }
     tokenizer = load_tokenizer(model_args.model_name_or_path)
-    eval_dataset = test if training_args.eval_strategy != "no" else None
+    eval_dataset = validation if training_args.eval_strategy != "no" else None
     trainer = module.build_trainer(script_args, training_args, model_args, train, eval_dataset, tokenizer)
     return train_and_save(trainer, script_args, training_args, getattr(module, "after_training", None))
 
@@ -96,18 +96,22 @@ def resolve_model(script_args, model_args, corpus) -> None:
 
 
 def load_splits(dataset_dir: str, columns: list[str]):
-    """`train` and `test` of an export directory (parquet or jsonl), keeping only the trainer's columns.
+    """`train` and `validation` of an export directory (parquet or jsonl), keeping only the trainer's columns.
 
-    Loaded through `datasets` (not pandas) so a re-run reuses the cached tokenization.
+    The trainers evaluate on validation; the test split is left to `newsalign evaluate`. Loaded through
+    `datasets` (not pandas) so a re-run reuses the cached tokenization.
     """
     from datasets import Dataset
 
     directory = Path(dataset_dir)
     splits = []
-    for name in ("train", "test"):
+    for name in ("train", "validation"):
         files = [directory / f"{name}.{ext}" for ext in ("parquet", "jsonl") if (directory / f"{name}.{ext}").exists()]
         if not files:
-            raise NewsalignError(f"no {name}.parquet or {name}.jsonl in {directory}: run `newsalign export` first")
+            raise NewsalignError(
+                f"no {name}.parquet or {name}.jsonl in {directory}: run `newsalign export` first "
+                "(exports made before the validation split need re-exporting)"
+            )
         if _row_count(files[0]) == 0:
             raise NewsalignError(f"{directory} has an empty {'training' if name == 'train' else name} split")
         load = Dataset.from_parquet if files[0].suffix == ".parquet" else Dataset.from_json

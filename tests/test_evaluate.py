@@ -168,6 +168,31 @@ def test_lora_adapter_loads_onto_its_base(tiny, loaded, tmp_path):
     assert np.abs(got - scoring.answer_logprobs(base, tokenizer, prompts)).max() > 1e-3  # the adapter matters
 
 
+def test_lora_reward_adapter_is_scored_as_a_reward_model(tiny, tmp_path):
+    """What QLoRA `train reward` leaves: a SEQ_CLS adapter on the causal base, its `score` head saved with it."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForSequenceClassification
+
+    torch.manual_seed(2)
+    config = LoraConfig(
+        r=4,
+        target_modules=["q_proj", "v_proj"],
+        task_type="SEQ_CLS",
+        modules_to_save=["score"],
+        init_lora_weights=False,
+    )
+    peft_model = get_peft_model(AutoModelForSequenceClassification.from_pretrained(tiny, num_labels=1), config).eval()
+    torch.nn.init.normal_(peft_model.base_model.model.score.modules_to_save["default"].weight)
+    peft_model.save_pretrained(tmp_path / "rm-adapter")
+
+    model, tokenizer = scoring.load_model(tmp_path / "rm-adapter", device="cpu")
+    assert scoring.is_reward_model(model)
+    prompts = [r["prompt"] for r in _rows(4)]
+    got = scoring.answer_logprobs(model, tokenizer, prompts, batch_size=2)
+    want = scoring.answer_logprobs(peft_model, tokenizer, prompts, batch_size=2)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+
+
 # --- data ----------------------------------------------------------------------------------------
 
 

@@ -29,7 +29,9 @@ def load_model(path, *, device: str | None = None):
     """(model, tokenizer) from a full model dir (config.json) or a peft LoRA adapter dir (adapter_config.json).
 
     An adapter is loaded onto its base model (`base_model_name_or_path`) and merged for speed. A
-    `*ForSequenceClassification` model (a reward model from `newsalign train reward`) loads as one.
+    `*ForSequenceClassification` model (a reward model from `newsalign train reward`) loads as one, and
+    so does a sequence-classification adapter (task_type SEQ_CLS, or a saved `score` head: what a
+    QLoRA `train reward` leaves), its reward head restored from the adapter.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
@@ -42,11 +44,16 @@ def load_model(path, *, device: str | None = None):
     if (path / "adapter_config.json").exists():
         from peft import PeftModel
 
-        base = json.loads((path / "adapter_config.json").read_text()).get("base_model_name_or_path")
+        adapter = json.loads((path / "adapter_config.json").read_text())
+        base = adapter.get("base_model_name_or_path")
         if not base:
             raise NewsalignError(f"{path}/adapter_config.json names no base_model_name_or_path")
+        reward = adapter.get("task_type") == "SEQ_CLS" or "score" in (adapter.get("modules_to_save") or [])
         try:
-            model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
+            if reward:
+                model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, dtype=dtype)
+            else:
+                model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
         except OSError as exc:
             raise NewsalignError(f"cannot load base model {base!r} of adapter {path}: {exc}".splitlines()[0]) from None
         model = PeftModel.from_pretrained(model, path).merge_and_unload()
@@ -63,6 +70,10 @@ def load_model(path, *, device: str | None = None):
             f"{path} is neither a model directory (config.json) nor a LoRA adapter (adapter_config.json)"
         )
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    if model.config.pad_token_id is None:  # a reward model finds each row's last token by the pad id
+        model.config.pad_token_id = (
+            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        )
     return model.to(device).eval(), tokenizer
 
 
@@ -148,7 +159,8 @@ def _reward_batch(model, pad_id: int, eos_id: int, batch) -> np.ndarray:
 
 
 def is_reward_model(model) -> bool:
-    return any(a.endswith("ForSequenceClassification") for a in (model.config.architectures or [type(model).__name__]))
+    """A `*ForSequenceClassification` by class (its config may still name the causal base it was built on)."""
+    return type(model).__name__.endswith("ForSequenceClassification")
 
 
 def answer_logprobs(

@@ -494,3 +494,22 @@ def test_grpo_feeds_the_reward_model_as_reward_trainer_trained_it(workdir, tmp_p
     completion_ids = [tokenizer(a, add_special_tokens=False)["input_ids"] for a in answers]
     as_grpo = grpo._calculate_rewards(inputs, prompts, list(answers), completion_ids)[:, 0].tolist()
     assert as_grpo == pytest.approx(as_trained, abs=1e-5)
+
+
+@pytest.mark.slow
+def test_dpo_with_lora_from_an_sft_lora_adapter(workdir):
+    """The thesis's SFT -> DPO with LoRA: DPO starts from the SFT adapter, and evaluate loads the chain."""
+    from newsalign.training import scoring
+
+    lora = ["--use_peft", "true", "--lora_r", 4, "--lora_target_modules", "q_proj", "v_proj", "--max_steps", 2]
+    assert train(workdir, "sft", "sft", *lora, "--output_dir", workdir / "sft-lora") == 0
+    assert (workdir / "sft-lora" / "adapter_config.json").exists()
+    dpo = workdir / "dpo-lora"
+    assert train(workdir, "dpo", "dpo", *lora, "--model_name_or_path", workdir / "sft-lora", "--output_dir", dpo) == 0
+    assert json.loads((dpo / "adapter_config.json").read_text())["base_model_name_or_path"] == str(workdir / "sft-lora")
+    prompts = ["A market report. Answer:"]
+    scores = {
+        name: scoring.answer_logprobs(*scoring.load_model(workdir / name, device="cpu"), prompts)
+        for name in ("sft-lora", "dpo-lora")
+    }
+    assert abs(scores["sft-lora"] - scores["dpo-lora"]).max() > 1e-6  # the DPO adapter sits on the SFT one

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from newsalign.core.errors import NewsalignError
+from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged
 from newsalign.training.prompt import DEFAULT_ANSWERS
 
 
@@ -41,23 +42,14 @@ def load_model(path, *, device: str | None = None):
         raise NewsalignError(f"model path not found: {path}")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    if (path / "adapter_config.json").exists():
-        from peft import PeftModel
-
-        adapter = json.loads((path / "adapter_config.json").read_text())
-        base = adapter.get("base_model_name_or_path")
-        if not base:
-            raise NewsalignError(f"{path}/adapter_config.json names no base_model_name_or_path")
-        reward = adapter.get("task_type") == "SEQ_CLS" or "score" in (adapter.get("modules_to_save") or [])
-        try:
-            if reward:
-                model = AutoModelForSequenceClassification.from_pretrained(base, num_labels=1, dtype=dtype)
-            else:
-                model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
-        except OSError as exc:
-            raise NewsalignError(f"cannot load base model {base!r} of adapter {path}: {exc}".splitlines()[0]) from None
-        model = PeftModel.from_pretrained(model, path).merge_and_unload()
-        tokenizer_dir = path if (path / "tokenizer_config.json").exists() else base
+    adapter = adapter_config(path)
+    if adapter is not None:
+        reward = is_reward_adapter(adapter)
+        if reward:
+            model = load_merged(path, AutoModelForSequenceClassification, num_labels=1, dtype=dtype)
+        else:
+            model = load_merged(path, AutoModelForCausalLM, dtype=dtype)
+        tokenizer_dir = path if (path / "tokenizer_config.json").exists() else adapter["base_model_name_or_path"]
     elif (path / "config.json").exists():
         architectures = json.loads((path / "config.json").read_text()).get("architectures") or []
         reward = any(a.endswith("ForSequenceClassification") for a in architectures)

@@ -513,3 +513,19 @@ def test_dpo_with_lora_from_an_sft_lora_adapter(workdir):
         for name in ("sft-lora", "dpo-lora")
     }
     assert abs(scores["sft-lora"] - scores["dpo-lora"]).max() > 1e-6  # the DPO adapter sits on the SFT one
+
+
+@pytest.mark.slow
+def test_export_sft_then_train_sft_with_long_articles_and_the_default_tokenizer(tmp_path):
+    """`newsalign export sft` (token counts estimated) then `newsalign train sft` on the tiny config: the tiny
+    tokenizer makes the 512-"token" articles far longer than max_length 256, and every prompt is fitted."""
+    from newsalign.warehouse import connect
+
+    db = build_warehouse(tmp_path / "wh.duckdb", n=40)
+    with connect(db) as con:
+        con.execute("UPDATE articles SET text = repeat(text || ' ', 30)")
+    assert main(["export", "sft", "--out", str(tmp_path / "sft"), "--db", str(db), "--label", LABEL]) == 0
+    args = ["--dataset_dir", tmp_path / "sft", "--output_dir", tmp_path / "out", "--tiny_model_dir", tmp_path / "tiny"]
+    assert main(["train", "sft", "--config", str(TINY_CONFIG), *map(str, args), "--max_steps", "2"]) == 0
+    history = json.loads((tmp_path / "out" / "trainer_state.json").read_text())["log_history"]
+    assert any(math.isfinite(entry.get("loss", math.nan)) for entry in history)

@@ -18,6 +18,7 @@ from newsalign.training.callbacks import NanLossCallback
 from newsalign.training.config import TRAINERS, parse_config
 
 TINY = "tiny"
+ANSWER_COLUMNS = ("completion", "chosen", "rejected", "answer")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -45,6 +46,10 @@ def _run(module, script_args, training_args, model_args) -> Path:
         **({"attn_implementation": model_args.attn_implementation} if model_args.attn_implementation else {}),
     }
     tokenizer = load_tokenizer(model_args.model_name_or_path)
+    max_length = getattr(training_args, "max_length", None)
+    if max_length is not None:
+        answers = [c for c in module.COLUMNS if c in ANSWER_COLUMNS]
+        train, validation = (fit_prompts(d, tokenizer, max_length, answers) for d in (train, validation))
     eval_dataset = validation if training_args.eval_strategy != "no" else None
     trainer = module.build_trainer(script_args, training_args, model_args, train, eval_dataset, tokenizer)
     return train_and_save(trainer, script_args, training_args, getattr(module, "after_training", None))
@@ -121,6 +126,32 @@ def load_splits(dataset_dir: str, columns: list[str]):
             raise NewsalignError(f"{files[0]} lacks column(s) {', '.join(missing)}: export it with the matching kind")
         splits.append(dataset.select_columns(columns))
     return splits
+
+
+def fit_prompts(dataset, tokenizer, max_length: int, answer_columns: list[str]):
+    """Cut the start of every prompt whose tokens, with its longest answer and an EOS, exceed `max_length`.
+
+    TRL keeps the start of an over-long sequence, so the answer would be cut off and the row dropped as
+    fully masked (SFT) or trained on nothing. `training.scoring.encode` cuts the start the same way at
+    evaluation: the question at the prompt's end matters more than the article's first sentences.
+    """
+    answers = {a for column in answer_columns for a in dataset[column] if isinstance(a, str)}
+    reserve = max((len(tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers), default=0) + 1
+    keep = max_length - reserve
+    if keep < 1:
+        raise NewsalignError(f"max_length {max_length} leaves no room for a prompt beside the answers")
+
+    def fit(row):
+        prompt = row["prompt"]
+        for _ in range(4):  # decoding a token slice and re-encoding it can differ by a token or two
+            ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+            special = len(tokenizer(prompt)["input_ids"]) - len(ids)
+            if len(ids) + special <= keep:
+                break
+            prompt = tokenizer.decode(ids[len(ids) + special - keep + 1 :])
+        return {"prompt": prompt}
+
+    return dataset.map(fit, desc=f"Fitting prompts to max_length {max_length}")
 
 
 def _row_count(path: Path) -> int:

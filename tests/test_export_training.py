@@ -288,3 +288,40 @@ def test_one_class_and_empty_sets_are_refused(warehouse_db, tmp_path, capsys):
     assert "only positive examples" in capsys.readouterr().err
     assert run("export", "dpo", "--out", tmp_path / "x", "--label", "nothing", "--db", warehouse_db) == 1
     assert "no labelled articles" in capsys.readouterr().err
+
+
+def test_prompt_ends_where_the_answer_begins_and_names_the_title_once():
+    from newsalign.training.prompt import PromptBuilder
+
+    builder = PromptBuilder()
+    prompt = builder("Oil rises", "Oil rises. Crude prices climbed on Monday.")
+    assert prompt.endswith("Answer:") and prompt.count("Oil rises") == 1
+    assert (prompt + " Yes").endswith("\nAnswer: Yes")
+    assert builder("Oil rises", "Crude prices climbed on Monday.").count("Oil rises") == 1
+    assert "Oil rises\n\nCrude prices" in builder("Oil rises", "Crude prices climbed on Monday.")
+
+
+def test_answers_follow_the_prompt_as_one_equal_length_token(tmp_path):
+    from transformers import AutoTokenizer
+
+    from newsalign.training.prompt import PromptBuilder
+    from newsalign.training.scoring import encode
+    from newsalign.training.tiny import build_tiny_model
+
+    tokenizer = AutoTokenizer.from_pretrained(build_tiny_model(tmp_path / "tiny", ["Stocks fell. Answer: Yes"] * 50))
+    prompt = PromptBuilder(tokenizer=tokenizer)("Stocks", "Stocks fell sharply.")
+    [(_, answer_ids)] = encode(tokenizer, [prompt])
+    assert [tokenizer.decode(a) for a in answer_ids] == [" Yes", " No"]
+
+
+def test_card_copies_label_params_only_for_a_label_view_that_reads_them(warehouse_db, tmp_path):
+    from newsalign.training.export import uses_label_params
+    from newsalign.warehouse import connect
+
+    with connect(warehouse_db) as con:
+        assert uses_label_params(con, "v_signal") and not uses_label_params(con, LABEL)
+        con.execute(f"CREATE VIEW my_labels AS SELECT * FROM {LABEL}")
+        assert not uses_label_params(con, "my_labels")
+    run("export", "dpo", "--out", tmp_path / "dpo", "--db", warehouse_db, "--label", "my_labels")
+    assert json.loads((tmp_path / "dpo" / "card.json").read_text())["label_params"] is None
+    assert "does not read label_params" in (tmp_path / "dpo" / "README.md").read_text()

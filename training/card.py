@@ -45,7 +45,7 @@ def render_card(card: dict) -> str:
         f"answers {opts['answers'][0]!r} / {opts['answers'][1]!r}",
         f"- Articles cut to {opts['max_article_tokens']} tokens ({card['token_count']}): "
         f"{card['truncated_articles']} truncated",
-        f"- Label parameters: {json.dumps(card['label_params'], default=str) if card['label_params'] else 'no label_params table'}",
+        f"- Label parameters: {json.dumps(card['label_params'], default=str) if card['label_params'] else 'none (the label view does not read label_params)'}",
         f"- Warehouse snapshot sha256 (sorted id, content_hash, signal): `{card['warehouse_snapshot_sha256']}`",
         "",
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -104,7 +105,7 @@ def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions, 
         "token_count": "tokenizer" if tokenizer is not None else "regex estimate (words and punctuation)",
         "prompt": {"version": builder.template.version, "sha256": builder.template.sha256},
         "label_source": options.label,
-        "label_params": label_params(con),
+        "label_params": label_params(con) if uses_label_params(con, options.label) else None,
         "warehouse_snapshot_sha256": snapshot_hash(frame),
     }
     write_card(options.out, card)
@@ -280,6 +281,21 @@ def label_params(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
         }
         for row in relation.fetchall()
     ]
+
+
+def uses_label_params(con: duckdb.DuckDBPyConnection, label: str) -> bool:
+    """Whether the label view reads the `label_params` table, directly or through the views it selects from."""
+    views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall())
+    todo, seen = [label], set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in views:
+            continue
+        seen.add(name)
+        if re.search(r"\blabel_params\b", views[name]):
+            return True
+        todo += [view for view in views if re.search(rf"\b{re.escape(view)}\b", views[name])]
+    return False
 
 
 def snapshot_hash(frame: pd.DataFrame) -> str:

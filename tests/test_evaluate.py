@@ -406,6 +406,10 @@ def test_evaluate_a_model_trained_by_newsalign_dpo(tiny, export_dir, tmp_path):
     result = evaluate_models({"base": tiny, "dpo": dpo}, export_dir, tmp_path / "report", bootstrap=20)
     trainer = result["models"]["dpo"]["trainer"]
     assert trainer["reward_accuracy"]["key"] == "eval_rewards/accuracies"
+    assert trainer["reward_accuracy"]["pairs"] == 10  # the validation split it was evaluated on
+    pairs = f"{round(trainer['reward_accuracy']['value'] * 10)} of 10"
+    assert pairs in (tmp_path / "report" / "report.md").read_text()
+    assert result["settings"]["max_length"] == 256  # the tiny config's dpo max_length, not a separate default
     assert (tmp_path / "report" / trainer["curves"]).read_bytes()[:8] == PNG_MAGIC
     base_p = pd.read_csv(tmp_path / "report" / "predictions.csv")
     assert (base_p["p_base"] - base_p["p_dpo"]).abs().max() > 1e-4  # training changed the scores
@@ -446,3 +450,16 @@ def test_threshold_is_chosen_on_validation_never_on_test(tiny, export_dir, tmp_p
     assert "chosen per model on the validation split" in (tmp_path / "a" / "report.md").read_text()
     fixed = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "c", bootstrap=0, threshold=0.5)
     assert {e["threshold"] for e in fixed["models"].values()} == {0.5}
+
+
+def test_max_length_comes_from_the_trained_models(tmp_path):
+    from newsalign.training.evaluate import DEFAULT_MAX_LENGTH, resolve_max_length
+
+    for name, length in (("a", 512), ("b", 256)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "newsalign_run.json").write_text(json.dumps({"max_length": length}))
+    (tmp_path / "base").mkdir()
+    models = {n: tmp_path / n for n in ("a", "b", "base")}
+    assert resolve_max_length(models, None) == 256
+    assert resolve_max_length(models, 100) == 100
+    assert resolve_max_length({"base": tmp_path / "base"}, None) == DEFAULT_MAX_LENGTH

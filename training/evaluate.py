@@ -19,11 +19,12 @@ from newsalign.core.errors import NewsalignError
 from newsalign.training import baselines, plots
 from newsalign.training.evaluate_data import has_split, load_split, read_answers
 from newsalign.training.metrics import ECE_BINS, bootstrap_ci, choose_threshold, compute_metrics, confusion
-from newsalign.training.metrics_trainer import find_trainer_state, load_log_history, reward_accuracy
+from newsalign.training.metrics_trainer import find_trainer_state, load_log_history, load_run_facts, reward_accuracy
 from newsalign.training.report import print_comparison, write_metrics_json, write_report
 from newsalign.training.scoring import answer_logprobs, load_model, p_signal
 
 BASELINES = ("majority", "tfidf_logreg")
+DEFAULT_MAX_LENGTH = 1024  # TRL's default max_length, for models whose training recorded none
 
 __all__ = ["evaluate_models", "print_comparison", "parse_model_specs"]
 
@@ -67,7 +68,20 @@ def _trainer_info(path: Path, out_dir: Path, name: str) -> dict:
         return {"log": None, "reward_accuracy": None, "curves": None}
     history = load_log_history(path)
     image = plots.training_curves(history, out_dir / f"curves_{_file_name(name)}.png", title=name)
-    return {"log": str(state), "reward_accuracy": reward_accuracy(history), "curves": image.name if image else None}
+    reward = reward_accuracy(history)
+    if reward is not None:
+        facts = load_run_facts(path)
+        reward["pairs"] = facts.get("eval_rows" if reward["split"] == "eval" else "train_rows_per_log")
+    return {"log": str(state), "reward_accuracy": reward, "curves": image.name if image else None}
+
+
+def resolve_max_length(models: dict[str, Path], max_length: int | None) -> int:
+    """`max_length`, else the smallest max_length the models were trained with (every model sees the same
+    tokens), else DEFAULT_MAX_LENGTH."""
+    if max_length is not None:
+        return max_length
+    trained = [facts["max_length"] for path in models.values() if (facts := load_run_facts(path)).get("max_length")]
+    return min(trained, default=DEFAULT_MAX_LENGTH)
 
 
 def evaluate_models(
@@ -78,7 +92,7 @@ def evaluate_models(
     batch_size: int = 8,
     bootstrap: int = 1000,
     seed: int = 0,
-    max_length: int | None = 2048,
+    max_length: int | None = None,
     device: str | None = None,
     split: str = "test",
     with_baselines: bool = True,
@@ -96,6 +110,7 @@ def evaluate_models(
         if not Path(path).is_dir():
             raise NewsalignError(f"model {name!r}: path not found: {path}")
     answers = read_answers(data_dir)
+    max_length = resolve_max_length(models, max_length)
     test = load_split(data_dir, split)
     if test.empty:
         raise NewsalignError(f"the {split} split in {data_dir} has no rows to evaluate")

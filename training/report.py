@@ -13,8 +13,8 @@ REWARD_ACCURACY_CAVEAT = (
     "accuracy. It is the share of the trainer's own preference pairs in which the chosen answer's implicit reward "
     "(for DPO, beta times the policy/reference log-ratio) beats the rejected one's: it measures whether training "
     "moved the policy towards the gold answer relative to the reference model, not whether the policy now prefers "
-    "it, and it is computed on few pairs (the thesis's 78.13% was 25 of 32 eval pairs). Task accuracy is "
-    "P(signal) > 0.5 on the held-out articles."
+    "it, and it is often computed on few pairs (the table gives how many). Task accuracy is P(signal) above the "
+    "model's threshold on the held-out articles."
 )
 
 
@@ -89,7 +89,11 @@ def _trainer_section(result: dict) -> list[str]:
         reward = trainer.get("reward_accuracy")
         if reward:
             where = f"`{reward['key']}`, {reward['split']}, step {reward['step']}"
-            rows.append(f"| {name} | {_fmt(reward['value'])} ({where}) | {_fmt(entry['metrics']['accuracy'])} |")
+            pairs = reward.get("pairs")
+            share = f"{round(reward['value'] * pairs)} of {pairs}" if pairs else "unknown"
+            rows.append(
+                f"| {name} | {_fmt(reward['value'])} ({where}) | {share} | {_fmt(entry['metrics']['accuracy'])} |"
+            )
     curves = [
         (name, e["trainer"]["curves"]) for name, e in result["models"].items() if (e.get("trainer") or {}).get("curves")
     ]
@@ -97,7 +101,12 @@ def _trainer_section(result: dict) -> list[str]:
         return []
     lines = ["## Training logs", ""]
     if rows:
-        lines += ["| model | trainer reward accuracy | task accuracy (held-out) |", "|---|---|---|", *rows, ""]
+        lines += [
+            "| model | trainer reward accuracy | pairs | task accuracy (held-out) |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+        ]
         lines += [REWARD_ACCURACY_CAVEAT, ""]
     for name, image in curves:
         lines += [

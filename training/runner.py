@@ -7,6 +7,7 @@ columns it uses and how to build its TRL trainer; everything else happens here, 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from newsalign.training.callbacks import NanLossCallback
 from newsalign.training.config import TRAINERS, parse_config
 
 TINY = "tiny"
+RUN_FACTS = "newsalign_run.json"
 ANSWER_COLUMNS = ("completion", "chosen", "rejected", "answer")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
@@ -52,7 +54,28 @@ def _run(module, script_args, training_args, model_args) -> Path:
         train, validation = (fit_prompts(d, tokenizer, max_length, answers) for d in (train, validation))
     eval_dataset = validation if training_args.eval_strategy != "no" else None
     trainer = module.build_trainer(script_args, training_args, model_args, train, eval_dataset, tokenizer)
-    return train_and_save(trainer, script_args, training_args, getattr(module, "after_training", None))
+    output_dir = train_and_save(trainer, script_args, training_args, getattr(module, "after_training", None))
+    if trainer.accelerator.is_main_process:
+        write_run_facts(output_dir, training_args, len(eval_dataset) if eval_dataset is not None else None)
+    return output_dir
+
+
+def write_run_facts(output_dir: Path, training_args, eval_rows: int | None) -> None:
+    """RUN_FACTS beside the model: what `newsalign evaluate` needs from this run (max_length, pair counts)."""
+    per_log = None
+    if training_args.logging_steps >= 1:  # a float below 1 is a share of all steps
+        per_log = int(
+            training_args.logging_steps
+            * training_args.per_device_train_batch_size
+            * training_args.gradient_accumulation_steps
+            * training_args.world_size
+        )
+    facts = {
+        "max_length": getattr(training_args, "max_length", None),
+        "eval_rows": eval_rows,
+        "train_rows_per_log": per_log,
+    }
+    (Path(output_dir) / RUN_FACTS).write_text(json.dumps(facts, indent=2) + "\n")
 
 
 @contextmanager

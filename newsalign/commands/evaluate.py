@@ -39,10 +39,10 @@ import click
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap and the TF-IDF baseline.")
 @click.option(
     "--max-length",
-    default=2048,
-    show_default=True,
+    default=None,
     type=click.IntRange(min=8),
-    help="Max tokens per prompt+answer (prompt start cut).",
+    help="Max tokens per prompt+answer, prompt start cut (default: the max_length the models were trained with, "
+    "else 1024).",
 )
 @click.option("--split", default="test", show_default=True, help="Which split of the export to evaluate on.")
 @click.option(

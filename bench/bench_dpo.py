@@ -40,7 +40,8 @@ def _data(work: Path) -> tuple[Path, Path]:
     data = work / "dpo"
     data.mkdir()
     pd.DataFrame(rows).to_parquet(data / "train.parquet")
-    pd.DataFrame(rows[:8]).to_parquet(data / "test.parquet")
+    for split in ("validation", "test"):
+        pd.DataFrame(rows[:8]).to_parquet(data / f"{split}.parquet")
     return build_tiny_model(work / "tiny", [r["prompt"] for r in rows]), data
 
 
@@ -62,6 +63,8 @@ def ours(model: Path, data: Path, out: Path) -> None:
             "--per_device_train_batch_size",
             str(BATCH),
             "--save_strategy",
+            "no",
+            "--eval_strategy",
             "no",
             "--logging_steps",
             "10",

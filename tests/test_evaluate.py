@@ -69,6 +69,7 @@ def export_dir(tmp_path):
     out = tmp_path / "export"
     out.mkdir()
     pd.DataFrame(_rows(40)).to_parquet(out / "train.parquet")
+    pd.DataFrame(_rows(10, offset=200)).to_parquet(out / "validation.parquet")
     pd.DataFrame(_rows(12, offset=100)).to_parquet(out / "test.parquet")
     (out / "card.json").write_text(json.dumps({"kind": "dpo", "options": {"answers": [" Yes", " No"]}}))
     return out
@@ -165,6 +166,31 @@ def test_lora_adapter_loads_onto_its_base(tiny, loaded, tmp_path):
     want = scoring.answer_logprobs(peft_model, tokenizer, prompts, batch_size=2)
     np.testing.assert_allclose(got, want, atol=1e-4)
     assert np.abs(got - scoring.answer_logprobs(base, tokenizer, prompts)).max() > 1e-3  # the adapter matters
+
+
+def test_lora_reward_adapter_is_scored_as_a_reward_model(tiny, tmp_path):
+    """What QLoRA `train reward` leaves: a SEQ_CLS adapter on the causal base, its `score` head saved with it."""
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForSequenceClassification
+
+    torch.manual_seed(2)
+    config = LoraConfig(
+        r=4,
+        target_modules=["q_proj", "v_proj"],
+        task_type="SEQ_CLS",
+        modules_to_save=["score"],
+        init_lora_weights=False,
+    )
+    peft_model = get_peft_model(AutoModelForSequenceClassification.from_pretrained(tiny, num_labels=1), config).eval()
+    torch.nn.init.normal_(peft_model.base_model.model.score.modules_to_save["default"].weight)
+    peft_model.save_pretrained(tmp_path / "rm-adapter")
+
+    model, tokenizer = scoring.load_model(tmp_path / "rm-adapter", device="cpu")
+    assert scoring.is_reward_model(model)
+    prompts = [r["prompt"] for r in _rows(4)]
+    got = scoring.answer_logprobs(model, tokenizer, prompts, batch_size=2)
+    want = scoring.answer_logprobs(peft_model, tokenizer, prompts, batch_size=2)
+    np.testing.assert_allclose(got, want, atol=1e-4)
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -296,6 +322,7 @@ def test_evaluate_models_writes_report(tiny, export_dir, tmp_path):
         "positive": 6,
         "negative": 6,
         "answers": [" Yes", " No"],
+        "validation_n": 10,
     }
     for entry in result["models"].values():
         assert 0 <= entry["metrics"]["accuracy"] <= 1
@@ -379,6 +406,60 @@ def test_evaluate_a_model_trained_by_newsalign_dpo(tiny, export_dir, tmp_path):
     result = evaluate_models({"base": tiny, "dpo": dpo}, export_dir, tmp_path / "report", bootstrap=20)
     trainer = result["models"]["dpo"]["trainer"]
     assert trainer["reward_accuracy"]["key"] == "eval_rewards/accuracies"
+    assert trainer["reward_accuracy"]["pairs"] == 10  # the validation split it was evaluated on
+    pairs = f"{round(trainer['reward_accuracy']['value'] * 10)} of 10"
+    assert pairs in (tmp_path / "report" / "report.md").read_text()
+    assert result["settings"]["max_length"] == 256  # the tiny config's dpo max_length, not a separate default
     assert (tmp_path / "report" / trainer["curves"]).read_bytes()[:8] == PNG_MAGIC
     base_p = pd.read_csv(tmp_path / "report" / "predictions.csv")
     assert (base_p["p_base"] - base_p["p_dpo"]).abs().max() > 1e-4  # training changed the scores
+
+
+def test_majority_baseline_sees_the_real_balance_after_downsampling(tiny, tmp_path):
+    """Train balanced 50/50 (as `--balance downsample` leaves it), validation and test 75% signal: the majority
+    baseline must predict "yes" (accuracy 0.75), not the balanced prior's "no" (0.25)."""
+    out = tmp_path / "export"
+    out.mkdir()
+    pd.DataFrame(_rows(40)).to_parquet(out / "train.parquet")
+    for name, offset in (("validation", 200), ("test", 100)):
+        rows = _rows(16, offset=offset)
+        pd.DataFrame([r for r in rows if r["label"]] + [r for r in rows if not r["label"]][:3]).to_parquet(
+            out / f"{name}.parquet"
+        )
+    result = evaluate_models({}, out, tmp_path / "report", bootstrap=0)
+    assert result["data"]["positive"] == 8 and result["data"]["negative"] == 3
+    assert result["models"]["majority"]["metrics"]["accuracy"] == pytest.approx(8 / 11)
+    assert result["models"]["majority"]["confusion_matrix"] == [[0, 3], [0, 8]]
+
+
+def test_threshold_is_chosen_on_validation_never_on_test(tiny, export_dir, tmp_path):
+    first = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "a", bootstrap=0)
+    assert first["settings"]["threshold"] == "validation"
+    test = pd.read_parquet(export_dir / "test.parquet")
+    test.assign(label=~test["label"]).to_parquet(export_dir / "test.parquet")  # flip every test label
+    flipped = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "b", bootstrap=0)
+    for name in ("tiny", "majority", "tfidf_logreg"):
+        assert flipped["models"][name]["threshold"] == first["models"][name]["threshold"]
+    validation = pd.read_parquet(export_dir / "validation.parquet")
+    p_val = scoring.p_signal(
+        scoring.answer_logprobs(*scoring.load_model(tiny, device="cpu"), validation["prompt"].tolist())
+    )
+    from newsalign.training.metrics import choose_threshold
+
+    assert first["models"]["tiny"]["threshold"] == pytest.approx(choose_threshold(validation["label"], p_val))
+    assert "chosen per model on the validation split" in (tmp_path / "a" / "report.md").read_text()
+    fixed = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "c", bootstrap=0, threshold=0.5)
+    assert {e["threshold"] for e in fixed["models"].values()} == {0.5}
+
+
+def test_max_length_comes_from_the_trained_models(tmp_path):
+    from newsalign.training.evaluate import DEFAULT_MAX_LENGTH, resolve_max_length
+
+    for name, length in (("a", 512), ("b", 256)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "newsalign_run.json").write_text(json.dumps({"max_length": length}))
+    (tmp_path / "base").mkdir()
+    models = {n: tmp_path / n for n in ("a", "b", "base")}
+    assert resolve_max_length(models, None) == 256
+    assert resolve_max_length(models, 100) == 100
+    assert resolve_max_length({"base": tmp_path / "base"}, None) == DEFAULT_MAX_LENGTH

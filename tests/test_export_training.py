@@ -88,12 +88,14 @@ def run(*args) -> int:
 def test_export_kinds_have_trl_columns(warehouse_db, tmp_path, kind, columns):
     out = tmp_path / kind
     assert run("export", kind, "--out", out, "--db", warehouse_db) == 0
-    train, test = pd.read_parquet(out / "train.parquet"), pd.read_parquet(out / "test.parquet")
-    assert set(train.columns) == columns
-    assert not set(train["id"]) & set(test["id"])
+    train, validation, test = (pd.read_parquet(out / f"{s}.parquet") for s in ("train", "validation", "test"))
+    assert set(train.columns) == set(validation.columns) == columns
+    ids = [set(part["id"]) for part in (train, validation, test)]
+    assert not ids[0] & ids[1] and not ids[0] & ids[2] and not ids[1] & ids[2]
     card = json.loads((out / "card.json").read_text())
-    assert card["counts"]["train"]["articles"] + card["counts"]["test"]["articles"] == 120
-    assert card["counts"]["test"]["articles"] == 12  # the thesis's 90/10
+    assert sum(card["counts"][s]["articles"] for s in ("train", "validation", "test")) == 120
+    assert card["counts"]["test"]["articles"] == card["counts"]["validation"]["articles"] == 12  # 80/10/10
+    assert [card["counts"][s]["articles"] for s in ("validation", "test")] == [len(ids[1]), len(ids[2])]
     if kind == "kto":  # both answers per article, exactly one of them correct
         assert len(train) == 2 * card["counts"]["train"]["articles"]
         assert train.groupby("id")["label"].sum().eq(1).all()
@@ -136,10 +138,23 @@ def test_time_split_has_no_look_ahead(warehouse_db, tmp_path):
     from newsalign.warehouse import connect
 
     run("export", "sft", "--out", tmp_path / "sft", "--split", "time", "--test-size", "0.25", "--db", warehouse_db)
-    train, test = (pd.read_parquet(tmp_path / "sft" / f"{s}.parquet") for s in ("train", "test"))
+    train, validation, test = (
+        pd.read_parquet(tmp_path / "sft" / f"{s}.parquet") for s in ("train", "validation", "test")
+    )
     dates = dict(connect(warehouse_db).execute("SELECT id, date_published FROM articles").fetchall())
-    assert max(dates[i] for i in train["id"]) < min(dates[i] for i in test["id"])
-    assert len(test) == 30
+    assert max(dates[i] for i in train["id"]) < min(dates[i] for i in validation["id"])
+    assert max(dates[i] for i in validation["id"]) < min(dates[i] for i in test["id"])
+    assert (len(train), len(validation), len(test)) == (78, 12, 30)
+
+
+def test_time_split_of_undated_articles_says_they_have_no_dates(warehouse_db, tmp_path, capsys):
+    from newsalign.warehouse import connect
+
+    with connect(warehouse_db) as con:
+        con.execute("UPDATE articles SET date_published = NULL")
+    assert run("export", "sft", "--out", tmp_path / "sft", "--split", "time", "--db", warehouse_db) == 1
+    err = capsys.readouterr().err
+    assert "these 120 articles have no dates" in err and "--test-size" not in err
 
 
 def test_near_duplicates_never_straddle_the_split(db_path, tmp_path):
@@ -162,10 +177,11 @@ def test_near_duplicates_never_straddle_the_split(db_path, tmp_path):
     for seed in range(6):
         out = tmp_path / f"s{seed}"
         run("export", "sft", "--out", out, "--seed", seed, "--test-size", "0.3", "--db", db_path)
-        test_ids = set(pd.read_parquet(out / "test.parquet")["id"])
-        cluster = {f"a{i:04d}" for i in range(10)}
-        assert cluster <= test_ids or not cluster & test_ids
-        assert {"a0010", "a0011"} <= test_ids or not {"a0010", "a0011"} & test_ids
+        for split in ("train", "validation", "test"):
+            ids = set(pd.read_parquet(out / f"{split}.parquet")["id"])
+            cluster = {f"a{i:04d}" for i in range(10)}
+            assert cluster <= ids or not cluster & ids
+            assert {"a0010", "a0011"} <= ids or not {"a0010", "a0011"} & ids
     assert json.loads((out / "card.json").read_text())["near_duplicate_groups"] == 120 - 9 - 1
 
 
@@ -173,6 +189,9 @@ def test_balance_downsample_and_weights(warehouse_db, tmp_path):
     run("export", "dpo", "--out", tmp_path / "down", "--balance", "downsample", "--db", warehouse_db)
     card = json.loads((tmp_path / "down" / "card.json").read_text())
     assert card["counts"]["train"]["positive"] == card["counts"]["train"]["negative"] > 0
+    before = card["train_before_balance"]  # the real class balance, which validation and test keep
+    assert before["articles"] == 96 and before["positive"] != before["negative"]
+    assert "before balancing: 96 articles" in (tmp_path / "down" / "README.md").read_text()
     run("export", "dpo", "--out", tmp_path / "w", "--balance", "weights", "--db", warehouse_db)
     train = pd.read_parquet(tmp_path / "w" / "train.parquet")
     per_class = train.groupby("chosen")["weight"].sum()
@@ -269,3 +288,40 @@ def test_one_class_and_empty_sets_are_refused(warehouse_db, tmp_path, capsys):
     assert "only positive examples" in capsys.readouterr().err
     assert run("export", "dpo", "--out", tmp_path / "x", "--label", "nothing", "--db", warehouse_db) == 1
     assert "no labelled articles" in capsys.readouterr().err
+
+
+def test_prompt_ends_where_the_answer_begins_and_names_the_title_once():
+    from newsalign.training.prompt import PromptBuilder
+
+    builder = PromptBuilder()
+    prompt = builder("Oil rises", "Oil rises. Crude prices climbed on Monday.")
+    assert prompt.endswith("Answer:") and prompt.count("Oil rises") == 1
+    assert (prompt + " Yes").endswith("\nAnswer: Yes")
+    assert builder("Oil rises", "Crude prices climbed on Monday.").count("Oil rises") == 1
+    assert "Oil rises\n\nCrude prices" in builder("Oil rises", "Crude prices climbed on Monday.")
+
+
+def test_answers_follow_the_prompt_as_one_equal_length_token(tmp_path):
+    from transformers import AutoTokenizer
+
+    from newsalign.training.prompt import PromptBuilder
+    from newsalign.training.scoring import encode
+    from newsalign.training.tiny import build_tiny_model
+
+    tokenizer = AutoTokenizer.from_pretrained(build_tiny_model(tmp_path / "tiny", ["Stocks fell. Answer: Yes"] * 50))
+    prompt = PromptBuilder(tokenizer=tokenizer)("Stocks", "Stocks fell sharply.")
+    [(_, answer_ids)] = encode(tokenizer, [prompt])
+    assert [tokenizer.decode(a) for a in answer_ids] == [" Yes", " No"]
+
+
+def test_card_copies_label_params_only_for_a_label_view_that_reads_them(warehouse_db, tmp_path):
+    from newsalign.training.export import uses_label_params
+    from newsalign.warehouse import connect
+
+    with connect(warehouse_db) as con:
+        assert uses_label_params(con, "v_signal") and not uses_label_params(con, LABEL)
+        con.execute(f"CREATE VIEW my_labels AS SELECT * FROM {LABEL}")
+        assert not uses_label_params(con, "my_labels")
+    run("export", "dpo", "--out", tmp_path / "dpo", "--db", warehouse_db, "--label", "my_labels")
+    assert json.loads((tmp_path / "dpo" / "card.json").read_text())["label_params"] is None
+    assert "does not read label_params" in (tmp_path / "dpo" / "README.md").read_text()

@@ -95,3 +95,15 @@ def test_resampling_within_classes_keeps_auc_defined():
     assert bootstrap_ci([1, 1, 0, 0], [0.9, 0.8, 0.1, 0.2], n_resamples=50)["accuracy"] == (1.0, 1.0)
     assert all(math.isnan(v) for v in bootstrap_ci([1, 1], [0.2, 0.9], n_resamples=50)["roc_auc"])
     assert all(math.isnan(v) for v in bootstrap_ci([1, 0, 0], [0.2, 0.9, 0.1], n_resamples=50)["f1"])  # one positive
+
+
+def test_threshold_is_chosen_for_accuracy_nearest_one_half():
+    from newsalign.training.metrics import choose_threshold
+
+    # a model that over-predicts "yes": every score above 0.5, the classes separated at 0.8
+    y = np.array([0, 0, 0, 1, 1])
+    p = np.array([0.6, 0.7, 0.75, 0.85, 0.9])
+    t = choose_threshold(y, p)
+    assert t == pytest.approx(0.8) and compute_metrics(y, p, threshold=t)["accuracy"] == 1.0
+    assert choose_threshold([1, 1, 0], [0.4, 0.4, 0.4]) == pytest.approx(0.4 - 1e-9)  # all "yes" wins
+    assert choose_threshold([0, 0, 1], [0.4, 0.4, 0.4]) == 0.4  # all "no" wins

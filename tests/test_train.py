@@ -117,6 +117,7 @@ def test_policy_trainers_update_the_model(workdir, name, dataset):
     assert (out / "tokenizer.json").exists() and (out / "checkpoint-2").is_dir()
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]  # curves for the evaluator
     assert any("loss" in entry for entry in history)
+    assert [entry["step"] for entry in history if "eval_loss" in entry] == [2]  # evaluated on validation
 
 
 @pytest.mark.slow
@@ -441,3 +442,90 @@ def test_demo_training_returns_the_model_dirs(tmp_path):
     for name in ("base", "dpo", "rlhf"):
         AutoModelForCausalLM.from_pretrained(dirs[name])
     assert json.loads((tmp_path / "demo" / "exports" / "dpo" / "card.json").read_text())["token_count"] == "tokenizer"
+
+
+def test_grpo_feeds_the_reward_model_as_reward_trainer_trained_it(workdir, tmp_path):
+    """Held-out rows scored the way RewardTrainer tokenized them in training equal the rewards GRPO computes."""
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from trl import GRPOConfig, ModelConfig, RewardConfig, RewardTrainer
+
+    from newsalign.training import rlhf
+    from newsalign.training.config import RLHFArguments
+    from newsalign.training.tiny import build_tiny_model
+    from newsalign.warehouse import connect
+
+    corpus = [
+        r[0] for r in connect(workdir / "wh.duckdb").execute("SELECT title || ' ' || text FROM articles").fetchall()
+    ]
+    rm_path = build_tiny_model(tmp_path / "rm", corpus, kind="sequence_classification", seed=3)
+    rows = Dataset.from_parquet(str(workdir / "exports" / "reward" / "test.parquet")).select(range(6))
+    prompts, answers = rows["prompt"], rows["chosen"]
+
+    tokenizer = AutoTokenizer.from_pretrained(rm_path)
+    reward_trainer = RewardTrainer(
+        model=str(rm_path),
+        args=RewardConfig(output_dir=str(tmp_path / "rt"), use_cpu=True, report_to="none"),
+        train_dataset=rows.select_columns(["prompt", "chosen", "rejected"]),
+        processing_class=tokenizer,
+    )
+    model = AutoModelForSequenceClassification.from_pretrained(rm_path).eval()
+    with torch.inference_mode():
+        as_trained = [
+            model(torch.tensor([row["chosen_ids"]])).logits[0, 0].item() for row in reward_trainer.train_dataset
+        ]
+
+    args = RLHFArguments(reward_model_path=str(rm_path), kl_target=None)
+    config = GRPOConfig(
+        output_dir=str(tmp_path / "grpo"),
+        use_cpu=True,
+        report_to="none",
+        beta=0.1,
+        num_generations=2,
+        per_device_train_batch_size=2,
+        max_completion_length=2,
+    )
+    train = Dataset.from_dict({"prompt": prompts, "answer": answers})
+    grpo = rlhf.build_trainer(
+        args, config, ModelConfig(model_name_or_path=str(workdir / "tiny")), train, None, tokenizer
+    )
+    inputs = [{"prompt": p, "answer": a} for p, a in zip(prompts, answers)]
+    completion_ids = [tokenizer(a, add_special_tokens=False)["input_ids"] for a in answers]
+    as_grpo = grpo._calculate_rewards(inputs, prompts, list(answers), completion_ids)[:, 0].tolist()
+    assert as_grpo == pytest.approx(as_trained, abs=1e-5)
+
+
+@pytest.mark.slow
+def test_dpo_with_lora_from_an_sft_lora_adapter(workdir):
+    """The thesis's SFT -> DPO with LoRA: DPO starts from the SFT adapter, and evaluate loads the chain."""
+    from newsalign.training import scoring
+
+    lora = ["--use_peft", "true", "--lora_r", 4, "--lora_target_modules", "q_proj", "v_proj", "--max_steps", 2]
+    assert train(workdir, "sft", "sft", *lora, "--output_dir", workdir / "sft-lora") == 0
+    assert (workdir / "sft-lora" / "adapter_config.json").exists()
+    dpo = workdir / "dpo-lora"
+    assert train(workdir, "dpo", "dpo", *lora, "--model_name_or_path", workdir / "sft-lora", "--output_dir", dpo) == 0
+    assert json.loads((dpo / "adapter_config.json").read_text())["base_model_name_or_path"] == str(workdir / "sft-lora")
+    prompts = ["A market report. Answer:"]
+    scores = {
+        name: scoring.answer_logprobs(*scoring.load_model(workdir / name, device="cpu"), prompts)
+        for name in ("sft-lora", "dpo-lora")
+    }
+    assert abs(scores["sft-lora"] - scores["dpo-lora"]).max() > 1e-6  # the DPO adapter sits on the SFT one
+
+
+@pytest.mark.slow
+def test_export_sft_then_train_sft_with_long_articles_and_the_default_tokenizer(tmp_path):
+    """`newsalign export sft` (token counts estimated) then `newsalign train sft` on the tiny config: the tiny
+    tokenizer makes the 512-"token" articles far longer than max_length 256, and every prompt is fitted."""
+    from newsalign.warehouse import connect
+
+    db = build_warehouse(tmp_path / "wh.duckdb", n=40)
+    with connect(db) as con:
+        con.execute("UPDATE articles SET text = repeat(text || ' ', 30)")
+    assert main(["export", "sft", "--out", str(tmp_path / "sft"), "--db", str(db), "--label", LABEL]) == 0
+    args = ["--dataset_dir", tmp_path / "sft", "--output_dir", tmp_path / "out", "--tiny_model_dir", tmp_path / "tiny"]
+    assert main(["train", "sft", "--config", str(TINY_CONFIG), *map(str, args), "--max_steps", "2"]) == 0
+    history = json.loads((tmp_path / "out" / "trainer_state.json").read_text())["log_history"]
+    assert any(math.isfinite(entry.get("loss", math.nan)) for entry in history)

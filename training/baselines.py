@@ -1,6 +1,6 @@
 """Baselines scored on the same held-out split as the models: P(signal) per test prompt.
 
-- `majority`: always the training set's majority class, with the training prior as probability.
+- `majority`: the prior of the real data (the validation split, which is never balanced) for every row.
 - `tfidf_logreg`: TF-IDF word 1-2 grams + logistic regression, fit on the training prompts.
 """
 
@@ -11,12 +11,15 @@ import numpy as np
 from newsalign.core.errors import NewsalignError
 
 
-def majority(train_gold, n_test: int) -> np.ndarray:
-    """The training prior of the signal class for every test row (predicts the majority class; AUC 0.5)."""
-    train_gold = np.asarray(train_gold, dtype=float)
-    if len(train_gold) == 0:
-        raise NewsalignError("the training split is empty: the baselines need training rows")
-    return np.full(n_test, train_gold.mean())
+def majority(prior_gold, n_test: int) -> np.ndarray:
+    """The signal prior of `prior_gold` for every test row (predicts the majority class; AUC 0.5).
+
+    Learn it from rows with the real class balance (validation), never from a balanced training split:
+    a balanced prior of 0.5 predicts "no" whatever the real majority is."""
+    prior_gold = np.asarray(prior_gold, dtype=float)
+    if len(prior_gold) == 0:
+        raise NewsalignError("the split the majority baseline learns its prior from is empty")
+    return np.full(n_test, prior_gold.mean())
 
 
 def tfidf_logreg(train_texts, train_gold, test_texts, *, seed: int = 0) -> np.ndarray:

@@ -30,15 +30,22 @@ def render_card(card: dict) -> str:
         f"- Columns: {', '.join(f'`{c}`' for c in card['columns'])}; the article's signal (boolean) is "
         f"`{card['signal_column']}`"
         + (" (`label` is TRL's: True when the completion is the correct answer)" if card["kind"] == "kto" else ""),
-        f"- Split: `{opts['split']}`, test size {opts['test_size']}, seed {opts['seed']}; "
-        f"{card['near_duplicate_groups']} near-duplicate groups, none straddling the split"
+        f"- Split: `{opts['split']}`, test size {opts['test_size']}, validation size "
+        f"{opts.get('validation_size', 'none')}, seed {opts['seed']}; "
+        f"{card['near_duplicate_groups']} near-duplicate groups, none straddling a split"
         + (f"; {card['undated_dropped']} undated articles left out" if card["undated_dropped"] else ""),
-        f"- Balance: `{opts['balance']}`",
+        f"- Balance: `{opts['balance']}`, training part only"
+        + (
+            f" (before balancing: {before['articles']} articles, {before['positive']} positive, "
+            f"{before['negative']} negative); validation and test keep the real class balance"
+            if (before := card.get("train_before_balance"))
+            else ""
+        ),
         f"- Prompt: version `{card['prompt']['version']}` (sha256 {card['prompt']['sha256'][:12]}), "
         f"answers {opts['answers'][0]!r} / {opts['answers'][1]!r}",
         f"- Articles cut to {opts['max_article_tokens']} tokens ({card['token_count']}): "
         f"{card['truncated_articles']} truncated",
-        f"- Label parameters: {json.dumps(card['label_params'], default=str) if card['label_params'] else 'no label_params table'}",
+        f"- Label parameters: {json.dumps(card['label_params'], default=str) if card['label_params'] else 'none (the label view does not read label_params)'}",
         f"- Warehouse snapshot sha256 (sorted id, content_hash, signal): `{card['warehouse_snapshot_sha256']}`",
         "",
     ]

@@ -1,8 +1,9 @@
 """Side-by-side evaluation of trained models and baselines on the held-out split of an export.
 
-`evaluate_models` scores every model by answer log-probs (`training.scoring`), adds the majority
-and TF-IDF + logistic-regression baselines, computes metrics with bootstrap intervals
-(`training.metrics`), and writes report.md, metrics.json, predictions.csv and PNG plots to `out_dir`.
+`evaluate_models` scores every model by answer log-probs (`training.scoring`) on the validation and
+test splits, adds the majority and TF-IDF + logistic-regression baselines, chooses each one's decision
+threshold on validation only, computes test metrics with bootstrap intervals (`training.metrics`),
+and writes report.md, metrics.json, predictions.csv and PNG plots to `out_dir`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import pandas as pd
 
 from newsalign.core.errors import NewsalignError
 from newsalign.training import baselines, plots
-from newsalign.training.evaluate_data import load_split, read_answers
-from newsalign.training.metrics import ECE_BINS, bootstrap_ci, compute_metrics, confusion
-from newsalign.training.metrics_trainer import find_trainer_state, load_log_history, reward_accuracy
+from newsalign.training.evaluate_data import has_split, load_split, read_answers
+from newsalign.training.metrics import ECE_BINS, bootstrap_ci, choose_threshold, compute_metrics, confusion
+from newsalign.training.metrics_trainer import find_trainer_state, load_log_history, load_run_facts, reward_accuracy
 from newsalign.training.report import print_comparison, write_metrics_json, write_report
 from newsalign.training.scoring import answer_logprobs, load_model, p_signal
 
 BASELINES = ("majority", "tfidf_logreg")
+DEFAULT_MAX_LENGTH = 1024  # TRL's default max_length, for models whose training recorded none
 
 __all__ = ["evaluate_models", "print_comparison", "parse_model_specs"]
 
@@ -66,7 +68,20 @@ def _trainer_info(path: Path, out_dir: Path, name: str) -> dict:
         return {"log": None, "reward_accuracy": None, "curves": None}
     history = load_log_history(path)
     image = plots.training_curves(history, out_dir / f"curves_{_file_name(name)}.png", title=name)
-    return {"log": str(state), "reward_accuracy": reward_accuracy(history), "curves": image.name if image else None}
+    reward = reward_accuracy(history)
+    if reward is not None:
+        facts = load_run_facts(path)
+        reward["pairs"] = facts.get("eval_rows" if reward["split"] == "eval" else "train_rows_per_log")
+    return {"log": str(state), "reward_accuracy": reward, "curves": image.name if image else None}
+
+
+def resolve_max_length(models: dict[str, Path], max_length: int | None) -> int:
+    """`max_length`, else the smallest max_length the models were trained with (every model sees the same
+    tokens), else DEFAULT_MAX_LENGTH."""
+    if max_length is not None:
+        return max_length
+    trained = [facts["max_length"] for path in models.values() if (facts := load_run_facts(path)).get("max_length")]
+    return min(trained, default=DEFAULT_MAX_LENGTH)
 
 
 def evaluate_models(
@@ -77,38 +92,52 @@ def evaluate_models(
     batch_size: int = 8,
     bootstrap: int = 1000,
     seed: int = 0,
-    max_length: int | None = 2048,
+    max_length: int | None = None,
     device: str | None = None,
     split: str = "test",
     with_baselines: bool = True,
-    threshold: float = 0.5,
+    threshold: float | None = None,
 ) -> dict:
     """Evaluate `models` ({name: model or LoRA adapter dir}) on `split` of the export in `data_dir`.
 
-    Returns the result written to `out_dir/metrics.json`: data summary, settings, and per model or
-    baseline its metrics, bootstrap intervals, confusion matrix and (for models) trainer-log facts.
+    `threshold=None` chooses each model's threshold on the export's validation split (0.5 when it has
+    none); a number fixes it for all. Returns the result written to `out_dir/metrics.json`: data
+    summary, settings, and per model or baseline its threshold, metrics, bootstrap intervals,
+    confusion matrix and (for models) trainer-log facts.
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     for name, path in models.items():
         if not Path(path).is_dir():
             raise NewsalignError(f"model {name!r}: path not found: {path}")
     answers = read_answers(data_dir)
+    max_length = resolve_max_length(models, max_length)
     test = load_split(data_dir, split)
     if test.empty:
         raise NewsalignError(f"the {split} split in {data_dir} has no rows to evaluate")
     out_dir.mkdir(parents=True, exist_ok=True)
     gold = test["gold"].to_numpy()
     notes: list[str] = []
+    validation = (
+        load_split(data_dir, "validation") if split != "validation" and has_split(data_dir, "validation") else None
+    )
+    if validation is not None and validation.empty:
+        validation = None
+    if threshold is None and validation is None:
+        notes.append(
+            "The export has no validation split: every threshold is 0.5 (re-export to choose it on validation)."
+        )
+    n_val = 0 if validation is None else len(validation)
+    prompts = ([] if validation is None else validation["prompt"].tolist()) + test["prompt"].tolist()
     if gold.all() or not gold.any():
         notes.append(
             f"The {split} split holds one class only ({'signal' if gold.all() else 'no signal'}): ROC-AUC is undefined (n/a)."
         )
 
-    predictions: dict[str, object] = {}
+    scores: dict[str, object] = {}  # P(signal) on validation rows, then test rows
     entries: dict[str, dict] = {}
     for name, path in models.items():
-        predictions[name], seconds = _score_model(
-            Path(path), test["prompt"].tolist(), answers, batch_size=batch_size, max_length=max_length, device=device
+        scores[name], seconds = _score_model(
+            Path(path), prompts, answers, batch_size=batch_size, max_length=max_length, device=device
         )
         entries[name] = {
             "kind": "model",
@@ -119,22 +148,28 @@ def evaluate_models(
 
     if with_baselines:
         train = load_split(data_dir, "train")
-        predictions["majority"] = baselines.majority(train["gold"], len(test))
+        if validation is None:
+            notes.append("The majority baseline's prior comes from the training split (no validation split).")
+        scores["majority"] = baselines.majority((train if validation is None else validation)["gold"], len(prompts))
         try:
-            predictions["tfidf_logreg"] = baselines.tfidf_logreg(
-                train["prompt"], train["gold"], test["prompt"], seed=seed
-            )
+            scores["tfidf_logreg"] = baselines.tfidf_logreg(train["prompt"], train["gold"], prompts, seed=seed)
         except NewsalignError as exc:
             notes.append(f"TF-IDF baseline skipped: {exc}.")
         for name in BASELINES:
-            if name in predictions:
+            if name in scores:
                 entries[name] = {"kind": "baseline", "path": None, "seconds": None, "trainer": None}
 
+    predictions = {name: p[n_val:] for name, p in scores.items()}
     for name, p in predictions.items():
+        if threshold is not None or validation is None:
+            chosen = 0.5 if threshold is None else threshold
+        else:
+            chosen = choose_threshold(validation["gold"].to_numpy(), scores[name][:n_val])
         entries[name].update(
-            metrics=compute_metrics(gold, p, threshold=threshold),
-            ci=bootstrap_ci(gold, p, n_resamples=bootstrap, seed=seed, threshold=threshold),
-            confusion_matrix=confusion(gold, p, threshold=threshold),
+            threshold=chosen,
+            metrics=compute_metrics(gold, p, threshold=chosen),
+            ci=bootstrap_ci(gold, p, n_resamples=bootstrap, seed=seed, threshold=chosen),
+            confusion_matrix=confusion(gold, p, threshold=chosen),
         )
 
     pairs = {name: (gold, p) for name, p in predictions.items()}
@@ -146,11 +181,12 @@ def evaluate_models(
             "positive": int(gold.sum()),
             "negative": int((~gold).sum()),
             "answers": list(answers),
+            "validation_n": n_val,
         },
         "settings": {
             "bootstrap": bootstrap,
             "seed": seed,
-            "threshold": threshold,
+            "threshold": "validation" if threshold is None and validation is not None else threshold or 0.5,
             "ece_bins": ECE_BINS,
             "batch_size": batch_size,
             "max_length": max_length,

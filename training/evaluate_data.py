@@ -32,6 +32,10 @@ def read_answers(data_dir) -> tuple[str, str]:
     return tuple(answers)
 
 
+def has_split(data_dir, split: str) -> bool:
+    return any((Path(data_dir) / f"{split}.{ext}").exists() for ext in ("parquet", "jsonl"))
+
+
 def _read_split(data_dir: Path, split: str) -> pd.DataFrame:
     for suffix, reader in ((".parquet", pd.read_parquet), (".jsonl", lambda p: pd.read_json(p, lines=True))):
         path = data_dir / f"{split}{suffix}"

@@ -1,14 +1,16 @@
 """Export labelled articles from the warehouse as TRL training sets (DPO, reward, RL, KTO, SFT).
 
 One function, `export_training_set`: read articles joined to a label view `(id, signal)`, group
-near-duplicates so no group straddles the split, split (random or by time), balance the training
-half, build prompts, write `train.*` / `test.*` and a dataset card saying how they were made.
+near-duplicates so no group straddles a split, split (random or by time) into train, validation
+and test, balance the training part only (validation and test keep the real class balance), build
+prompts, write `train.*` / `validation.*` / `test.*` and a dataset card saying how they were made.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,6 +31,7 @@ from newsalign.training.prompt import (
 from newsalign.warehouse.labels import label_params as check_label_params
 
 KINDS = ("dpo", "reward", "rl", "kto", "sft")
+SPLITS = ("train", "validation", "test")
 # The boolean column holding the article's signal: `label`, but in kto TRL's `label` is "desirable".
 SIGNAL_COLUMN = {kind: "signal" if kind == "kto" else "label" for kind in KINDS}
 ARTICLES_VIEW = "v_articles_clean"
@@ -40,6 +43,7 @@ class ExportOptions:
     out: Path
     split: str = "random"  # random | time
     test_size: float = 0.1
+    validation_size: float = 0.1
     seed: int = 42
     balance: str = "none"  # none | downsample | weights
     max_article_tokens: int = 512
@@ -71,13 +75,18 @@ def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions, 
     if options.split == "time":
         undated = int(frame["date_published"].isna().sum())
         frame = frame[frame["date_published"].notna()]
-    train, test = split_frame(frame, options.split, options.test_size, options.seed)
-    _check_classes(train, "training")
-    train = balance(train, options.balance, options.seed)
+        if frame.empty:
+            raise NewsalignError(
+                f"--split time: these {undated} articles have no dates (date_published); use --split random"
+            )
+    parts = dict(
+        zip(SPLITS, split_frame(frame, options.split, options.test_size, options.seed, options.validation_size))
+    )
+    _check_classes(parts["train"], "training")
+    population = _class_counts(parts["train"])
+    parts["train"] = balance(parts["train"], options.balance, options.seed)
     builder = PromptBuilder(options.max_article_tokens, tokenizer, options.prompt_version)
-    rows = {
-        name: to_rows(part, options.kind, builder, options.answers) for name, part in (("train", train), ("test", test))
-    }
+    rows = {name: to_rows(part, options.kind, builder, options.answers) for name, part in parts.items()}
     options.out.mkdir(parents=True, exist_ok=True)
     for name, records in rows.items():
         write_rows(records, options.out / f"{name}.{options.format}", options.format)
@@ -87,7 +96,8 @@ def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions, 
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items() if k != "extra"},
         "columns": list(rows["train"][0]) if rows["train"] else [],
         "signal_column": SIGNAL_COLUMN[options.kind],
-        "counts": {name: _class_counts(part) for name, part in (("train", train), ("test", test))},
+        "counts": {name: _class_counts(part) for name, part in parts.items()},
+        "train_before_balance": population,
         "rows": {name: len(records) for name, records in rows.items()},
         "near_duplicate_groups": int(frame["group"].nunique()),
         "undated_dropped": undated,
@@ -95,7 +105,7 @@ def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions, 
         "token_count": "tokenizer" if tokenizer is not None else "regex estimate (words and punctuation)",
         "prompt": {"version": builder.template.version, "sha256": builder.template.sha256},
         "label_source": options.label,
-        "label_params": label_params(con),
+        "label_params": label_params(con) if uses_label_params(con, options.label) else None,
         "warehouse_snapshot_sha256": snapshot_hash(frame),
     }
     write_card(options.out, card)
@@ -107,6 +117,11 @@ def _check_options(options: ExportOptions) -> None:
         raise NewsalignError(f"unknown export kind {options.kind!r}; expected one of {', '.join(KINDS)}")
     if not 0 < options.test_size < 1:
         raise NewsalignError(f"--test-size must be between 0 and 1, got {options.test_size}")
+    if not 0 < options.validation_size < 1 or options.test_size + options.validation_size >= 1:
+        raise NewsalignError(
+            f"--validation-size must be between 0 and 1 and leave rows for training beside --test-size, "
+            f"got {options.validation_size} with --test-size {options.test_size}"
+        )
     choices = {
         "split": ("random", "time"),
         "balance": ("none", "downsample", "weights"),
@@ -171,29 +186,33 @@ def duplicate_groups(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> np.
     return minhash.groups(len(frame), pairs)
 
 
-def split_frame(frame: pd.DataFrame, how: str, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Assign whole near-duplicate groups to train or test: shuffled (`random`) or newest last (`time`)."""
+def split_frame(
+    frame: pd.DataFrame, how: str, test_size: float, seed: int, validation_size: float = 0.1
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(train, validation, test), whole near-duplicate groups each: shuffled (`random`) or by time (`time`:
+    groups ordered by their newest article, test the newest, validation the next, so train < validation < test)."""
     groups = frame.groupby("group")
     if how == "random":
         order = np.random.default_rng(seed).permutation(frame["group"].unique())
-    else:  # time: groups ordered by their newest article, so every test group is newer than all of train
+    else:
         order = groups["date_published"].max().sort_values(kind="stable").index.to_numpy()[::-1]
     sizes = groups.size()
-    target = max(1, round(test_size * len(frame)))
-    test_groups, taken = set(), 0
-    for group in order:
-        if taken >= target:
-            break
-        test_groups.add(group)
-        taken += sizes[group]
-    in_test = frame["group"].isin(test_groups)
-    return frame[~in_test].copy(), frame[in_test].copy()
+    assigned = pd.Series("train", index=order)
+    taken, position = 0, 0
+    for name, share in (("test", test_size), ("validation", validation_size)):
+        target = taken + max(1, round(share * len(frame)))
+        while position < len(order) and taken < target:
+            assigned.iloc[position] = name
+            taken += sizes[order[position]]
+            position += 1
+    split = frame["group"].map(assigned)
+    return tuple(frame[split == name].copy() for name in SPLITS)
 
 
 def _check_classes(frame: pd.DataFrame, what: str) -> None:
     counts = frame["signal"].value_counts()
     if frame.empty:
-        raise NewsalignError(f"the {what} set is empty: label more articles or lower --test-size")
+        raise NewsalignError(f"the {what} set is empty: label more articles or lower --test-size/--validation-size")
     if len(counts) < 2:
         only = "positive" if counts.index[0] else "negative"
         raise NewsalignError(f"the {what} set has only {only} examples ({len(frame)}); a classifier needs both classes")
@@ -262,6 +281,21 @@ def label_params(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
         }
         for row in relation.fetchall()
     ]
+
+
+def uses_label_params(con: duckdb.DuckDBPyConnection, label: str) -> bool:
+    """Whether the label view reads the `label_params` table, directly or through the views it selects from."""
+    views = dict(con.execute("SELECT view_name, sql FROM duckdb_views() WHERE NOT internal").fetchall())
+    todo, seen = [label], set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in views:
+            continue
+        seen.add(name)
+        if re.search(r"\blabel_params\b", views[name]):
+            return True
+        todo += [view for view in views if re.search(rf"\b{re.escape(view)}\b", views[name])]
+    return False
 
 
 def snapshot_hash(frame: pd.DataFrame) -> str:

@@ -67,6 +67,20 @@ def metric_rows(
     }
 
 
+def choose_threshold(y_true, p_signal) -> float:
+    """The threshold t maximising accuracy of `p_signal > t` on these (validation) rows; among equally accurate
+    thresholds, the one nearest 0.5. Candidates are the midpoints between sorted distinct scores and the two ends."""
+    y = np.asarray(y_true, dtype=bool)
+    p = np.asarray(p_signal, dtype=float)
+    if len(y) == 0:
+        raise ValueError("no validation examples to choose a threshold on")
+    values = np.unique(p)
+    candidates = np.concatenate([[values[0] - 1e-9], (values[:-1] + values[1:]) / 2, [values[-1]]])
+    accuracy = ((p[None, :] > candidates[:, None]) == y[None, :]).mean(axis=1)
+    best = np.flatnonzero(accuracy == accuracy.max())
+    return float(candidates[best[np.argmin(np.abs(candidates[best] - 0.5))]])
+
+
 def confusion(y_true, p_signal, *, threshold: float = 0.5) -> list[list[int]]:
     """[[tn, fp], [fn, tp]] (rows: gold no/yes; columns: predicted no/yes), as scikit-learn lays it out."""
     y = np.asarray(y_true, dtype=bool)

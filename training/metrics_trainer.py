@@ -32,6 +32,14 @@ def find_trainer_state(model_path) -> Path | None:
     return None
 
 
+def load_run_facts(model_path) -> dict:
+    """`newsalign_run.json` (written by `training.runner`) in the model dir or one level up, or {}."""
+    for folder in (Path(model_path), Path(model_path).parent):
+        if (folder / "newsalign_run.json").exists():
+            return json.loads((folder / "newsalign_run.json").read_text())
+    return {}
+
+
 def load_log_history(model_path) -> list[dict]:
     """The `log_history` entries (one dict per logging step), or [] when no trainer_state.json is found."""
     state = find_trainer_state(model_path)

@@ -54,8 +54,11 @@ class PromptBuilder:
         return article
 
     def __call__(self, title: str, text: str) -> str:
-        article = self.truncate(f"{title.strip()}\n\n{text.strip()}")
-        return self.template.text.replace("{article}", article)
+        """The prompt, ending where the answer begins ("Answer:" then " Yes"): the template's trailing newline is
+        dropped. The title leads the article unless the text already starts with it (AG-News-style imports)."""
+        title, text = title.strip(), text.strip()
+        article = self.truncate(text if not title or text.startswith(title) else f"{title}\n\n{text}")
+        return self.template.text.replace("{article}", article).rstrip()
 
 
 def check_answers(answers: tuple[str, str], tokenizer=None) -> None:

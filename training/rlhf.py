@@ -2,7 +2,10 @@
 
 The reward is either the model trained by `newsalign train reward` (`reward: model`, the thesis's
 RLHF) or a verifiable one (`reward: verifiable`: 1 when the sampled answer is the gold one). The
-thesis's adaptive KL controller runs as a callback on the logged KL (`kl_target`). See docs/training.md.
+reward model is called through `RewardModelReward`, which formats prompt + completion exactly as
+TRL's RewardTrainer did in training (text + EOS, tokenized with special tokens); handing GRPO the
+model path would feed it prompt + completion without EOS and special tokens, inputs it never saw.
+The thesis's adaptive KL controller runs as a callback on the logged KL (`kl_target`). See docs/training.md.
 """
 
 from __future__ import annotations
@@ -28,6 +31,42 @@ def verifiable_reward(completions: list[str], answer: list[str], **kwargs) -> li
     return rewards
 
 
+class RewardModelReward:
+    """A GRPO reward function scoring `prompt + completion` with a reward model, formatted as RewardTrainer
+    formatted `prompt + chosen` in training: EOS appended unless present, tokenized with special tokens."""
+
+    __name__ = "reward_model"
+
+    def __init__(self, path, *, batch_size: int = 16, device=None) -> None:
+        from accelerate import PartialState
+
+        from newsalign.training.scoring import is_reward_model, load_model
+
+        self.model, self.tokenizer = load_model(path, device=str(device or PartialState().device))
+        if not is_reward_model(self.model):
+            raise NewsalignError(f"reward_model_path {path} is not a reward model (no sequence-classification head)")
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.batch_size = batch_size
+
+    def texts(self, prompts: list[str], completions: list[str]) -> list[str]:
+        eos = self.tokenizer.eos_token
+        return [p + c if (p + c).endswith(eos) else p + c + eos for p, c in zip(prompts, completions)]
+
+    def __call__(self, prompts: list[str], completions: list[str], **kwargs) -> list[float]:
+        import torch
+
+        texts, rewards = self.texts(prompts, completions), []
+        device = next(self.model.parameters()).device
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                batch = self.tokenizer(
+                    texts[start : start + self.batch_size], return_tensors="pt", padding=True, padding_side="right"
+                ).to(device)
+                rewards += self.model(**batch).logits[:, 0].float().tolist()
+        return rewards
+
+
 def build_trainer(script_args, training_args, model_args, train, test, tokenizer):
     if training_args.beta <= 0:
         raise NewsalignError(f"rlhf needs a KL penalty to the reference: set beta > 0 (got {training_args.beta})")
@@ -39,7 +78,7 @@ def build_trainer(script_args, training_args, model_args, train, test, tokenizer
             f"(got {script_args.reward_model_path!r}); or set reward: verifiable"
         )
     else:
-        reward = script_args.reward_model_path
+        reward = RewardModelReward(script_args.reward_model_path)
     trainer = trainer_from_path("GRPOTrainer", training_args, model_args, train, test, tokenizer, reward_funcs=reward)
     if script_args.kl_target is not None:
         trainer.add_callback(AdaptiveKLCallback(trainer, script_args.kl_target))

@@ -7,6 +7,7 @@ columns it uses and how to build its TRL trainer; everything else happens here, 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 from contextlib import contextmanager
@@ -18,6 +19,8 @@ from newsalign.training.callbacks import NanLossCallback
 from newsalign.training.config import TRAINERS, parse_config
 
 TINY = "tiny"
+RUN_FACTS = "newsalign_run.json"
+ANSWER_COLUMNS = ("completion", "chosen", "rejected", "answer")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -36,7 +39,7 @@ def run_training(name: str, config: str | None, overrides: list[str] = ()) -> Pa
 
 
 def _run(module, script_args, training_args, model_args) -> Path:
-    train, test = load_splits(script_args.dataset_dir, module.COLUMNS)
+    train, validation = load_splits(script_args.dataset_dir, module.COLUMNS)
     resolve_model(script_args, model_args, corpus=train["prompt"])
     training_args.model_init_kwargs = {
         **(training_args.model_init_kwargs or {}),
@@ -45,9 +48,34 @@ def _run(module, script_args, training_args, model_args) -> Path:
         **({"attn_implementation": model_args.attn_implementation} if model_args.attn_implementation else {}),
     }
     tokenizer = load_tokenizer(model_args.model_name_or_path)
-    eval_dataset = test if training_args.eval_strategy != "no" else None
+    max_length = getattr(training_args, "max_length", None)
+    if max_length is not None:
+        answers = [c for c in module.COLUMNS if c in ANSWER_COLUMNS]
+        train, validation = (fit_prompts(d, tokenizer, max_length, answers) for d in (train, validation))
+    eval_dataset = validation if training_args.eval_strategy != "no" else None
     trainer = module.build_trainer(script_args, training_args, model_args, train, eval_dataset, tokenizer)
-    return train_and_save(trainer, script_args, training_args, getattr(module, "after_training", None))
+    output_dir = train_and_save(trainer, script_args, training_args, getattr(module, "after_training", None))
+    if trainer.accelerator.is_main_process:
+        write_run_facts(output_dir, training_args, len(eval_dataset) if eval_dataset is not None else None)
+    return output_dir
+
+
+def write_run_facts(output_dir: Path, training_args, eval_rows: int | None) -> None:
+    """RUN_FACTS beside the model: what `newsalign evaluate` needs from this run (max_length, pair counts)."""
+    per_log = None
+    if training_args.logging_steps >= 1:  # a float below 1 is a share of all steps
+        per_log = int(
+            training_args.logging_steps
+            * training_args.per_device_train_batch_size
+            * training_args.gradient_accumulation_steps
+            * training_args.world_size
+        )
+    facts = {
+        "max_length": getattr(training_args, "max_length", None),
+        "eval_rows": eval_rows,
+        "train_rows_per_log": per_log,
+    }
+    (Path(output_dir) / RUN_FACTS).write_text(json.dumps(facts, indent=2) + "\n")
 
 
 @contextmanager
@@ -96,18 +124,22 @@ def resolve_model(script_args, model_args, corpus) -> None:
 
 
 def load_splits(dataset_dir: str, columns: list[str]):
-    """`train` and `test` of an export directory (parquet or jsonl), keeping only the trainer's columns.
+    """`train` and `validation` of an export directory (parquet or jsonl), keeping only the trainer's columns.
 
-    Loaded through `datasets` (not pandas) so a re-run reuses the cached tokenization.
+    The trainers evaluate on validation; the test split is left to `newsalign evaluate`. Loaded through
+    `datasets` (not pandas) so a re-run reuses the cached tokenization.
     """
     from datasets import Dataset
 
     directory = Path(dataset_dir)
     splits = []
-    for name in ("train", "test"):
+    for name in ("train", "validation"):
         files = [directory / f"{name}.{ext}" for ext in ("parquet", "jsonl") if (directory / f"{name}.{ext}").exists()]
         if not files:
-            raise NewsalignError(f"no {name}.parquet or {name}.jsonl in {directory}: run `newsalign export` first")
+            raise NewsalignError(
+                f"no {name}.parquet or {name}.jsonl in {directory}: run `newsalign export` first "
+                "(exports made before the validation split need re-exporting)"
+            )
         if _row_count(files[0]) == 0:
             raise NewsalignError(f"{directory} has an empty {'training' if name == 'train' else name} split")
         load = Dataset.from_parquet if files[0].suffix == ".parquet" else Dataset.from_json
@@ -117,6 +149,32 @@ def load_splits(dataset_dir: str, columns: list[str]):
             raise NewsalignError(f"{files[0]} lacks column(s) {', '.join(missing)}: export it with the matching kind")
         splits.append(dataset.select_columns(columns))
     return splits
+
+
+def fit_prompts(dataset, tokenizer, max_length: int, answer_columns: list[str]):
+    """Cut the start of every prompt whose tokens, with its longest answer and an EOS, exceed `max_length`.
+
+    TRL keeps the start of an over-long sequence, so the answer would be cut off and the row dropped as
+    fully masked (SFT) or trained on nothing. `training.scoring.encode` cuts the start the same way at
+    evaluation: the question at the prompt's end matters more than the article's first sentences.
+    """
+    answers = {a for column in answer_columns for a in dataset[column] if isinstance(a, str)}
+    reserve = max((len(tokenizer(a, add_special_tokens=False)["input_ids"]) for a in answers), default=0) + 1
+    keep = max_length - reserve
+    if keep < 1:
+        raise NewsalignError(f"max_length {max_length} leaves no room for a prompt beside the answers")
+
+    def fit(row):
+        prompt = row["prompt"]
+        for _ in range(4):  # decoding a token slice and re-encoding it can differ by a token or two
+            ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+            special = len(tokenizer(prompt)["input_ids"]) - len(ids)
+            if len(ids) + special <= keep:
+                break
+            prompt = tokenizer.decode(ids[len(ids) + special - keep + 1 :])
+        return {"prompt": prompt}
+
+    return dataset.map(fit, desc=f"Fitting prompts to max_length {max_length}")
 
 
 def _row_count(path: Path) -> int:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from newsalign.core.errors import NewsalignError
+from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged
 from newsalign.training.prompt import DEFAULT_ANSWERS
 
 
@@ -29,7 +30,9 @@ def load_model(path, *, device: str | None = None):
     """(model, tokenizer) from a full model dir (config.json) or a peft LoRA adapter dir (adapter_config.json).
 
     An adapter is loaded onto its base model (`base_model_name_or_path`) and merged for speed. A
-    `*ForSequenceClassification` model (a reward model from `newsalign train reward`) loads as one.
+    `*ForSequenceClassification` model (a reward model from `newsalign train reward`) loads as one, and
+    so does a sequence-classification adapter (task_type SEQ_CLS, or a saved `score` head: what a
+    QLoRA `train reward` leaves), its reward head restored from the adapter.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
@@ -39,18 +42,14 @@ def load_model(path, *, device: str | None = None):
         raise NewsalignError(f"model path not found: {path}")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
-    if (path / "adapter_config.json").exists():
-        from peft import PeftModel
-
-        base = json.loads((path / "adapter_config.json").read_text()).get("base_model_name_or_path")
-        if not base:
-            raise NewsalignError(f"{path}/adapter_config.json names no base_model_name_or_path")
-        try:
-            model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype)
-        except OSError as exc:
-            raise NewsalignError(f"cannot load base model {base!r} of adapter {path}: {exc}".splitlines()[0]) from None
-        model = PeftModel.from_pretrained(model, path).merge_and_unload()
-        tokenizer_dir = path if (path / "tokenizer_config.json").exists() else base
+    adapter = adapter_config(path)
+    if adapter is not None:
+        reward = is_reward_adapter(adapter)
+        if reward:
+            model = load_merged(path, AutoModelForSequenceClassification, num_labels=1, dtype=dtype)
+        else:
+            model = load_merged(path, AutoModelForCausalLM, dtype=dtype)
+        tokenizer_dir = path if (path / "tokenizer_config.json").exists() else adapter["base_model_name_or_path"]
     elif (path / "config.json").exists():
         architectures = json.loads((path / "config.json").read_text()).get("architectures") or []
         reward = any(a.endswith("ForSequenceClassification") for a in architectures)
@@ -63,6 +62,10 @@ def load_model(path, *, device: str | None = None):
             f"{path} is neither a model directory (config.json) nor a LoRA adapter (adapter_config.json)"
         )
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    if model.config.pad_token_id is None:  # a reward model finds each row's last token by the pad id
+        model.config.pad_token_id = (
+            tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        )
     return model.to(device).eval(), tokenizer
 
 
@@ -148,7 +151,8 @@ def _reward_batch(model, pad_id: int, eos_id: int, batch) -> np.ndarray:
 
 
 def is_reward_model(model) -> bool:
-    return any(a.endswith("ForSequenceClassification") for a in (model.config.architectures or [type(model).__name__]))
+    """A `*ForSequenceClassification` by class (its config may still name the causal base it was built on)."""
+    return type(model).__name__.endswith("ForSequenceClassification")
 
 
 def answer_logprobs(

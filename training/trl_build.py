@@ -3,6 +3,8 @@ from the model path (TRL loads policy and reference itself, with LoRA and 4-bit 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def trl_config(name: str):
     """A `config_class()` for the runner that imports TRL only when called."""
@@ -16,16 +18,47 @@ def trl_config(name: str):
 
 
 def trainer_from_path(trainer: str, training_args, model_args, train, test, tokenizer, *, peft_config=None, **extra):
-    """`trl.<trainer>` on `model_args.model_name_or_path` (a path, not a loaded model)."""
+    """`trl.<trainer>` on `model_args.model_name_or_path`: a path TRL loads itself, or, when it is a LoRA
+    adapter (the output of `train sft --use_peft true`), the adapter on its base (see `load_adapter`)."""
     import trl
 
+    peft_config = peft_config if peft_config is not None else trl.get_peft_config(model_args)
+    quantization = trl.get_quantization_config(model_args)
+    model = model_args.model_name_or_path
+    if (Path(model) / "adapter_config.json").exists():
+        model, peft_config = load_adapter(Path(model), training_args, quantization, peft_config)
+        quantization = None
     return getattr(trl, trainer)(
-        model=model_args.model_name_or_path,
+        model=model,
         args=training_args,
         train_dataset=train,
         eval_dataset=test,
         processing_class=tokenizer,
-        quantization_config=trl.get_quantization_config(model_args),
-        peft_config=peft_config if peft_config is not None else trl.get_peft_config(model_args),
+        quantization_config=quantization,
+        peft_config=peft_config,
         **extra,
     )
+
+
+def load_adapter(path: Path, training_args, quantization, peft_config):
+    """(model, peft_config) to train from a LoRA adapter directory.
+
+    Unquantized: the base with the adapter merged in (`adapters.load_merged`), so the policy and its
+    reference both start as the adapted (e.g. SFT) model and a new LoRA trains on top; that LoRA
+    names `path` as its base, so `newsalign evaluate` rebuilds the chain. Quantized (QLoRA): weights
+    cannot be merged into a 4-bit base, so the adapter itself keeps training (`peft_config` None); the
+    reference is then the base with the adapter disabled.
+    """
+    from peft import AutoPeftModelForCausalLM
+    from transformers import AutoModelForCausalLM
+
+    from newsalign.training.adapters import load_merged
+
+    kwargs = {k: v for k, v in (training_args.model_init_kwargs or {}).items() if k != "revision"}
+    if quantization is not None:
+        model = AutoPeftModelForCausalLM.from_pretrained(
+            path, is_trainable=True, quantization_config=quantization, **kwargs
+        )
+        return model, None
+    training_args.model_init_kwargs = None  # applied here; TRL warns about them for a loaded model
+    return load_merged(path, AutoModelForCausalLM, **kwargs), peft_config

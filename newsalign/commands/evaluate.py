@@ -39,19 +39,28 @@ import click
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap and the TF-IDF baseline.")
 @click.option(
     "--max-length",
-    default=2048,
-    show_default=True,
+    default=None,
     type=click.IntRange(min=8),
-    help="Max tokens per prompt+answer (prompt start cut).",
+    help="Max tokens per prompt+answer, prompt start cut (default: the max_length the models were trained with, "
+    "else 1024).",
 )
 @click.option("--split", default="test", show_default=True, help="Which split of the export to evaluate on.")
+@click.option(
+    "--threshold",
+    default=None,
+    type=click.FloatRange(0, 1),
+    help="Fixed decision threshold on P(signal) (default: chosen per model on the validation split).",
+)
 @click.option("--device", default=None, help="torch device (default: cuda when available, else cpu).")
 @click.option("--no-baselines", is_flag=True, help="Skip the majority and TF-IDF baselines.")
-def evaluate(specs, data_dir, out_dir, batch_size, bootstrap, seed, max_length, split, device, no_baselines) -> None:
+def evaluate(
+    specs, data_dir, out_dir, batch_size, bootstrap, seed, max_length, split, threshold, device, no_baselines
+) -> None:
     """Score models on held-out articles by answer log-probs; write report.md, metrics.json and plots.
 
     Each model answers the export's prompt with " Yes" or " No" (from its card.json); P(signal) is the
-    softmax over the two answers' log-probs. Reports accuracy, precision, recall, F1, ROC-AUC, ECE
+    softmax over the two answers' log-probs; each model's decision threshold is chosen on the export's
+    validation split, and the metrics are on the test split. Reports accuracy, precision, recall, F1, ROC-AUC, ECE
     with bootstrap 95% intervals, against a majority-class and a TF-IDF + logistic-regression baseline,
     plus the training curves from each model's trainer_state.json.
 
@@ -73,6 +82,7 @@ def evaluate(specs, data_dir, out_dir, batch_size, bootstrap, seed, max_length, 
         device=device,
         split=split,
         with_baselines=not no_baselines,
+        threshold=threshold,
     )
     print_comparison(result)
     for note in result["notes"]:

@@ -23,7 +23,7 @@ def _export_command(kind: str) -> click.Command:
         kind,
         help=f"""Export the {kind} training set: {FORMATS[kind]}.
 
-    Writes train.<format>, test.<format> and a dataset card (README.md, card.json) to OUT.
+    Writes train.<format>, validation.<format>, test.<format> and a dataset card (README.md, card.json) to OUT.
 
     \b
     Examples:
@@ -37,9 +37,18 @@ def _export_command(kind: str) -> click.Command:
         type=click.Choice(["random", "time"]),
         default="random",
         show_default=True,
-        help="random (the thesis's 90/10), or time: train on older articles, test on newer.",
+        help="random, or time: train on the oldest articles, validate on newer, test on the newest.",
     )
-    @click.option("--test-size", type=float, default=0.1, show_default=True, help="Share of articles held out.")
+    @click.option(
+        "--test-size", type=float, default=0.1, show_default=True, help="Share of articles held out for test."
+    )
+    @click.option(
+        "--validation-size",
+        type=float,
+        default=0.1,
+        show_default=True,
+        help="Share of articles held out for validation (eval curves, threshold choice).",
+    )
     @click.option("--seed", type=int, default=42, show_default=True)
     @click.option(
         "--balance",
@@ -71,7 +80,9 @@ def _export_command(kind: str) -> click.Command:
         help="Positive and negative answer, of equal token length.",
     )
     @db_option
-    def command(out, split, test_size, seed, balance, max_article_tokens, tokenizer, label, fmt, answers, db):
+    def command(
+        out, split, test_size, validation_size, seed, balance, max_article_tokens, tokenizer, label, fmt, answers, db
+    ):
         from newsalign.training.export import ExportOptions, export_training_set
         from newsalign.warehouse import connect
 
@@ -80,6 +91,7 @@ def _export_command(kind: str) -> click.Command:
             out=out,
             split=split,
             test_size=test_size,
+            validation_size=validation_size,
             seed=seed,
             balance=balance,
             max_article_tokens=max_article_tokens,
@@ -92,7 +104,7 @@ def _export_command(kind: str) -> click.Command:
             card = export_training_set(con, options)
         rows = card["rows"]
         click.echo(
-            f"Wrote {rows['train']} train and {rows['test']} test rows to {out} "
+            f"Wrote {rows['train']} train, {rows['validation']} validation and {rows['test']} test rows to {out} "
             f"({card['truncated_articles']} articles truncated; card: {out / 'README.md'})"
         )
 

@@ -1,0 +1,45 @@
+"""Load a model that may be a LoRA adapter, or a chain of them (an SFT adapter, a DPO adapter trained on it).
+
+An adapter directory names its base in `adapter_config.json` (`base_model_name_or_path`); when that
+base is itself an adapter directory, it is loaded (and merged) first. `newsalign train dpo` from an
+SFT adapter writes such a chain: its adapter's base is the SFT adapter directory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from newsalign.core.errors import NewsalignError
+
+
+def adapter_config(path) -> dict | None:
+    """The adapter_config.json of `path`, or None when `path` is not a local adapter directory."""
+    config = Path(path) / "adapter_config.json"
+    return json.loads(config.read_text()) if config.exists() else None
+
+
+def is_reward_adapter(config: dict) -> bool:
+    """A sequence-classification adapter: task_type SEQ_CLS or a saved `score` head (a LoRA reward model)."""
+    return config.get("task_type") == "SEQ_CLS" or "score" in (config.get("modules_to_save") or [])
+
+
+def load_merged(path, model_class, **kwargs):
+    """`model_class.from_pretrained(path)`, or for an adapter: its base (recursively) with the adapter merged in.
+
+    The merged model remembers `path` as its name, so an adapter trained on it names `path` as its base."""
+    config = adapter_config(path)
+    if config is None:
+        return model_class.from_pretrained(path, **kwargs)
+    from peft import PeftModel
+
+    base = config.get("base_model_name_or_path")
+    if not base:
+        raise NewsalignError(f"{path}/adapter_config.json names no base_model_name_or_path")
+    try:
+        model = load_merged(base, model_class, **kwargs)
+    except OSError as exc:
+        raise NewsalignError(f"cannot load base model {base!r} of adapter {path}: {exc}".splitlines()[0]) from None
+    model = PeftModel.from_pretrained(model, path).merge_and_unload()
+    model.config._name_or_path = model.name_or_path = str(path)
+    return model

@@ -19,6 +19,7 @@ from contextlib import ExitStack
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
+from newsalign.demo.crawl import sequential_command
 from newsalign.demo.server import SAMPLE_DIR, sample_handler
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,14 +165,7 @@ def run(mode: str, root: Path, workdir: Path) -> dict:
             command = [sys.executable, "-m", "newsalign", "crawl", "all", "--db", str(db), "--sources", ",".join(SITES)]
             command += [a for s, u in sites.items() for a in ("--site", f"{s}={u}")]
         else:
-            command = [
-                sys.executable,
-                "-m",
-                "newsalign.demo.crawl",
-                "--db",
-                str(db),
-                *(f"--site={s}={u}" for s, u in sites.items()),
-            ]
+            command = sequential_command(db, sites)
         start = time.monotonic()
         done = subprocess.run(command + POLITE, cwd=ROOT, capture_output=True, text=True, timeout=1800)
         wall = time.monotonic() - start

@@ -5,14 +5,13 @@ so the tests see every request the spiders made."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from newsalign.crawler import settings as project_settings
-from newsalign.demo.crawl import chromium_available
+from newsalign.demo.crawl import chromium_available, sequential_command
 from newsalign.demo.server import RequestLog, serve_sample
 from tests.conftest import rows
 
@@ -22,16 +21,7 @@ pytestmark = pytest.mark.slow
 
 
 def crawl(db: Path, sites: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "newsalign.demo.crawl",
-        "--db",
-        str(db),
-        *(f"--site={s}={u}" for s, u in sites.items()),
-        *args,
-    ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(sequential_command(db, sites, *args), cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 

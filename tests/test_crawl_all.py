@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newsalign.demo.crawl import chromium_available
+from newsalign.demo.crawl import chromium_available, sequential_command
 from newsalign.demo.server import RequestLog, serve_sample
 from tests.conftest import rows
 
@@ -28,15 +28,7 @@ def crawl_all(db: Path, sites: dict[str, str], *args: str, **popen) -> subproces
 
 
 def one_after_another(db: Path, sites: dict[str, str]) -> None:
-    command = [
-        sys.executable,
-        "-m",
-        "newsalign.demo.crawl",
-        "--db",
-        str(db),
-        *(f"--site={s}={u}" for s, u in sites.items()),
-    ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(sequential_command(db, sites), cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,19 @@ def project_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     settings.setmodule("newsalign.crawler.settings", priority="project")
     settings.update(dict(overrides or {}), priority="cmdline")
     return settings
+
+
+def sequential_command(db: str | os.PathLike, sites: Mapping[str, str], *args: str) -> list[str]:
+    """The command line that crawls `sites` ({source: base URL}) one after another in a fresh process."""
+    return [
+        sys.executable,
+        "-m",
+        "newsalign.demo.crawl",
+        "--db",
+        str(db),
+        *(f"--site={s}={u}" for s, u in sites.items()),
+        *args,
+    ]
 
 
 def chromium_available(settings: Settings | None = None) -> bool:

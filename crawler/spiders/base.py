@@ -35,6 +35,7 @@ from newsalign.core.secrets import scrub
 from newsalign.core.urls import canonical_url
 from newsalign.crawler.items import PageRejected
 from newsalign.crawler.parsers import parse_page
+from newsalign.crawler.spiders.ordered import Bisection, numbered_groups
 from newsalign.crawler.spiders.window import DateWindow, parse_limit, url_period
 
 ARTICLE = "newsalign_article"  # Request.meta key: an article page (the resume check reads it)
@@ -96,6 +97,7 @@ class NewsSpider(scrapy.Spider):
         self._robots_follow = [re.compile(p) for p in self.robots_sitemap_follow]
         self._follow = [re.compile(p) for p in self.sitemap_follow]
         self._requested: set[str] = set()
+        self._bisections: list[Bisection] = []
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -146,14 +148,20 @@ class NewsSpider(scrapy.Spider):
             yield from self._follow_index(sitemap, source)
         elif kind == "urlset":
             dates = _news_dates(body)
-            for entry in sitemap:
+            entries = list(sitemap)
+            for entry in entries:
                 loc = entry["loc"]
                 published = dates.get(loc)
+                period = url_period(loc)  # an article URL's own date (/2024/05/17/) is its publication day
                 if published is not None:
                     keep = self.window.contains(published)
+                elif period is not None:
+                    keep = self.window.overlaps(*period)
                 else:  # lastmod is the latest change: before `since` means published before it too
                     keep = self.window.may_contain_lastmod(parse_date(entry.get("lastmod")))
                 yield from self._article_request(loc, source, keep)
+            if response.request is not None and "bisection" in response.request.meta:
+                yield from self._next_children(response, entries)
         elif kind in ("rss", "feed", "RDF"):
             for link, published in _feed_entries(body):
                 yield from self._article_request(link, source, self.window.contains(published))
@@ -161,11 +169,20 @@ class NewsSpider(scrapy.Spider):
             self.logger.warning("%s is not a sitemap or feed (HTTP %s); skipped", response.url, response.status)
 
     def _follow_index(self, index: Iterable[dict[str, str]], source: str) -> Iterator[scrapy.Request]:
-        for entry in index:
+        entries = [e for e in index if not self._follow or any(p.search(e["loc"]) for p in self._follow)]
+        ordered = (
+            numbered_groups([e["loc"] for e in entries if url_period(e["loc"]) is None]) if self.window.bounded else []
+        )
+        searched = {url for group in ordered for url in group}
+        for group in ordered:  # read O(log n) of them (crawler/spiders/ordered.py)
+            bisection = Bisection(group, self.window)
+            self._bisections.append(bisection)
+            yield from self._read_children(len(self._bisections) - 1, bisection.first(), source)
+        for entry in entries:
             if self._limit_reached():
                 return
             loc = entry["loc"]
-            if self._follow and not any(p.search(loc) for p in self._follow):
+            if loc in searched:
                 continue
             period = url_period(loc)
             if period is not None:
@@ -175,6 +192,24 @@ class NewsSpider(scrapy.Spider):
             if keep:
                 yield self.request(self.onsite(loc), self.parse_discovery, {"discovery": source})
             else:
+                self._count("skipped/sitemap_outside_window")
+
+    def _read_children(self, search: int, children: list[int], source: str) -> Iterator[scrapy.Request]:
+        group = self._bisections[search].children
+        for i in children:
+            meta = {"discovery": source, "bisection": (search, i)}
+            yield self.request(self.onsite(group[i]), self.parse_discovery, meta)
+
+    def _next_children(self, response: Response, entries: list[dict[str, str]]) -> Iterator[scrapy.Request]:
+        """After a child of an ordered group was read: the next ones its URL dates call for."""
+        search, i = response.request.meta["bisection"]
+        bisection = self._bisections[search]
+        periods = [p for p in (url_period(e["loc"]) for e in entries) if p is not None]
+        span = (min(p[0] for p in periods), max(p[1] for p in periods)) if periods else None
+        following = bisection.observe(i, span)
+        yield from self._read_children(search, following, response.request.meta["discovery"])
+        if bisection.done:  # the search ended: count the children it never read
+            for _ in range(bisection.skipped):
                 self._count("skipped/sitemap_outside_window")
 
     def _article_request(self, url: str | None, source: str, in_window: bool = True) -> Iterator[scrapy.Request]:

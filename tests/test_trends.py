@@ -327,4 +327,4 @@ def test_cli_errors_are_one_line(db_path, capsys):
     assert main(["enrich", "trends", "--db", str(db_path), "--backend", "csv"]) == 1
     assert "--backend csv needs --csv-dir" in capsys.readouterr().err
     assert main(["merge", "--db", str(db_path), str(db_path) + ".missing"]) == 1
-    assert "no such shard file" in capsys.readouterr().err
+    assert "no such shard" in capsys.readouterr().err

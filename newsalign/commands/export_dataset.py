@@ -22,12 +22,11 @@ def dataset(out, fmt, db) -> None:
       newsalign export dataset --out dataset.json
       newsalign export dataset --out dataset.parquet --format parquet
     """
+    from newsalign.enrich.coverage import label_gap
     from newsalign.warehouse.thesis_dataset import export_dataset
 
     with connect(db, must_exist=True) as con:
         count = export_dataset(con, out, fmt)
-    click.echo(f"{count} articles written to {out}")
-    from newsalign.enrich.coverage import label_gap
-
-    if gap := label_gap(con):
-        click.echo(gap, err=True)
+        click.echo(f"{count} articles written to {out}")
+        if gap := label_gap(con):
+            click.echo(gap, err=True)

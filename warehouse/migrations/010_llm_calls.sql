@@ -1,7 +1,7 @@
 -- LLM enrichment: every call made (or replayed), and the Batch API jobs in flight.
 
 CREATE TABLE llm_calls (
-    call_id           BIGINT NOT NULL,    -- key, increasing: microseconds since 1970 when recorded, made unique per process
+    call_id           BIGINT NOT NULL DEFAULT epoch_us(now()),  -- key, increasing: microseconds since 1970 (newsalign makes them unique per process)
     cache_key         VARCHAR NOT NULL,   -- sha256 of model, prompt version + text hash, article id, content hash, title, parameters
     article_id        VARCHAR NOT NULL,
     content_hash      VARCHAR NOT NULL,   -- articles.content_hash the answer is for

@@ -1,6 +1,6 @@
 """Scrapy settings for newsalign: polite by default, every pipeline on, one warehouse file.
 
-Override any of these per run with `-s NAME=VALUE`, e.g. `scrapy crawl bbc -s NEWSALIGN_DB=/tmp/w.duckdb`.
+Override any of these per run with `-s NAME=VALUE`, e.g. `scrapy crawl bbc -s NEWSALIGN_DB=/tmp/w`.
 """
 
 BOT_NAME = "newsalign"
@@ -51,7 +51,7 @@ EXTENSIONS = {
 }
 
 # --- newsalign ---------------------------------------------------------------------------------
-NEWSALIGN_DB = None  # None: $NEWSALIGN_DB, else data/warehouse.duckdb
+NEWSALIGN_DB = None  # None: $NEWSALIGN_DB, else data/warehouse
 NEWSALIGN_LANGUAGES = ["en"]  # languages kept by the filter; [] keeps all
 NEWSALIGN_MIN_WORDS = 150
 NEWSALIGN_MAX_WORDS = 20_000

@@ -50,9 +50,8 @@ class RootGroup(LazyGroup):
 db_option = click.option(
     "--db",
     "db",
-    type=click.Path(dir_okay=False),
     default=None,
-    help="Warehouse file. Default: $NEWSALIGN_DB, else data/warehouse.duckdb.",
+    help="Warehouse: a lake folder, or postgres:<connection> (see the README). Default: $NEWSALIGN_DB, else data/warehouse.",
 )
 
 
@@ -67,6 +66,7 @@ db_option = click.option(
         "export": "newsalign.commands.export:export",
         "import": "newsalign.commands.import_:import_",
         "merge": "newsalign.commands.merge:merge",
+        "shell": "newsalign.commands.shell:shell",
         "parse": "newsalign.commands.parse:parse",
         "sql": "newsalign.commands.sql:sql",
         "train": "newsalign.commands.train:train",

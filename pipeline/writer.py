@@ -4,8 +4,9 @@ run recorder share, its write buffers, and the run's `crawl_runs` row.
 Writes are buffered and flushed as one transaction per batch (articles via Arrow, their MinHash
 fingerprints, superseded articles deleted, rejects), every `NEWSALIGN_STORE_BATCH` items, every
 `NEWSALIGN_STORE_FLUSH_SECONDS`, and at the end. What a flush committed survives a crash or Ctrl-C;
-articles are upserted by `id` (a plain insert, retried as INSERT OR REPLACE when an id is already
-stored), so a re-run never duplicates.
+articles are upserted by `id` (rows with a batch id are deleted, then the batch inserted, in the same
+transaction), so a re-run never duplicates. Other processes write the same lake at once: a flush
+that loses a commit race is retried whole (`warehouse.in_transaction`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 
-import duckdb
 import pyarrow as pa
 from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
@@ -123,9 +123,11 @@ class WarehouseWriter:
             self.source = self.spider
         self.con = warehouse.connect(self.settings.get("NEWSALIGN_DB"))
         self.run_id = uuid.uuid4().hex[:16]
-        self.con.execute(
-            "INSERT INTO crawl_runs (run_id, spider, source, started) VALUES (?, ?, ?, ?)",
-            [self.run_id, self.spider, self.source, _now()],
+        row = [self.run_id, self.spider, self.source, _now()]
+        warehouse.retry(
+            lambda: self.con.execute(
+                "INSERT INTO crawl_runs (run_id, spider, source, started) VALUES (?, ?, ?, ?)", row
+            )
         )
 
     def finish(self, status: str, fetched: int | None) -> RunReport:
@@ -134,17 +136,13 @@ class WarehouseWriter:
         self.flush()
         [(stored,)] = self.con.execute("SELECT count(*) FROM articles WHERE run_id = ?", [self.run_id]).fetchall()
         report = RunReport(self.run_id, self.spider, stored, sum(self.counts.values()), dict(self.counts))
-        self.con.execute(
-            "UPDATE crawl_runs SET finished = ?, status = ?, fetched = ?, stored = ?, rejected = ?, counts = ? WHERE run_id = ?",
-            [
-                _now(),
-                status,
-                fetched,
-                report.stored,
-                report.rejected,
-                json.dumps(report.counts, sort_keys=True),
-                self.run_id,
-            ],
+        values = [_now(), status, fetched, report.stored, report.rejected, json.dumps(report.counts, sort_keys=True)]
+        warehouse.retry(
+            lambda: self.con.execute(
+                "UPDATE crawl_runs SET finished = ?, status = ?, fetched = ?, stored = ?, rejected = ?, counts = ?"
+                " WHERE run_id = ?",
+                [*values, self.run_id],
+            )
         )
         self.close()
         for line in report.lines():
@@ -219,11 +217,7 @@ class WarehouseWriter:
         for name, table in batch.items():
             con.register(name, table)
         try:
-            try:
-                self._write(upsert=False)
-            except duckdb.ConstraintException:
-                # Some ids are stored already (a re-run, or a batch replayed after a crash): upsert by id.
-                self._write(upsert=True)
+            warehouse.in_transaction(con, _write)
         finally:
             for name in batch:
                 con.unregister(name)
@@ -254,23 +248,21 @@ class WarehouseWriter:
                 self._fingerprints.pop(article_id, None)
                 self._record_reject(row[_URL], row[_SOURCE], "store", "unencodable", str(exc)[:300])
 
-    def _write(self, *, upsert: bool) -> None:
-        """The registered batch in one transaction. Plain inserts are the fast path (dedup has already
-        kept known ids out); `upsert` replaces rows whose id exists."""
-        con = self.con
-        insert = "INSERT OR REPLACE INTO" if upsert else "INSERT INTO"
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if self._deletes:
-                con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM batch_deletes)")
-                con.execute("DELETE FROM article_fingerprints WHERE id IN (SELECT id FROM batch_deletes)")
-            con.execute(f"{insert} articles BY NAME SELECT * FROM batch_articles")
-            con.execute(f"{insert} article_fingerprints BY NAME SELECT * FROM batch_fingerprints")
-            con.execute("INSERT INTO article_rejects BY NAME SELECT * FROM batch_rejects")
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+
+def _write(con) -> None:
+    """The registered batch (see `WarehouseWriter._batch`), inside the caller's transaction. DuckLake
+    has no key constraint: rows whose id the batch stores again (a re-run, a batch replayed after a
+    crash) or retracts are deleted first, so each id stays one row."""
+    con.execute(
+        "DELETE FROM articles WHERE id IN (SELECT id FROM batch_deletes UNION ALL SELECT id FROM batch_articles)"
+    )
+    con.execute(
+        "DELETE FROM article_fingerprints"
+        " WHERE id IN (SELECT id FROM batch_deletes UNION ALL SELECT id FROM batch_fingerprints)"
+    )
+    con.execute("INSERT INTO articles BY NAME SELECT * FROM batch_articles")
+    con.execute("INSERT INTO article_fingerprints BY NAME SELECT * FROM batch_fingerprints")
+    con.execute("INSERT INTO article_rejects BY NAME SELECT * FROM batch_rejects")
 
 
 def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import pytest
+
+from newsalign.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -21,8 +22,8 @@ def require_shared(path: Path) -> Path:
 
 
 def rows(db: Path, query: str) -> list[tuple]:
-    """Run `query` on the warehouse file through a plain read-only DuckDB connection."""
-    con = duckdb.connect(str(db), read_only=True)
+    """Run `query` on the warehouse through a read-only connection."""
+    con = connect(db, read_only=True)
     try:
         return con.execute(query).fetchall()
     finally:
@@ -31,4 +32,4 @@ def rows(db: Path, query: str) -> list[tuple]:
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "warehouse.duckdb"
+    return tmp_path / "warehouse"

@@ -6,12 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsalign.core.errors import NewsalignError
 from newsalign.demo import demo_db_path
 from newsalign.demo.crawl import chromium_available
+from newsalign.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,7 +34,7 @@ def test_demo_crawls_the_sample_into_a_fresh_warehouse_and_prints_a_summary(tmp_
         assert f"│ {source} " in out
     assert "parse/video 1" in out and "filter/language 1" in out and "parse/live_blog 1" in out
     assert out.count('newsalign sql "') == 3
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     stored = con.execute("SELECT count(*) FROM articles").fetchone()[0]
     if chromium_available():
         assert "│ reuters " in out and "parse/bot_protection 1" in out
@@ -59,7 +59,7 @@ def test_demo_refuses_to_wipe_an_existing_warehouse_named_only_by_the_environmen
 
 def test_demo_default_path(monkeypatch):
     monkeypatch.delenv("NEWSALIGN_DB", raising=False)
-    assert demo_db_path(None) == Path("data/demo.duckdb")
+    assert demo_db_path(None) == Path("data/demo")
 
 
 def test_demo_refuses_to_delete_a_warehouse_another_process_is_writing(tmp_path):
@@ -68,7 +68,7 @@ def test_demo_refuses_to_delete_a_warehouse_another_process_is_writing(tmp_path)
         [
             sys.executable,
             "-c",
-            f"import duckdb, sys, time; c = duckdb.connect({str(db)!r}); c.execute('CREATE TABLE t (x INT)'); "
+            f"import time; from newsalign.warehouse import connect; c = connect({str(db)!r}); c.execute('CREATE TABLE t (x INT)'); "
             "c.execute('INSERT INTO t VALUES (1)'); print('ready', flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,
@@ -83,4 +83,4 @@ def test_demo_refuses_to_delete_a_warehouse_another_process_is_writing(tmp_path)
         holder.kill()
         holder.wait()
     assert done.returncode == 1 and "in use by another process" in done.stderr
-    assert duckdb.connect(str(db), read_only=True).execute("SELECT x FROM t").fetchall() == [(1,)]
+    assert connect(db, read_only=True).execute("SELECT x FROM t").fetchall() == [(1,)]

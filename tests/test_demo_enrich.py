@@ -8,13 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsalign.core.errors import NewsalignError
 from newsalign.demo import DemoContext, run_demo
 from newsalign.demo.enrich import LABEL_QUERIES, LLM_ANSWERS, TRENDS_EXPORTS, enrich_step
 from newsalign.enrich.trends.series import MonthlySeries, add_months
+from newsalign.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_ENDPOINT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NEWSALIGN_LLM_MODEL")
@@ -34,7 +34,7 @@ def demo(tmp_path_factory):
 
 @pytest.fixture
 def con(demo):
-    con = duckdb.connect(str(demo[0]), read_only=True)
+    con = connect(demo[0], read_only=True)
     yield con
     con.close()
 
@@ -96,8 +96,8 @@ def test_live_mode_skips_the_sample_answers(demo, tmp_path, monkeypatch):
     from llm_server import FakeOpenAI
 
     db = tmp_path / "live.duckdb"
-    shutil.copy(demo[0], db)
-    with duckdb.connect(str(db)) as con:
+    shutil.copytree(demo[0], db, ignore=shutil.ignore_patterns(".in-use"))
+    with connect(db) as con:
         con.execute("DELETE FROM llm_calls")
         con.execute("DELETE FROM trend_series")
         stored = con.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -122,7 +122,7 @@ def test_live_mode_skips_the_sample_answers(demo, tmp_path, monkeypatch):
         monkeypatch.setenv("OPENAI_BASE_URL", server.url)
         enrich_step(DemoContext(db=db, echo=lines.append, live=True))
         assert server.chat_requests == stored
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect(db, read_only=True) as con:
         assert con.execute("SELECT DISTINCT mode FROM llm_calls").fetchall() == [("live",)]
         assert con.execute("SELECT DISTINCT backend FROM trend_series").fetchall() == [("pytrends",)]
         assert con.execute("SELECT count(DISTINCT topic) FROM trend_series").fetchone()[0] == len(set(fetched)) > 0

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from newsalign.cli import main
+from newsalign.warehouse import connect
 from tests.conftest import AG_NEWS, require_shared
 
 BODY = (
@@ -72,7 +73,7 @@ def cli(capsys, *args):
 
 
 def reasons(db_path):
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect(db_path, read_only=True)
     return sorted(con.execute("SELECT stage || '/' || reason FROM article_rejects").fetchall())
 
 
@@ -89,7 +90,7 @@ def test_thesis_json_list_goes_through_every_stage(tmp_path, db_path, capsys):
         ("validate/empty_text",),
         ("validate/missing_field",),
     ]
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect(db_path, read_only=True)
     [(source, url, year)] = con.execute("SELECT source, url, year(date_published) FROM v_articles_clean").fetchall()
     assert (source, url, year) == ("thesis", "https://www.bbc.co.uk/news/a", 2021)
     assert con.execute("SELECT spider, source, fetched FROM crawl_runs").fetchall() == [
@@ -102,7 +103,7 @@ def test_allow_missing_keeps_rows_without_a_link(tmp_path, db_path, capsys):
     dump.write_text("\n".join(json.dumps(r) for r in thesis_rows()[4:5]))
     code, out, _ = cli(capsys, "import", dump, "--db", db_path, "--min-words", 20, "--allow-missing")
     assert code == 0 and "1 stored" in out
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect(db_path, read_only=True)
     assert con.execute("SELECT source, url FROM articles").fetchall() == [("thesis", None)]
 
 
@@ -120,7 +121,7 @@ def test_csv_and_parquet_and_format_override(tmp_path, db_path, capsys):
     assert code == 0 and "1 stored" in out, err
     code, out, err = cli(capsys, "import", tmp_path / "rows.txt", "--format", "csv", "--db", db_path, "--min-words", 20)
     assert code == 0 and "0 stored" in out and "dedup/duplicate_url" in out  # the same row again: no duplicate
-    dates = duckdb.connect(str(db_path), read_only=True).execute("SELECT date_published FROM articles").fetchall()
+    dates = connect(db_path, read_only=True).execute("SELECT date_published FROM articles").fetchall()
     assert [d.isoformat() for (d,) in dates] == ["2022-01-02T03:04:05+00:00"]  # no offset in the file: read as UTC
 
 
@@ -129,7 +130,7 @@ def test_ag_news_has_no_links_or_dates(db_path, capsys):
     code, out, err = cli(capsys, "import", AG_NEWS, "--source", "ag_news", "--db", db_path, "--min-words", 20)
     assert code == 0
     assert "has no url or date column" in err and "read 7600 rows" in out
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect(db_path, read_only=True)
     stored, no_url, no_date, texts = con.execute(
         "SELECT count(*), count(*) FILTER (url IS NULL), count(*) FILTER (date_published IS NULL),"
         " count(*) FILTER (text LIKE title || '%') FROM v_articles_clean"
@@ -140,7 +141,7 @@ def test_ag_news_has_no_links_or_dates(db_path, capsys):
     con.close()
     code, out, _ = cli(capsys, "import", AG_NEWS, "--source", "ag_news", "--db", db_path, "--min-words", 20)
     assert code == 0 and " 0 stored" in out
-    assert duckdb.connect(str(db_path), read_only=True).execute("SELECT count(*) FROM articles").fetchone() == (stored,)
+    assert connect(db_path, read_only=True).execute("SELECT count(*) FROM articles").fetchone() == (stored,)
 
 
 def test_missing_columns_name_them(tmp_path, db_path, capsys):
@@ -157,9 +158,13 @@ def test_missing_columns_name_them(tmp_path, db_path, capsys):
 @pytest.mark.parametrize(
     "setup, code, message",
     [
-        (lambda p: p.joinpath("w.duckdb").write_text("garbage") and p / "w.duckdb", 1, "corrupt or not DuckDB"),
+        (
+            lambda p: p.joinpath("w.duckdb").write_text("garbage") and p / "w.duckdb",
+            1,
+            "is a file, not a warehouse folder",
+        ),
         (lambda p: p.joinpath("file").write_text("x") and p / "file" / "w.duckdb", 1, "cannot create the folder"),
-        (lambda p: p, 2, "is a directory"),  # refused by click's --db path check
+        (lambda p: p, 1, "not a warehouse"),  # a folder of other files
     ],
 )
 def test_unusable_db_path_is_one_clear_line(tmp_path, capsys, setup, code, message):
@@ -212,7 +217,7 @@ def test_bad_rows_are_recorded_by_row_number_and_every_good_row_is_stored(tmp_pa
     for _ in range(2):  # a re-run stores nothing twice
         code, out, err = cli(capsys, "import", dump, "--db", db_path, "--min-words", 20, "--language", "all")
         assert code == 0, err
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect(db_path, read_only=True)
     assert con.execute("SELECT count(*), count(DISTINCT id) FROM articles").fetchone() == (1997, 1997)
     first_run = "SELECT run_id FROM crawl_runs ORDER BY started LIMIT 1"
     bad = con.execute(

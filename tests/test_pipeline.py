@@ -243,9 +243,9 @@ def test_a_killed_run_keeps_flushed_batches_and_a_rerun_completes_it(db_path):
 def test_unusable_warehouse_is_a_clear_error(tmp_path):
     bad = tmp_path / "bad.duckdb"
     bad.write_text("garbage")
-    with pytest.raises(WarehouseError, match="corrupt or not DuckDB"):
+    with pytest.raises(WarehouseError, match="is a file, not a warehouse folder"):
         run(bad, [article()])
-    with pytest.raises(WarehouseError, match="is a directory"):
+    with pytest.raises(WarehouseError, match="a folder with other files and no catalog.sqlite"):
         run(tmp_path, [article()])
 
 

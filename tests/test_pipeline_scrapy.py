@@ -9,8 +9,9 @@ import sys
 import textwrap
 import threading
 
-import duckdb
 import pytest
+
+from newsalign.warehouse import connect
 
 SPIDER = textwrap.dedent("""
     import sys
@@ -68,7 +69,7 @@ def test_scrapy_crawl_stores_records_rejects_and_the_run(site, db_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "1 stored, 2 rejected" in done.stderr  # the per-reason report in the crawl log
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect(db_path, read_only=True)
     [(url,)] = con.execute("SELECT url FROM articles").fetchall()
     assert "utm_source" not in url
     assert sorted(con.execute("SELECT stage, reason FROM article_rejects").fetchall()) == [

@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from newsalign.demo.crawl import chromium_available
 from newsalign.demo.server import RequestLog, serve_sample
+from newsalign.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [
@@ -47,7 +47,7 @@ def test_reuters_articles_come_through_chromium_and_the_bot_check_is_rejected(tm
     navigations = re.search(r"'playwright/request_count/navigation': (\d+)", done.stderr)
     assert navigations and int(navigations.group(1)) == 5, done.stderr[-3000:]
     assert "still a bot-protection page (HTTP 401)" in done.stderr
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect(db, read_only=True)
     assert con.execute("SELECT count(*) FROM articles WHERE source = 'reuters'").fetchone() == (4,)
     assert con.execute("SELECT stage, reason FROM article_rejects").fetchall() == [("parse", "bot_protection")]
     text = con.execute("SELECT text FROM articles WHERE url LIKE '%heliomax%'").fetchone()[0]

@@ -21,7 +21,7 @@ def demo_db(tmp_path_factory):
 @pytest.fixture
 def demo_copy(demo_db, tmp_path):
     copy = tmp_path / "demo.duckdb"
-    shutil.copy(demo_db, copy)
+    shutil.copytree(demo_db, copy, ignore=shutil.ignore_patterns(".in-use"))
     return copy
 
 

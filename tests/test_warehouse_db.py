@@ -9,7 +9,7 @@ from newsalign.warehouse.db import WarehouseError, migrations
 
 def test_path_resolution_order(monkeypatch, tmp_path):
     monkeypatch.delenv("NEWSALIGN_DB", raising=False)
-    assert str(resolve_db_path()) == "data/warehouse.duckdb"
+    assert str(resolve_db_path()) == "data/warehouse"
     monkeypatch.setenv("NEWSALIGN_DB", str(tmp_path / "env.duckdb"))
     assert resolve_db_path() == tmp_path / "env.duckdb"
     assert resolve_db_path(tmp_path / "flag.duckdb") == tmp_path / "flag.duckdb"
@@ -24,21 +24,27 @@ def test_migrations_apply_once_and_are_recorded(db_path):
     assert {"articles", "article_rejects", "crawl_runs"} <= tables
 
 
-def test_plain_duckdb_sees_schema(db_path):
+def test_a_reader_sees_the_schema_and_cannot_write(db_path):
     connect(db_path).close()
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect(db_path, read_only=True)
     assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+    with pytest.raises(duckdb.Error, match="read-only"):
+        con.execute("DELETE FROM articles")
 
 
 def test_corrupt_and_missing_files_give_clear_errors(tmp_path):
-    bad = tmp_path / "bad.duckdb"
-    bad.write_text("not a database")
-    with pytest.raises(WarehouseError, match="corrupt or not DuckDB"):
-        connect(bad)
+    old = tmp_path / "old.duckdb"
+    old.write_text("a DuckDB file from before the lake")
+    with pytest.raises(WarehouseError, match="is a file, not a warehouse folder"):
+        connect(old)
     with pytest.raises(WarehouseError, match="no warehouse at"):
-        connect(tmp_path / "missing.duckdb", must_exist=True)
-    with pytest.raises(WarehouseError, match="is a directory"):
+        connect(tmp_path / "missing", must_exist=True)
+    with pytest.raises(WarehouseError, match="no catalog.sqlite: not a warehouse"):
         connect(tmp_path)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "catalog.sqlite").write_text("not a catalog")
+    with pytest.raises(WarehouseError, match="cannot open .* as a warehouse"):
+        connect(tmp_path / "bad")
 
 
 def test_newer_schema_is_refused(db_path):
@@ -74,7 +80,7 @@ def test_changed_view_file_is_picked_up_on_next_open(db_path, views_dir, view_cr
     view.write_text("CREATE OR REPLACE VIEW v_answer AS SELECT 2 AS n")
     connect(db_path).close()
     assert len(view_creations) == 2
-    with duckdb.connect(str(db_path), read_only=True) as plain:  # the plain CLI sees the new definition
+    with connect(db_path, read_only=True) as plain:  # a reader sees the new definition
         assert plain.execute("SELECT n FROM v_answer").fetchone() == (2,)
 
 
@@ -90,7 +96,7 @@ def test_unchanged_views_are_not_recreated(db_path, view_creations):
 
 def test_a_missing_view_is_recreated(db_path, view_creations):
     connect(db_path).close()
-    with duckdb.connect(str(db_path)) as plain:
+    with connect(db_path) as plain:
         plain.execute("DROP VIEW v_rejects")
     con = connect(db_path)
     assert len(view_creations) == 2

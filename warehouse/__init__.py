@@ -1,6 +1,17 @@
-"""DuckDB warehouse: schema migrations, SQL views loaded from files, a small Python API."""
+"""The warehouse, a DuckLake: schema migrations, SQL views loaded from files, a small Python API."""
 
-from newsalign.warehouse.db import DEFAULT_DB_PATH, connect, resolve_db_path
+from newsalign.warehouse.db import DEFAULT_DB_PATH, WarehouseError, connect, resolve_db_path, resolve_lake
 from newsalign.warehouse.labels import LabelParamsError, label_params
+from newsalign.warehouse.lake import in_transaction, retry
 
-__all__ = ["DEFAULT_DB_PATH", "LabelParamsError", "connect", "label_params", "resolve_db_path"]
+__all__ = [
+    "DEFAULT_DB_PATH",
+    "LabelParamsError",
+    "WarehouseError",
+    "connect",
+    "in_transaction",
+    "label_params",
+    "resolve_db_path",
+    "resolve_lake",
+    "retry",
+]

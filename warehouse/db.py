@@ -1,11 +1,13 @@
-"""Open the warehouse: resolve its path, apply pending migrations, (re)create the SQL views.
+"""Open the warehouse: resolve where it is, attach it, apply pending migrations, (re)create the SQL views.
 
+The warehouse is a DuckLake (see `lake.py`): many processes may read and write it at once, each
+write a short transaction that is retried when it loses a commit race (`in_transaction`).
 Migrations are `migrations/NNN_name.sql`, applied once each, in order, each in one transaction,
 and recorded in `schema_migrations`. Views are `sql/<layer>/<view>.sql`, one `CREATE OR REPLACE VIEW`
-a file, stored in the file so the plain `duckdb` CLI sees them too. A read-write open recreates them
-all (in one transaction) only when needed: when the hash of every view file's path and text differs
-from the one stored in `schema_views` by the last recreation, when a view is missing, or when a
-migration was just applied. Otherwise opening costs one query (`_STATE`).
+a file, stored in the lake's catalog so the `duckdb` CLI (`newsalign shell`) sees them too. A read-write
+open recreates them all (in one transaction) only when needed: when the hash of every view file's path
+and text differs from the one stored in `schema_views` by the last recreation, when a view is missing,
+or when a migration was just applied. Otherwise opening costs one query (`_STATE`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 import duckdb
 
 from newsalign.core.errors import NewsalignError
+from newsalign.warehouse.lake import CATALOG_FILE, Lake, in_transaction, open_lake, retry
 
-DEFAULT_DB_PATH = Path("data/warehouse.duckdb")
+DEFAULT_DB_PATH = Path("data/warehouse")
 ENV_VAR = "NEWSALIGN_DB"
 PACKAGE_DIR = Path(__file__).parent
 MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
@@ -29,46 +33,43 @@ _MIGRATION_NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
 
 
 class WarehouseError(NewsalignError):
-    """The warehouse file is missing, corrupt, locked or from a newer version."""
+    """The warehouse is missing, not a warehouse, unreachable or from a newer version."""
 
 
 def resolve_db_path(path: str | os.PathLike | None = None, default: Path = DEFAULT_DB_PATH) -> Path:
-    """`--db PATH`, else `$NEWSALIGN_DB`, else `default` (data/warehouse.duckdb)."""
+    """`--db PATH`, else `$NEWSALIGN_DB`, else `default` (data/warehouse): a lake folder, or `postgres:...`."""
     chosen = path or os.environ.get(ENV_VAR) or default
     return Path(chosen).expanduser()
+
+
+def resolve_lake(path: str | os.PathLike | None = None) -> Lake:
+    """The lake the path setting names (see `lake.py`)."""
+    try:
+        return Lake.at(str(resolve_db_path(path)))
+    except ValueError as exc:
+        raise WarehouseError(str(exc)) from None
 
 
 def connect(
     path: str | os.PathLike | None = None, *, read_only: bool = False, must_exist: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the warehouse at `path`, migrated and with its views."""
-    db_path = resolve_db_path(path)
-    if db_path.is_dir():
-        raise WarehouseError(f"{db_path} is a directory, not a DuckDB file; pass --db PATH/warehouse.duckdb")
-    if (read_only or must_exist) and not db_path.exists():
-        raise WarehouseError(
-            f"no warehouse at {db_path}: crawl first (`scrapy crawl bbc`), run `newsalign demo`, "
-            f"or point --db / {ENV_VAR} at an existing file"
-        )
-    if not read_only:
-        try:
-            db_path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise WarehouseError(f"cannot create the folder for {db_path}: {exc.strerror}: {exc.filename}") from None
+    """Open (creating if needed) the warehouse at `path`, migrated and with its views. A read-only
+    connection reads the lake as it was when each query (or transaction) began and never blocks a writer."""
+    lake = resolve_lake(path)
+    where = lake.folder if lake.folder is not None else lake.catalog.removeprefix("ducklake:")
+    if lake.folder is not None:
+        _check_folder(lake, read_only=read_only or must_exist)
     try:
-        con = duckdb.connect(str(db_path), read_only=read_only)
-    except duckdb.IOException as exc:
-        message = str(exc)
-        if "lock" in message.lower():
-            raise WarehouseError(f"{db_path} is in use by another process (a running crawl?): {message}") from None
+        con = retry(lambda: open_lake(lake, read_only=read_only))  # two processes creating one lake race
+    except (duckdb.Error, sqlite3.Error) as exc:
         raise WarehouseError(
-            f"cannot open {db_path} as a DuckDB warehouse (corrupt or not DuckDB): {message}"
+            f"cannot open {where} as a warehouse (not a DuckLake, or unreachable): {_line(exc)}"
         ) from None
-    except duckdb.Error as exc:
-        raise WarehouseError(f"cannot open {db_path} as a DuckDB warehouse: {exc}") from None
+    except OSError as exc:
+        raise WarehouseError(f"cannot create the warehouse at {where}: {exc.strerror}: {exc.filename}") from None
     try:
         if read_only:
-            _check_current(con, db_path)
+            _check_current(con, where)
         else:
             _bring_up_to_date(con)
     except BaseException:
@@ -77,7 +78,38 @@ def connect(
     return con
 
 
-# Everything a read-write open needs to know, in one query; a catalog error means a new (or pre-view-hash) file.
+def _check_folder(lake: Lake, *, read_only: bool) -> None:
+    folder = lake.folder
+    if folder.is_file():
+        raise WarehouseError(
+            f"{folder} is a file, not a warehouse folder: the warehouse is a DuckLake folder now "
+            "(a DuckDB file from an older newsalign: see 'Carrying an old warehouse over' in the README)"
+        )
+    if lake.exists():
+        return
+    if read_only:
+        raise WarehouseError(
+            f"no warehouse at {folder}: crawl first (`scrapy crawl bbc`), run `newsalign demo`, "
+            f"or point --db / {ENV_VAR} at an existing warehouse folder"
+        )
+    if folder.is_dir() and any(not _lake_file(entry.name) for entry in folder.iterdir()):
+        raise WarehouseError(f"{folder} is a folder with other files and no {CATALOG_FILE}: not a warehouse")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WarehouseError(f"cannot create the folder for {folder}: {exc.strerror}: {exc.filename}") from None
+
+
+def _lake_file(name: str) -> bool:
+    """What a lake folder holds (another process may be creating it right now)."""
+    return name in ("data", ".in-use") or name.startswith(CATALOG_FILE)
+
+
+def _line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
+
+
+# Everything a read-write open needs to know, in one query; a catalog error means a new lake.
 _STATE = """
 SELECT (SELECT list(version) FROM schema_migrations),
        (SELECT max(fingerprint) FROM schema_views),
@@ -88,7 +120,6 @@ SELECT (SELECT list(version) FROM schema_migrations),
 def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
     """Apply pending migrations; recreate the views if a migration ran, a view file changed or a view is missing."""
     try:
-        # fetchall, not fetchone: DuckDB 2 refuses relation queries (con.sql) while a result is half-read.
         ((done, stored_fingerprint, present),) = con.execute(_STATE).fetchall()
     except duckdb.CatalogException:
         done, stored_fingerprint, present = None, None, None
@@ -111,33 +142,42 @@ def migrations() -> list[tuple[int, Path]]:
 def migrate(con: duckdb.DuckDBPyConnection, *, done: set[int] | None = None) -> list[int]:
     """Apply pending migrations, each in its own transaction. Returns the versions applied.
 
-    `done`: the versions already applied, when the caller has just read them (saves a query)."""
+    `done`: the versions already applied, when the caller has just read them (saves a query). Two
+    processes opening a new lake at once: each migration's transaction re-reads what is applied, so the
+    one that loses the commit race retries and finds the other's work done."""
     if done is None:
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ DEFAULT now())"
-        )
-        done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+        in_transaction(con, lambda c: c.execute(_MIGRATIONS_TABLE))
+        done = _applied(con)
     shipped = migrations()
     newest_known = max((v for v, _ in shipped), default=0)
     if done and max(done) > newest_known:
         raise WarehouseError(
             f"the warehouse has schema version {max(done)}, newer than this newsalign knows ({newest_known}); upgrade newsalign"
         )
-    applied = []
-    for version, file in shipped:
-        if version in done:
-            continue
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(file.read_text())
-            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, file.stem])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        applied.append(version)
-    return applied
+
+    def apply(c: duckdb.DuckDBPyConnection, version: int, file: Path) -> bool:
+        if version in _applied(c):
+            return False
+        c.execute(file.read_text())
+        c.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, file.stem])
+        return True
+
+    return [
+        version
+        for version, file in shipped
+        if version not in done and in_transaction(con, lambda c, v=version, f=file: apply(c, v, f))
+    ]
+
+
+# The key is `version` (DuckLake has no constraints: `migrate` never inserts one twice).
+_MIGRATIONS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ DEFAULT now())"
+)
+
+
+def _applied(con: duckdb.DuckDBPyConnection) -> set[int]:
+    return {version for (version,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
 
 
 def view_files() -> list[Path]:
@@ -157,25 +197,24 @@ def create_views(con: duckdb.DuckDBPyConnection, files: list[Path] | None = None
     """(Re)create every view in one transaction and record their fingerprint in `schema_views`.
     A view may use any view of an earlier layer, or one earlier in its own."""
     files = view_files() if files is None else files
-    con.execute("BEGIN TRANSACTION")
-    try:
+    fingerprint = views_fingerprint(files)
+
+    def recreate(c: duckdb.DuckDBPyConnection) -> None:
         for file in files:
             try:
-                con.execute(file.read_text())
+                c.execute(file.read_text())
             except duckdb.Error as exc:
                 raise WarehouseError(f"view {file.relative_to(VIEWS_DIR.parent).as_posix()} failed: {exc}") from exc
-        con.execute(
+        c.execute(
             "CREATE TABLE IF NOT EXISTS schema_views (fingerprint VARCHAR NOT NULL, created_at TIMESTAMPTZ DEFAULT now())"
         )
-        con.execute("DELETE FROM schema_views")
-        con.execute("INSERT INTO schema_views (fingerprint) VALUES (?)", [views_fingerprint(files)])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        c.execute("DELETE FROM schema_views")
+        c.execute("INSERT INTO schema_views (fingerprint) VALUES (?)", [fingerprint])
+
+    in_transaction(con, recreate)
 
 
-def _check_current(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+def _check_current(con: duckdb.DuckDBPyConnection, db_path) -> None:
     newest_known = max((v for v, _ in migrations()), default=0)
     try:
         ((current,),) = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()

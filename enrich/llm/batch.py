@@ -22,6 +22,7 @@ import pyarrow as pa
 from newsalign.core.errors import NewsalignError
 from newsalign.core.secrets import scrub
 from newsalign.enrich.llm.store import OPEN_BATCH, Job, record_completion, record_failure
+from newsalign.warehouse.lake import in_transaction, retry
 
 MAX_REQUESTS = 50_000  # the Batch API's limit per batch
 ENDPOINT = "/v1/chat/completions"
@@ -87,15 +88,19 @@ def _submit_chunk(con, client, jobs: list[Job]) -> str:
         "content_hash": [j.content_hash for j in jobs],
         "request": [json.dumps(scrub(j.request)) for j in jobs],
     })  # fmt: skip
-    con.execute("BEGIN TRANSACTION")
-    con.execute(
-        "INSERT INTO llm_batches (batch_id, model, prompt_version, input_file_id, status, request_count) VALUES (?, ?, ?, ?, ?, ?)",
-        [intent, jobs[0].request["model"], jobs[0].prompt_version, uploaded.id, SUBMITTING, len(jobs)],
-    )
+
+    def record(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute(
+            "INSERT INTO llm_batches (batch_id, model, prompt_version, input_file_id, status, request_count) VALUES (?, ?, ?, ?, ?, ?)",
+            [intent, jobs[0].request["model"], jobs[0].prompt_version, uploaded.id, SUBMITTING, len(jobs)],
+        )
+        c.execute("INSERT INTO llm_batch_requests SELECT * FROM new_batch_requests")
+
     con.register("new_batch_requests", requests)
-    con.execute("INSERT INTO llm_batch_requests SELECT * FROM new_batch_requests")
-    con.unregister("new_batch_requests")
-    con.execute("COMMIT")
+    try:
+        in_transaction(con, record)
+    finally:
+        con.unregister("new_batch_requests")
     return _create(con, client, intent, resume=False)
 
 
@@ -117,11 +122,13 @@ def _create(con, client, intent: str, *, resume: bool = True) -> str:
             input_file_id=input_file_id, endpoint=ENDPOINT, completion_window="24h",
             metadata={"source": "newsalign", INTENT_KEY: intent},
         )  # fmt: skip
-    con.execute("BEGIN TRANSACTION")
-    con.execute("UPDATE llm_batches SET batch_id = ?, status = ?, updated_at = now() WHERE batch_id = ?",
-                [batch.id, batch.status, intent])  # fmt: skip
-    con.execute("UPDATE llm_batch_requests SET batch_id = ? WHERE batch_id = ?", [batch.id, intent])
-    con.execute("COMMIT")
+
+    def rename(c: duckdb.DuckDBPyConnection) -> None:
+        c.execute("UPDATE llm_batches SET batch_id = ?, status = ?, updated_at = now() WHERE batch_id = ?",
+                  [batch.id, batch.status, intent])  # fmt: skip
+        c.execute("UPDATE llm_batch_requests SET batch_id = ? WHERE batch_id = ?", [batch.id, intent])
+
+    in_transaction(con, rename)
     return batch.id
 
 
@@ -137,8 +144,10 @@ def wait_and_collect(
     """Poll until the batch is final, then record every answer. Returns counts of ok and error rows."""
     while True:
         batch = client.batches.retrieve(batch_id)
-        con.execute(
-            "UPDATE llm_batches SET status = ?, updated_at = now() WHERE batch_id = ?", [batch.status, batch_id]
+        retry(
+            lambda status=batch.status: con.execute(
+                "UPDATE llm_batches SET status = ?, updated_at = now() WHERE batch_id = ?", [status, batch_id]
+            )
         )
         on_status(batch_id, batch.status)
         if batch.status in FINAL:
@@ -166,33 +175,33 @@ def _collect(con, client, batch) -> dict[str, int]:
                     unreadable += 1  # its request gets the "no line" error below
                 if isinstance(line, dict):
                     lines.append(line)
-    counts = {"ok": 0, "error": 0}
-    con.execute("BEGIN TRANSACTION")  # all or nothing: a crash here means the next run collects again
-    try:
+
+    def record(
+        c: duckdb.DuckDBPyConnection,
+    ) -> dict[str, int]:  # all or nothing: after a crash the next run collects again
+        counts, pending = {"ok": 0, "error": 0}, dict(jobs)
         for line in lines:
-            job = jobs.pop(line.get("custom_id"), None)
+            job = pending.pop(line.get("custom_id"), None)
             if job is None:
                 continue  # not ours (or answered twice): nothing to match it to
             response = line.get("response") or {}
             if response.get("status_code") == 200:
-                checked = record_completion(con, job, response["body"], mode="batch", batch_id=batch.id)
+                checked = record_completion(c, job, response["body"], mode="batch", batch_id=batch.id)
                 counts["error" if checked.error else "ok"] += 1
             else:
                 error = line.get("error") or (response.get("body") or {}).get("error") or {}
                 status = response.get("status_code")
-                record_failure(con, job, f"batch request failed (HTTP {status}): {error.get('message', error)}",
+                record_failure(c, job, f"batch request failed (HTTP {status}): {error.get('message', error)}",
                                [f"http_{status}" if status else "batch_error"], mode="batch",
                                response=line, batch_id=batch.id)  # fmt: skip
                 counts["error"] += 1
-        for job in jobs.values():  # no line: the batch stopped first, or the output file lacks it
+        for job in pending.values():  # no line: the batch stopped first, or the output file lacks it
             missing = f"no answer line in the batch output (batch {batch.status}"
             missing += f", {unreadable} unreadable lines)" if unreadable else ")"
-            record_failure(con, job, missing, [f"batch_{batch.status}"], mode="batch", batch_id=batch.id)
+            record_failure(c, job, missing, [f"batch_{batch.status}"], mode="batch", batch_id=batch.id)
             counts["error"] += 1
-        con.execute("UPDATE llm_batches SET status = 'collected', output_file_id = ?, error_file_id = ?, "
-                    "updated_at = now() WHERE batch_id = ?", [batch.output_file_id, batch.error_file_id, batch.id])  # fmt: skip
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return counts
+        c.execute("UPDATE llm_batches SET status = 'collected', output_file_id = ?, error_file_id = ?, "
+                  "updated_at = now() WHERE batch_id = ?", [batch.output_file_id, batch.error_file_id, batch.id])  # fmt: skip
+        return counts
+
+    return in_transaction(con, record)

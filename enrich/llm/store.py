@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from newsalign.core.secrets import scrub
 from newsalign.enrich.llm.prices import cost_usd
 from newsalign.enrich.llm.prompt import TEXT_BUDGET_CHARS, Prompt
 from newsalign.enrich.llm.schema import Checked, check_completion, response_format
+from newsalign.warehouse.lake import retry
 
 PARAMS = {"temperature": 0, "max_completion_tokens": 600}
 OPEN_BATCH = "status <> 'collected'"  # not yet stored, whatever the API says
@@ -213,7 +215,7 @@ def _failed(job: Job) -> str:
 
 
 _COLUMNS = (
-    "cache_key, article_id, content_hash, model, prompt_version, mode, status, error, flags, topics, signal, rationale,"
+    "call_id, cache_key, article_id, content_hash, model, prompt_version, mode, status, error, flags, topics, signal, rationale,"
     " request, response, prompt_tokens, completion_tokens, cost_usd, latency_s, batch_id, note"
 )
 
@@ -222,10 +224,22 @@ def _insert(con, job: Job, *, mode, status, error, flags, response, **answer) ->
     # One row per arriving answer, on purpose: committing each paid answer at once is what makes a
     # killed run lose nothing (calls take ~1 s, so the single-row insert costs nothing that matters).
     values = [
-        job.cache_key, job.article_id, job.content_hash, job.request["model"], job.prompt_version, mode, status,
+        _next_call_id(), job.cache_key, job.article_id, job.content_hash, job.request["model"], job.prompt_version, mode, status,
         scrub(error), flags, answer.get("topics"), answer.get("signal"), scrub(answer.get("rationale")),
         json.dumps(scrub(job.request)), None if response is None else json.dumps(scrub(response), default=str),
         answer.get("prompt_tokens"), answer.get("completion_tokens"), answer.get("cost_usd"),
         answer.get("latency_s"), answer.get("batch_id"), answer.get("note"),
     ]  # fmt: skip
-    con.execute(f"INSERT INTO llm_calls ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})", values)
+    insert = f"INSERT INTO llm_calls ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})"
+    retry(lambda: con.execute(insert, values))
+
+
+_last_call_id = 0
+
+
+def _next_call_id() -> int:
+    """Microseconds since 1970, strictly increasing in this process: ids order calls as they were made,
+    and processes writing one lake at once do not collide (DuckLake has no sequences)."""
+    global _last_call_id
+    _last_call_id = max(time.time_ns() // 1000, _last_call_id + 1)
+    return _last_call_id

@@ -11,6 +11,7 @@ import duckdb
 
 from newsalign.core.errors import NewsalignError
 from newsalign.enrich.trends.series import MonthlySeries, timeframe
+from newsalign.warehouse.lake import Lake, in_transaction
 
 KEY = ("topic", "geo", "anchor", "anchor_month")
 ANSWERED = "status IN ('ok', 'empty')"
@@ -94,10 +95,12 @@ def save(
     """Store the answers of one request in one transaction, so a killed run keeps all or none of
     them. An answer replaces the rows it supersedes (see `prune`); an error or a coarse answer
     replaces only earlier errors and coarse answers, never an answer still serving articles."""
-    con.execute("BEGIN TRANSACTION")
-    for answer in answers:
-        _write(con, backend, answer, timeframe_sent)
-    con.execute("COMMIT")
+
+    def write(c: duckdb.DuckDBPyConnection) -> None:
+        for answer in answers:
+            _write(c, backend, answer, timeframe_sent)
+
+    in_transaction(con, write)  # retried when another writer's commit wins the race
 
 
 def _write(con: duckdb.DuckDBPyConnection, backend: str, answer: Answer, timeframe_sent: str | None) -> None:
@@ -163,7 +166,7 @@ class MergeReport:
 
 
 def merge(con: duckdb.DuckDBPyConnection, files: list[str | Path]) -> MergeReport:
-    """Combine shard outputs (DuckDB files written by `enrich trends --out`, or Parquet copies of
+    """Combine shard outputs (warehouses written by `enrich trends --out`, or Parquet copies of
     trend_series) into `con`'s trend_series. Per key the best row wins: an answer beats an error,
     then the newest fetch; so merging a file twice, or overlapping shards, changes nothing more.
     Published rows superseded by a newer, wider answer of the same topic are then dropped (`prune`)."""
@@ -176,10 +179,10 @@ def merge(con: duckdb.DuckDBPyConnection, files: list[str | Path]) -> MergeRepor
         union = " UNION ALL ".join(f"SELECT {columns} FROM {source}" for source in sources)
         key = ", ".join(KEY)
         on_key = " AND ".join(f"t.{c} = b.{c}" for c in KEY)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            (rows_read,) = con.execute(f"SELECT count(*) FROM ({union})").fetchone()
-            con.execute(
+
+        def combine(c: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+            (rows_read,) = c.execute(f"SELECT count(*) FROM ({union})").fetchone()
+            c.execute(
                 f"CREATE OR REPLACE TEMP TABLE merge_better AS "
                 f"WITH incoming AS (SELECT * FROM ({union}) QUALIFY row_number() OVER "
                 f"  (PARTITION BY {key} ORDER BY status IN ('ok', 'empty') DESC, fetched_at DESC) = 1) "
@@ -188,14 +191,16 @@ def merge(con: duckdb.DuckDBPyConnection, files: list[str | Path]) -> MergeRepor
                 f"   OR (i.status IN ('ok', 'empty') AND s.status NOT IN ('ok', 'empty')) "
                 f"   OR ((i.status IN ('ok', 'empty')) = (s.status IN ('ok', 'empty')) AND i.fetched_at > s.fetched_at)"
             )
-            con.execute(f"DELETE FROM trend_series t USING merge_better b WHERE {on_key}")
-            con.execute(f"INSERT INTO trend_series SELECT {columns} FROM merge_better")
-            (written,) = con.execute("SELECT count(*) FROM merge_better").fetchone()
-            prune(con)
-            con.execute("DROP TABLE merge_better")
-            con.execute("COMMIT")
+            c.execute(f"DELETE FROM trend_series t USING merge_better b WHERE {on_key}")
+            c.execute(f"INSERT INTO trend_series SELECT {columns} FROM merge_better")
+            (written,) = c.execute("SELECT count(*) FROM merge_better").fetchone()
+            prune(c)
+            c.execute("DROP TABLE merge_better")
+            return rows_read, written
+
+        try:
+            rows_read, written = in_transaction(con, combine)
         except duckdb.Error as exc:
-            con.execute("ROLLBACK")
             raise NewsalignError(f"merge failed: {exc}") from None
     finally:
         for alias in attached:
@@ -204,22 +209,23 @@ def merge(con: duckdb.DuckDBPyConnection, files: list[str | Path]) -> MergeRepor
 
 
 def _source(con: duckdb.DuckDBPyConnection, file: Path, alias: str, attached: list[str]) -> str:
-    """A FROM clause for one shard file's trend_series rows (attaching a DuckDB file as `alias`)."""
-    if not file.is_file():
-        raise NewsalignError(f"{file}: no such shard file")
-    quoted = str(file).replace("'", "''")
-    if file.suffix == ".parquet":
-        return f"read_parquet('{quoted}')"
+    """A FROM clause for one shard's trend_series rows: a Parquet file, or a warehouse folder (a lake
+    written by `enrich trends --out`, attached read-only as `alias`)."""
+    if file.suffix == ".parquet" and file.is_file():
+        return "read_parquet('" + str(file).replace("'", "''") + "')"
+    lake = Lake.at(str(file))
+    if not lake.exists():
+        raise NewsalignError(f"{file}: no such shard (a warehouse folder written by `enrich trends --out`, or Parquet)")
     try:
-        con.execute(f"ATTACH '{quoted}' AS {alias} (READ_ONLY)")
+        con.execute(lake.attach_sql(read_only=True, alias=alias))
     except duckdb.Error as exc:
-        raise NewsalignError(f"{file}: not a DuckDB or Parquet shard file ({exc})") from None
+        raise NewsalignError(f"{file}: not a warehouse or Parquet shard ({' '.join(str(exc).split())})") from None
     attached.append(alias)
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = 'trend_series'", [alias]
     ).fetchone()[0]
     if not found:
         raise NewsalignError(
-            f"{file} has no trend_series table: is it a file written by `newsalign enrich trends --out`?"
+            f"{file} has no trend_series table: is it a warehouse written by `newsalign enrich trends --out`?"
         )
     return f"{alias}.trend_series"

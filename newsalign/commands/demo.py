@@ -24,7 +24,7 @@ def demo(db: str | None, live: bool, train: bool) -> None:
 
     Serves a small copy of each site on 127.0.0.1, crawls it with the real spiders (Reuters through
     headless Chromium) and pipelines into a fresh warehouse (--db, else $NEWSALIGN_DB if that file
-    does not exist yet, else data/demo.duckdb; recreated on every run), then prints per source what
+    does not exist yet, else data/demo; recreated on every run), then prints per source what
     was fetched, stored and rejected (and why); then enriches the articles from recorded sample
     answers and synthetic Trends series (no key, no network; --live calls the real services) and
     prints the label rates, examples, and queries to try next. It writes the labelled set in the
@@ -35,7 +35,7 @@ def demo(db: str | None, live: bool, train: bool) -> None:
     \b
     Examples:
       newsalign demo
-      newsalign demo --db /tmp/demo.duckdb
+      newsalign demo --db /tmp/demo
       newsalign demo --train
       OPENAI_API_KEY=sk-... newsalign demo --live
     """

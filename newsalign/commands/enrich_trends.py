@@ -65,9 +65,9 @@ from newsalign.warehouse import connect
 )
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False),
+    type=click.Path(),
     default=None,
-    help="Write series to this DuckDB file instead of the warehouse (then `newsalign merge`).",
+    help="Write series to this separate warehouse folder instead of --db (then `newsalign merge`).",
 )
 def trends(
     db,
@@ -94,8 +94,8 @@ def trends(
       newsalign enrich trends --max-requests 200
       newsalign enrich trends --backend csv --csv-dir trends_exports/
       SERPAPI_API_KEY=... newsalign enrich trends --backend serpapi
-      newsalign enrich trends --shard 2/4 --out trends-2.duckdb   # on machine 2 of 4
-      newsalign merge trends-*.duckdb
+      newsalign enrich trends --shard 2/4 --out trends-2   # on machine 2 of 4 (or share one --db lake: no merge)
+      newsalign merge trends-*
     """
     from newsalign.enrich.trends.backends import make_backend
     from newsalign.enrich.trends.fetch import enrich_trends, parse_shard

@@ -41,7 +41,7 @@ def import_(file, source, db, fmt, min_words, max_words, languages, allow_missin
     Examples:
       newsalign import thesis_articles.json --source thesis
       newsalign import ../shared/data/ag_news/test.csv --source ag_news --min-words 20
-      newsalign import dump.txt --format jsonl --db /tmp/w.duckdb
+      newsalign import dump.txt --format jsonl --db /tmp/w
     """
     from newsalign.pipeline.chain import crawl_settings, run_chain
     from newsalign.warehouse import connect

@@ -8,7 +8,7 @@ import duckdb
 from newsalign.cli import db_option
 from newsalign.core.errors import NewsalignError
 from newsalign.output import write_relation
-from newsalign.warehouse import connect, label_params
+from newsalign.warehouse import connect, label_params, retry
 
 
 @click.command()
@@ -17,7 +17,8 @@ from newsalign.warehouse import connect, label_params
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @click.option("--max-rows", type=int, default=100, show_default=True, help="Rows shown by --format table (0: all).")
 def sql(query: str, db: str | None, fmt: str, max_rows: int) -> None:
-    """Run a SQL QUERY on the warehouse (tables and v_* views).
+    """Run a SQL QUERY on the warehouse (tables and v_* views). A query reads the lake as it was when
+    it began, while crawls keep writing; `FROM articles AT (VERSION => n)` reads snapshot n.
 
     \b
     Examples:
@@ -26,7 +27,7 @@ def sql(query: str, db: str | None, fmt: str, max_rows: int) -> None:
     """
     with connect(db, must_exist=True) as con:
         try:
-            relation = con.sql(query)
+            relation = retry(lambda: con.sql(query))  # a write (UPDATE label_params ...) may race a crawl's commit
             if relation is None:  # a statement without a result (CREATE, INSERT, ...)
                 click.echo("OK")
                 return

@@ -9,6 +9,7 @@ thesis-format dataset, and (with --train) train and compare tiny models.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -16,15 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from newsalign.core.errors import NewsalignError
 from newsalign.crawler.parsers import SOURCES
 from newsalign.demo.enrich import enrich_step, labels_step
 from newsalign.demo.train import dataset_step, train_step
 from newsalign.warehouse.db import ENV_VAR, resolve_db_path
+from newsalign.warehouse.lake import CATALOG_FILE, in_use
 
-DEFAULT_DEMO_DB = Path("data/demo.duckdb")
+DEFAULT_DEMO_DB = Path("data/demo")
 
 
 @dataclass
@@ -71,7 +71,7 @@ STEPS: list[Callable[[DemoContext], None]] = [
 
 
 def demo_db_path(db: str | os.PathLike | None) -> Path:
-    """--db, else $NEWSALIGN_DB, else data/demo.duckdb. The demo recreates it, so an existing file named
+    """--db, else $NEWSALIGN_DB, else data/demo. The demo recreates it, so an existing file named
     only by $NEWSALIGN_DB (perhaps the real warehouse) is refused rather than wiped."""
     path = resolve_db_path(db, default=DEFAULT_DEMO_DB)
     if db is None and os.environ.get(ENV_VAR) and path.exists():
@@ -83,14 +83,9 @@ def demo_db_path(db: str | os.PathLike | None) -> Path:
 
 
 def refuse_if_in_use(path: Path) -> None:
-    """Raise if another process holds the warehouse file (a crawl writing into it): never delete that."""
-    if not path.is_file():
-        return
-    try:
-        duckdb.connect(str(path)).close()
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise NewsalignError(f"{path} is in use by another process; stop it or pass another --db") from None
+    """Raise if another process has the warehouse open (a crawl writing into it): never delete that."""
+    if in_use(path):
+        raise NewsalignError(f"{path} is in use by another process; stop it or pass another --db")
 
 
 def run_demo(
@@ -98,12 +93,12 @@ def run_demo(
 ) -> DemoContext:
     """Run every demo step over a fresh warehouse at `db` (see `demo_db_path`)."""
     ctx = DemoContext(db=demo_db_path(db), echo=echo, live=live, train=train)
-    if ctx.db.is_dir():
-        raise NewsalignError(f"{ctx.db} is a directory; pass --db PATH/demo.duckdb")
+    if ctx.db.is_dir() and any(ctx.db.iterdir()) and not (ctx.db / CATALOG_FILE).is_file():
+        raise NewsalignError(f"{ctx.db} is a folder but not a warehouse; pass --db PATH/demo")
     refuse_if_in_use(ctx.db)
-    for stale in (ctx.db, ctx.db.with_name(ctx.db.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    ctx.db.parent.mkdir(parents=True, exist_ok=True)
+    if ctx.db.is_file():  # a demo warehouse from before the lake
+        ctx.db.unlink()
+    shutil.rmtree(ctx.db, ignore_errors=True)
     for step in STEPS:
         started = time.perf_counter()
         step(ctx)

@@ -6,7 +6,7 @@ story syndicated from one source to another is caught as a near-duplicate.
 `crawl_sample()` runs in the calling process (Scrapy's reactor starts once per process, so call it
 once). Tests and the benchmark want a fresh process per crawl:
 
-    python -m newsalign.demo.crawl --db /tmp/w.duckdb [--site bbc=http://127.0.0.1:8123 ...] [-s NAME=VALUE ...]
+    python -m newsalign.demo.crawl --db /tmp/w [--site bbc=http://127.0.0.1:8123 ...] [-s NAME=VALUE ...]
 
 Without --site it serves the embedded sample itself.
 """

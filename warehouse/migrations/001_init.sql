@@ -1,7 +1,9 @@
 -- Core tables: articles, why pages were rejected, one row per crawl or import run.
+-- DuckLake has no PRIMARY KEY or UNIQUE constraints: each table's key is named in a comment and kept
+-- unique by the code that writes it (delete + insert in one transaction, or an anti-join).
 
 CREATE TABLE articles (
-    id              VARCHAR PRIMARY KEY,        -- hash of the canonical URL (or of the content when there is no URL)
+    id              VARCHAR NOT NULL,           -- key; hash of the canonical URL (or of the content when there is no URL)
     source          VARCHAR NOT NULL,           -- bbc, guardian, techcrunch, techradar, wccftech, reuters, or an import name
     url             VARCHAR,                    -- canonical URL without tracking parameters; NULL for imported rows without one
     title           VARCHAR NOT NULL,
@@ -30,7 +32,7 @@ CREATE TABLE article_rejects (
 );
 
 CREATE TABLE crawl_runs (
-    run_id      VARCHAR PRIMARY KEY,
+    run_id      VARCHAR NOT NULL,   -- key
     spider      VARCHAR NOT NULL,   -- spider name, or import:<file>
     started     TIMESTAMPTZ NOT NULL,
     finished    TIMESTAMPTZ,        -- NULL while running, or when the process died
@@ -43,6 +45,6 @@ CREATE TABLE crawl_runs (
 
 -- MinHash signatures of stored articles, so near-duplicates are caught across runs too.
 CREATE TABLE article_fingerprints (
-    id          VARCHAR PRIMARY KEY,
+    id          VARCHAR NOT NULL,   -- key
     minhash     UBIGINT[] NOT NULL
 );

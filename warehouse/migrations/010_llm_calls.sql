@@ -1,9 +1,7 @@
 -- LLM enrichment: every call made (or replayed), and the Batch API jobs in flight.
 
-CREATE SEQUENCE llm_calls_seq;
-
 CREATE TABLE llm_calls (
-    call_id           BIGINT PRIMARY KEY DEFAULT nextval('llm_calls_seq'),
+    call_id           BIGINT NOT NULL DEFAULT epoch_us(now()),  -- key, increasing: microseconds since 1970 (newsalign makes them unique per process)
     cache_key         VARCHAR NOT NULL,   -- sha256 of model, prompt version + text hash, article id, content hash, title, parameters
     article_id        VARCHAR NOT NULL,
     content_hash      VARCHAR NOT NULL,   -- articles.content_hash the answer is for
@@ -28,7 +26,7 @@ CREATE TABLE llm_calls (
 );
 
 CREATE TABLE llm_batches (
-    batch_id        VARCHAR PRIMARY KEY,  -- the Batch API's id
+    batch_id        VARCHAR NOT NULL,     -- key: the Batch API's id
     model           VARCHAR NOT NULL,
     prompt_version  VARCHAR NOT NULL,
     input_file_id   VARCHAR NOT NULL,
@@ -46,6 +44,5 @@ CREATE TABLE llm_batch_requests (
     cache_key       VARCHAR NOT NULL,
     article_id      VARCHAR NOT NULL,
     content_hash    VARCHAR NOT NULL,
-    request         JSON NOT NULL,
-    PRIMARY KEY (batch_id, cache_key)
+    request         JSON NOT NULL   -- key: (batch_id, cache_key)
 );

@@ -13,6 +13,6 @@ CREATE TABLE trend_series (
     interest      INTEGER[],          -- 0..100, relative to the peak of the requested window (ok only)
     partial       BOOLEAN[],          -- Google's isPartial: the month was not over when fetched (ok only)
     error         VARCHAR,            -- what went wrong (error only)
-    fetched_at    TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (topic, geo, anchor, anchor_month)
+    fetched_at    TIMESTAMPTZ NOT NULL
+    -- key: (topic, geo, anchor, anchor_month)
 );

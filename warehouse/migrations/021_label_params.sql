@@ -2,7 +2,7 @@
 -- UPDATE label_params SET value = '0.5' WHERE name = 'min_rise'; views read them on every query.
 
 CREATE TABLE label_params (
-    name         VARCHAR PRIMARY KEY,
+    name         VARCHAR NOT NULL,   -- key
     value        VARCHAR NOT NULL,
     description  VARCHAR NOT NULL
 );

@@ -1,0 +1,182 @@
+"""Where the warehouse lives, and how a process opens it: a DuckLake (a SQL catalog plus Parquet files).
+
+The one path setting (`--db`, `$NEWSALIGN_DB`, `-s NEWSALIGN_DB=`) names either
+- a folder (the default `data/warehouse`): the catalog is `<folder>/catalog.sqlite`, the data `<folder>/data/`;
+- or `postgres:<libpq connection string>` (e.g. `postgres:dbname=news host=db1`): a PostgreSQL catalog that
+  many machines share, with the data under `$NEWSALIGN_DATA_PATH` (a folder every machine mounts).
+
+A connection is an in-memory DuckDB with the lake attached as `lake` and selected (`USE lake`), so every
+query names tables and views as before. The DuckLake and SQLite/PostgreSQL extensions are loaded from
+the files inside their PyPI wheels (`duckdb-extension-*`): nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib
+import os
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+_held: dict[Path, int] = {}  # lake folder -> an open file that holds a shared lock on it (see in_use)
+DATA_PATH_VAR = "NEWSALIGN_DATA_PATH"
+CATALOG_FILE = "catalog.sqlite"
+POSTGRES_PREFIX = "postgres:"
+ALIAS = "lake"
+# Inserts of up to this many rows (an LLM call, a run row, a few rejects) are kept in the catalog
+# instead of each writing a tiny Parquet file.
+INLINE_ROWS = 100
+_EXTENSIONS = {"sqlite": "duckdb_extension_sqlite_scanner", "postgres": "duckdb_extension_postgres_scanner"}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Lake:
+    """A resolved location: the ATTACH string, the data path, and the local folder (None for Postgres)."""
+
+    catalog: str
+    data_path: str
+    folder: Path | None
+
+    @classmethod
+    def at(cls, location: str) -> Lake:
+        if location.startswith(POSTGRES_PREFIX):
+            data_path = os.environ.get(DATA_PATH_VAR)
+            if not data_path:
+                raise ValueError(f"a postgres: catalog needs ${DATA_PATH_VAR}: the data folder every machine shares")
+            return cls(f"ducklake:{location}", data_path.rstrip("/") + "/", None)
+        folder = Path(location).expanduser().absolute()
+        return cls(f"ducklake:sqlite:{folder / CATALOG_FILE}", f"{folder / 'data'}/", folder)
+
+    @property
+    def kind(self) -> str:
+        return "sqlite" if self.folder is not None else "postgres"
+
+    def exists(self) -> bool:
+        """Whether a local lake's catalog exists (a Postgres catalog is assumed to: ATTACH says if not)."""
+        return self.folder is None or (self.folder / CATALOG_FILE).is_file()
+
+    def attach_sql(self, *, read_only: bool, alias: str = ALIAS) -> str:
+        options = [f"DATA_PATH {_quote(self.data_path)}", "OVERRIDE_DATA_PATH true"]  # a moved folder still opens
+        options.append("READ_ONLY" if read_only else f"DATA_INLINING_ROW_LIMIT {INLINE_ROWS}")
+        return f"ATTACH {_quote(self.catalog)} AS {alias} ({', '.join(options)})"
+
+
+def extension_files(kind: str) -> list[Path]:
+    """The DuckLake extension file and the catalog's (`sqlite` or `postgres`), from their wheels."""
+    files = []
+    for package in ("duckdb_extension_ducklake", _EXTENSIONS[kind]):
+        folder = Path(importlib.import_module(package).__file__).parent / "extensions" / f"v{duckdb.__version__}"
+        files.extend(sorted(folder.glob("*.duckdb_extension")))
+    return files
+
+
+def setup_sql(lake: Lake, *, read_only: bool) -> list[str]:
+    """What a fresh DuckDB (this process's, or the `duckdb` CLI's) runs to use the lake: load the
+    extensions from their wheels, attach, and select it."""
+    loads = [f"LOAD {_quote(str(file))}" for file in extension_files(lake.kind)]
+    return [*loads, lake.attach_sql(read_only=read_only), f"USE {ALIAS}"]
+
+
+def open_lake(lake: Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with `lake` attached and selected. A new local lake gets its folders and a
+    catalog in WAL mode (so a reading process never holds up a writer's commit)."""
+    if lake.folder is not None and not read_only:
+        (lake.folder / "data").mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(lake.folder / CATALOG_FILE) as catalog:
+            catalog.execute("PRAGMA journal_mode=WAL")
+        catalog.close()
+    if lake.folder is not None:
+        _hold(lake.folder)
+    con = duckdb.connect()
+    try:
+        for statement in setup_sql(lake, read_only=read_only):
+            con.execute(statement)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _hold(folder: Path) -> None:
+    """Mark the folder as used by this process, until it exits (a shared lock on `.in-use`)."""
+    if folder not in _held and folder.is_dir():
+        fd = os.open(folder / ".in-use", os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        _held[folder] = fd
+
+
+def in_use(folder: Path) -> bool:
+    """Whether another process has this lake open (so it must not be deleted). Drops this process's own hold."""
+    folder = folder.expanduser().absolute()
+    if folder in _held:
+        os.close(_held.pop(folder))
+    if not (folder / ".in-use").is_file():
+        return False
+    fd = os.open(folder / ".in-use", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """A commit that lost a race with another writer (retrying the transaction is the cure)."""
+    message = str(exc).lower()
+    return isinstance(exc, duckdb.Error) and (
+        "database is locked" in message
+        or "conflict" in message
+        or "failed to commit ducklake transaction" in message
+        or ("ducklake" in message and "already exists" in message)
+        or "does not have any columns" in message  # two processes creating the same table at once
+    )
+
+
+def in_transaction(
+    con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T], *, attempts: int = 30
+) -> T:
+    """Run `work(con)` in one transaction; when its commit conflicts with another writer's, roll back,
+    wait a random moment (growing) and run it again. Any other error rolls back and is raised."""
+
+    def once() -> T:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            result = work(con)
+            con.execute("COMMIT")
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # a failed COMMIT has already ended the transaction
+            raise
+        return result
+
+    return retry(once, attempts=attempts)
+
+
+def retry(attempt: Callable[[], T], *, attempts: int = 30) -> T:
+    """Call `attempt` (a whole write: one autocommit statement, or a transaction) until it does not
+    lose a commit race, waiting a random, growing moment between tries."""
+    for n in range(1, attempts + 1):
+        try:
+            return attempt()
+        except duckdb.Error as exc:
+            if n == attempts or not is_conflict(exc):
+                raise
+        time.sleep(random.uniform(0, min(2.0, 0.01 * 2**n)))
+    raise AssertionError("unreachable")
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

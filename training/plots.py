@@ -116,7 +116,7 @@ def confusion_matrices(matrices: dict[str, list[list[int]]], path) -> Path:
 
 def reliability_diagram(results: dict[str, tuple], path, *, n_bins: int = ECE_BINS) -> Path:
     """Observed signal rate against mean P(signal) per equal-width bin (ECE's bins), one panel per model, each
-    bin's article count written beside its point and drawn as grey bars (right axis, log scale)."""
+    bin's article count written beside its point and drawn as grey bars (right axis, 0 to all articles)."""
     fig, axes = _figure(len(results), width=3.6, height=3.2)
     edges = np.linspace(0, 1, n_bins + 1)
     for i, (ax, (name, (gold, p))) in enumerate(zip(axes, results.items())):
@@ -128,7 +128,7 @@ def reliability_diagram(results: dict[str, tuple], path, *, n_bins: int = ECE_BI
         rate = np.bincount(bins, weights=gold, minlength=n_bins)[filled] / counts[filled]
         bars = ax.twinx()
         bars.bar(edges[:-1], counts, width=1 / n_bins, align="edge", color="0.85", zorder=0)
-        bars.set_yscale("log")
+        bars.set_ylim(0, len(p))  # bar height: the share of all articles, the same scale in every panel
         bars.set_ylabel("articles in bin", fontsize="x-small", color="0.4")
         bars.tick_params(labelsize="x-small", colors="0.4")
         ax.set_zorder(bars.get_zorder() + 1)
@@ -188,7 +188,8 @@ def training_curves(log_history: list[dict], path, *, title: str = "") -> Path |
             twin = ax.twinx()
             twin.plot(beta_steps, beta, ":", color="C3", marker="s", markersize=3, label="β (adaptive KL)")
             twin.set_ylabel("β")
-            twin.legend(fontsize="x-small", loc="lower right")
+            handles = [h for a in (ax, twin) for h in a.get_legend_handles_labels()[0]]
+            ax.legend(handles=handles, fontsize="x-small")  # one legend: KL and β lines together
     if title:
         fig.suptitle(title)
     return _save(fig, Path(path))

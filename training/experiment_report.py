@@ -36,6 +36,12 @@ def versions() -> dict[str, str]:
     return found
 
 
+def _sd(values: list) -> float | None:
+    """Standard deviation over seeds (None with one seed; NaN when a seed's value is undefined, null in JSON)."""
+    values = [np.nan if v is None else v for v in values]
+    return float(np.std(values, ddof=1)) if len(values) > 1 else None
+
+
 def _cell_runs(cells: list[dict], methods: list[str]) -> tuple[np.ndarray, dict, list[dict]]:
     """(gold, {model: [(p, threshold) per seed]}, [metrics.json per seed]) for the cells of one split."""
     gold, runs, results = None, {}, []
@@ -70,9 +76,7 @@ def summarise_split(cells: list[dict], methods: list[str], *, bootstrap: int = 1
             "kind": results[0]["models"][name]["kind"],
             "thresholds": [t for _, t in model_runs],
             "per_seed": per_seed,
-            "sd": {
-                m: float(np.nanstd([s[m] for s in per_seed], ddof=1)) if len(per_seed) > 1 else None for m in METRICS
-            },
+            "sd": {m: _sd([s[m] for s in per_seed]) for m in METRICS},
             "mean_ci": seed_mean_ci(gold, model_runs, n_resamples=bootstrap, seed=seed),
             "reward_accuracy": float(np.mean(rewards)) if rewards else None,
         }

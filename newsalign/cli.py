@@ -63,6 +63,7 @@ db_option = click.option(
         "demo": "newsalign.commands.demo:demo",
         "enrich": "newsalign.commands.enrich:enrich",
         "evaluate": "newsalign.commands.evaluate:evaluate",
+        "experiment": "newsalign.commands.experiment:experiment",
         "export": "newsalign.commands.export:export",
         "import": "newsalign.commands.import_:import_",
         "merge": "newsalign.commands.merge:merge",

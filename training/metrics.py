@@ -19,9 +19,10 @@ METRICS = ("accuracy", "precision", "recall", "f1", "roc_auc", "ece")
 ECE_BINS = 10
 
 
-def _safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den, 0 where den is 0 (scikit-learn's `zero_division=0`)."""
-    return np.divide(num, den, out=np.zeros_like(num, dtype=float), where=den > 0)
+def _div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, NaN where den is 0: precision with no predicted signal is undefined, not 0
+    (scikit-learn's `zero_division=np.nan`)."""
+    return np.divide(num, den, out=np.full_like(num, np.nan, dtype=float), where=den > 0)
 
 
 def _roc_auc(y: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -55,13 +56,13 @@ def metric_rows(
     fp = (pred * (1 - y)).sum(axis=1)
     fn = ((1 - pred) * y).sum(axis=1)
     tn = ((1 - pred) * (1 - y)).sum(axis=1)
-    precision = _safe_div(tp, tp + fp)
-    recall = _safe_div(tp, tp + fn)
+    precision = _div(tp, tp + fp)
+    recall = _div(tp, tp + fn)
     return {
         "accuracy": (tp + tn) / y.shape[1],
         "precision": precision,
         "recall": recall,
-        "f1": _safe_div(2 * tp, 2 * tp + fp + fn),
+        "f1": _div(2 * tp, 2 * tp + fp + fn),
         "roc_auc": _roc_auc(y, p),
         "ece": _ece(y, p, n_bins),
     }
@@ -137,10 +138,90 @@ def bootstrap_ci(
     out = {}
     for i, name in enumerate(METRICS):
         low, high = result.confidence_interval.low[i], result.confidence_interval.high[i]
-        if np.isnan(point[i]):
-            out[name] = (math.nan, math.nan)
-        elif np.isnan(low) and draws[i].min() == draws[i].max():
-            out[name] = (float(draws[i][0]),) * 2
-        else:
-            out[name] = (float(min(low, point[i])), float(max(high, point[i])))
+        out[name] = _contain(point[i], low, high, draws[i], level)
     return out
+
+
+def _contain(point: float, low: float, high: float, draws: np.ndarray, level: float) -> tuple[float, float]:
+    """The interval (low, high) widened to contain `point`; (point, point) for a constant statistic; a
+    percentile interval of the defined draws where BCa is undefined (some resamples have no predicted
+    signal, so their precision is undefined); (NaN, NaN) for an undefined point estimate."""
+    if np.isnan(point):
+        return (math.nan, math.nan)
+    finite = draws[np.isfinite(draws)]
+    if np.isnan(low) or np.isnan(high):
+        if not len(finite) or finite.min() == finite.max():
+            return (float(point), float(point))
+        low, high = np.percentile(finite, [50 * (1 - level), 50 * (1 + level)])
+    return (float(min(low, point)), float(max(high, point)))
+
+
+def _index_bootstrap(statistic, n: int, *, n_resamples: int, seed: int, level: float, method: str = "BCa"):
+    """(point, low, high) arrays: BCa (or `method`) intervals of `statistic(idx)` (a stack of values per resample of the
+    article indices `idx`, shape (..., n)), resampling articles with replacement."""
+    index = np.arange(n)
+
+    def stat(idx, axis=-1):
+        idx = np.asarray(idx)
+        return statistic(idx.reshape(-1, idx.shape[-1])).reshape(-1, *idx.shape[:-1])
+
+    point = statistic(index[None, :])[:, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = bootstrap(
+            (index,),
+            stat,
+            n_resamples=n_resamples,
+            confidence_level=level,
+            method=method,
+            vectorized=True,
+            rng=np.random.default_rng(seed),
+        )
+    bounds = [
+        _contain(point[i], result.confidence_interval.low[i], result.confidence_interval.high[i], draws, level)
+        for i, draws in enumerate(result.bootstrap_distribution)
+    ]
+    return point, np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds])
+
+
+def _seed_mean(y: np.ndarray, runs: list[tuple[np.ndarray, float]], idx: np.ndarray) -> np.ndarray:
+    """METRICS (rows) averaged over the runs (seeds), for each row of resampled article indices `idx`."""
+    per_run = []
+    for p, threshold in runs:
+        rows = metric_rows(y[idx], p[idx], threshold=threshold)
+        per_run.append(np.stack([rows[name] for name in METRICS]))
+    return np.mean(per_run, axis=0)
+
+
+def seed_mean_ci(
+    y_true, runs: list[tuple], *, n_resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> dict[str, tuple[float, float, float]]:
+    """{metric: (mean over runs, low, high)}: the mean over seeds of each metric, with a BCa interval from
+    resampling the test articles (the same articles for every seed). `runs`: [(p_signal, threshold)]."""
+    y = np.asarray(y_true, dtype=float)
+    runs = [(np.asarray(p, dtype=float), t) for p, t in runs]
+    point, low, high = _index_bootstrap(
+        lambda idx: _seed_mean(y, runs, idx), len(y), n_resamples=n_resamples, seed=seed, level=level
+    )
+    return {name: (float(point[i]), float(low[i]), float(high[i])) for i, name in enumerate(METRICS)}
+
+
+def paired_difference_ci(
+    y_true, runs_a: list[tuple], runs_b: list[tuple], *, n_resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> dict[str, tuple[float, float, float]]:
+    """{metric: (difference a - b of the seed means, low, high)}: both models scored on the same resampled
+    articles in every draw (a paired bootstrap), so what the articles share cancels. An interval that
+    excludes 0 is a difference the test set supports. Percentile intervals: a grid compares every pair of
+    models, and BCa's jackknife over every article costs seconds per pair."""
+    y = np.asarray(y_true, dtype=float)
+    runs_a = [(np.asarray(p, dtype=float), t) for p, t in runs_a]
+    runs_b = [(np.asarray(p, dtype=float), t) for p, t in runs_b]
+    point, low, high = _index_bootstrap(
+        lambda idx: _seed_mean(y, runs_a, idx) - _seed_mean(y, runs_b, idx),
+        len(y),
+        n_resamples=n_resamples,
+        seed=seed,
+        level=level,
+        method="percentile",
+    )
+    return {name: (float(point[i]), float(low[i]), float(high[i])) for i, name in enumerate(METRICS)}

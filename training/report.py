@@ -18,14 +18,14 @@ REWARD_ACCURACY_CAVEAT = (
 )
 
 
-def _fmt(value, digits: int = 3) -> str:
+def fmt(value, digits: int = 3) -> str:
     return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
 def comparison_table(result: dict) -> str:
     """A compact fixed-width table: one row per model and baseline (model, accuracy, ..., ECE)."""
     header = ("model", *METRICS)
-    rows = [(name, *(_fmt(entry["metrics"][m]) for m in METRICS)) for name, entry in result["models"].items()]
+    rows = [(name, *(fmt(entry["metrics"][m]) for m in METRICS)) for name, entry in result["models"].items()]
     widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
     lines = [
         "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
@@ -68,9 +68,9 @@ def _metrics_table(result: dict) -> list[str]:
         cells = []
         for metric in METRICS:
             low, high = entry["ci"][metric]
-            ci = "" if math.isnan(low) else f" [{_fmt(low, 2)}, {_fmt(high, 2)}]"
-            cells.append(_fmt(entry["metrics"][metric]) + ci)
-        lines.append(f"| {name} | {entry['kind']} | {_fmt(entry['threshold'])} | " + " | ".join(cells) + " |")
+            ci = "" if math.isnan(low) else f" [{fmt(low, 2)}, {fmt(high, 2)}]"
+            cells.append(fmt(entry["metrics"][metric]) + ci)
+        lines.append(f"| {name} | {entry['kind']} | {fmt(entry['threshold'])} | " + " | ".join(cells) + " |")
     return lines
 
 
@@ -92,7 +92,7 @@ def _trainer_section(result: dict) -> list[str]:
             pairs = reward.get("pairs")
             share = f"{round(reward['value'] * pairs)} of {pairs}" if pairs else "unknown"
             rows.append(
-                f"| {name} | {_fmt(reward['value'])} ({where}) | {share} | {_fmt(entry['metrics']['accuracy'])} |"
+                f"| {name} | {fmt(reward['value'])} ({where}) | {share} | {fmt(entry['metrics']['accuracy'])} |"
             )
     curves = [
         (name, e["trainer"]["curves"]) for name, e in result["models"].items() if (e.get("trainer") or {}).get("curves")
@@ -159,7 +159,7 @@ def render_report(result: dict) -> str:
             lines += [f"![{title}]({plots[key]})", ""]
     lines += _trainer_section(result)
     models = [
-        f"- `{name}`: `{e['path']}` ({_fmt(e['seconds'], 1)} s scoring)"
+        f"- `{name}`: `{e['path']}` ({fmt(e['seconds'], 1)} s scoring)"
         for name, e in result["models"].items()
         if e["kind"] == "model"
     ]

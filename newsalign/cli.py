@@ -65,6 +65,7 @@ db_option = click.option(
         "enrich": "newsalign.commands.enrich:enrich",
         "evaluate": "newsalign.commands.evaluate:evaluate",
         "export": "newsalign.commands.export:export",
+        "export-model": "newsalign.commands.export_model:export_model",
         "import": "newsalign.commands.import_:import_",
         "merge": "newsalign.commands.merge:merge",
         "parse": "newsalign.commands.parse:parse",

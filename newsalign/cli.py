@@ -65,6 +65,7 @@ db_option = click.option(
         "evaluate": "newsalign.commands.evaluate:evaluate",
         "experiment": "newsalign.commands.experiment:experiment",
         "export": "newsalign.commands.export:export",
+        "export-model": "newsalign.commands.export_model:export_model",
         "import": "newsalign.commands.import_:import_",
         "merge": "newsalign.commands.merge:merge",
         "shell": "newsalign.commands.shell:shell",

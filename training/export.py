@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from newsalign.core import minhash
 from newsalign.core.errors import NewsalignError
@@ -236,7 +237,7 @@ def to_rows(frame: pd.DataFrame, kind: str, builder: PromptBuilder, answers: tup
     is desirable" and the article's signal is `signal`."""
     positive, negative = answers
     rows = []
-    for record in frame.to_dict("records"):
+    for record in tqdm(frame.to_dict("records"), desc=f"{kind} prompts", unit="article", leave=False):
         signal = bool(record["signal"])
         gold, wrong = (positive, negative) if signal else (negative, positive)
         extra = {SIGNAL_COLUMN[kind]: signal, **({"weight": float(record["weight"])} if "weight" in record else {})}

@@ -33,16 +33,18 @@ def verifiable_reward(completions: list[str], answer: list[str], **kwargs) -> li
 
 class RewardModelReward:
     """A GRPO reward function scoring `prompt + completion` with a reward model, formatted as RewardTrainer
-    formatted `prompt + chosen` in training: EOS appended unless present, tokenized with special tokens."""
+    formatted `prompt + chosen` in training: EOS appended unless present, tokenized with special tokens.
+    With `load_in_4bit` (a QLoRA policy's config) it loads in 4-bit too, so a T4 holds both models."""
 
     __name__ = "reward_model"
 
-    def __init__(self, path, *, batch_size: int = 16, device=None) -> None:
+    def __init__(self, path, *, batch_size: int = 16, device=None, load_in_4bit: bool = False) -> None:
         from accelerate import PartialState
 
         from newsalign.training.scoring import is_reward_model, load_model
 
-        self.model, self.tokenizer = load_model(path, device=str(device or PartialState().device))
+        device = str(device or PartialState().device)
+        self.model, self.tokenizer = load_model(path, device=device, load_in_4bit=load_in_4bit)
         if not is_reward_model(self.model):
             raise NewsalignError(f"reward_model_path {path} is not a reward model (no sequence-classification head)")
         if self.tokenizer.pad_token is None:
@@ -78,7 +80,7 @@ def build_trainer(script_args, training_args, model_args, train, test, tokenizer
             f"(got {script_args.reward_model_path!r}); or set reward: verifiable"
         )
     else:
-        reward = RewardModelReward(script_args.reward_model_path)
+        reward = RewardModelReward(script_args.reward_model_path, load_in_4bit=model_args.load_in_4bit)
     trainer = trainer_from_path("GRPOTrainer", training_args, model_args, train, test, tokenizer, reward_funcs=reward)
     if script_args.kl_target is not None:
         trainer.add_callback(AdaptiveKLCallback(trainer, script_args.kl_target))

@@ -56,12 +56,14 @@ def _run(module, script_args, training_args, model_args) -> Path:
     trainer = module.build_trainer(script_args, training_args, model_args, train, eval_dataset, tokenizer)
     output_dir = train_and_save(trainer, script_args, training_args, getattr(module, "after_training", None))
     if trainer.accelerator.is_main_process:
-        write_run_facts(output_dir, training_args, len(eval_dataset) if eval_dataset is not None else None)
+        eval_rows = len(eval_dataset) if eval_dataset is not None else None
+        write_run_facts(output_dir, training_args, eval_rows, load_in_4bit=model_args.load_in_4bit)
     return output_dir
 
 
-def write_run_facts(output_dir: Path, training_args, eval_rows: int | None) -> None:
-    """RUN_FACTS beside the model: what `newsalign evaluate` needs from this run (max_length, pair counts)."""
+def write_run_facts(output_dir: Path, training_args, eval_rows: int | None, *, load_in_4bit: bool = False) -> None:
+    """RUN_FACTS beside the model: what `newsalign evaluate` needs from this run (max_length, pair counts,
+    whether the base was loaded in 4-bit)."""
     per_log = None
     if training_args.logging_steps >= 1:  # a float below 1 is a share of all steps
         per_log = int(
@@ -74,6 +76,7 @@ def write_run_facts(output_dir: Path, training_args, eval_rows: int | None) -> N
         "max_length": getattr(training_args, "max_length", None),
         "eval_rows": eval_rows,
         "train_rows_per_log": per_log,
+        "load_in_4bit": bool(load_in_4bit),
     }
     (Path(output_dir) / RUN_FACTS).write_text(json.dumps(facts, indent=2) + "\n")
 

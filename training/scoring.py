@@ -20,19 +20,58 @@ import json
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from newsalign.core.errors import NewsalignError
 from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged
 from newsalign.training.prompt import DEFAULT_ANSWERS
 
 
-def load_model(path, *, device: str | None = None):
+def cuda_dtype(capability: tuple[int, int]):
+    """bf16 on Ampere (compute capability 8.0) and newer, fp16 before (a T4 is 7.5). Not
+    `torch.cuda.is_bf16_supported()`: it says True on a T4, where bf16 is only emulated, slowly."""
+    import torch
+
+    return torch.bfloat16 if capability >= (8, 0) else torch.float16
+
+
+def load_settings(device: str, load_in_4bit: bool) -> dict:
+    """`from_pretrained` keyword arguments: fp32 on CPU; on CUDA the GPU's half precision (`cuda_dtype`), and
+    with `load_in_4bit` the 4-bit nf4 (double-quantized) weights training used, computing in that precision."""
+    import torch
+
+    if not device.startswith("cuda"):
+        return {"dtype": torch.float32}
+    dtype = cuda_dtype(torch.cuda.get_device_capability(device))
+    if not load_in_4bit:
+        return {"dtype": dtype}
+    from transformers import BitsAndBytesConfig
+
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=dtype,
+    )
+    return {"dtype": dtype, "quantization_config": quantization, "device_map": device}
+
+
+def trained_in_4bit(path) -> bool:
+    """Whether the run that wrote `path` loaded its base in 4-bit (its newsalign_run.json says so)."""
+    from newsalign.training.metrics_trainer import load_run_facts
+
+    return bool(load_run_facts(path).get("load_in_4bit"))
+
+
+def load_model(path, *, device: str | None = None, load_in_4bit: bool | None = None):
     """(model, tokenizer) from a full model dir (config.json) or a peft LoRA adapter dir (adapter_config.json).
 
     An adapter is loaded onto its base model (`base_model_name_or_path`) and merged for speed. A
     `*ForSequenceClassification` model (a reward model from `newsalign train reward`) loads as one, and
     so does a sequence-classification adapter (task_type SEQ_CLS, or a saved `score` head: what a
-    QLoRA `train reward` leaves), its reward head restored from the adapter.
+    QLoRA `train reward` leaves), its reward head restored from the adapter. On CUDA, `load_in_4bit`
+    (default: as the run was trained, `trained_in_4bit`) loads the base in 4-bit with the adapter kept
+    unmerged on it, as in QLoRA training; see `load_settings`.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
@@ -41,20 +80,22 @@ def load_model(path, *, device: str | None = None):
     if not path.is_dir():
         raise NewsalignError(f"model path not found: {path}")
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = torch.bfloat16 if device.startswith("cuda") else torch.float32
+    quantize = trained_in_4bit(path) if load_in_4bit is None else load_in_4bit
+    settings = load_settings(device, quantize)
     adapter = adapter_config(path)
     if adapter is not None:
         reward = is_reward_adapter(adapter)
-        if reward:
-            model = load_merged(path, AutoModelForSequenceClassification, num_labels=1, dtype=dtype)
-        else:
-            model = load_merged(path, AutoModelForCausalLM, dtype=dtype)
+        model_class = AutoModelForSequenceClassification if reward else AutoModelForCausalLM
+        kwargs = {"num_labels": 1} if reward else {}
+        model = _load_adapter(
+            path, adapter, model_class, quantized="quantization_config" in settings, **kwargs, **settings
+        )
         tokenizer_dir = path if (path / "tokenizer_config.json").exists() else adapter["base_model_name_or_path"]
     elif (path / "config.json").exists():
         architectures = json.loads((path / "config.json").read_text()).get("architectures") or []
         reward = any(a.endswith("ForSequenceClassification") for a in architectures)
         model = (AutoModelForSequenceClassification if reward else AutoModelForCausalLM).from_pretrained(
-            path, dtype=dtype
+            path, **settings
         )
         tokenizer_dir = path
     else:
@@ -66,7 +107,20 @@ def load_model(path, *, device: str | None = None):
         model.config.pad_token_id = (
             tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         )
-    return model.to(device).eval(), tokenizer
+    if "device_map" not in settings:  # a 4-bit model is placed by from_pretrained and cannot be moved
+        model = model.to(device)
+    return model.eval(), tokenizer
+
+
+def _load_adapter(path: Path, adapter: dict, model_class, *, quantized: bool, **kwargs):
+    """The adapter at `path` on its base: merged in (`load_merged`), or, on a 4-bit base that cannot hold
+    merged weights exactly, kept as a LoRA beside it (earlier adapters of a chain merged into the base)."""
+    if not quantized:
+        return load_merged(path, model_class, **kwargs)
+    from peft import PeftModel
+
+    base = load_merged(adapter["base_model_name_or_path"], model_class, **kwargs)
+    return PeftModel.from_pretrained(base, path)
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -151,8 +205,10 @@ def _reward_batch(model, pad_id: int, eos_id: int, batch) -> np.ndarray:
 
 
 def is_reward_model(model) -> bool:
-    """A `*ForSequenceClassification` by class (its config may still name the causal base it was built on)."""
-    return type(model).__name__.endswith("ForSequenceClassification")
+    """A `*ForSequenceClassification` by class (its config may still name the causal base it was built on),
+    also under an unmerged LoRA adapter."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return type(base).__name__.endswith("ForSequenceClassification")
 
 
 def answer_logprobs(
@@ -170,8 +226,9 @@ def answer_logprobs(
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
     out = np.zeros((len(encoded), len(answers)))
     order = sorted(range(len(encoded)), key=lambda i: -len(encoded[i][0]))  # similar lengths share a batch
+    batches = tqdm(range(0, len(order), batch_size), desc=f"scoring {len(order)} prompts", unit="batch", leave=False)
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
+        for start in batches:
             chunk = order[start : start + batch_size]
             batch = [encoded[i] for i in chunk]
             out[chunk] = (

@@ -131,10 +131,10 @@ def measure(sites: dict[str, str], tmp: Path, limits: list[int | None]) -> dict:
     crawl's seconds, per configuration, and the `RUNS` runs' crawl seconds paired (with, without) in the
     order they ran, for differences that cancel the shared box's slower and faster moments."""
     runs: dict[bool, list] = {True: [], False: []}
-    one_run(sites, tmp / "warm.duckdb", True, limits[:1])  # warm the OS file cache and bytecode once
+    one_run(sites, tmp / "warm", True, limits[:1])  # warm the OS file cache and bytecode once
     for _ in range(RUNS):
         for pipelines in (True, False):
-            runs[pipelines].append(one_run(sites, tmp / "w.duckdb", pipelines, limits))
+            runs[pipelines].append(one_run(sites, tmp / "w", pipelines, limits))
     result = {
         k: {
             "wall": statistics.median(wall for wall, _ in v),

@@ -160,7 +160,7 @@ def run(mode: str, root: Path, workdir: Path) -> dict:
     clock = Clock()
     with ExitStack() as stack:
         sites = serve(stack, root, clock)
-        db = workdir / f"{mode}.duckdb"
+        db = workdir / f"lake-{mode}".replace(" ", "-")
         if mode == "crawl all":
             command = [sys.executable, "-m", "newsalign", "crawl", "all", "--db", str(db), "--sources", ",".join(SITES)]
             command += [a for s, u in sites.items() for a in ("--site", f"{s}={u}")]

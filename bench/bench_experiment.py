@@ -40,7 +40,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(keep or tmp)
         work.mkdir(parents=True, exist_ok=True)
-        db, out = work / "ag.duckdb", work / "out"
+        db, out = work / "ag-lake", work / "out"
         config = yaml.safe_load(CONFIG.read_text())
         config["seeds"] = SEEDS
         reduced = work / "ag-news-cpu.yaml"

@@ -100,7 +100,7 @@ def main() -> None:
     from newsalign.warehouse import connect
 
     with tempfile.TemporaryDirectory() as tmp:
-        con = connect(Path(tmp) / "bench.duckdb")
+        con = connect(Path(tmp) / "bench-lake")
         series = build(con, np.random.default_rng(0))
         con.execute("CHECKPOINT")
         timings = []

@@ -69,7 +69,7 @@ def thesis_baseline(server: FakeOpenAI, items: list[tuple[str, str]]) -> int:
 
 
 def timed_run(n: int, concurrency: int, tmp: Path) -> float:
-    con = connect(tmp / f"timed-{concurrency}.duckdb")
+    con = connect(tmp / f"timed-{concurrency}")
     load_ag_news(con, n)
     with FakeOpenAI(latency=LATENCY_S) as server:
         started = time.perf_counter()
@@ -81,7 +81,7 @@ def timed_run(n: int, concurrency: int, tmp: Path) -> float:
 
 def paced_run(tmp: Path, rpm: float | None) -> tuple[float, float]:
     """(share of chat requests answered 429, wall seconds) for N_PACED calls at concurrency 16."""
-    con = connect(tmp / f"paced-{rpm}.duckdb")
+    con = connect(tmp / f"paced-{rpm}")
     load_ag_news(con, N_PACED)
     with FakeOpenAI(latency=LATENCY_S) as server:
         server.rpm = PACED_RPM
@@ -99,7 +99,7 @@ def main() -> None:
         print(f"skipped: needs {AG_NEWS}")
         return
     with tempfile.TemporaryDirectory() as tmp:
-        con = connect(Path(tmp) / "bench.duckdb")
+        con = connect(Path(tmp) / "bench-lake")
         items = load_ag_news(con, N_ARTICLES)
         with FakeOpenAI() as server:
             thesis_tokens = thesis_baseline(server, items)

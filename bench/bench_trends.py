@@ -185,7 +185,7 @@ def plan_requests(items, anchor: str = "published"):
     from newsalign.warehouse import connect
 
     with tempfile.TemporaryDirectory() as tmp:
-        con = connect(Path(tmp) / "bench.duckdb")
+        con = connect(Path(tmp) / "bench-lake")
         con.register("items", pa.table({"id": [i for i, _, _ in items], "topics": [t for _, t, _ in items],
                                         "published": [d for _, _, d in items]}))  # fmt: skip
         con.execute(

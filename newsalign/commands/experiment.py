@@ -6,12 +6,14 @@ from pathlib import Path
 
 import click
 
+from newsalign.cli import db_option
+
 
 @click.command()
 @click.option(
     "--config", "config", required=True, type=click.Path(dir_okay=False), help="Experiment YAML (experiments/*.yaml)."
 )
-@click.option("--db", default=None, type=click.Path(dir_okay=False), help="Warehouse to export from.")
+@db_option
 @click.option(
     "--data",
     default=None,
@@ -27,8 +29,8 @@ def experiment(config, db, data, out) -> None:
 
     \b
     Examples:
-      newsalign import ../shared/data/ag_news/test.csv --source ag_news --min-words 20 --db ag.duckdb
-      newsalign experiment --config experiments/ag-news-cpu.yaml --db ag.duckdb --out runs/ag-news
+      newsalign import ../shared/data/ag_news/test.csv --source ag_news --min-words 20 --db data/ag-news
+      newsalign experiment --config experiments/ag-news-cpu.yaml --db data/ag-news --out runs/ag-news
       newsalign experiment --config experiments/thesis.yaml --data outputs/exports --out runs/thesis
     """
     from newsalign.core.errors import NewsalignError

@@ -1,6 +1,6 @@
 """Many writers on one lake: five `scrapy crawl` processes at once into one warehouse against the same five
 one after another, on the crawl_all bench's loopback sites (each on its own address, each allowing one
-request per INTERVAL s, the spiders set to that allowance); meanwhile a reader process runs
+request a second, the project's default delay, the spiders set to that allowance); meanwhile a reader process runs
 `SELECT count(*) FROM articles` in a loop, and its latency and refusals are counted. Same rows both ways.
 """
 
@@ -14,11 +14,12 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.bench_crawl_all import POLITE, SITES, Clock, build_sites, serve
+from bench.bench_crawl_all import SITES, Clock, build_sites, polite, serve
 from newsalign.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = 30
+INTERVAL = 1.0  # the project's default DOWNLOAD_DELAY: one request a second per site
 GOAL_SPEEDUP, GOAL_MEDIAN = 4.0, 1.0
 READER = """
 import sys, time
@@ -38,7 +39,18 @@ while not os.path.exists(stop):
 
 
 def scrapy_crawl(source: str, url: str, db: Path) -> list[str]:
-    return [sys.executable, "-m", "scrapy", "crawl", source, "-a", f"site={url}", "-s", f"NEWSALIGN_DB={db}", *POLITE]
+    return [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        source,
+        "-a",
+        f"site={url}",
+        "-s",
+        f"NEWSALIGN_DB={db}",
+        *polite(INTERVAL),
+    ]
 
 
 def run(together: bool, root: Path, workdir: Path) -> dict:
@@ -47,7 +59,7 @@ def run(together: bool, root: Path, workdir: Path) -> dict:
         pass
     stop = workdir / f"stop-{together}"
     with ExitStack() as stack:
-        sites = serve(stack, root, Clock())
+        sites = serve(stack, root, Clock(INTERVAL))
         reader = subprocess.Popen(
             [sys.executable, "-c", READER, str(db), str(stop)], cwd=ROOT, stdout=subprocess.PIPE, text=True
         )

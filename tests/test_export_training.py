@@ -325,3 +325,29 @@ def test_card_copies_label_params_only_for_a_label_view_that_reads_them(warehous
     run("export", "dpo", "--out", tmp_path / "dpo", "--db", warehouse_db, "--label", "my_labels")
     assert json.loads((tmp_path / "dpo" / "card.json").read_text())["label_params"] is None
     assert "does not read label_params" in (tmp_path / "dpo" / "README.md").read_text()
+
+
+def test_the_card_names_the_lake_snapshot_and_snapshot_re_exports_exactly_that_state(warehouse_db, tmp_path):
+    import pandas as pd
+
+    from newsalign.warehouse import connect
+
+    assert run("export", "dpo", "--out", tmp_path / "a", "--db", warehouse_db) == 0
+    snapshot = json.loads((tmp_path / "a" / "card.json").read_text())["lake_snapshot"]
+    assert isinstance(snapshot, int) and f"--snapshot {snapshot}" in (tmp_path / "a" / "README.md").read_text()
+    with connect(warehouse_db) as con:  # the warehouse moves on: half the labels flip
+        con.execute(f"UPDATE {LABEL} SET signal = NOT signal WHERE id < 'a0060'")
+    assert run("export", "dpo", "--out", tmp_path / "now", "--db", warehouse_db) == 0
+    assert run("export", "dpo", "--out", tmp_path / "then", "--db", warehouse_db, "--snapshot", snapshot) == 0
+    for split in ("train", "validation", "test"):
+        then, before = (pd.read_parquet(tmp_path / d / f"{split}.parquet") for d in ("then", "a"))
+        assert then.equals(before)
+    assert not pd.read_parquet(tmp_path / "now" / "train.parquet").equals(
+        pd.read_parquet(tmp_path / "a" / "train.parquet")
+    )
+    assert json.loads((tmp_path / "then" / "card.json").read_text())["lake_snapshot"] == snapshot
+
+
+def test_an_unknown_snapshot_is_one_line(warehouse_db, tmp_path, capsys):
+    assert run("export", "dpo", "--out", tmp_path / "x", "--db", warehouse_db, "--snapshot", 999999) == 1
+    assert "no snapshot 999999" in capsys.readouterr().err

@@ -47,6 +47,7 @@ def render_card(card: dict) -> str:
         f"{card['truncated_articles']} truncated",
         f"- Label parameters: {json.dumps(card['label_params'], default=str) if card['label_params'] else 'none (the label view does not read label_params)'}",
         f"- Warehouse snapshot sha256 (sorted id, content_hash, signal): `{card['warehouse_snapshot_sha256']}`",
+        f"- Lake snapshot: `{card.get('lake_snapshot')}` (re-export exactly this state with `--snapshot {card.get('lake_snapshot')}`)",
         "",
     ]
     return "\n".join(lines)

@@ -56,10 +56,14 @@ class ExportOptions:
     extra: dict = field(default_factory=dict)
 
 
-def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions, tokenizer=None) -> dict:
+def export_training_set(
+    con: duckdb.DuckDBPyConnection, options: ExportOptions, tokenizer=None, snapshot: int | None = None
+) -> dict:
     """Write the training set described by `options`; return the dataset card (also written as card.json).
 
     `tokenizer`: the one loaded from `options.tokenizer` already, when the caller exports several kinds.
+    `snapshot`: the lake snapshot `con` reads (opened with `connect(..., snapshot=...)`), recorded in the
+    card so `newsalign export ... --snapshot N` rebuilds exactly this set.
     """
     _check_options(options)
     check_label_params(con)  # a malformed label setting is one clear line before the label views are read
@@ -108,6 +112,7 @@ def export_training_set(con: duckdb.DuckDBPyConnection, options: ExportOptions, 
         "label_source": options.label,
         "label_params": label_params(con) if uses_label_params(con, options.label) else None,
         "warehouse_snapshot_sha256": snapshot_hash(frame),
+        "lake_snapshot": snapshot,
     }
     write_card(options.out, card)
     return card

@@ -51,17 +51,25 @@ def resolve_lake(path: str | os.PathLike | None = None) -> Lake:
 
 
 def connect(
-    path: str | os.PathLike | None = None, *, read_only: bool = False, must_exist: bool = False
+    path: str | os.PathLike | None = None,
+    *,
+    read_only: bool = False,
+    must_exist: bool = False,
+    snapshot: int | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse at `path`, migrated and with its views. A read-only
-    connection reads the lake as it was when each query (or transaction) began and never blocks a writer."""
+    connection reads the lake as it was when each query (or transaction) began and never blocks a writer;
+    `snapshot` (read-only) opens it as it was at that snapshot id (DuckLake time travel)."""
+    read_only = read_only or snapshot is not None
     lake = resolve_lake(path)
     where = lake.folder if lake.folder is not None else lake.catalog.removeprefix("ducklake:")
     if lake.folder is not None:
         _check_folder(lake, read_only=read_only or must_exist)
     try:
-        con = retry(lambda: open_lake(lake, read_only=read_only))  # two processes creating one lake race
+        con = retry(lambda: open_lake(lake, read_only=read_only, snapshot=snapshot))  # creators race
     except (duckdb.Error, sqlite3.Error) as exc:
+        if snapshot is not None and "snapshot" in str(exc).lower():
+            raise WarehouseError(f"{where} has no snapshot {snapshot}: {_line(exc)}") from None
         raise WarehouseError(
             f"cannot open {where} as a warehouse (not a DuckLake, or unreachable): {_line(exc)}"
         ) from None

@@ -64,9 +64,12 @@ class Lake:
         """Whether a local lake's catalog exists (a Postgres catalog is assumed to: ATTACH says if not)."""
         return self.folder is None or (self.folder / CATALOG_FILE).is_file()
 
-    def attach_sql(self, *, read_only: bool, alias: str = ALIAS) -> str:
+    def attach_sql(self, *, read_only: bool, alias: str = ALIAS, snapshot: int | None = None) -> str:
+        """The ATTACH statement; `snapshot` (read-only) opens the lake as it was at that snapshot id."""
         options = [f"DATA_PATH {_quote(self.data_path)}", "OVERRIDE_DATA_PATH true"]  # a moved folder still opens
         options.append("READ_ONLY" if read_only else f"DATA_INLINING_ROW_LIMIT {INLINE_ROWS}")
+        if snapshot is not None:
+            options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
         return f"ATTACH {_quote(self.catalog)} AS {alias} ({', '.join(options)})"
 
 
@@ -79,14 +82,14 @@ def extension_files(kind: str) -> list[Path]:
     return files
 
 
-def setup_sql(lake: Lake, *, read_only: bool) -> list[str]:
+def setup_sql(lake: Lake, *, read_only: bool, snapshot: int | None = None) -> list[str]:
     """What a fresh DuckDB (this process's, or the `duckdb` CLI's) runs to use the lake: load the
     extensions from their wheels, attach, and select it."""
     loads = [f"LOAD {_quote(str(file))}" for file in extension_files(lake.kind)]
-    return [*loads, lake.attach_sql(read_only=read_only), f"USE {ALIAS}"]
+    return [*loads, lake.attach_sql(read_only=read_only, snapshot=snapshot), f"USE {ALIAS}"]
 
 
-def open_lake(lake: Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+def open_lake(lake: Lake, *, read_only: bool, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with `lake` attached and selected. A new local lake gets its folders and a
     catalog in WAL mode (so a reading process never holds up a writer's commit)."""
     if lake.folder is not None and not read_only:
@@ -98,12 +101,17 @@ def open_lake(lake: Lake, *, read_only: bool) -> duckdb.DuckDBPyConnection:
         _hold(lake.folder)
     con = duckdb.connect()
     try:
-        for statement in setup_sql(lake, read_only=read_only):
+        for statement in setup_sql(lake, read_only=read_only, snapshot=snapshot):
             con.execute(statement)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
+    """The id of the lake's newest snapshot (what a read now sees; `connect(..., snapshot=id)` reopens it)."""
+    return con.execute(f"SELECT max(snapshot_id) FROM {ALIAS}.snapshots()").fetchone()[0]
 
 
 def _hold(folder: Path) -> None:

@@ -79,12 +79,30 @@ def _export_command(kind: str) -> click.Command:
         show_default=True,
         help="Positive and negative answer, of equal token length.",
     )
+    @click.option(
+        "--snapshot",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Export the warehouse as it was at this lake snapshot id (the card of an earlier export names it).",
+    )
     @db_option
     def command(
-        out, split, test_size, validation_size, seed, balance, max_article_tokens, tokenizer, label, fmt, answers, db
+        out,
+        split,
+        test_size,
+        validation_size,
+        seed,
+        balance,
+        max_article_tokens,
+        tokenizer,
+        label,
+        fmt,
+        answers,
+        snapshot,
+        db,
     ):
         from newsalign.training.export import ExportOptions, export_training_set
-        from newsalign.warehouse import connect
+        from newsalign.warehouse import connect, current_snapshot
 
         options = ExportOptions(
             kind=kind,
@@ -100,8 +118,11 @@ def _export_command(kind: str) -> click.Command:
             format=fmt,
             answers=tuple(answers),
         )
-        with connect(db, must_exist=True) as con:
-            card = export_training_set(con, options)
+        if snapshot is None:  # pin one snapshot: every query of the export reads the same state
+            with connect(db, read_only=True) as con:
+                snapshot = current_snapshot(con)
+        with connect(db, must_exist=True, snapshot=snapshot) as con:
+            card = export_training_set(con, options, snapshot=snapshot)
         rows = card["rows"]
         click.echo(
             f"Wrote {rows['train']} train, {rows['validation']} validation and {rows['test']} test rows to {out} "

@@ -171,7 +171,7 @@ def run(mode: str, root: Path, workdir: Path) -> dict:
         wall = time.monotonic() - start
     assert done.returncode == 0, done.stderr[-2000:]
     with connect(db, read_only=True) as con:
-        stored = sorted(con.execute("SELECT source, url FROM articles").fetchall())
+        stored = sorted(con.execute("SELECT source, url FROM v_articles_clean").fetchall())
     stamps = [t for seen in clock.times.values() for t, s in seen if s != 429]
     answered, refused = len(stamps), sum(s == 429 for seen in clock.times.values() for _, s in seen)
     span = max(stamps) - min(stamps)

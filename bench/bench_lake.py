@@ -76,7 +76,7 @@ def run(together: bool, root: Path, workdir: Path) -> dict:
         lines = reader.communicate(timeout=120)[0].splitlines()
     assert codes == [0] * len(codes), codes
     with connect(db, read_only=True) as con:
-        stored = sorted(con.execute("SELECT source, url FROM articles").fetchall())
+        stored = sorted(con.execute("SELECT source, url FROM v_articles_clean").fetchall())
     latencies = [float(line.split()[1]) for line in lines if line.startswith("ok ")]
     refused = [line for line in lines if line.startswith("refused")]
     return {"wall": wall, "stored": stored, "latencies": latencies, "refused": refused}

@@ -92,7 +92,7 @@ def with_stored_counts(rows: list[SourceProgress], crawlers: dict, db) -> list[S
     with warehouse.connect(db, must_exist=True) as con:
         counts = dict(
             con.execute(
-                "SELECT run_id, count(*) FROM articles WHERE run_id IN (SELECT unnest(?)) GROUP BY run_id",
+                "SELECT run_id, count(*) FROM articles WHERE superseded_by IS NULL AND run_id IN (SELECT unnest(?)) GROUP BY run_id",
                 [[r for r in run_ids.values() if r]],
             ).fetchall()
         )

@@ -6,9 +6,15 @@ it copies), and `superseded` (recorded for an article removed in favour of an ea
 
 Which copy is kept: the earliest by `date_published`. A newcomer with the same URL as a known article
 is always rejected (it is the same page). A newcomer whose content duplicates a known article is
-rejected too, unless both have dates and the newcomer's is earlier: then the known copy (stored in an
-earlier run or buffered in this one) is deleted from `articles` and recorded as `superseded` in
-`article_rejects`, and the newcomer is stored. Without dates, the first one seen stays.
+rejected too, unless both have dates and the newcomer's is earlier: then the known copy is dropped
+(still buffered in this run) or marked `superseded_by` the newcomer (already stored: never deleted, so
+what enrichment used stays reachable), recorded as `superseded` in `article_rejects`, and the newcomer
+is stored. Without dates, the first one seen stays.
+
+Crawls in other processes store at the same time as this one and its index never sees them: `settle`
+runs when a run finishes and decides between this run's articles and those others stored since it
+started, keeping the earliest by (date_published, id) — a rule that gives the same answer whichever of
+two racing runs settles first, and the same as if they had run one after another.
 """
 
 from __future__ import annotations
@@ -64,11 +70,12 @@ class DedupIndex:
             return
         self.loaded = True
         for article_id, source, url, date, digest in con.execute(
-            "SELECT id, source, url, date_published, content_hash FROM articles"
+            "SELECT id, source, url, date_published, content_hash FROM articles WHERE superseded_by IS NULL"
         ).fetchall():
             self.remember(article_id, Known(source, url, date, digest))
         stored = con.sql(
-            "SELECT id, minhash FROM article_fingerprints WHERE len(minhash) = $n AND id IN (SELECT id FROM articles)",
+            "SELECT id, minhash FROM article_fingerprints WHERE len(minhash) = $n"
+            " AND id IN (SELECT id FROM articles WHERE superseded_by IS NULL)",
             params={"n": NUM_PERM},
         ).to_arrow_table()
         ids = stored.column("id").to_pylist()
@@ -151,6 +158,7 @@ class DedupPipeline:
             index.forget(original)
             holder.retract(
                 original,
+                by=article_id,
                 url=old.url,
                 source=old.source,
                 reason="superseded",
@@ -164,3 +172,60 @@ class DedupPipeline:
 def _where(known: Known) -> str:
     date = f"published {known.date.isoformat()}" if known.date else "undated"
     return ", ".join(filter(None, (known.source, known.url, date)))
+
+
+def settle(con, run_id: str, threshold: float = THRESHOLD) -> int:
+    """Mark near-duplicates between `run_id`'s articles and those other runs stored since it started
+    (`superseded_by` the earliest copy, by date then id); return how many were marked. One transaction,
+    retried on a commit conflict; idempotent, so two runs settling at once agree."""
+    from newsalign.warehouse import in_transaction
+
+    query = """
+        SELECT a.id, a.source, a.url, a.date_published, f.minhash, a.run_id = $run AS mine
+        FROM articles a JOIN article_fingerprints f USING (id)
+        WHERE a.superseded_by IS NULL AND len(f.minhash) = $n
+          AND (a.run_id = $run OR a.stored_at >= (SELECT started FROM crawl_runs WHERE run_id = $run))
+    """
+    rows = con.execute(query, {"run": run_id, "n": NUM_PERM}).fetchall()
+    mine = [r for r in rows if r[5]]
+    others = [r for r in rows if not r[5]]
+    if not mine or not others:
+        return 0
+    index = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(threshold))
+    signatures = {}
+    for article_id, *_, minhash, _ in others:
+        signatures[article_id] = from_hashvalues(np.asarray(minhash, dtype=np.uint64))
+        index.insert(article_id, signatures[article_id])
+    by_id = {r[0]: r for r in rows}
+    losers: dict[str, str] = {}
+    for article_id, *_, minhash, _ in mine:
+        sig = from_hashvalues(np.asarray(minhash, dtype=np.uint64))
+        for other in index.query(sig):
+            if similarity(signatures[other].hashvalues, sig.hashvalues) >= threshold:
+                keep, lose = sorted((article_id, other), key=lambda i: (_date_key(by_id[i][3]), i))
+                losers.setdefault(lose, keep)
+    if not losers:
+        return 0
+
+    def mark(c) -> None:
+        for lose, keep in losers.items():
+            c.execute("UPDATE articles SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL", [keep, lose])
+            _, source, url, date, *_ = by_id[lose]
+            c.execute(
+                "INSERT INTO article_rejects (url, source, stage, reason, detail, run_id) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    url,
+                    source,
+                    STAGE,
+                    "superseded",
+                    f"near_duplicate of {keep}, stored at the same time by another crawl",
+                    run_id,
+                ],
+            )
+
+    in_transaction(con, mark)
+    return len(losers)
+
+
+def _date_key(when: datetime | None) -> tuple:
+    return (when is None, when or datetime.min)

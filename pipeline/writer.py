@@ -2,7 +2,7 @@
 run recorder share, its write buffers, and the run's `crawl_runs` row.
 
 Writes are buffered and flushed as one transaction per batch (articles via Arrow, their MinHash
-fingerprints, superseded articles deleted, rejects), every `NEWSALIGN_STORE_BATCH` items, every
+fingerprints, superseded articles marked, rejects), every `NEWSALIGN_STORE_BATCH` items, every
 `NEWSALIGN_STORE_FLUSH_SECONDS`, and at the end. What a flush committed survives a crash or Ctrl-C;
 articles are upserted by `id` (rows with a batch id are deleted, then the batch inserted, in the same
 transaction), so a re-run never duplicates. Other processes write the same lake at once: a flush
@@ -26,8 +26,10 @@ from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
 
 from newsalign import warehouse
+from newsalign.core.minhash import THRESHOLD
 from newsalign.core.text import encodable
 from newsalign.crawler.items import Article
+from newsalign.pipeline.dedup import settle
 from newsalign.pipeline.rejects import Reject
 
 logger = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ REJECT_SCHEMA = pa.schema(
     ]
 )
 FINGERPRINT_SCHEMA = pa.schema([("id", pa.string()), ("minhash", pa.list_(pa.uint64()))])
-ID_SCHEMA = pa.schema([("id", pa.string())])
+SUPERSEDE_SCHEMA = pa.schema([("id", pa.string()), ("superseded_by", pa.string())])
 
 
 @dataclass
@@ -100,7 +102,7 @@ class WarehouseWriter:
         self.counts: Counter[str] = Counter()
         self._articles: dict[str, tuple] = {}
         self._fingerprints: dict[str, list[int]] = {}
-        self._deletes: set[str] = set()
+        self._superseded: dict[str, str] = {}  # stored id -> the id of the copy kept
         self._rejects: list[tuple] = []
         self._last_flush = time.monotonic()
 
@@ -134,7 +136,12 @@ class WarehouseWriter:
         """Flush everything, complete the `crawl_runs` row, close the connection; log and return the report."""
         self.open()
         self.flush()
-        [(stored,)] = self.con.execute("SELECT count(*) FROM articles WHERE run_id = ?", [self.run_id]).fetchall()
+        settled = settle(self.con, self.run_id, self.settings.getfloat("NEWSALIGN_NEAR_DUP_THRESHOLD", THRESHOLD))
+        if settled:
+            self.counts["dedup/superseded"] += settled
+        [(stored,)] = self.con.execute(
+            "SELECT count(*) FROM articles WHERE run_id = ? AND superseded_by IS NULL", [self.run_id]
+        ).fetchall()
         report = RunReport(self.run_id, self.spider, stored, sum(self.counts.values()), dict(self.counts))
         values = [_now(), status, fetched, report.stored, report.rejected, json.dumps(report.counts, sort_keys=True)]
         warehouse.retry(
@@ -158,18 +165,22 @@ class WarehouseWriter:
     def add_article(self, row: tuple) -> None:
         """Queue one article row (values in `ARTICLE_COLUMNS` order, run_id last and left None)."""
         self._articles[row[0]] = row[:-1] + (self.run_id,)
-        self._deletes.discard(row[0])
+        self._superseded.pop(row[0], None)
         self._maybe_flush()
 
     def add_fingerprint(self, article_id: str, minhash: list[int]) -> None:
         """Queue the MinHash of an article that is on its way to the store."""
         self._fingerprints[article_id] = minhash
 
-    def retract(self, article_id: str, *, url: str | None, source: str | None, reason: str, detail: str) -> None:
-        """Remove an already accepted article (stored or still buffered) and record why (stage `dedup`)."""
-        self._articles.pop(article_id, None)
-        self._fingerprints.pop(article_id, None)
-        self._deletes.add(article_id)
+    def retract(
+        self, article_id: str, *, by: str, url: str | None, source: str | None, reason: str, detail: str
+    ) -> None:
+        """Give up an accepted article for the copy `by`, and record why (stage `dedup`): still buffered, it
+        is never stored; stored, it is marked `superseded_by`, not deleted (what used it stays reachable)."""
+        if self._articles.pop(article_id, None) is not None:
+            self._fingerprints.pop(article_id, None)
+        else:
+            self._superseded[article_id] = by
         self._reject(url, source, "dedup", reason, detail)
 
     def record_drop(self, item, exception: DropItem) -> None:
@@ -205,7 +216,7 @@ class WarehouseWriter:
     def flush(self) -> None:
         """Write everything buffered in one transaction."""
         self._last_flush = time.monotonic()
-        if not (self._articles or self._rejects or self._deletes):
+        if not (self._articles or self._rejects or self._superseded):
             return
         self.open()
         try:
@@ -225,7 +236,7 @@ class WarehouseWriter:
             self._fingerprints.pop(article_id, None)
         self._articles.clear()
         self._rejects.clear()
-        self._deletes.clear()
+        self._superseded.clear()
 
     def _batch(self) -> dict[str, pa.Table]:
         """The buffers as Arrow tables, by the names the SQL in `_write` reads."""
@@ -235,7 +246,7 @@ class WarehouseWriter:
                 [(i, self._fingerprints[i]) for i in self._articles if i in self._fingerprints], FINGERPRINT_SCHEMA
             ),
             "batch_rejects": _table(self._rejects, REJECT_SCHEMA),
-            "batch_deletes": _table([(i,) for i in sorted(self._deletes)], ID_SCHEMA),
+            "batch_superseded": _table(sorted(self._superseded.items()), SUPERSEDE_SCHEMA),
         }
 
     def _reject_unencodable(self) -> None:
@@ -252,13 +263,16 @@ class WarehouseWriter:
 def _write(con) -> None:
     """The registered batch (see `WarehouseWriter._batch`), inside the caller's transaction. DuckLake
     has no key constraint: rows whose id the batch stores again (a re-run, a batch replayed after a
-    crash) or retracts are deleted first, so each id stays one row. Dedup keeps stored ids out of the
+    crash) are deleted first, so each id stays one row. Dedup keeps stored ids out of the
     store, so usually none is there: the check (a scan of the id column) spares the DELETE, which
     costs several times more on a lake."""
     for table, batch in (("articles", "batch_articles"), ("article_fingerprints", "batch_fingerprints")):
-        ids = f"SELECT id FROM batch_deletes UNION ALL SELECT id FROM {batch}"
+        ids = f"SELECT id FROM {batch}"
         if con.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id IN ({ids}))").fetchone()[0]:
             con.execute(f"DELETE FROM {table} WHERE id IN ({ids})")
+    con.execute(
+        "UPDATE articles SET superseded_by = s.superseded_by FROM batch_superseded AS s WHERE articles.id = s.id"
+    )
     con.execute("INSERT INTO articles BY NAME SELECT * FROM batch_articles")
     con.execute("INSERT INTO article_fingerprints BY NAME SELECT * FROM batch_fingerprints")
     con.execute("INSERT INTO article_rejects BY NAME SELECT * FROM batch_rejects")

@@ -46,7 +46,7 @@ EXPECTED_REJECTS = {
 
 def test_every_spider_stores_its_articles(full_crawl):
     db, _ = full_crawl
-    stored = dict(rows(db, "SELECT source, count(*) FROM articles GROUP BY source"))
+    stored = dict(rows(db, "SELECT source, count(*) FROM v_articles_clean GROUP BY source"))
     if "reuters" in SOURCES:
         assert stored == EXPECTED_STORED
     else:  # the Reuters original is missing, so the Guardian's syndicated copy stays

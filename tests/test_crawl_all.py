@@ -38,12 +38,12 @@ def test_all_sources_at_once_store_what_one_after_another_stores(tmp_path):
         out, err = together.communicate(timeout=300)
         assert together.returncode == 0, err[-3000:]
         one_after_another(tmp_path / "sequential.duckdb", sites)
-    query = "SELECT source, url FROM articles ORDER BY ALL"
+    query = "SELECT source, url FROM v_articles_clean ORDER BY ALL"
     assert rows(tmp_path / "together.duckdb", query) == rows(tmp_path / "sequential.duckdb", query)
     assert rows(tmp_path / "together.duckdb", "SELECT count(DISTINCT spider), count(*) FROM crawl_runs") == [
         (len(SOURCES), len(SOURCES))
     ]
-    stored = rows(tmp_path / "together.duckdb", "SELECT count(*) FROM articles")[0][0]
+    stored = rows(tmp_path / "together.duckdb", "SELECT count(*) FROM v_articles_clean")[0][0]
     assert f"{stored:,} articles stored" in out
     for source in SOURCES:
         assert source in out  # the summary has a row per source

@@ -35,7 +35,7 @@ def test_demo_crawls_the_sample_into_a_fresh_warehouse_and_prints_a_summary(tmp_
     assert "parse/video 1" in out and "filter/language 1" in out and "parse/live_blog 1" in out
     assert out.count('newsalign sql "') == 3
     con = connect(db, read_only=True)
-    stored = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+    stored = con.execute("SELECT count(*) FROM v_articles_clean").fetchone()[0]
     if chromium_available():
         assert "│ reuters " in out and "parse/bot_protection 1" in out
         assert stored == 25

@@ -56,7 +56,7 @@ def build_warehouse(db_path: Path, n: int = 120) -> Path:
     con = connect(db_path)
     table = pa.Table.from_pylist([{k: v for k, v in r.items() if k != "ag_class"} for r in rows])
     con.register("incoming", table)
-    con.execute("INSERT INTO articles SELECT * FROM incoming")
+    con.execute("INSERT INTO articles BY NAME SELECT * FROM incoming")
     labels = pa.Table.from_pylist([{"id": r["id"], "signal": r["ag_class"] in POSITIVE_CLASSES} for r in rows])
     con.register("labels", labels)
     con.execute(f"CREATE TABLE {LABEL} AS SELECT * FROM labels")

@@ -195,16 +195,17 @@ def test_exact_and_near_duplicates_across_sources_keep_the_earliest(db_path):
         ],
     )
     assert rejects(db_path) == [("dedup", "duplicate_content"), ("dedup", "near_duplicate")]
-    # An earlier copy arriving later replaces the stored one, which is recorded as superseded.
+    # An earlier copy arriving later wins: the stored one is marked superseded (kept, not deleted) and recorded.
     report = run(
         db_path,
         [article(source="wccftech", url="https://wcc.test/a", text=edited, date_published=NOW - timedelta(days=5))],
     )
     assert report.stored == 1 and report.counts == {"dedup/superseded": 1}
-    assert sorted(rows(db_path, "SELECT source FROM articles")) == [("bbc",), ("wccftech",)]
+    assert sorted(rows(db_path, "SELECT source FROM articles WHERE superseded_by IS NULL")) == [("bbc",), ("wccftech",)]
     [(url, detail)] = rows(db_path, "SELECT url, detail FROM article_rejects WHERE reason = 'superseded'")
     assert url == "https://reuters.test/a" and "earlier" in detail and "wcc.test" in detail
-    assert rows(db_path, "SELECT count(*) FROM article_fingerprints") == [(2,)]
+    [(by,)] = rows(db_path, "SELECT superseded_by FROM articles WHERE source = 'reuters'")
+    assert rows(db_path, f"SELECT source FROM articles WHERE id = '{by}'") == [("wccftech",)]
 
 
 def test_rerun_adds_nothing_and_batches_flush(db_path):
@@ -311,3 +312,43 @@ def test_an_unencodable_row_is_rejected_and_the_rest_of_its_batch_committed(db_p
     assert rows(db_path, "SELECT id FROM articles") == [("good",)]
     [(url, detail)] = rows(db_path, "SELECT url, detail FROM article_rejects WHERE reason = 'unencodable'")
     assert url == "https://x.test/bad" and "surrogate" in detail
+
+
+def test_two_runs_at_once_keep_one_copy_and_mark_the_other_superseded(db_path):
+    # Two crawls open before either stores: their dedup indexes never see each other's copy. When each run
+    # finishes, `settle` keeps the earlier copy and marks the later one; whichever order they finish in.
+    from newsalign.pipeline.chain import Chain
+
+    story = BODY + " " + OTHER
+    early = article(url="https://a.test/story", text=story, date_published=NOW - timedelta(days=2), source="bbc")
+    late = article(
+        url="https://b.test/story", text=story + " Updated.", date_published=NOW - timedelta(days=1), source="guardian"
+    )
+    for first_to_finish in (0, 1):
+        db = db_path.with_name(f"lake{first_to_finish}")
+        chains = [
+            Chain(crawl_settings(NEWSALIGN_DB=str(db), NEWSALIGN_MIN_WORDS=10), spider=s).open() for s in ("a", "b")
+        ]
+        chains[0].process(late)
+        chains[1].process(early)
+        chains[first_to_finish].close()
+        chains[1 - first_to_finish].close()
+        assert rows(db, "SELECT url, superseded_by IS NULL FROM articles ORDER BY url") == [
+            ("https://a.test/story", True),
+            ("https://b.test/story", False),
+        ]
+        assert rows(db, "SELECT url FROM v_articles_clean") == [("https://a.test/story",)]
+        assert rows(db, "SELECT reason FROM article_rejects") == [("superseded",)]
+
+
+def test_a_superseded_article_is_marked_not_deleted(db_path):
+    story = BODY + " " + OTHER
+    run(db_path, [article(url="https://a.test/late", text=story, date_published=NOW - timedelta(days=1))])
+    run(
+        db_path, [article(url="https://a.test/early", text=story + " Updated.", date_published=NOW - timedelta(days=3))]
+    )
+    assert rows(db_path, "SELECT url, superseded_by IS NOT NULL FROM articles ORDER BY url") == [
+        ("https://a.test/early", False),
+        ("https://a.test/late", True),
+    ]
+    assert rows(db_path, "SELECT url FROM v_articles_clean") == [("https://a.test/early",)]

@@ -27,5 +27,5 @@ def test_articles_table_matches_the_writer_schema(db_path):
         table = {name: kind for name, kind, *_ in con.execute("DESCRIBE articles").fetchall()}
     finally:
         con.close()
-    assert list(table) == ARTICLE_SCHEMA.names + ["stored_at"]
+    assert list(table) == ARTICLE_SCHEMA.names + ["stored_at", "superseded_by"]  # set by the warehouse, not the item
     assert {f.name: DUCKDB_TYPE[str(f.type)] for f in ARTICLE_SCHEMA} == {n: table[n] for n in ARTICLE_SCHEMA.names}

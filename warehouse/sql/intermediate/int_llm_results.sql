@@ -16,4 +16,5 @@ SELECT
 FROM stg_articles AS a
 JOIN stg_llm_calls AS c
   ON c.article_id = a.id AND c.content_hash = a.content_hash AND c.status = 'ok'
+WHERE a.superseded_by IS NULL
 QUALIFY row_number() OVER (PARTITION BY a.id ORDER BY c.created_at DESC, c.call_id DESC) = 1;

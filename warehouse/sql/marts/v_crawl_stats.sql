@@ -1,7 +1,7 @@
 -- v_crawl_stats: what each source's crawls (and imports) fetched, kept and dropped, and why.
 -- Grain: one row per source (sources seen in crawl_runs, articles or article_rejects).
 -- fetched: responses downloaded by the source's crawls (robots.txt and index pages included) plus rows
---   read by imports run with --source; stored: articles in the warehouse now; rejected: rejections
+--   read by imports run with --source; stored: live articles in the warehouse now (not superseded); rejected: rejections
 --   recorded over all runs; rejected_by_reason: {'stage/reason': n}, largest first.
 CREATE OR REPLACE VIEW v_crawl_stats AS
 WITH runs AS (
@@ -11,7 +11,7 @@ WITH runs AS (
     GROUP BY source
 ),
 stored AS (
-    SELECT source, count(*) AS stored FROM stg_articles GROUP BY source
+    SELECT source, count(*) AS stored FROM stg_articles WHERE superseded_by IS NULL GROUP BY source
 ),
 reasons AS (
     SELECT source, stage || '/' || reason AS stage_reason, count(*) AS n

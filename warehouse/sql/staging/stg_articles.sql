@@ -17,5 +17,6 @@ SELECT
     fetched_at,
     page_type,
     run_id,
-    stored_at
+    stored_at,
+    superseded_by
 FROM articles;

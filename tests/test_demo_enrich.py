@@ -100,7 +100,7 @@ def test_live_mode_skips_the_sample_answers(demo, tmp_path, monkeypatch):
     with connect(db) as con:
         con.execute("DELETE FROM llm_calls")
         con.execute("DELETE FROM trend_series")
-        stored = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        stored = con.execute("SELECT count(*) FROM v_articles_clean").fetchone()[0]  # superseded copies are not asked
     for name in NO_ENDPOINT:
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(NewsalignError, match="OPENAI_API_KEY"):

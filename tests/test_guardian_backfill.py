@@ -82,9 +82,13 @@ def guardian_site(log: RequestLog):
     return server
 
 
-def crawl(db: Path, port: int, *args: str, key: str | None) -> subprocess.CompletedProcess:
+def crawl(db: Path, log: RequestLog, *args: str, key: str | None) -> subprocess.CompletedProcess:
+    """`scrapy crawl guardian` against the stand-in site (its requests in `log`), with `key` as the only
+    GUARDIAN_API_KEY in the environment; asserts it exits cleanly."""
     env = {k: v for k, v in os.environ.items() if k != "GUARDIAN_API_KEY"} | ({"GUARDIAN_API_KEY": key} if key else {})
-    command = [sys.executable, "-m", "scrapy", "crawl", "guardian", "-a", f"site=http://127.0.0.1:{port}", *args]
+    server = guardian_site(log)
+    command = [sys.executable, "-m", "scrapy", "crawl", "guardian", "-a", f"site=http://127.0.0.1:{server.server_port}"]
+    command += args
     for setting in (
         f"NEWSALIGN_DB={db}",
         "DOWNLOAD_DELAY=0",
@@ -94,17 +98,17 @@ def crawl(db: Path, port: int, *args: str, key: str | None) -> subprocess.Comple
         "RETRY_ENABLED=False",
     ):
         command += ["-s", setting]
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    try:
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
 
 
 def test_the_content_api_backfills_a_window_and_the_key_leaks_nowhere(tmp_path):
     log = RequestLog()
-    server = guardian_site(log)
-    try:
-        done = crawl(tmp_path / "w", server.server_port, "-a", "since=2026-11-01", "-a", "until=2026-11-18", key=KEY)
-    finally:
-        server.shutdown()
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = crawl(tmp_path / "w", log, "-a", "since=2026-11-01", "-a", "until=2026-11-18", key=KEY)
     searches = [p for p in log.paths("guardian") if p.startswith("/search")]
     assert len(searches) == 2 and all("from-date=2026-11-01" in p and "to-date=2026-11-18" in p for p in searches)
     stored = {url for (url,) in rows(tmp_path / "w", "SELECT url FROM articles")}
@@ -116,24 +120,14 @@ def test_the_content_api_backfills_a_window_and_the_key_leaks_nowhere(tmp_path):
 
 def test_a_wrong_key_is_recorded_without_the_key(tmp_path):
     log = RequestLog()
-    server = guardian_site(log)
-    try:
-        done = crawl(tmp_path / "w", server.server_port, "-a", "since=2026-11-01", key="wrong-key-123456789")
-    finally:
-        server.shutdown()
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = crawl(tmp_path / "w", log, "-a", "since=2026-11-01", key="wrong-key-123456789")
     [(reason, url)] = rows(tmp_path / "w", "SELECT reason, url FROM article_rejects WHERE url LIKE '%/search%'")
     assert reason == "http_401" and "wrong-key" not in url and "wrong-key-123456789" not in done.stderr
 
 
 def test_without_a_key_the_day_pages_backfill_a_window(tmp_path):
     log = RequestLog()
-    server = guardian_site(log)
-    try:
-        done = crawl(tmp_path / "w", server.server_port, "-a", "since=2026-11-17", "-a", "until=2026-11-17", key=None)
-    finally:
-        server.shutdown()
-    assert done.returncode == 0, done.stderr[-3000:]
+    crawl(tmp_path / "w", log, "-a", "since=2026-11-17", "-a", "until=2026-11-17", key=None)
     days = sorted(p for p in log.paths("guardian") if p.endswith("/all"))
     assert days == sorted(
         f"/{s}/2026/nov/17/all" for s in ("business", "technology", "science", "world", "money", "environment")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from newsalign.cli import db_option
@@ -54,6 +52,7 @@ def all_(sources, since, until, limit, settings, sites, db) -> None:
     from scrapy.spiderloader import SpiderLoader
 
     from newsalign.crawl_all import crawl_sources, table
+    from newsalign.demo.crawl import setting_values
     from newsalign.pipeline.chain import crawl_settings
 
     loader = SpiderLoader.from_settings(crawl_settings())
@@ -66,12 +65,7 @@ def all_(sources, since, until, limit, settings, sites, db) -> None:
     site_map = _pairs(sites, "--site")
     for source in chosen:  # each spider's own argument check, before any request
         loader.load(source).check_arguments(**spider_args, site=site_map.get(source))
-    overrides = {}
-    for name, value in _pairs(settings, "-s").items():
-        try:
-            overrides[name] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[name] = value
+    overrides = setting_values(_pairs(settings, "-s"))
     if db:
         overrides["NEWSALIGN_DB"] = db
     rows = crawl_sources(chosen, settings=overrides, spider_args=spider_args, sites=site_map)

@@ -63,6 +63,18 @@ def sequential_command(db: str | os.PathLike, sites: Mapping[str, str], *args: s
     ]
 
 
+def setting_values(pairs: dict[str, str]) -> dict[str, Any]:
+    """`-s NAME=VALUE` settings with their values read as JSON where they are JSON (numbers, lists,
+    booleans), as text otherwise; shared by this entry point and `newsalign crawl all`."""
+    values = {}
+    for name, value in pairs.items():
+        try:
+            values[name] = json.loads(value)
+        except json.JSONDecodeError:
+            values[name] = value
+    return values
+
+
 def chromium_available(settings: Settings | None = None) -> bool:
     return Path(chromium_path(settings or project_settings())).exists()
 
@@ -115,13 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         help="Scrapy setting (JSON values allowed)",
     )
     opts = parser.parse_args(argv)
-    settings = {}
-    for pair in opts.settings:
-        name, _, value = pair.partition("=")
-        try:
-            settings[name] = json.loads(value)
-        except json.JSONDecodeError:
-            settings[name] = value
+    settings = setting_values(dict(pair.partition("=")[::2] for pair in opts.settings))
     spider_args = dict(pair.partition("=")[::2] for pair in opts.args)
     if opts.site:
         crawl_sample(

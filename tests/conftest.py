@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,20 @@ def rows(db: Path, query: str) -> list[tuple]:
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "warehouse"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster on loopback (tests/postgres_cluster.py), shared by the session."""
+    from postgres_cluster import postgres_cluster
+
+    yield from postgres_cluster()
+
+
+@pytest.fixture
+def postgres_lake(postgres, request, tmp_path, monkeypatch) -> str:
+    """The `--db` value of a fresh lake with a PostgreSQL catalog and its data under tmp_path
+    ($NEWSALIGN_DATA_PATH set for this test and the processes it starts)."""
+    monkeypatch.setenv("NEWSALIGN_DATA_PATH", str(tmp_path / "lake-data"))
+    name = "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:40]
+    return postgres.new_lake(f"lake_{name}_{uuid.uuid4().hex[:8]}")

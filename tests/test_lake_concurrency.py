@@ -1,4 +1,5 @@
-"""Many processes on one lake at once: crawls writing while a reader counts, and a commit conflict storm."""
+"""Many processes on one lake at once (SQLite and PostgreSQL catalogs): crawls writing while a reader
+counts, and a commit conflict storm."""
 
 from __future__ import annotations
 
@@ -30,8 +31,14 @@ print(len(counts), max(counts, default=0), len(errors), errors[:3], sep="\\n")
 """
 
 
-def test_two_crawls_write_one_lake_while_a_reader_counts(tmp_path):
-    db, stop = tmp_path / "lake", tmp_path / "stop"
+@pytest.fixture(params=["sqlite", "postgres"])
+def lake(request, tmp_path) -> str:
+    """The `--db` value of a fresh lake: a local folder (SQLite catalog), or a PostgreSQL catalog."""
+    return str(tmp_path / "lake") if request.param == "sqlite" else request.getfixturevalue("postgres_lake")
+
+
+def test_two_crawls_write_one_lake_while_a_reader_counts(lake, tmp_path):
+    db, stop = lake, tmp_path / "stop"
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(db), str(stop)], cwd=ROOT, stdout=subprocess.PIPE, text=True
     )
@@ -74,8 +81,8 @@ print(writer.finish("finished", n).stored)
 """
 
 
-def test_a_commit_conflict_storm_loses_and_duplicates_nothing(tmp_path):
-    db, writers, n, shared = tmp_path / "lake", 4, 12, 4
+def test_a_commit_conflict_storm_loses_and_duplicates_nothing(lake):
+    db, writers, n, shared = lake, 4, 12, 4
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", STORM, str(db), str(n), str(shared)], cwd=ROOT, stderr=subprocess.PIPE, text=True

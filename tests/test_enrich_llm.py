@@ -568,3 +568,36 @@ def test_llm_answers_alone_say_what_is_missing_and_how_to_label(db_path, server,
         from newsalign.enrich.coverage import label_gap
 
         assert label_gap(con) is None
+
+
+def test_shards_sharing_one_lake_ask_each_article_once_and_count_their_own_calls(db_path, server):
+    con = connect(db_path)
+    ids = add_articles(con, [f"Foundry {i} tapes out a photonic chip" for i in range(12)])
+    con.close()
+    shards = [
+        subprocess.Popen(
+            [sys.executable, "-c", NEWSALIGN, "enrich", "llm", "--db", str(db_path), "--base-url", server.url]
+            + ["--shard", f"{i}/3", "--concurrency", "2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in (1, 2, 3)
+    ]
+    outputs = [shard.communicate(timeout=120) for shard in shards]
+    assert all(shard.returncode == 0 for shard in shards), outputs
+    owned = [int(out.split(" articles,")[0]) for out, _ in outputs]  # "N articles, 0 already answered, ..."
+    assert sum(owned) == 12 and all(n > 0 for n in owned)
+    assert [f"{n} calls: {n} ok, 0 errors" in out for n, (out, _) in zip(owned, outputs)] == [True] * 3
+    assert server.answered == 12  # no article paid twice
+    con = connect(db_path, read_only=True)
+    assert sorted(r[0] for r in rows(con, "SELECT article_id FROM int_llm_results")) == ids
+    con.close()
+
+
+def test_a_bad_shard_is_one_clear_line(db_path, capsys):
+    connect(db_path).close()
+    assert main(["enrich", "llm", "--db", str(db_path), "--shard", "3/2"]) == 1
+    assert (
+        capsys.readouterr().err.strip() == "Error: --shard must be i/N with 1 <= i <= N (e.g. --shard 2/4), not '3/2'"
+    )

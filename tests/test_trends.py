@@ -11,7 +11,8 @@ import pytest
 
 from newsalign.cli import main
 from newsalign.core.errors import NewsalignError
-from newsalign.enrich.trends.fetch import enrich_trends, in_shard, parse_shard
+from newsalign.core.shards import in_shard, parse_shard
+from newsalign.enrich.trends.fetch import enrich_trends
 from newsalign.enrich.trends.store import merge
 from newsalign.warehouse import connect
 from tests.conftest import ROOT

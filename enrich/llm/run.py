@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from newsalign.core.shards import Shard
 from newsalign.enrich.llm.prices import cost_usd
 from newsalign.enrich.llm.prompt import DEFAULT_PROMPT, estimate_tokens, load_prompt
 from newsalign.enrich.llm.store import Plan, plan
@@ -68,6 +69,7 @@ def enrich_llm(
     concurrency: int = 8,
     max_attempts: int = MAX_ATTEMPTS,
     retry_failed: bool = False,
+    shard: Shard | None = None,
     rpm: float | None = None,
     tpm: float | None = None,
     batch: bool = False,
@@ -88,7 +90,7 @@ def enrich_llm(
     pacer = Pacer(rpm=rpm, tpm=tpm)
     todo = plan(
         con, model=model or default_model(), prompt=load_prompt(prompt_version), limit=limit,
-        max_attempts=max_attempts, retry_failed=retry_failed,
+        max_attempts=max_attempts, retry_failed=retry_failed, shard=shard,
     )  # fmt: skip
     summary = Summary(todo.total, todo.cached, todo.in_batch, len(todo.todo), todo.gave_up)
     if dry_run:
@@ -110,10 +112,11 @@ def enrich_llm(
         from newsalign.enrich.llm.live import run_live
 
         asyncio.run(run_live(con, todo.jobs(), client, concurrency=concurrency, pacer=pacer, on_result=on_result))
+    # This run's calls only: other processes (shards sharing the lake) record calls meanwhile too.
     summary.ok, summary.errors, summary.new_gave_up, summary.cost_usd = con.execute(
         "SELECT count(*) FILTER (status = 'ok'), count(*) FILTER (status <> 'ok'), "
         "count(*) FILTER (status = 'gave_up'), sum(cost_usd)"
-        " FROM llm_calls WHERE call_id > ?",
-        [last_call],
+        " FROM llm_calls WHERE call_id > ? AND (cache_key IN (SELECT unnest(?)) OR batch_id IN (SELECT unnest(?)))",
+        [last_call, [key for _, key in todo.todo], summary.batches],
     ).fetchone()
     return summary

@@ -19,6 +19,7 @@ import duckdb
 
 from newsalign.core.errors import NewsalignError
 from newsalign.core.secrets import scrub
+from newsalign.core.shards import Shard, in_shard
 from newsalign.enrich.llm.prices import cost_usd
 from newsalign.enrich.llm.prompt import TEXT_BUDGET_CHARS, Prompt
 from newsalign.enrich.llm.schema import Checked, check_completion, response_format
@@ -110,9 +111,10 @@ def plan(
     ids: list[str] | None = None,
     max_attempts: int | None = None,
     retry_failed: bool = False,
+    shard: Shard | None = None,
 ) -> Plan:
-    """Which stored articles (all, or `ids`) have no answer yet under `model` and `prompt`; keys that
-    gave up are left out unless `retry_failed`."""
+    """Which stored articles (all, or `ids`; of `shard` only, by article id) have no answer yet under
+    `model` and `prompt`; keys that gave up are left out unless `retry_failed`."""
     if limit is not None and limit < 1:
         raise NewsalignError(f"limit must be at least 1, not {limit}")
     if max_attempts is not None and max_attempts < 1:
@@ -139,6 +141,7 @@ def plan(
     }
     cached = in_batch = gave_up = 0
     todo = []
+    articles = [row for row in articles if in_shard(row[0], shard)]
     for article_id, content_hash, title in articles:
         key = cache_key(model=model, prompt=prompt, article_id=article_id, content_hash=content_hash, title=title)
         if key in answered:

@@ -5,8 +5,6 @@ tqdm bar with ETA, shards by topic hash. Each answer is committed as it arrives,
 
 from __future__ import annotations
 
-import hashlib
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,31 +15,12 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from tqdm import tqdm
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.shards import in_shard
 from newsalign.enrich.trends.backends import RateLimited, TopicFailed, Transient, TrendsBackend
 from newsalign.enrich.trends.batch import MIN_PEAK, coarse, groups, span, window_peak
 from newsalign.enrich.trends.series import ANCHORS, MonthlySeries, month_start, published_span, timeframe, window
 from newsalign.enrich.trends.store import Answer, Request, covered, levels, save
 from newsalign.warehouse.labels import label_params
-
-_SHARD = re.compile(r"^(\d+)/(\d+)$")
-
-
-def parse_shard(text: str | None) -> tuple[int, int] | None:
-    """`i/N` (1 ≤ i ≤ N) → (i, N); None for no sharding."""
-    if text is None:
-        return None
-    match = _SHARD.match(text.strip())
-    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
-        raise NewsalignError(f"--shard must be i/N with 1 <= i <= N (e.g. --shard 2/4), not {text!r}")
-    return int(match.group(1)), int(match.group(2))
-
-
-def in_shard(topic: str, shard: tuple[int, int] | None) -> bool:
-    """Stable across machines and Python runs (unlike hash()): every request for a topic lands in one shard."""
-    if shard is None:
-        return True
-    index, count = shard
-    return int.from_bytes(hashlib.blake2b(topic.encode(), digest_size=8).digest(), "big") % count == index - 1
 
 
 def plan(

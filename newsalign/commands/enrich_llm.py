@@ -32,6 +32,11 @@ from newsalign.warehouse import connect
     show_default=True,
     help="Failed calls per article, over all runs, before it is recorded as gave_up.",
 )
+@click.option(
+    "--shard",
+    default=None,
+    help="i/N: ask only about the articles of shard i of N (by article id), e.g. one per machine.",
+)
 @click.option("--retry-failed", is_flag=True, help="Ask the articles that gave up again (with a fresh budget).")
 @click.option("--rpm", type=click.FloatRange(min=0, min_open=True), default=None, help="Requests per minute at most.")
 @click.option("--tpm", type=click.FloatRange(min=0, min_open=True), default=None, help="Tokens per minute at most.")
@@ -54,6 +59,7 @@ def llm(
     timeout,
     max_retries,
     max_attempts,
+    shard,
     retry_failed,
     rpm,
     tpm,
@@ -76,14 +82,17 @@ def llm(
       newsalign enrich llm --dry-run
       newsalign enrich llm --limit 100 --concurrency 16 --rpm 500 --tpm 200000
       newsalign enrich llm --retry-failed
+      newsalign enrich llm --shard 2/4   # on machine 2 of 4, all sharing one lake
       newsalign enrich llm --batch
       newsalign enrich llm --base-url http://localhost:8000/v1 --model Qwen/Qwen2.5-7B-Instruct
     """
     from tqdm import tqdm
 
+    from newsalign.core.shards import parse_shard
     from newsalign.enrich.llm import default_model, enrich_llm
 
     model = model or default_model()
+    shard = parse_shard(shard)
     con = connect(db, must_exist=True)
     progress = None
 
@@ -103,7 +112,7 @@ def llm(
         summary = enrich_llm(
             con, model=model, prompt_version=prompt_version, limit=limit, concurrency=concurrency, batch=batch,
             dry_run=dry_run, base_url=base_url, timeout=timeout, max_retries=max_retries, max_attempts=max_attempts,
-            retry_failed=retry_failed, rpm=rpm, tpm=tpm, poll_interval=poll_interval, on_start=on_start, on_result=on_result, on_status=on_status,
+            retry_failed=retry_failed, shard=shard, rpm=rpm, tpm=tpm, poll_interval=poll_interval, on_start=on_start, on_result=on_result, on_status=on_status,
         )  # fmt: skip
         if not dry_run:
             from newsalign.enrich.coverage import label_gap

@@ -97,8 +97,9 @@ def trends(
       newsalign enrich trends --shard 2/4 --out trends-2   # on machine 2 of 4 (or share one --db lake: no merge)
       newsalign merge trends-*
     """
+    from newsalign.core.shards import parse_shard
     from newsalign.enrich.trends.backends import make_backend
-    from newsalign.enrich.trends.fetch import enrich_trends, parse_shard
+    from newsalign.enrich.trends.fetch import enrich_trends
 
     shard_spec = parse_shard(shard)
     trends_backend = make_backend(backend, csv_dir=csv_dir)

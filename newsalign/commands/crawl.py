@@ -16,6 +16,7 @@ def crawl() -> None:
     Examples:
       newsalign crawl all
       newsalign crawl all --sources bbc,guardian --since 2024-05-01 --until 2024-05-31
+      newsalign crawl plan --since 2023-01 --until 2024-06 --nodes http://n1:6800,http://n2:6800
     """
 
 
@@ -49,22 +50,12 @@ def all_(sources, since, until, limit, settings, sites, db) -> None:
       newsalign crawl all
       newsalign crawl all --sources bbc,guardian --limit 200 -s DOWNLOAD_DELAY=2
     """
-    from scrapy.spiderloader import SpiderLoader
-
     from newsalign.crawl_all import crawl_sources, table
     from newsalign.demo.crawl import setting_values
-    from newsalign.pipeline.chain import crawl_settings
 
-    loader = SpiderLoader.from_settings(crawl_settings())
-    known = loader.list()
-    chosen = [s.strip() for s in sources.split(",")] if sources else sorted(known)
-    unknown = [s for s in chosen if s not in known]
-    if unknown:
-        raise NewsalignError(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
     spider_args = {k: v for k, v in (("since", since), ("until", until), ("limit", limit)) if v is not None}
     site_map = _pairs(sites, "--site")
-    for source in chosen:  # each spider's own argument check, before any request
-        loader.load(source).check_arguments(**spider_args, site=site_map.get(source))
+    chosen = _checked_sources(sources, site_map, spider_args)
     overrides = setting_values(_pairs(settings, "-s"))
     if db:
         overrides["NEWSALIGN_DB"] = db
@@ -81,4 +72,106 @@ def all_(sources, since, until, limit, settings, sites, db) -> None:
             f"Stopped before the end: {', '.join(unfinished)}. Run the same command again to resume: pages already "
             "stored are skipped, sitemaps and feeds are read again.",
             err=True,
+        )
+
+
+def _checked_sources(sources: str | None, site_map: dict[str, str], spider_args: dict[str, str]) -> list[str]:
+    """The chosen spiders (default: all), each one's arguments checked; one line for an unknown one."""
+    from scrapy.spiderloader import SpiderLoader
+
+    from newsalign.pipeline.chain import crawl_settings
+
+    loader = SpiderLoader.from_settings(crawl_settings())
+    known = loader.list()
+    chosen = [s.strip() for s in sources.split(",")] if sources else sorted(known)
+    unknown = [s for s in chosen if s not in known]
+    if unknown:
+        raise NewsalignError(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    for source in chosen:  # each spider's own argument check, before any request
+        loader.load(source).check_arguments(**spider_args, site=site_map.get(source))
+    return chosen
+
+
+def _month(value: str, *, end: bool):
+    """`2024-06` (the month's first or last day) or an ISO date."""
+    from datetime import date, timedelta
+
+    try:
+        if len(value) == 7:
+            first = date.fromisoformat(f"{value}-01")
+            return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1) if end else first
+        return date.fromisoformat(value)
+    except ValueError:
+        raise NewsalignError(
+            f"{'--until' if end else '--since'} must be a month like 2024-06 or a date, not {value!r}"
+        ) from None
+
+
+@crawl.command("plan")
+@click.option("--since", required=True, help="First month (2023-01) or day of the backfill.")
+@click.option("--until", required=True, help="Last month (2024-06) or day of the backfill.")
+@click.option("--sources", default=None, help="Comma-separated sources (default: every spider).")
+@click.option("--nodes", default=None, help="Comma-separated Scrapyd URLs (http://n1:6800,http://n2:6800).")
+@click.option("--dry-run", is_flag=True, help="Print the jobs (and which are done already); contact no node.")
+@click.option("--attempts", default=3, show_default=True, help="Tries per window before it counts as failed.")
+@click.option("--poll", default=2.0, show_default=True, help="Seconds between two looks at the nodes' jobs.")
+@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting for every job.")
+@click.option("--site", "sites", multiple=True, metavar="SOURCE=URL", help="A copy standing in for a source's hosts.")
+@db_option
+def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites, db) -> None:
+    """Backfill on Scrapyd nodes: one job per (source, month), at most one running job per source across
+    the whole cluster. Deploys the project to every node, schedules, polls, queues again a job that ended
+    without finishing its window, and prints a line per change. Every job writes into the shared lake
+    (--db postgres:... with $NEWSALIGN_DATA_PATH; see docs/crawling.md). A re-run skips done windows.
+
+    \b
+    Examples:
+      newsalign crawl plan --since 2023-01 --until 2024-06 --sources bbc,guardian --dry-run
+      newsalign crawl plan --since 2023-01 --until 2024-06 --sources bbc,guardian \\
+          --nodes http://n1:6800,http://n2:6800 --db "postgres:dbname=news host=db1"
+    """
+    from newsalign import warehouse
+    from newsalign.demo.crawl import project_settings
+    from newsalign.plan.ledger import done_windows, month_windows
+    from newsalign.plan.planner import Planner
+    from newsalign.plan.scrapyd import Node
+
+    first, last = _month(since, end=False), _month(until, end=True)
+    if first > last:
+        raise NewsalignError(f"--since ({first}) is after --until ({last})")
+    site_map = _pairs(sites, "--site")
+    chosen = _checked_sources(sources, site_map, {})
+    windows = month_windows(chosen, first, last)
+    db = str(warehouse.resolve_db_path(db))
+    if dry_run:
+        lake = warehouse.resolve_lake(db)
+        done = set()
+        if lake.exists():
+            with warehouse.connect(db, read_only=True) as con:
+                done = done_windows(con)
+        for window in windows:
+            click.echo(f"{window.source:<12} {window.since} .. {window.until}{'  (done)' if window in done else ''}")
+        click.echo(f"{len(windows)} jobs, {len(windows) - len(done & set(windows))} to crawl.")
+        return
+    if not nodes:
+        raise NewsalignError("--nodes is required (comma-separated Scrapyd URLs), or --dry-run")
+    planner = Planner(
+        windows,
+        [Node(url.strip()) for url in nodes.split(",") if url.strip()],
+        db,
+        settings=_pairs(settings, "-s"),
+        spider_args={source: {"site": url} for source, url in site_map.items()},
+        crawler_extensions=project_settings().getdict("EXTENSIONS"),
+        attempts=attempts,
+        poll=poll,
+        say=lambda line: click.echo(line, err=True),
+    )
+    outcome = planner.run()
+    click.echo(
+        f"{len(outcome.done)} windows crawled ({outcome.stored:,} articles stored), "
+        f"{len(outcome.skipped)} already done, {len(outcome.failed)} failed."
+    )
+    if outcome.failed:
+        raise NewsalignError(
+            f"failed: {', '.join(w.label for w in outcome.failed)}; see the job logs on the nodes, then run the same plan again"
         )

@@ -69,4 +69,4 @@ def test_two_lakes_merged_equal_one_lake_that_did_the_same_work(tmp_path, capsys
 def test_merging_a_missing_lake_is_one_line(tmp_path, capsys):
     connect(tmp_path / "target").close()
     assert main(["merge", str(tmp_path / "nowhere"), "--db", str(tmp_path / "target")]) == 1
-    assert "no such lake to merge" in capsys.readouterr().err
+    assert "no such shard to merge" in capsys.readouterr().err

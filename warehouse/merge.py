@@ -65,7 +65,9 @@ def _attach(con: duckdb.DuckDBPyConnection, location: str, alias: str) -> str:
     except ValueError as exc:
         raise NewsalignError(str(exc)) from None
     if not lake.exists():
-        raise NewsalignError(f"{lake.where}: no such lake to merge (a warehouse folder, or postgres:...)")
+        raise NewsalignError(
+            f"{lake.where}: no such shard to merge (a warehouse folder, postgres:..., or a Parquet copy of trend_series)"
+        )
     try:
         for file in extension_files(lake.kind):
             con.execute(f"LOAD {_quote(str(file))}")

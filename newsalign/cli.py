@@ -67,6 +67,7 @@ db_option = click.option(
         "export": "newsalign.commands.export:export",
         "export-model": "newsalign.commands.export_model:export_model",
         "import": "newsalign.commands.import_:import_",
+        "compact": "newsalign.commands.compact:compact_command",
         "merge": "newsalign.commands.merge:merge",
         "shell": "newsalign.commands.shell:shell",
         "parse": "newsalign.commands.parse:parse",

@@ -6,13 +6,17 @@ fingerprints, superseded articles marked, rejects), every `NEWSALIGN_STORE_BATCH
 `NEWSALIGN_STORE_FLUSH_SECONDS`, and at the end. What a flush committed survives a crash or Ctrl-C;
 articles are upserted by `id` (rows with a batch id are deleted, then the batch inserted, in the same
 transaction), so a re-run never duplicates. Other processes write the same lake at once: a flush
-that loses a commit race is retried whole (`warehouse.in_transaction`).
+that loses a commit race is retried whole (`warehouse.in_transaction`). Any other failure to write (the
+PostgreSQL catalog gone, a disk full) stops the crawl with one logged line: what was committed stays,
+the rest is re-fetched by the next run, which marks this one `interrupted` (see `_mark_interrupted`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import time
 import types
 import typing
@@ -21,9 +25,11 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 
+import duckdb
 import pyarrow as pa
 from scrapy.exceptions import DropItem
 from scrapy.settings import BaseSettings
+from scrapy.utils.defer import deferred_from_coro
 
 from newsalign import warehouse
 from newsalign.core.minhash import THRESHOLD
@@ -31,6 +37,7 @@ from newsalign.core.text import encodable
 from newsalign.crawler.items import Article
 from newsalign.pipeline.dedup import settle
 from newsalign.pipeline.rejects import Reject
+from newsalign.warehouse.lake import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +112,8 @@ class WarehouseWriter:
         self._superseded: dict[str, str] = {}  # stored id -> the id of the copy kept
         self._rejects: list[tuple] = []
         self._last_flush = time.monotonic()
+        self._committed = 0  # articles stored by this run's flushes
+        self.lost: str | None = None  # why the warehouse cannot be written any more (the crawl stops)
 
     @classmethod
     def for_crawler(cls, crawler) -> WarehouseWriter:
@@ -125,10 +134,11 @@ class WarehouseWriter:
             self.source = self.spider
         self.con = warehouse.connect(self.settings.get("NEWSALIGN_DB"))
         self.run_id = uuid.uuid4().hex[:16]
-        row = [self.run_id, self.spider, self.source, _now()]
+        _mark_interrupted(self.con)
+        row = [self.run_id, self.spider, self.source, _now(), socket.gethostname(), os.getpid()]
         warehouse.retry(
             lambda: self.con.execute(
-                "INSERT INTO crawl_runs (run_id, spider, source, started) VALUES (?, ?, ?, ?)", row
+                "INSERT INTO crawl_runs (run_id, spider, source, started, host, pid) VALUES (?, ?, ?, ?, ?, ?)", row
             )
         )
 
@@ -136,6 +146,8 @@ class WarehouseWriter:
         """Flush everything, complete the `crawl_runs` row, close the connection; log and return the report."""
         self.open()
         self.flush()
+        if self.lost:
+            return self._give_up(status)
         settled = settle(self.con, self.run_id, self.settings.getfloat("NEWSALIGN_NEAR_DUP_THRESHOLD", THRESHOLD))
         if settled:
             self.counts["dedup/superseded"] += settled
@@ -154,6 +166,16 @@ class WarehouseWriter:
         self.close()
         for line in report.lines():
             logger.info(line)
+        return report
+
+    def _give_up(self, status: str) -> RunReport:
+        """The end of a run whose warehouse stopped accepting writes: its `crawl_runs` row cannot be
+        completed (the next run marks it `interrupted`); report what its flushes committed."""
+        self.close()
+        report = RunReport(self.run_id, self.spider, self._committed, sum(self.counts.values()), dict(self.counts))
+        logger.warning(
+            f"run {self.run_id} ({self.spider}) {status}, not recorded: {report.stored} stored before the warehouse failed"
+        )
         return report
 
     def close(self) -> None:
@@ -216,7 +238,7 @@ class WarehouseWriter:
     def flush(self) -> None:
         """Write everything buffered in one transaction."""
         self._last_flush = time.monotonic()
-        if not (self._articles or self._rejects or self._superseded):
+        if self.lost or not (self._articles or self._rejects or self._superseded):
             return
         self.open()
         try:
@@ -225,18 +247,39 @@ class WarehouseWriter:
             self._reject_unencodable()  # one poison row must not block the batch (or every later one)
             batch = self._batch()
         con = self.con
-        for name, table in batch.items():
-            con.register(name, table)
         try:
-            warehouse.in_transaction(con, _write)
-        finally:
-            for name in batch:
-                con.unregister(name)
+            for name, table in batch.items():
+                con.register(name, table)
+            try:
+                warehouse.in_transaction(con, _write)
+            finally:
+                for name in batch:
+                    con.unregister(name)
+        except duckdb.Error as exc:
+            self._stop(exc)
+            return
+        self._committed += len(self._articles)
         for article_id in self._articles:
             self._fingerprints.pop(article_id, None)
         self._articles.clear()
         self._rejects.clear()
         self._superseded.clear()
+
+    def _stop(self, exc: duckdb.Error) -> None:
+        """The warehouse refused a flush for a reason other than a commit race: log it once, drop the
+        buffers (never stored: the next run fetches them again) and stop the crawl."""
+        where = warehouse.resolve_lake(self.settings.get("NEWSALIGN_DB")).where
+        self.lost = scrub(" ".join(str(exc).split()))
+        logger.error(
+            f"cannot write to the warehouse {where}, stopping the crawl (what was stored stays; run the same "
+            f"command again to resume): {self.lost[:300]}"
+        )
+        self._articles.clear()
+        self._fingerprints.clear()
+        self._rejects.clear()
+        self._superseded.clear()
+        if self._crawler is not None and self._crawler.engine is not None:
+            deferred_from_coro(self._crawler.engine.close_spider_async(reason="failed"))
 
     def _batch(self) -> dict[str, pa.Table]:
         """The buffers as Arrow tables, by the names the SQL in `_write` reads."""
@@ -258,6 +301,35 @@ class WarehouseWriter:
                 del self._articles[article_id]
                 self._fingerprints.pop(article_id, None)
                 self._record_reject(row[_URL], row[_SOURCE], "store", "unencodable", str(exc)[:300])
+
+
+def _mark_interrupted(con) -> None:
+    """Mark `interrupted` the unfinished runs of this machine whose process is gone (killed, or
+    stopped when the warehouse failed: neither could record its end)."""
+    runs = con.execute(
+        "SELECT run_id, pid FROM crawl_runs WHERE finished IS NULL AND status IS NULL AND host = ?",
+        [socket.gethostname()],
+    ).fetchall()
+    gone = [run_id for run_id, pid in runs if not _alive(pid)]
+    if gone:
+        warehouse.retry(
+            lambda: con.execute(
+                "UPDATE crawl_runs SET status = 'interrupted' WHERE status IS NULL AND list_contains(?, run_id)",
+                [gone],
+            )
+        )
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None or pid == os.getpid():  # our own pid on an unfinished run: an earlier process's, reused
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _write(con) -> None:

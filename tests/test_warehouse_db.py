@@ -1,4 +1,5 @@
 import shutil
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -141,3 +142,16 @@ def test_sql_command_reports_a_failing_query_in_one_line(db_path, capsys):
         assert main(["sql", query, "--db", str(db_path), "--format", fmt]) == 1
         err = capsys.readouterr().err
         assert err.startswith("Error: query failed: Conversion Error") and "Traceback" not in err
+
+
+def test_unwritable_and_non_lake_folders_are_one_line(tmp_path):
+    with pytest.raises(
+        WarehouseError, match="cannot create the folder for /sys/newsalign-lake: Operation not permitted"
+    ):
+        connect(Path("/sys/newsalign-lake"))
+    with pytest.raises(WarehouseError, match="no warehouse at /sys/newsalign-lake"):
+        connect(Path("/sys/newsalign-lake"), read_only=True)
+    plain = tmp_path / "plain.duckdb"
+    duckdb.connect(str(plain)).execute("CREATE TABLE t (n INTEGER)").close()
+    with pytest.raises(WarehouseError, match=f"{plain} is a file, not a warehouse folder"):
+        connect(plain, read_only=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from newsalign.core.errors import NewsalignError
-from newsalign.warehouse.lake import CATALOG_FILE, Lake, in_transaction, open_lake, retry
+from newsalign.warehouse.lake import CATALOG_FILE, DATA_PATH_VAR, Lake, in_transaction, open_lake, retry, scrub
 
 DEFAULT_DB_PATH = Path("data/warehouse")
 ENV_VAR = "NEWSALIGN_DB"
@@ -62,14 +62,19 @@ def connect(
     `snapshot` (read-only) opens it as it was at that snapshot id (DuckLake time travel)."""
     read_only = read_only or snapshot is not None
     lake = resolve_lake(path)
-    where = lake.folder if lake.folder is not None else lake.catalog.removeprefix("ducklake:")
+    where = lake.where
     if lake.folder is not None:
         _check_folder(lake, read_only=read_only or must_exist)
+    elif not read_only:
+        _check_data_path(lake)
     try:
         con = retry(lambda: open_lake(lake, read_only=read_only, snapshot=snapshot))  # creators race
     except (duckdb.Error, sqlite3.Error) as exc:
         if snapshot is not None and "snapshot" in str(exc).lower():
             raise WarehouseError(f"{where} has no snapshot {snapshot}: {_line(exc)}") from None
+        unreachable = _UNREACHABLE.search(_line(exc))
+        if unreachable:
+            raise WarehouseError(f"cannot reach the PostgreSQL catalog {where}: {unreachable[1]}") from None
         raise WarehouseError(
             f"cannot open {where} as a warehouse (not a DuckLake, or unreachable): {_line(exc)}"
         ) from None
@@ -108,13 +113,30 @@ def _check_folder(lake: Lake, *, read_only: bool) -> None:
         raise WarehouseError(f"cannot create the folder for {folder}: {exc.strerror}: {exc.filename}") from None
 
 
+def _check_data_path(lake: Lake) -> None:
+    """A writer's shared data folder ($NEWSALIGN_DATA_PATH) exists, or is created, and is writable."""
+    data = Path(lake.data_path)
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        if not os.access(data, os.W_OK):
+            raise PermissionError(13, "Permission denied", str(data))
+    except OSError as exc:
+        raise WarehouseError(
+            f"cannot write the data of {lake.where} to ${DATA_PATH_VAR}={data}: {exc.strerror}"
+        ) from None
+
+
 def _lake_file(name: str) -> bool:
     """What a lake folder holds (another process may be creating it right now)."""
     return name in ("data", ".in-use") or name.startswith(CATALOG_FILE)
 
 
 def _line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())
+    """An error as one line, without any password it quotes."""
+    return scrub(" ".join(str(exc).split()))
+
+
+_UNREACHABLE = re.compile(r'Unable to connect to Postgres at "[^"]*": (.*)')
 
 
 # Everything a read-write open needs to know, in one query; a catalog error means a new lake.

@@ -16,6 +16,7 @@ import fcntl
 import importlib
 import os
 import random
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -36,6 +37,8 @@ INLINE_ROWS = 100
 _EXTENSIONS = {"sqlite": "duckdb_extension_sqlite_scanner", "postgres": "duckdb_extension_postgres_scanner"}
 
 T = TypeVar("T")
+# A libpq password, as a keyword (`password=x`, `password='x y'`) or inside a URI (`postgresql://u:x@h`).
+_PASSWORD = re.compile(r"""(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s"]+)|(://[^:/@\s]*:)[^@\s]*(@)""", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,17 @@ class Lake:
         if location.startswith(POSTGRES_PREFIX):
             data_path = os.environ.get(DATA_PATH_VAR)
             if not data_path:
-                raise ValueError(f"a postgres: catalog needs ${DATA_PATH_VAR}: the data folder every machine shares")
+                raise ValueError(
+                    f"{scrub(location)} needs ${DATA_PATH_VAR}: the folder every machine shares for its Parquet data"
+                )
             return cls(f"ducklake:{location}", data_path.rstrip("/") + "/", None)
         folder = Path(location).expanduser().absolute()
         return cls(f"ducklake:sqlite:{folder / CATALOG_FILE}", f"{folder / 'data'}/", folder)
+
+    @property
+    def where(self) -> str:
+        """The location for messages: the folder, or the postgres: string without its password."""
+        return str(self.folder) if self.folder is not None else scrub(self.catalog.removeprefix("ducklake:"))
 
     @property
     def kind(self) -> str:
@@ -184,6 +194,11 @@ def retry(attempt: Callable[[], T], *, attempts: int = 30) -> T:
                 raise
         time.sleep(random.uniform(0, min(2.0, 0.01 * 2**n)))
     raise AssertionError("unreachable")
+
+
+def scrub(text: str) -> str:
+    """`text` with every libpq password in it replaced by `***` (for messages and logs)."""
+    return _PASSWORD.sub(lambda m: f"{m[1]}***" if m[1] else f"{m[3]}***{m[4]}", text)
 
 
 def _quote(text: str) -> str:

@@ -1,4 +1,4 @@
-"""`newsalign merge`: combine the shards of `enrich trends --out` (separate lakes) into the warehouse."""
+"""`newsalign merge`: combine separate lakes (or Parquet trend shards) into the warehouse."""
 
 from __future__ import annotations
 
@@ -12,19 +12,35 @@ from newsalign.warehouse import connect
 @click.argument("files", nargs=-1, required=True, type=click.Path())
 @db_option
 def merge(files, db) -> None:
-    """Merge Google Trends series from shard FILES (warehouse folders written by `enrich trends --out`,
-    or Parquet copies of their trend_series) into the warehouse. Shards that write one shared lake
-    (the same --db) need no merge. Per (topic, geo, anchor, month)
-    an answer beats an error, then the newest wins, so overlapping shards and repeated merges are safe;
-    a series that extends a stored one replaces it.
+    """Merge separate lakes FILES (warehouse folders, or postgres:... locations, e.g. written by
+    crawls or `enrich trends --out` on machines that did not share one warehouse) into the warehouse;
+    Parquet copies of trend_series are merged too. Shards that wrote one shared lake need no merge.
+
+    Articles, their fingerprints, rejects, crawl runs and LLM calls and batches are copied where their
+    key is new (an article id already stored is kept; an LLM answer already stored for a cache key is
+    not copied, so none is asked again); then the merged runs' articles are settled against the rest
+    (near-duplicates marked superseded, as a finishing crawl does). Trend series: per (topic, geo,
+    anchor, month) an answer beats an error, then the newest wins. Each table is one transaction;
+    merging again writes nothing.
 
     \b
     Examples:
+      newsalign merge lake-machine1 lake-machine2 --db data/warehouse
       newsalign merge trends-1 trends-2 trends-3 trends-4
       newsalign merge shards/*.parquet --db data/warehouse
     """
+    from newsalign.core.minhash import THRESHOLD
     from newsalign.enrich.trends.store import merge as merge_series
+    from newsalign.pipeline.dedup import settle
+    from newsalign.warehouse.merge import lake_locations, merge_lakes
 
     with connect(db, must_exist=True) as con:  # a mistyped --db must not create an empty warehouse
-        report = merge_series(con, list(files))
-    click.echo(f"{report.files} files, {report.rows_read} rows read, {report.written} written to trend_series")
+        lakes = lake_locations(list(files))
+        merged = merge_lakes(con, lakes) if lakes else None
+        series = merge_series(con, list(files))
+        settled = sum(settle(con, run_id, THRESHOLD) for run_id in merged.run_ids) if merged else 0
+    for table in merged.tables if merged else []:
+        click.echo(f"{table.table}: {table.rows_read} rows read, {table.written} written")
+    click.echo(f"trend_series: {series.rows_read} rows read, {series.written} written ({series.files} files)")
+    if settled:
+        click.echo(f"{settled} merged articles superseded by near-duplicates already stored")

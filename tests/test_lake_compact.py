@@ -1,0 +1,90 @@
+"""`newsalign compact`: the same rows in fewer files, old snapshots kept for --keep-days, readers undisturbed."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from newsalign.cli import main
+from newsalign.warehouse import connect, current_snapshot
+from tests.conftest import ROOT, rows
+from tests.test_lake_concurrency import READER
+
+TABLES = ("crawl_runs", "article_rejects")
+
+
+def fill(db: Path) -> int:
+    """Five inserts of 150 rows (a Parquet file each) and five of 3 (inlined) into two tables; the last snapshot."""
+    with connect(db) as con:
+        for n in range(5):
+            con.execute(
+                "INSERT INTO crawl_runs (run_id, spider, started) SELECT 'r' || i, 'bbc', TIMESTAMPTZ '2026-01-01' "
+                f"FROM range({n * 150}, {n * 150 + 150}) t(i)"
+            )
+            con.execute(
+                "INSERT INTO article_rejects (url, source, stage, reason, run_id) "
+                f"SELECT 'https://x.test/' || i, 'bbc', 'parse', 'empty', 'r0' FROM range({n * 3}, {n * 3 + 3}) t(i)"
+            )
+        return current_snapshot(con)
+
+
+def snapshot_rows(db: Path) -> dict[str, list[tuple]]:
+    return {table: rows(db, f"SELECT * FROM {table} ORDER BY ALL") for table in TABLES}
+
+
+def files(db: Path) -> dict[str, int]:
+    """Parquet files of each table in the current snapshot."""
+    return {table: rows(db, f"SELECT count(*) FROM ducklake_list_files('lake', '{table}')")[0][0] for table in TABLES}
+
+
+def test_compact_keeps_every_row_in_fewer_files_and_recent_snapshots(db_path, capsys):
+    old = fill(db_path)
+    before = snapshot_rows(db_path)
+    assert files(db_path) == {"crawl_runs": 5, "article_rejects": 0}  # the small inserts are inlined
+    assert main(["compact", "--db", str(db_path)]) == 0
+    assert "5 files merged into 1, 0 snapshots expired, 0 files deleted" in capsys.readouterr().out
+    assert snapshot_rows(db_path) == before
+    assert files(db_path) == {"crawl_runs": 1, "article_rejects": 1}
+    with connect(db_path, snapshot=old) as then:  # 30 days of snapshots kept: time travel still works
+        assert then.execute("SELECT count(*) FROM crawl_runs").fetchone() == (750,)
+    assert main(["compact", "--db", str(db_path)]) == 0  # nothing left to do
+    assert capsys.readouterr().out.startswith("0 inlined rows flushed to Parquet, 0 files merged into 0")
+
+
+def test_files_replaced_days_ago_are_deleted_and_recent_ones_kept(db_path, capsys):
+    fill(db_path)
+    before = snapshot_rows(db_path)
+    parquet = set((db_path / "data").rglob("*.parquet"))
+    assert main(["compact", "--keep-days", "0", "--db", str(db_path)]) == 0
+    assert rows(db_path, "SELECT count(*) FROM lake.snapshots()") == [(1,)]
+    assert parquet <= set((db_path / "data").rglob("*.parquet"))  # replaced just now: a reader may need them
+    with sqlite3.connect(db_path / "catalog.sqlite") as catalog:  # as if that compaction ran 3 days ago
+        catalog.execute(
+            "UPDATE ducklake_files_scheduled_for_deletion SET schedule_start = datetime('now', '-3 days') || '+00'"
+        )
+    catalog.close()
+    assert main(["compact", "--db", str(db_path)]) == 0
+    assert "5 files deleted" in capsys.readouterr().out
+    assert not parquet & set((db_path / "data").rglob("*.parquet"))
+    assert snapshot_rows(db_path) == before
+
+
+def test_a_reader_during_compaction_is_never_refused(db_path, tmp_path):
+    fill(db_path)
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER.replace("FROM articles", "FROM crawl_runs"), str(db_path), str(stop)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(3):
+            fill(db_path)
+            assert main(["compact", "--db", str(db_path)]) == 0
+    finally:
+        stop.touch()
+    reads, _, errors, sample = reader.communicate(timeout=60)[0].splitlines()
+    assert int(reads) > 0 and errors == "0", sample

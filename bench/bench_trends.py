@@ -317,7 +317,7 @@ def main_batched() -> None:
             if flow is new_flow:
                 bound = floor + -(-g.regrouped // 5)
                 extra = (
-                    f"; {g.regrouped} topics regrouped by level, {g.alone} asked alone; with every regrouped "
+                    f"; {g.regrouped} topics regrouped by level, {g.alone} stored from a lone request; with every regrouped "
                     f"topic settled in its second request it could not go below {bound / n:.2f}"
                 )
             print(f"  {name}: {g.sent / n:.2f} ({verdict} the goal of <= 0.6{extra})")

@@ -178,7 +178,8 @@ def run(
             count(None, str(exc))
             return
         if len(batch) == 1 or all(series.empty for series in answers.values()):  # alone, or no data for any
-            save(con, backend.name, [Answer(r, answers[r.topic], companions=_others(batch, r)) for r in batch])
+            answered = [Answer(r, answers[r.topic], companions=_others(batch, r)) for r in batch]
+            save(con, backend.name, answered, timeframe(*span(batch)))
             for r in batch:
                 count(answers[r.topic])
             return

@@ -319,7 +319,7 @@ def test_cli_csv_backend_end_to_end(con, db_path, tmp_path, capsys):
     captured = capsys.readouterr()
     assert code == 0
     assert (
-        "5 series needed, 5 requests sent (0 topics asked again alone): 1 stored, 0 without Trends data, 4 failed"
+        "5 series needed, 5 requests sent (0 topics asked again by level, 0 alone): 1 stored, 0 without Trends data, 4 failed"
         in captured.out
     )
     assert "no CSV export for" in captured.err

@@ -4,5 +4,7 @@ article to the month before its last; each article's 3-, 5- and 10-year windows 
 SQL, ending before the article's own publication month.
 
 `series` holds the data type and the window arithmetic, `backends` the sources (pytrends, csv),
-`fetch` plans and sends the requests (backoff, resume, shards), `store` writes and merges results.
+`fetch` plans and sends the requests (backoff, resume, shards), `batch` groups up to five topics a
+request, `precision` decides whether a shared answer settles a topic's labels, `store` writes and
+merges results.
 """

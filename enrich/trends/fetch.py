@@ -1,5 +1,6 @@
 """Plan the series (one per distinct topic and geo), group them up to five a request (`batch`), then
-send them, asking a coarse shared answer again alone: polite delay,
+send them, asking again (by measured level, then alone) any topic a shared answer leaves unsettled
+(`precision`): polite delay,
 jittered exponential backoff on 429 (tenacity), a clear stop after --max-retries, --max-requests, a
 tqdm bar with ETA, shards by topic hash. Each answer is committed as it arrives, so a rerun resumes."""
 
@@ -17,9 +18,10 @@ from tqdm import tqdm
 from newsalign.core.errors import NewsalignError
 from newsalign.core.shards import in_shard
 from newsalign.enrich.trends.backends import RateLimited, TopicFailed, Transient, TrendsBackend
-from newsalign.enrich.trends.batch import MIN_PEAK, coarse, groups, span, window_peak
+from newsalign.enrich.trends.batch import groups, measure, span, split
+from newsalign.enrich.trends.precision import Rules, settled
 from newsalign.enrich.trends.series import ANCHORS, MonthlySeries, month_start, published_span, timeframe, window
-from newsalign.enrich.trends.store import Answer, Request, covered, levels, save
+from newsalign.enrich.trends.store import Answer, Known, Request, covered, levels, save
 from newsalign.warehouse.labels import label_params
 
 
@@ -74,7 +76,8 @@ class _OutOfRequests(Exception):
 class Report:
     planned: int = 0
     requests_sent: int = 0
-    asked_alone: int = 0  # topics whose shared answer was too coarse, asked again alone
+    regrouped: int = 0  # topics whose first shared answer did not settle their labels, asked again by level
+    asked_alone: int = 0  # topics no shared answer settled (or without data), asked again alone
     ok: int = 0
     empty: int = 0
     errors: int = 0
@@ -84,11 +87,13 @@ class Report:
 
 
 def run(
-    batches: list[list[Request]],
+    requests: list[Request],
     backend: TrendsBackend,
     con: duckdb.DuckDBPyConnection,
     *,
-    min_peak: int = MIN_PEAK,
+    known: dict[str, Known] | None = None,
+    terms_per_request: int = 1,
+    rules: Rules | None = None,
     max_requests: int | None = None,
     max_retries: int = 10,
     backoff: float = 10.0,
@@ -96,13 +101,19 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
     progress: bool | None = None,
 ) -> Report:
-    """Send each batch of requests as one request through `backend`, saving its answers to `con` in
-    one transaction as they arrive; a member whose shared answer is coarse (`batch.coarse`) is stored
-    as such and asked again alone at once. A 429 or a transient failure is retried up to
-    `max_retries` times, attempt n after a wait drawn uniformly from 0 to min(backoff_cap, backoff ×
+    """Send `requests` up to `terms_per_request` topics a request through `backend`, saving each
+    request's answers to `con` in one transaction as they arrive. A topic whose shared answer does not
+    settle its labels (`precision.settled`) is stored as `coarse` with its measured level; once the
+    first shared requests are answered, such topics are asked again in groups of measured level, and
+    any still unsettled (or without data beside companions that have some) alone. `known`
+    (`store.levels`) places topics stored by earlier runs. A 429 or a transient failure is retried up
+    to `max_retries` times, attempt n after a wait drawn uniformly from 0 to min(backoff_cap, backoff ×
     2^(n-1)) seconds (full jitter). A batch the backend refuses (TopicFailed) is asked again one
     topic at a time, so one bad topic does not fail its companions."""
-    report = Report(planned=sum(len(b) for b in batches))
+    known, rules = known or {}, rules or Rules()
+    report = Report(planned=len(requests))
+    levels = {topic: k.level for topic, k in known.items()}
+    regroup: list[Request] = []
     retrying = Retrying(
         retry=retry_if_exception_type((RateLimited, Transient)),
         stop=stop_after_attempt(max_retries + 1),
@@ -120,8 +131,18 @@ def run(
         start, end = span(batch)
         return backend.fetch([r.topic for r in batch], start, end, batch[0].geo)
 
-    def ask(batch: list[Request]) -> None:
-        """One request for `batch` (then each coarse member alone), everything stored."""
+    def count(series: MonthlySeries | None, error: str | None = None) -> None:
+        if series is None:
+            report.errors += 1
+            if len(report.error_examples) < 3:
+                report.error_examples.append(error)
+        else:
+            report.empty += series.empty
+            report.ok += not series.empty
+        bar.update(1)
+
+    def ask(batch: list[Request], regrouped: bool = False) -> None:
+        """One request for `batch`, everything stored; each unsettled member regrouped or asked alone."""
         try:
             answers = retrying(send, batch)
         except (RateLimited, Transient) as exc:
@@ -133,63 +154,57 @@ def run(
                     ask([request])
                 return
             save(con, backend.name, [Answer(batch[0], None, str(exc))])
-            report.errors += 1
-            if len(report.error_examples) < 3:
-                report.error_examples.append(str(exc))
-            bar.update(1)
+            count(None, str(exc))
             return
-        sent = timeframe(*span(batch))
-        shared = len(batch) > 1 and not all(series.empty for series in answers.values())  # none: no data for any
-        stored = []
+        if len(batch) == 1 or all(series.empty for series in answers.values()):  # alone, or no data for any
+            answered = [Answer(r, answers[r.topic], companions=_others(batch, r)) for r in batch]
+            save(con, backend.name, answered, timeframe(*span(batch)))
+            for r in batch:
+                count(answers[r.topic])
+            return
+        measured = measure(answers, levels)
+        levels.update(measured)
+        stored, alone, again = [], [], []
         for r in batch:
-            is_coarse = shared and coarse(answers[r.topic], r, min_peak)
-            stored.append(
-                Answer(
-                    r,
-                    answers[r.topic],
-                    companions=tuple(o.topic for o in batch if o is not r),
-                    coarse=is_coarse,
-                    shared_peak=window_peak(answers[r.topic], r) if is_coarse else None,
-                )
-            )
-        save(con, backend.name, stored, sent)
-        for answer in stored:
-            if answer.coarse:
+            series = answers[r.topic]
+            if settled(series, r.serves, rules):
+                stored.append(Answer(r, series, companions=_others(batch, r), level=measured[r.topic]))
                 continue
-            report.empty += answer.series.empty
-            report.ok += not answer.series.empty
-            bar.update(1)
+            final = regrouped or series.empty  # no data beside companions that have some: ask alone
+            (alone if final else again).append(r)
+            peak = max(series.values, default=0) if final else None
+            stored.append(Answer(r, series, companions=_others(batch, r), coarse=True, shared_peak=peak,
+                                 level=measured[r.topic]))  # fmt: skip
+        save(con, backend.name, stored, timeframe(*span(batch)))
         for answer in stored:
-            if answer.coarse:
-                report.asked_alone += 1
-                ask_alone(answer.request, answer.shared_peak)
+            if not answer.coarse:
+                count(answer.series)
+        regroup.extend(again)
+        report.regrouped += len(again)
+        report.asked_alone += len(alone)
+        for r in alone:
+            ask([r])
 
-    def ask_alone(request: Request, shared_peak: int) -> None:
-        try:
-            series = retrying(send, [request])[request.topic]
-        except (RateLimited, Transient) as exc:
-            failures = retrying.statistics["attempt_number"]
-            raise NewsalignError(_give_up(exc, failures, [request], report, backend)) from None
-        except TopicFailed as exc:
-            save(con, backend.name, [Answer(request, None, str(exc))])
-            report.errors += 1
-            bar.update(1)
-            return
-        save(con, backend.name, [Answer(request, series, shared_peak=shared_peak)])
-        report.empty += series.empty
-        report.ok += not series.empty
-        bar.update(1)
-
+    first, again, alone = split(requests, known, terms_per_request)
     bar = tqdm(total=report.planned, unit="series", desc="trends", disable=None if progress is None else not progress)
     try:
-        for batch in batches:
+        for batch in groups(first, levels, terms_per_request):
             ask(batch)
+        regroup.extend(again)
+        for batch in groups(regroup, levels, terms_per_request):
+            ask(batch, regrouped=True)
+        for request in alone:
+            ask([request])
     except _OutOfRequests:
         report.left = report.planned - report.ok - report.empty - report.errors
         report.stopped = f"--max-requests {max_requests} reached with {report.left} series left; run again to continue"
     finally:
         bar.close()
     return report
+
+
+def _others(batch: list[Request], request: Request) -> tuple[str, ...]:
+    return tuple(o.topic for o in batch if o is not request)
 
 
 def _give_up(exc: Exception, failures: int, batch: list[Request], report: Report, backend: TrendsBackend) -> str:
@@ -236,9 +251,11 @@ def enrich_trends(
     for topic, ranges in (covered(out, anchor, geo) if out is not None else {}).items():
         done.setdefault(topic, []).extend(ranges)
     todo = pending(requests, done, shard)
-    stored = levels(con, anchor, geo)
+    known = levels(con, anchor, geo)
     if out is not None:
-        stored.update(levels(out, anchor, geo))
-    report = run(groups(todo, stored, terms_per_request), backend, target, **run_options)
+        known.update(levels(out, anchor, geo))
+    report = run(
+        todo, backend, target, known=known, terms_per_request=terms_per_request, rules=Rules.of(params), **run_options
+    )
     report.planned = len(requests)
     return report

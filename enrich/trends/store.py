@@ -31,6 +31,7 @@ COLUMNS = (
     "fetched_at",
     "companions",
     "shared_peak",
+    "level",
 )
 
 
@@ -62,24 +63,34 @@ def covered(con: duckdb.DuckDBPyConnection, anchor: str, geo: str) -> dict[str, 
     return ranges
 
 
-def levels(con: duckdb.DuckDBPyConnection, anchor: str, geo: str) -> dict[str, tuple[bool, int | None]]:
-    """topic → (ask it alone, its level) from stored rows, for grouping (`batch.groups`). Alone: it
-    was coarse in a shared request, or has no Trends data. Level: its peak in its last shared answer
-    (100 = it led its request)."""
+@dataclass(frozen=True)
+class Known:
+    """What stored rows say of a topic, for grouping (`batch`): ask it alone (no Trends data, or its
+    answer unsettled in a regrouped request), regroup it (unsettled in a first shared request), and
+    its newest measured level."""
+
+    alone: bool = False
+    regroup: bool = False
+    level: float | None = None
+
+
+def levels(con: duckdb.DuckDBPyConnection, anchor: str, geo: str) -> dict[str, Known]:
+    """topic → `Known`, from stored rows."""
     rows = con.execute(
-        "SELECT topic, bool_or(status IN ('coarse', 'empty') OR shared_peak IS NOT NULL), "
-        "  arg_max(list_max(interest), fetched_at) FILTER (WHERE status = 'ok' AND len(companions) > 0) "
+        "SELECT topic, bool_or(status = 'empty' OR shared_peak IS NOT NULL), bool_or(status = 'coarse'), "
+        "  arg_max(level, fetched_at) FILTER (WHERE level IS NOT NULL) "
         "FROM trend_series WHERE anchor = ? AND geo = ? GROUP BY topic",
         [anchor, geo],
     ).fetchall()
-    return {topic: (alone, level) for topic, alone, level in rows}
+    return {topic: Known(alone, regroup, level) for topic, alone, regroup, level in rows}
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What one request said about one topic: a series (kept, or `coarse`: a shared answer to ask
-    again alone) or an error; `companions` the other topics of that request; `shared_peak` the
-    topic's peak in a coarse shared answer before it was asked alone."""
+    """What one request said about one topic: a series (kept, or `coarse`: a shared answer that does
+    not settle the topic's labels) or an error; `companions` the other topics of that request;
+    `shared_peak` the topic's peak in a regrouped shared answer still coarse, before it was asked
+    alone; `level` its level measured in a shared answer (`batch.measure`)."""
 
     request: Request
     series: MonthlySeries | None
@@ -87,6 +98,7 @@ class Answer:
     companions: tuple[str, ...] = ()
     coarse: bool = False
     shared_peak: int | None = None
+    level: float | None = None
 
 
 def save(
@@ -115,11 +127,13 @@ def _write(con: duckdb.DuckDBPyConnection, backend: str, answer: Answer, timefra
     full = series is not None and not series.empty
     key = [request.topic, request.geo, request.anchor, request.anchor_month]
     match = "topic = ? AND geo = ? AND anchor = ? AND anchor_month = ?"
-    shared_peak = answer.shared_peak
-    if answered and shared_peak is None:  # asked alone after a coarse shared answer stored by a killed run
-        (shared_peak,) = con.execute(
-            f"SELECT max(shared_peak) FROM trend_series WHERE {match} AND status = 'coarse'", key
+    shared_peak, level = answer.shared_peak, answer.level
+    if answered:  # asked alone after a coarse shared answer (maybe stored by a killed run): keep what it measured
+        before_peak, before_level = con.execute(
+            f"SELECT max(shared_peak), max(level) FROM trend_series WHERE {match} AND status = 'coarse'", key
         ).fetchone()
+        shared_peak = before_peak if shared_peak is None else shared_peak
+        level = before_level if level is None else level
     con.execute(f"DELETE FROM trend_series WHERE {match}" + ("" if answered else f" AND NOT {ANSWERED}"), key)
     values = [
         *key,
@@ -134,6 +148,7 @@ def _write(con: duckdb.DuckDBPyConnection, backend: str, answer: Answer, timefra
         datetime.now(timezone.utc),
         list(answer.companions),
         shared_peak,
+        level,
     ]
     con.execute(  # an error or coarse answer never displaces an answer stored under the same key
         f"INSERT INTO trend_series ({', '.join(COLUMNS)}) SELECT {', '.join('?' * len(COLUMNS))} "

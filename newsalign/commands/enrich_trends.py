@@ -40,8 +40,8 @@ from newsalign.warehouse import connect
     type=click.IntRange(min=1, max=5),
     default=1,
     show_default=True,
-    help="Topics compared in one request (Google allows 5): fewer requests, but a topic too coarse beside its "
-    "companions is asked again alone, and near-tie labels can differ from single requests (docs/enrich-trends.md).",
+    help="Topics compared in one request (Google allows 5): fewer requests; a topic whose shared answer leaves its "
+    "labels open to rounding is asked again beside topics of its level, then alone (docs/enrich-trends.md).",
 )
 @click.option(
     "--max-requests", type=click.IntRange(min=1), default=None, help="Send at most N requests this run (retries count)."
@@ -121,7 +121,7 @@ def trends(
         )
     click.echo(
         f"{report.planned} series needed, {report.requests_sent} requests sent "
-        f"({report.asked_alone} topics asked again alone): "
+        f"({report.regrouped} topics asked again by level, {report.asked_alone} alone): "
         f"{report.ok} stored, {report.empty} without Trends data, {report.errors} failed (retried next run)"
     )
     for example in report.error_examples:

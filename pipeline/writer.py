@@ -251,7 +251,7 @@ class WarehouseWriter:
             for name, table in batch.items():
                 con.register(name, table)
             try:
-                warehouse.in_transaction(con, _write)
+                warehouse.in_transaction(con, lambda c: _write(c, set(batch)))
             finally:
                 for name in batch:
                     con.unregister(name)
@@ -282,15 +282,17 @@ class WarehouseWriter:
             deferred_from_coro(self._crawler.engine.close_spider_async(reason="failed"))
 
     def _batch(self) -> dict[str, pa.Table]:
-        """The buffers as Arrow tables, by the names the SQL in `_write` reads."""
-        return {
-            "batch_articles": _table(list(self._articles.values()), ARTICLE_SCHEMA),
-            "batch_fingerprints": _table(
-                [(i, self._fingerprints[i]) for i in self._articles if i in self._fingerprints], FINGERPRINT_SCHEMA
+        """The non-empty buffers as Arrow tables, by the names the SQL in `_write` reads."""
+        rows = {
+            "batch_articles": (list(self._articles.values()), ARTICLE_SCHEMA),
+            "batch_fingerprints": (
+                [(i, self._fingerprints[i]) for i in self._articles if i in self._fingerprints],
+                FINGERPRINT_SCHEMA,
             ),
-            "batch_rejects": _table(self._rejects, REJECT_SCHEMA),
-            "batch_superseded": _table(sorted(self._superseded.items()), SUPERSEDE_SCHEMA),
+            "batch_rejects": (self._rejects, REJECT_SCHEMA),
+            "batch_superseded": (sorted(self._superseded.items()), SUPERSEDE_SCHEMA),
         }
+        return {name: _table(r, schema) for name, (r, schema) in rows.items() if r}
 
     def _reject_unencodable(self) -> None:
         """Move every article row that Arrow cannot encode (e.g. a lone surrogate) to the rejects."""
@@ -332,22 +334,33 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def _write(con) -> None:
-    """The registered batch (see `WarehouseWriter._batch`), inside the caller's transaction. DuckLake
-    has no key constraint: rows whose id the batch stores again (a re-run, a batch replayed after a
-    crash) are deleted first, so each id stays one row. Dedup keeps stored ids out of the
-    store, so usually none is there: the check (a scan of the id column) spares the DELETE, which
-    costs several times more on a lake."""
-    for table, batch in (("articles", "batch_articles"), ("article_fingerprints", "batch_fingerprints")):
-        ids = f"SELECT id FROM {batch}"
-        if con.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE id IN ({ids}))").fetchone()[0]:
-            con.execute(f"DELETE FROM {table} WHERE id IN ({ids})")
-    con.execute(
-        "UPDATE articles SET superseded_by = s.superseded_by FROM batch_superseded AS s WHERE articles.id = s.id"
-    )
-    con.execute("INSERT INTO articles BY NAME SELECT * FROM batch_articles")
-    con.execute("INSERT INTO article_fingerprints BY NAME SELECT * FROM batch_fingerprints")
-    con.execute("INSERT INTO article_rejects BY NAME SELECT * FROM batch_rejects")
+def _write(con, batch: set[str]) -> None:
+    """The registered `batch` tables (see `WarehouseWriter._batch`; only the non-empty ones: on a lake
+    every statement costs a catalog round trip), inside the caller's transaction. DuckLake has no key
+    constraint: rows whose id the batch stores again (a re-run, a batch replayed after a crash) are
+    deleted first, so each id stays one row. Dedup keeps stored ids out of the store, so usually none
+    is there: one check (a scan of the id columns) spares the DELETEs, which cost several times more."""
+    keyed = [
+        (t, b)
+        for t, b in (("articles", "batch_articles"), ("article_fingerprints", "batch_fingerprints"))
+        if b in batch
+    ]
+    if keyed:
+        checks = ", ".join(f"EXISTS (SELECT 1 FROM {t} WHERE id IN (SELECT id FROM {b}))" for t, b in keyed)
+        for (table, name), stored in zip(keyed, con.execute(f"SELECT {checks}").fetchone()):
+            if stored:
+                con.execute(f"DELETE FROM {table} WHERE id IN (SELECT id FROM {name})")
+    if "batch_superseded" in batch:
+        con.execute(
+            "UPDATE articles SET superseded_by = s.superseded_by FROM batch_superseded AS s WHERE articles.id = s.id"
+        )
+    for table, name in (
+        ("articles", "batch_articles"),
+        ("article_fingerprints", "batch_fingerprints"),
+        ("article_rejects", "batch_rejects"),
+    ):
+        if name in batch:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name}")
 
 
 def _table(rows: list[tuple], schema: pa.Schema) -> pa.Table:

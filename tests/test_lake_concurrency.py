@@ -96,8 +96,8 @@ def test_a_commit_conflict_storm_loses_and_duplicates_nothing(lake):
     assert rows(db, "SELECT count(*) FROM crawl_runs WHERE status = 'finished'") == [(writers,)]
 
 
-def test_shell_runs_the_duckdb_cli_on_the_lake(tmp_path):
-    db = tmp_path / "lake"
+def test_shell_runs_the_duckdb_cli_on_the_lake(lake):
+    db = lake
     with serve_sample(("bbc",)) as sites:
         subprocess.run(
             [sys.executable, "-m", "newsalign.demo.crawl", "--db", str(db), f"--site=bbc={sites['bbc']}"],

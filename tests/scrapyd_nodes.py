@@ -23,6 +23,7 @@ dbs_dir = dbs
 max_proc = {max_proc}
 poll_interval = 0.2
 """
+DAEMONS: dict[str, subprocess.Popen] = {}  # URL -> the running daemon, for tests that take a node down
 
 
 def _free_port() -> int:
@@ -46,6 +47,7 @@ def scrapyd_node(folder: Path, *, env: dict[str, str] | None = None, max_proc: i
             env={**os.environ, **(env or {})},
         )
     url = f"http://127.0.0.1:{port}"
+    DAEMONS[url] = daemon
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -61,6 +63,7 @@ def scrapyd_node(folder: Path, *, env: dict[str, str] | None = None, max_proc: i
                 time.sleep(0.2)
         yield url
     finally:
+        DAEMONS.pop(url, None)
         daemon.terminate()
         try:
             daemon.wait(timeout=30)

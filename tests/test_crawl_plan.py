@@ -19,7 +19,7 @@ from newsalign.demo.server import RequestLog, serve_sample
 from newsalign.plan.ledger import Window, month_windows
 from newsalign.plan.scrapyd import Node
 from tests.conftest import rows
-from tests.scrapyd_nodes import _free_port, scrapyd_node, scrapyd_nodes
+from tests.scrapyd_nodes import DAEMONS, _free_port, scrapyd_node, scrapyd_nodes
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("bbc", "techcrunch", "techradar")  # techradar has an October article; bbc and techcrunch none
@@ -36,11 +36,16 @@ def plan(db: str, nodes: list[str], sites: dict[str, str], *args: str, **popen) 
 
 def running_job(nodes: list[str], prefix: str) -> int | None:
     """The pid of the running job whose id starts with `prefix`, on any node."""
+    return running_job_and_node(nodes, prefix)[0]
+
+
+def running_job_and_node(nodes: list[str], prefix: str) -> tuple[int | None, str | None]:
+    """The pid of the running job whose id starts with `prefix`, and the node that runs it."""
     for node in nodes:
         for job in Node(node).jobs()["running"]:
             if job["id"].startswith(prefix) and job.get("pid"):
-                return job["pid"]
-    return None
+                return job["pid"], node
+    return None, None
 
 
 def test_month_windows_cover_the_range_once_clipped_to_the_days_given():
@@ -93,6 +98,30 @@ def test_a_plan_on_two_nodes_lands_every_article_once_through_a_killed_job_and_a
     assert rows(postgres_lake, overlaps) == [(0,)]
     assert rows(postgres_lake, "SELECT count(DISTINCT spider), count(*) FROM crawl_runs") == [(3, 7)]
     assert rows(postgres_lake, "SELECT count(*) FROM crawl_plan_leases") == [(0,)]
+
+
+@pytest.mark.slow
+def test_a_node_lost_mid_job_has_its_window_crawled_on_another_node(tmp_path, postgres_lake):
+    log = RequestLog()
+    with serve_sample(("bbc",), log=log, delay=0.2) as sites, scrapyd_nodes(tmp_path) as nodes:
+        first = plan(postgres_lake, nodes, sites, "-s", "NEWSALIGN_STORE_BATCH=1")
+        deadline, pid, lost = time.monotonic() + 180, None, None
+        while pid is None and time.monotonic() < deadline:  # bbc's November job, once it fetches articles
+            pid, lost = running_job_and_node(nodes, "bbc_20261101")
+            if pid and len([p for p in log.paths("bbc") if "/news/articles/" in p]) < 2:
+                pid = None
+            time.sleep(0.05)
+        assert pid, "bbc's November job never ran"
+        for process in (pid, DAEMONS[lost].pid):  # the machine goes away: its daemon and its crawl
+            os.kill(process, signal.SIGKILL)
+        out, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err[-3000:]
+    assert f"node {lost}" in err and "bbc 2026-11: lost with its node without finishing its window" in err, err
+    other = next(node for node in nodes if node != lost)
+    assert f"bbc 2026-11: scheduled on {other}" in err.split("lost with its node")[1], err
+    assert "2 windows crawled" in out and "0 failed" in out, out + err
+    assert rows(postgres_lake, "SELECT count(*), count(DISTINCT url) FROM articles") == [(5, 5)]
+    assert rows(postgres_lake, "SELECT count(*) FROM crawl_windows") == [(2,)]
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -432,6 +432,31 @@ def test_majority_baseline_sees_the_real_balance_after_downsampling(tiny, tmp_pa
     assert result["models"]["majority"]["confusion_matrix"] == [[0, 3], [0, 8]]
 
 
+def test_majority_prior_comes_from_the_training_population_before_balancing(tmp_path):
+    """The card says the real training population was 80% signal; the tiny validation split happens to hold
+    more "no" than "yes". The majority baseline predicts the population's majority, "yes"."""
+    out = tmp_path / "export"
+    out.mkdir()
+    pd.DataFrame(_rows(40)).to_parquet(out / "train.parquet")  # balanced, as --balance downsample leaves it
+    pd.DataFrame(_rows(3, offset=200)).to_parquet(out / "validation.parquet")  # 2 yes, 1 no
+    validation = pd.read_parquet(out / "validation.parquet")
+    validation.assign(label=[True, False, False]).to_parquet(out / "validation.parquet")
+    rows = _rows(16, offset=100)
+    pd.DataFrame([r for r in rows if r["label"]] + [r for r in rows if not r["label"]][:3]).to_parquet(
+        out / "test.parquet"
+    )
+    card = {"options": {"answers": [" Yes", " No"]}, "train_before_balance": {"articles": 50, "positive": 40}}
+    (out / "card.json").write_text(json.dumps(card))
+    result = evaluate_models({}, out, tmp_path / "report", bootstrap=0)
+    majority = result["models"]["majority"]
+    assert majority["threshold"] == 0.5 and majority["confusion_matrix"] == [[0, 3], [0, 8]]
+    assert any("0.800, from the training split before balancing (50 articles)" in n for n in result["notes"])
+    (out / "card.json").write_text(json.dumps({"options": card["options"]}))  # an older card: validation's prior
+    fallback = evaluate_models({}, out, tmp_path / "old", bootstrap=0)
+    assert fallback["models"]["majority"]["confusion_matrix"] == [[3, 0], [8, 0]]
+    assert any("from the validation split (3 articles)" in n for n in fallback["notes"])
+
+
 def test_threshold_is_chosen_on_validation_never_on_test(tiny, export_dir, tmp_path):
     first = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "a", bootstrap=0)
     assert first["settings"]["threshold"] == "validation"

@@ -2,13 +2,14 @@
 
 `evaluate_models` scores every model by answer log-probs (`training.scoring`) on the validation and
 test splits, adds the majority and TF-IDF + logistic-regression baselines, chooses each one's decision
-threshold on validation only, computes test metrics with bootstrap intervals (`training.metrics`),
+threshold on validation only (the majority baseline's is 0.5: it predicts the real majority class), computes test metrics with bootstrap intervals (`training.metrics`),
 and writes report.md, metrics.json, predictions.csv and PNG plots to `out_dir`.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import re
 import time
 from pathlib import Path
@@ -73,6 +74,21 @@ def _trainer_info(path: Path, out_dir: Path, name: str) -> dict:
         facts = load_run_facts(path)
         reward["pairs"] = facts.get("eval_rows" if reward["split"] == "eval" else "train_rows_per_log")
     return {"log": str(state), "reward_accuracy": reward, "curves": image.name if image else None}
+
+
+def majority_prior(data_dir: Path, validation, train) -> tuple[float, str]:
+    """P(signal) for the majority baseline and the rows it came from: the training population before balancing
+    (the export card's `train_before_balance`), else the validation split, else the training split."""
+    card = data_dir / "card.json"
+    before = json.loads(card.read_text()).get("train_before_balance") if card.exists() else None
+    if before and before.get("articles"):
+        return before["positive"] / before[
+            "articles"
+        ], f"the training split before balancing ({before['articles']} articles)"
+    for name, frame in (("validation split", validation), ("training split", train)):
+        if frame is not None and len(frame):
+            return float(frame["gold"].mean()), f"the {name} ({len(frame)} articles)"
+    raise NewsalignError("the majority baseline has no rows to learn its prior from")
 
 
 def resolve_max_length(models: dict[str, Path], max_length: int | None) -> int:
@@ -148,9 +164,16 @@ def evaluate_models(
 
     if with_baselines:
         train = load_split(data_dir, "train")
-        if validation is None:
-            notes.append("The majority baseline's prior comes from the training split (no validation split).")
-        scores["majority"] = baselines.majority((train if validation is None else validation)["gold"], len(prompts))
+        prior, population = majority_prior(data_dir, validation, train)
+        notes.append(
+            f"The majority baseline's P(signal) is {prior:.3f}, from {population}"
+            + (
+                "; it predicts the majority class (threshold 0.5, not chosen on validation)."
+                if threshold is None
+                else "."
+            )
+        )
+        scores["majority"] = baselines.majority(prior, len(prompts))
         try:
             scores["tfidf_logreg"] = baselines.tfidf_logreg(train["prompt"], train["gold"], prompts, seed=seed)
         except NewsalignError as exc:
@@ -161,8 +184,10 @@ def evaluate_models(
 
     predictions = {name: p[n_val:] for name, p in scores.items()}
     for name, p in predictions.items():
-        if threshold is not None or validation is None:
-            chosen = 0.5 if threshold is None else threshold
+        if threshold is not None:
+            chosen = threshold
+        elif validation is None or name == "majority":
+            chosen = 0.5
         else:
             chosen = choose_threshold(validation["gold"].to_numpy(), scores[name][:n_val])
         entries[name].update(

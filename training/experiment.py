@@ -233,11 +233,12 @@ class Grid:
                 disable_tqdm=True,
                 **extra,
             )
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with _quiet(run_dir / "train.log"):
                 run_training(trainer, str(self.exp.train_config), args)
-            seconds = time.perf_counter() - started
-            (run_dir / RUN_MARKER).write_text(json.dumps({"method": method, "args": args, "seconds": seconds}) + "\n")
+            seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+            marker = {"method": method, "args": args, "seconds": seconds, "cpu_seconds": cpu_seconds}
+            (run_dir / RUN_MARKER).write_text(json.dumps(marker) + "\n")
             self._progress(what, started)
         self._evaluate(cell, split, seed, exports, models)
         return {"split": split, "seed": seed, "dir": str(cell)}

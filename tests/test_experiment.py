@@ -132,11 +132,16 @@ evaluate: {{bootstrap: 50}}
     card = json.loads((out / "exports" / "random" / "sft" / "card.json").read_text())
     report = (out / "report.md").read_text()
     assert card["warehouse_snapshot_sha256"] in report and "transformers" in report
+    before = card["train_before_balance"]
+    prior = f"P(signal) is {before['positive'] / before['articles']:.3f}, from the training split before balancing"
+    assert report.count(prior) == 1  # the cells' notes, once per split
+    assert "### Calibration on validation" in report and len(sft["ece_calibrated"]) == 2
     for png in (
         "random_roc.png",
         "random_pr.png",
         "random_confusion.png",
         "random_reliability.png",
+        "random_reliability_calibrated.png",
         "random_curves.png",
     ):
         assert (out / png).stat().st_size > 0 and png in report

@@ -142,6 +142,8 @@ def _split_section(split: str, summary: dict, images: dict) -> list[str]:
         "resampling test articles]. `n/a`: undefined (precision when a model never predicts the signal, "
         "ROC-AUC with one class).",
         "",
+        *[f"- {note}" for note in dict.fromkeys(n for r in summary["results"] for n in r.get("notes", []))],
+        "",
         "| model | threshold(s) | " + " | ".join(METRICS) + " |",
         "|---|---|" + "---|" * len(METRICS),
     ]

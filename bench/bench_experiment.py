@@ -6,6 +6,10 @@ more on a big box) oversubscribes a shared 2-core machine, and a fixed count mak
 `SEEDS` below runs a reduced grid (fewer seeds) when the full one does not fit; the total is then
 extrapolated per seed, and the printout says so. BENCH_SEEDS=0,1,2 runs the full grid; BENCH_OUT=DIR keeps it.
 
+On a shared machine wall time measures the neighbours too, so CPU time (user + system, all threads) is
+printed beside it: on 2 idle cores a run's wall time lies between its CPU time / 2 (both threads always
+busy) and its CPU time (no parallelism), so a CPU-time projection under the goal meets it on idle cores.
+
     python -m bench experiment            (needs ../shared/data/ag_news/test.csv; minutes)
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -29,10 +34,16 @@ FULL_SEEDS = 3
 GOAL_MINUTES = 30
 
 
-def _newsalign(*args: str) -> float:
-    started = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _newsalign(*args: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of one `newsalign` command."""
+    started, cpu = time.perf_counter(), _children_cpu()
     subprocess.run([sys.executable, "-m", "newsalign", *args], cwd=ROOT, check=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu
 
 
 def main() -> None:
@@ -45,18 +56,25 @@ def main() -> None:
         config["seeds"] = SEEDS
         reduced = work / "ag-news-cpu.yaml"
         reduced.write_text(yaml.safe_dump(config))
-        imported = _newsalign("import", str(AG_NEWS), "--source", "ag_news", "--min-words", "20", "--db", str(db))
-        grid = _newsalign("experiment", "--config", str(reduced), "--db", str(db), "--out", str(out))
-        runs = {
-            p.parent.name: json.loads(p.read_text())["seconds"]
-            for p in sorted(out.glob(f"runs/*/seed{SEEDS[0]}/*/run.json"))
-        }
+        imported, _ = _newsalign("import", str(AG_NEWS), "--source", "ag_news", "--min-words", "20", "--db", str(db))
+        grid, grid_cpu = _newsalign("experiment", "--config", str(reduced), "--db", str(db), "--out", str(out))
+        runs = {p.parent.name: json.loads(p.read_text()) for p in sorted(out.glob(f"runs/*/seed{SEEDS[0]}/*/run.json"))}
         summary = json.loads((out / "summary.json").read_text())
-    print(f"import: {imported:.0f} s; grid with seeds {SEEDS} (torch threads {config['torch_threads']}): {grid:.0f} s")
-    print("training per run, seed", SEEDS[0], ":", ", ".join(f"{k} {v:.0f} s" for k, v in runs.items()))
-    estimate = grid / len(SEEDS) * FULL_SEEDS
+    print(
+        f"import: {imported:.0f} s; grid with seeds {SEEDS} (torch threads {config['torch_threads']}): "
+        f"{grid:.0f} s wall, {grid_cpu:.0f} s CPU; load average now {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        "training per run, seed",
+        SEEDS[0],
+        "(wall / CPU):",
+        ", ".join(f"{k} {v['seconds']:.0f}/{v.get('cpu_seconds', float('nan')):.0f} s" for k, v in runs.items()),
+    )
     kind = "measured" if len(SEEDS) == FULL_SEEDS else f"extrapolated from {len(SEEDS)} seed(s)"
-    print(f"3-seed grid: {estimate / 60:.1f} min ({kind}); goal < {GOAL_MINUTES} min")
+    for what, seconds in (("wall", grid), ("CPU", grid_cpu)):
+        print(
+            f"3-seed grid by {what} time: {seconds / len(SEEDS) * FULL_SEEDS / 60:.1f} min ({kind}); goal < {GOAL_MINUTES} min"
+        )
     for split, data in summary["splits"].items():
         for name, entry in data["models"].items():
             mean, low, high = entry["mean_ci"]["roc_auc"]

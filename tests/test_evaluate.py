@@ -342,8 +342,46 @@ def test_evaluate_models_writes_report(tiny, export_dir, tmp_path):
         data = (out / png).read_bytes()
         assert data[:8] == PNG_MAGIC and len(data) > 5000, png
     predictions = pd.read_csv(out / "predictions.csv")
-    assert list(predictions.columns) == ["id", "gold", "p_base", "p_dpo", "p_majority", "p_tfidf_logreg"]
+    names = ["base", "dpo", "majority", "tfidf_logreg"]
+    assert list(predictions.columns) == ["id", "gold", *(f"p_{n}" for n in names), *(f"pcal_{n}" for n in names)]
     assert "tfidf_logreg" in comparison_table(result).splitlines()[-1]
+    assert "ece_calibrated" in comparison_table(result).splitlines()[0]
+
+
+def test_calibration_is_fitted_on_validation_and_reported_before_and_after(tiny, export_dir, tmp_path):
+    from newsalign.training.calibration import apply_platt, fit_platt
+
+    result = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "on", bootstrap=0)
+    assert result["settings"]["calibration"] == "platt"
+    validation = pd.read_parquet(export_dir / "validation.parquet")
+    p_val = scoring.p_signal(
+        scoring.answer_logprobs(*scoring.load_model(tiny, device="cpu"), validation["prompt"].tolist())
+    )
+    entry = result["models"]["tiny"]
+    assert (entry["calibration"]["a"], entry["calibration"]["b"]) == pytest.approx(
+        fit_platt(validation["label"], p_val)
+    )
+    predictions = pd.read_csv(tmp_path / "on" / "predictions.csv")
+    calibrated = apply_platt((entry["calibration"]["a"], entry["calibration"]["b"]), predictions["p_tiny"])
+    assert predictions["pcal_tiny"].to_numpy() == pytest.approx(calibrated)
+    gold = predictions["gold"].to_numpy()
+    assert entry["calibration"]["ece"] == pytest.approx(evaluate_ece(gold, calibrated))
+    report = (tmp_path / "on" / "report.md").read_text()
+    assert "## Calibration" in report and "reliability_calibrated.png" in report
+    assert (tmp_path / "on" / "reliability_calibrated.png").read_bytes()[:8] == PNG_MAGIC
+
+    off = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "off", bootstrap=0, calibrate="none")
+    assert off["settings"]["calibration"] is None and "calibration" not in off["models"]["tiny"]
+    assert "## Calibration" not in (tmp_path / "off" / "report.md").read_text()
+    assert off["models"]["tiny"]["metrics"] == entry["metrics"]  # calibration moves probabilities only
+    with pytest.raises(NewsalignError, match="calibrate must be one of platt or none, not 'isotonic'"):
+        evaluate_models({"tiny": tiny}, export_dir, tmp_path / "bad", calibrate="isotonic")
+
+
+def evaluate_ece(gold, p) -> float:
+    from newsalign.training.metrics import compute_metrics
+
+    return compute_metrics(gold, p)["ece"]
 
 
 def test_one_class_test_set_reports_nan_auc(tiny, export_dir, tmp_path):
@@ -430,6 +468,31 @@ def test_majority_baseline_sees_the_real_balance_after_downsampling(tiny, tmp_pa
     assert result["data"]["positive"] == 8 and result["data"]["negative"] == 3
     assert result["models"]["majority"]["metrics"]["accuracy"] == pytest.approx(8 / 11)
     assert result["models"]["majority"]["confusion_matrix"] == [[0, 3], [0, 8]]
+
+
+def test_majority_prior_comes_from_the_training_population_before_balancing(tmp_path):
+    """The card says the real training population was 80% signal; the tiny validation split happens to hold
+    more "no" than "yes". The majority baseline predicts the population's majority, "yes"."""
+    out = tmp_path / "export"
+    out.mkdir()
+    pd.DataFrame(_rows(40)).to_parquet(out / "train.parquet")  # balanced, as --balance downsample leaves it
+    pd.DataFrame(_rows(3, offset=200)).to_parquet(out / "validation.parquet")  # 2 yes, 1 no
+    validation = pd.read_parquet(out / "validation.parquet")
+    validation.assign(label=[True, False, False]).to_parquet(out / "validation.parquet")
+    rows = _rows(16, offset=100)
+    pd.DataFrame([r for r in rows if r["label"]] + [r for r in rows if not r["label"]][:3]).to_parquet(
+        out / "test.parquet"
+    )
+    card = {"options": {"answers": [" Yes", " No"]}, "train_before_balance": {"articles": 50, "positive": 40}}
+    (out / "card.json").write_text(json.dumps(card))
+    result = evaluate_models({}, out, tmp_path / "report", bootstrap=0)
+    majority = result["models"]["majority"]
+    assert majority["threshold"] == 0.5 and majority["confusion_matrix"] == [[0, 3], [0, 8]]
+    assert any("0.800, from the training split before balancing (50 articles)" in n for n in result["notes"])
+    (out / "card.json").write_text(json.dumps({"options": card["options"]}))  # an older card: validation's prior
+    fallback = evaluate_models({}, out, tmp_path / "old", bootstrap=0)
+    assert fallback["models"]["majority"]["confusion_matrix"] == [[3, 0], [8, 0]]
+    assert any("from the validation split (3 articles)" in n for n in fallback["notes"])
 
 
 def test_threshold_is_chosen_on_validation_never_on_test(tiny, export_dir, tmp_path):

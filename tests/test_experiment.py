@@ -1,11 +1,13 @@
-"""`newsalign experiment`: the YAML checks, the seed-mean and paired bootstrap, and a grid killed with SIGKILL
-midway that resumes where it stopped and writes one report."""
+"""`newsalign experiment`: the YAML checks, the seed-mean and paired bootstrap, a grid killed with SIGKILL
+midway that resumes where it stopped and writes one report, and a run killed mid-training that resumes from
+its checkpoint."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +18,7 @@ import numpy as np
 import pytest
 
 from newsalign.core.errors import NewsalignError
-from newsalign.training.experiment import load_experiment
+from newsalign.training.experiment import Grid, load_experiment
 from newsalign.training.metrics import compute_metrics, paired_difference_ci, seed_mean_ci
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,11 +132,56 @@ evaluate: {{bootstrap: 50}}
     card = json.loads((out / "exports" / "random" / "sft" / "card.json").read_text())
     report = (out / "report.md").read_text()
     assert card["warehouse_snapshot_sha256"] in report and "transformers" in report
+    before = card["train_before_balance"]
+    prior = f"P(signal) is {before['positive'] / before['articles']:.3f}, from the training split before balancing"
+    assert report.count(prior) == 1  # the cells' notes, once per split
+    assert "### Calibration on validation" in report and len(sft["ece_calibrated"]) == 2
     for png in (
         "random_roc.png",
         "random_pr.png",
         "random_confusion.png",
         "random_reliability.png",
+        "random_reliability_calibrated.png",
         "random_curves.png",
     ):
         assert (out / png).stat().st_size > 0 and png in report
+
+
+@pytest.mark.slow
+def test_a_run_killed_after_a_checkpoint_resumes_from_it(tmp_path):
+    from tests.test_export_training import LABEL, build_warehouse
+
+    db = build_warehouse(tmp_path / "w.duckdb", n=40)
+    config = write(
+        tmp_path / "exp.yaml",
+        f"""train_config: tiny-cpu.yaml
+seeds: [0]
+splits: [random]
+torch_threads: 1
+methods: [sft]
+data: {{label: {LABEL}, test_size: 0.3, validation_size: 0.3, max_article_tokens: 24}}
+train: {{all: {{max_steps: 4, eval_steps: 2, logging_steps: 1, save_strategy: steps, save_steps: 2, save_total_limit: 2}}}}
+evaluate: {{bootstrap: 0}}
+""",
+    )
+    exp, out = load_experiment(config), tmp_path / "out"
+    Grid(exp, out, echo=lambda line: None).run(db=db)
+    cell = out / "runs" / "random" / "seed0"
+    run = cell / "sft"
+    # leave the folder as a kill after step 2 would: its first checkpoint, no later one, no model, no run.json
+    for path in run.iterdir():
+        if path.name not in ("checkpoint-2", "train.log"):
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    (cell / "evaluated.json").unlink()
+    saved = run / "checkpoint-2" / "trainer_state.json"
+    state = json.loads(saved.read_text())
+    assert state["global_step"] == 2
+    state["log_history"][0]["loss"] = 123.0  # a mark only the checkpoint holds
+    saved.write_text(json.dumps(state))
+
+    lines = []
+    Grid(exp, out, echo=lines.append).run(db=db)
+    assert any(line.startswith("[1/2] random seed 0 sft (resumed from checkpoint-2): ") for line in lines), lines
+    final = json.loads((run / "trainer_state.json").read_text())
+    assert final["global_step"] == 4 and final["log_history"][0]["loss"] == 123.0  # went on from step 2
+    assert (run / "run.json").exists() and (cell / "evaluated.json").exists()

@@ -121,13 +121,18 @@ def test_kto_keeps_trls_label_and_carries_the_signal_beside_it(warehouse_db, tmp
     assert "signal (boolean) is `signal` (`label` is TRL's" in (tmp_path / "kto" / "README.md").read_text()
 
 
+CLASSIFIER_V1_SHA256 = "36d5688e54215f42bb874aec7b66b5e86a243ede2c088f7b290695c4953a39b7"
+
+
 def test_classifier_prompt_is_versioned_and_checked(tmp_path):
     from newsalign.core.prompts import load_template
-    from newsalign.training.prompt import DEFAULT_PROMPT_VERSION, PROMPTS_DIR
+    from newsalign.training.prompt import DEFAULT_PROMPT_VERSION, PROMPTS_DIR, PromptBuilder
 
     template = load_template(PROMPTS_DIR, DEFAULT_PROMPT_VERSION, ("article",))
-    assert template.version == "classifier_v1" and len(template.sha256) == 64
-    with pytest.raises(NewsalignError, match="unknown prompt version 'signal_v9'; available: classifier_v1"):
+    # v1's file ended in a newline the prompt kept; today's prompt ends at "Answer:", so it is a new version
+    assert template.version == "classifier_v2" and template.sha256 != CLASSIFIER_V1_SHA256
+    assert PromptBuilder(version=DEFAULT_PROMPT_VERSION)("T", "Body.").endswith("signal? Answer Yes or No.\nAnswer:")
+    with pytest.raises(NewsalignError, match="unknown prompt version 'signal_v9'; available: classifier_v2$"):
         load_template(PROMPTS_DIR, "signal_v9")
     (tmp_path / "broken_v1.txt").write_text("no placeholder here")
     with pytest.raises(NewsalignError, match=r"lacks placeholder\(s\) \{article\}"):

@@ -1,7 +1,11 @@
 """Baselines scored on the same held-out split as the models: P(signal) per test prompt.
 
-- `majority`: the prior of the real data (the validation split, which is never balanced) for every row.
-- `tfidf_logreg`: TF-IDF word 1-2 grams + logistic regression, fit on the training prompts.
+- `majority`: the signal prior of the real data for every row (see `evaluate.majority_prior` for which rows).
+- `tfidf_logreg`: TF-IDF word 1-2 grams + logistic regression, fit on the training prompts as exported. After
+  `--balance downsample` those are 50/50, so its probabilities carry a 0.5 prior: its decision threshold is
+  chosen on validation (the real balance) like every model's, and calibration on validation (`training.calibration`)
+  moves its probabilities to the real prior. No `class_weight`: reweighting balanced rows would change nothing,
+  and on unbalanced rows it would bake a 0.5 prior in.
 """
 
 from __future__ import annotations
@@ -11,15 +15,11 @@ import numpy as np
 from newsalign.core.errors import NewsalignError
 
 
-def majority(prior_gold, n_test: int) -> np.ndarray:
-    """The signal prior of `prior_gold` for every test row (predicts the majority class; AUC 0.5).
-
-    Learn it from rows with the real class balance (validation), never from a balanced training split:
-    a balanced prior of 0.5 predicts "no" whatever the real majority is."""
-    prior_gold = np.asarray(prior_gold, dtype=float)
-    if len(prior_gold) == 0:
-        raise NewsalignError("the split the majority baseline learns its prior from is empty")
-    return np.full(n_test, prior_gold.mean())
+def majority(prior: float, n_test: int) -> np.ndarray:
+    """`prior`, P(signal) of the real data, for every test row (AUC 0.5). With threshold 0.5 it predicts the
+    majority class. Learn the prior from rows with the real class balance, never from a balanced training
+    split: a balanced prior of 0.5 predicts "no" whatever the real majority is."""
+    return np.full(n_test, float(prior))
 
 
 def tfidf_logreg(train_texts, train_gold, test_texts, *, seed: int = 0) -> np.ndarray:

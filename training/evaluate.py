@@ -2,13 +2,16 @@
 
 `evaluate_models` scores every model by answer log-probs (`training.scoring`) on the validation and
 test splits, adds the majority and TF-IDF + logistic-regression baselines, chooses each one's decision
-threshold on validation only, computes test metrics with bootstrap intervals (`training.metrics`),
-and writes report.md, metrics.json, predictions.csv and PNG plots to `out_dir`.
+threshold on validation only (the majority baseline's is 0.5: it predicts the real majority class), computes
+test metrics with bootstrap intervals (`training.metrics`), fits each one's calibration on validation
+(`training.calibration`) and reports test ECE before and after, and writes report.md, metrics.json,
+predictions.csv and PNG plots to `out_dir`.
 """
 
 from __future__ import annotations
 
 import gc
+import json
 import re
 import time
 from pathlib import Path
@@ -16,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from newsalign.core.errors import NewsalignError
-from newsalign.training import baselines, plots
+from newsalign.training import baselines, calibration, plots
 from newsalign.training.evaluate_data import has_split, load_split, read_answers
 from newsalign.training.metrics import ECE_BINS, bootstrap_ci, choose_threshold, compute_metrics, confusion
 from newsalign.training.metrics_trainer import find_trainer_state, load_log_history, load_run_facts, reward_accuracy
@@ -75,6 +78,36 @@ def _trainer_info(path: Path, out_dir: Path, name: str) -> dict:
     return {"log": str(state), "reward_accuracy": reward, "curves": image.name if image else None}
 
 
+def majority_prior(data_dir: Path, validation, train) -> tuple[float, str]:
+    """P(signal) for the majority baseline and the rows it came from: the training population before balancing
+    (the export card's `train_before_balance`), else the validation split, else the training split."""
+    card = data_dir / "card.json"
+    before = json.loads(card.read_text()).get("train_before_balance") if card.exists() else None
+    if before and before.get("articles"):
+        return before["positive"] / before[
+            "articles"
+        ], f"the training split before balancing ({before['articles']} articles)"
+    for name, frame in (("validation split", validation), ("training split", train)):
+        if frame is not None and len(frame):
+            return float(frame["gold"].mean()), f"the {name} ({len(frame)} articles)"
+    raise NewsalignError("the majority baseline has no rows to learn its prior from")
+
+
+def _calibrate(method: str | None, validation, scores: dict, n_val: int, notes: list[str]) -> dict:
+    """{name: (params, calibrated test scores)} fitted on the validation rows of `scores`; {} when off or impossible."""
+    if method is None:
+        return {}
+    if validation is None:
+        notes.append("No calibration: the export has no validation split to fit it on.")
+        return {}
+    val_gold = validation["gold"].to_numpy()
+    fitted = {name: calibration.fit_platt(val_gold, p[:n_val]) for name, p in scores.items()}
+    if any(params is None for params in fitted.values()):
+        notes.append("No calibration: the validation split holds one class only.")
+        return {}
+    return {name: (params, calibration.apply_platt(params, scores[name][n_val:])) for name, params in fitted.items()}
+
+
 def resolve_max_length(models: dict[str, Path], max_length: int | None) -> int:
     """`max_length`, else the smallest max_length the models were trained with (every model sees the same
     tokens), else DEFAULT_MAX_LENGTH."""
@@ -97,15 +130,21 @@ def evaluate_models(
     split: str = "test",
     with_baselines: bool = True,
     threshold: float | None = None,
+    calibrate: str | None = "platt",
 ) -> dict:
     """Evaluate `models` ({name: model or LoRA adapter dir}) on `split` of the export in `data_dir`.
 
     `threshold=None` chooses each model's threshold on the export's validation split (0.5 when it has
-    none); a number fixes it for all. Returns the result written to `out_dir/metrics.json`: data
+    none); a number fixes it for all. `calibrate` ("platt", or None/"none" for off) fits each model's
+    calibration on validation and reports the test ECE after it; metrics and thresholds stay on the raw
+    scores. Returns the result written to `out_dir/metrics.json`: data
     summary, settings, and per model or baseline its threshold, metrics, bootstrap intervals,
     confusion matrix and (for models) trainer-log facts.
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
+    calibrate = None if calibrate in (None, False, "none") else calibrate
+    if calibrate is not None and calibrate not in calibration.METHODS:
+        raise NewsalignError(f"calibrate must be one of {', '.join(calibration.METHODS)} or none, not {calibrate!r}")
     for name, path in models.items():
         if not Path(path).is_dir():
             raise NewsalignError(f"model {name!r}: path not found: {path}")
@@ -148,9 +187,16 @@ def evaluate_models(
 
     if with_baselines:
         train = load_split(data_dir, "train")
-        if validation is None:
-            notes.append("The majority baseline's prior comes from the training split (no validation split).")
-        scores["majority"] = baselines.majority((train if validation is None else validation)["gold"], len(prompts))
+        prior, population = majority_prior(data_dir, validation, train)
+        notes.append(
+            f"The majority baseline's P(signal) is {prior:.3f}, from {population}"
+            + (
+                "; it predicts the majority class (threshold 0.5, not chosen on validation)."
+                if threshold is None
+                else "."
+            )
+        )
+        scores["majority"] = baselines.majority(prior, len(prompts))
         try:
             scores["tfidf_logreg"] = baselines.tfidf_logreg(train["prompt"], train["gold"], prompts, seed=seed)
         except NewsalignError as exc:
@@ -160,9 +206,12 @@ def evaluate_models(
                 entries[name] = {"kind": "baseline", "path": None, "seconds": None, "trainer": None}
 
     predictions = {name: p[n_val:] for name, p in scores.items()}
+    calibrated = _calibrate(calibrate, validation, scores, n_val, notes)
     for name, p in predictions.items():
-        if threshold is not None or validation is None:
-            chosen = 0.5 if threshold is None else threshold
+        if threshold is not None:
+            chosen = threshold
+        elif validation is None or name == "majority":
+            chosen = 0.5
         else:
             chosen = choose_threshold(validation["gold"].to_numpy(), scores[name][:n_val])
         entries[name].update(
@@ -171,6 +220,10 @@ def evaluate_models(
             ci=bootstrap_ci(gold, p, n_resamples=bootstrap, seed=seed, threshold=chosen),
             confusion_matrix=confusion(gold, p, threshold=chosen),
         )
+        if name in calibrated:
+            (a, b), p_calibrated = calibrated[name]
+            ece = compute_metrics(gold, p_calibrated, threshold=chosen)["ece"]
+            entries[name]["calibration"] = {"method": calibrate, "a": a, "b": b, "ece": ece}
 
     pairs = {name: (gold, p) for name, p in predictions.items()}
     result = {
@@ -190,6 +243,7 @@ def evaluate_models(
             "ece_bins": ECE_BINS,
             "batch_size": batch_size,
             "max_length": max_length,
+            "calibration": calibrate if calibrated else None,
         },
         "models": entries,
         "notes": notes,
@@ -202,9 +256,15 @@ def evaluate_models(
             "reliability": plots.reliability_diagram(pairs, out_dir / "reliability.png").name,
         },
     }
-    pd.DataFrame({"id": test["id"], "gold": gold, **{f"p_{name}": p for name, p in predictions.items()}}).to_csv(
-        out_dir / "predictions.csv", index=False
-    )
+    if calibrated:
+        result["plots"]["reliability_calibrated"] = plots.reliability_diagram(
+            {name: (gold, p) for name, (_, p) in calibrated.items()},
+            out_dir / "reliability_calibrated.png",
+            title=f"Reliability after {calibrate} calibration on validation",
+        ).name
+    columns = {f"p_{name}": p for name, p in predictions.items()}
+    columns.update({f"pcal_{name}": p for name, (_, p) in calibrated.items()})
+    pd.DataFrame({"id": test["id"], "gold": gold, **columns}).to_csv(out_dir / "predictions.csv", index=False)
     write_metrics_json(result, out_dir / "metrics.json")
     write_report(result, out_dir / "report.md")
     return result

@@ -5,8 +5,10 @@ the same articles in train/validation/test for every kind and seed), so every mo
 is scored on the same test articles. Per seed each trainer runs through `training.runner.run_training`
 from its start model (base, or SFT for SFT->DPO and GRPO), then `training.evaluate.evaluate_models`
 scores the cell's models and baselines, each threshold chosen on validation. A finished training run
-leaves `run.json` in its folder and a finished evaluation `evaluated.json`; a rerun skips both, and a
-folder without its marker (a killed run) is trained again from scratch. `training.experiment_report`
+leaves `run.json` in its folder and a finished evaluation `evaluated.json`; a rerun skips both. A run
+folder without its marker (a killed run) resumes from its last `checkpoint-N` (transformers'
+`resume_from_checkpoint`; save checkpoints with `save_strategy: steps`), or starts over when it has none.
+`training.experiment_report`
 turns the cells into one report.
 """
 
@@ -197,6 +199,8 @@ class Grid:
         return target
 
     def _cell(self, split: str, seed: int, exports: Path) -> dict:
+        from transformers.trainer_utils import get_last_checkpoint
+
         from newsalign.training.runner import run_training
 
         cell = self.out / "runs" / split / f"seed{seed}"
@@ -210,8 +214,13 @@ class Grid:
             if (run_dir / RUN_MARKER).exists():
                 self._progress(what, skipped=True)
                 continue
-            shutil.rmtree(run_dir, ignore_errors=True)  # a killed run starts over
-            run_dir.mkdir(parents=True)
+            checkpoint = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
+            if checkpoint:  # a killed run resumes from its last checkpoint
+                extra = {**extra, "resume": True}
+                what += f" (resumed from {Path(checkpoint).name})"
+            else:  # a run killed before its first checkpoint starts over
+                shutil.rmtree(run_dir, ignore_errors=True)
+                run_dir.mkdir(parents=True)
             if method in ("grpo",):
                 extra = {**extra, "reward_model_path": models["reward"]}
             args = trainer_args(
@@ -224,11 +233,12 @@ class Grid:
                 disable_tqdm=True,
                 **extra,
             )
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with _quiet(run_dir / "train.log"):
                 run_training(trainer, str(self.exp.train_config), args)
-            seconds = time.perf_counter() - started
-            (run_dir / RUN_MARKER).write_text(json.dumps({"method": method, "args": args, "seconds": seconds}) + "\n")
+            seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
+            marker = {"method": method, "args": args, "seconds": seconds, "cpu_seconds": cpu_seconds}
+            (run_dir / RUN_MARKER).write_text(json.dumps(marker) + "\n")
             self._progress(what, started)
         self._evaluate(cell, split, seed, exports, models)
         return {"split": split, "seed": seed, "dir": str(cell)}

@@ -79,6 +79,7 @@ def summarise_split(cells: list[dict], methods: list[str], *, bootstrap: int = 1
             "sd": {m: _sd([s[m] for s in per_seed]) for m in METRICS},
             "mean_ci": seed_mean_ci(gold, model_runs, n_resamples=bootstrap, seed=seed),
             "reward_accuracy": float(np.mean(rewards)) if rewards else None,
+            "ece_calibrated": [(r["models"][name].get("calibration") or {}).get("ece") for r in results],
         }
     differences = {
         f"{a} - {b}": paired_difference_ci(gold, runs[a], runs[b], n_resamples=bootstrap, seed=seed)
@@ -107,6 +108,29 @@ def _mean_cell(entry: dict, metric: str) -> str:
     )
 
 
+def _calibration_lines(models: dict) -> list[str]:
+    """ECE before and after calibration on validation, mean ± standard deviation over seeds."""
+    rows = [(n, e) for n, e in models.items() if None not in e["ece_calibrated"]]
+    if not rows:
+        return []
+
+    def cell(values: list) -> str:
+        sd = _sd(values)
+        return fmt(float(np.mean(values))) + ("" if sd is None else f" ± {fmt(sd)}")
+
+    return [
+        "### Calibration on validation",
+        "",
+        "Test ECE of the raw scores and after Platt scaling fitted on each seed's validation scores only "
+        "(mean ± standard deviation over seeds); thresholds and the other metrics stay the raw scores'.",
+        "",
+        "| model | ECE | ECE calibrated |",
+        "|---|---|---|",
+        *(f"| {n} | {cell([s['ece'] for s in e['per_seed']])} | {cell(e['ece_calibrated'])} |" for n, e in rows),
+        "",
+    ]
+
+
 def _split_section(split: str, summary: dict, images: dict) -> list[str]:
     models = summary["models"]
     lines = [
@@ -117,6 +141,8 @@ def _split_section(split: str, summary: dict, images: dict) -> list[str]:
         "articles. Cells: mean over seeds ± standard deviation over seeds [BCa 95% interval of the seed mean, "
         "resampling test articles]. `n/a`: undefined (precision when a model never predicts the signal, "
         "ROC-AUC with one class).",
+        "",
+        *[f"- {note}" for note in dict.fromkeys(n for r in summary["results"] for n in r.get("notes", []))],
         "",
         "| model | threshold(s) | " + " | ".join(METRICS) + " |",
         "|---|---|" + "---|" * len(METRICS),
@@ -146,6 +172,7 @@ def _split_section(split: str, summary: dict, images: dict) -> list[str]:
                 cells.append(f"**{text}**" if low > 0 or high < 0 else text)
             lines.append(f"| {a} | " + " | ".join(cells) + " |")
         lines.append("")
+    lines += _calibration_lines(models)
     rewards = [(n, e) for n, e in models.items() if e["reward_accuracy"] is not None]
     if rewards:
         lines += [
@@ -197,6 +224,16 @@ def write_experiment_report(exp, cells: list[dict], out, *, notes: list[str] = (
             ).name,
             f"Reliability, seed {data['seeds'][0]}": plots.reliability_diagram(pairs, f"{prefix}reliability.png").name,
         }
+        first_predictions = pd.read_csv(Path(split_cells[0]["dir"]) / "eval" / "predictions.csv")
+        calibrated = {
+            n: (data["gold"], first_predictions[f"pcal_{n}"].to_numpy())
+            for n in pairs
+            if f"pcal_{n}" in first_predictions
+        }
+        if calibrated:
+            images[f"Reliability after calibration on validation, seed {data['seeds'][0]}"] = plots.reliability_diagram(
+                calibrated, f"{prefix}reliability_calibrated.png", title="Reliability after calibration on validation"
+            ).name
         histories = {
             name: [load_log_history(Path(c["dir"]) / name) for c in split_cells]
             for name in compared

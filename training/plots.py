@@ -114,7 +114,7 @@ def confusion_matrices(matrices: dict[str, list[list[int]]], path) -> Path:
     return _save(fig, Path(path))
 
 
-def reliability_diagram(results: dict[str, tuple], path, *, n_bins: int = ECE_BINS) -> Path:
+def reliability_diagram(results: dict[str, tuple], path, *, n_bins: int = ECE_BINS, title: str = "Reliability") -> Path:
     """Observed signal rate against mean P(signal) per equal-width bin (ECE's bins), one panel per model, each
     bin's article count written beside its point and drawn as grey bars (right axis, 0 to all articles)."""
     fig, axes = _figure(len(results), width=3.6, height=3.2)
@@ -139,7 +139,7 @@ def reliability_diagram(results: dict[str, tuple], path, *, n_bins: int = ECE_BI
             ax.annotate(str(n), (x, y), textcoords="offset points", xytext=(3, 3), fontsize="xx-small")
         ax.set(xlim=(-0.02, 1.02), ylim=(-0.02, 1.02), title=name, xlabel="mean P(signal) in bin")
         ax.set_ylabel("observed signal rate")
-    fig.suptitle(f"Reliability ({n_bins} equal-width bins; numbers: articles per bin)")
+    fig.suptitle(f"{title} ({n_bins} equal-width bins; numbers: articles per bin)")
     return _save(fig, Path(path))
 
 

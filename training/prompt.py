@@ -1,9 +1,15 @@
 """The training prompt: a versioned instruction around the article, pre-truncated to a token budget.
 
 The instruction lives in `training/prompts/<version>.txt` with an `{article}` placeholder (loaded by
-`core.prompts`), so a change of wording is a new file and a new version in every dataset card. The
-classifier's prompt is `classifier_v1`; cards written before it was renamed say `signal_v1`, with the
-same SHA-256 (the text did not change). Articles are cut to `max_article_tokens` here, before TRL sees them, because TRL truncates or drops over-long prompts silently.
+`core.prompts`), so a change of wording is a new file and a new version in every dataset card. The file is
+the prompt exactly as the model reads it, up to "Answer:" where the answer begins (no trailing newline).
+
+The classifier's prompt is `classifier_v2`. Cards that say `classifier_v1` (or `signal_v1`, its name before
+the rename; SHA-256 36d5688e...) were written with an earlier rendering of the same words: the file ended
+in a newline that reached the prompt ("Answer:\n" then " Yes") and the title always led the article, even
+when the text repeated it. v1 is not kept: no card is re-rendered, and today's code could not reproduce it.
+Articles are cut to `max_article_tokens` here, before TRL sees them, because TRL truncates or drops
+over-long prompts silently.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from newsalign.core.errors import NewsalignError
 from newsalign.core.prompts import load_template
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
-DEFAULT_PROMPT_VERSION = "classifier_v1"
+DEFAULT_PROMPT_VERSION = "classifier_v2"
 DEFAULT_ANSWERS = (" Yes", " No")  # (positive, negative): symmetric, one token each in common tokenizers
 # Without a tokenizer, count words and punctuation marks: close to (and usually below) BPE token counts.
 _ESTIMATE_TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -54,11 +60,11 @@ class PromptBuilder:
         return article
 
     def __call__(self, title: str, text: str) -> str:
-        """The prompt, ending where the answer begins ("Answer:" then " Yes"): the template's trailing newline is
-        dropped. The title leads the article unless the text already starts with it (AG-News-style imports)."""
+        """The template around the article. The title leads the article unless the text already starts with it
+        (AG-News-style imports)."""
         title, text = title.strip(), text.strip()
         article = self.truncate(text if not title or text.startswith(title) else f"{title}\n\n{text}")
-        return self.template.text.replace("{article}", article).rstrip()
+        return self.template.text.replace("{article}", article)
 
 
 def check_answers(answers: tuple[str, str], tokenizer=None) -> None:

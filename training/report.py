@@ -24,8 +24,16 @@ def fmt(value, digits: int = 3) -> str:
 
 def comparison_table(result: dict) -> str:
     """A compact fixed-width table: one row per model and baseline (model, accuracy, ..., ECE)."""
-    header = ("model", *METRICS)
-    rows = [(name, *(fmt(entry["metrics"][m]) for m in METRICS)) for name, entry in result["models"].items()]
+    calibrated = any(entry.get("calibration") for entry in result["models"].values())
+    header = ("model", *METRICS, *(["ece_calibrated"] if calibrated else []))
+    rows = [
+        (
+            name,
+            *(fmt(entry["metrics"][m]) for m in METRICS),
+            *([fmt((entry.get("calibration") or {}).get("ece"))] if calibrated else []),
+        )
+        for name, entry in result["models"].items()
+    ]
     widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
     lines = [
         "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
@@ -80,6 +88,26 @@ def _confusion_table(result: dict) -> list[str]:
         (tn, fp), (fn, tp) = entry["confusion_matrix"]
         lines.append(f"| {name} | {tn} | {fp} | {fn} | {tp} |")
     return lines
+
+
+def _calibration_section(result: dict) -> list[str]:
+    rows = [
+        (name, e["metrics"]["ece"], e["calibration"]) for name, e in result["models"].items() if e.get("calibration")
+    ]
+    if not rows:
+        return []
+    return [
+        "## Calibration",
+        "",
+        f"Test ECE before and after {result['settings']['calibration']} scaling, p' = sigmoid(a logit(p) + b), "
+        "fitted on the validation split only (`training.calibration`). Calibration moves the probabilities "
+        "only: the thresholds, accuracy and ROC-AUC above are the raw scores'.",
+        "",
+        "| model | ECE | ECE calibrated | a | b |",
+        "|---|---|---|---|---|",
+        *(f"| {n} | {fmt(ece)} | {fmt(c['ece'])} | {fmt(c['a'], 2)} | {fmt(c['b'], 2)} |" for n, ece, c in rows),
+        "",
+    ]
 
 
 def _trainer_section(result: dict) -> list[str]:
@@ -147,13 +175,14 @@ def render_report(result: dict) -> str:
         "",
     ]
     lines += [f"- {note}" for note in result.get("notes", [])]
-    lines += ["", "## Confusion matrices", "", *_confusion_table(result), ""]
+    lines += ["", *_calibration_section(result), "## Confusion matrices", "", *_confusion_table(result), ""]
     plots = result.get("plots", {})
     for title, key in (
         ("ROC", "roc_curves"),
         ("Precision-recall", "pr_curves"),
         ("Confusion matrices", "confusion_matrices"),
         ("Reliability", "reliability"),
+        ("Reliability after calibration", "reliability_calibrated"),
     ):
         if plots.get(key):
             lines += [f"![{title}]({plots[key]})", ""]

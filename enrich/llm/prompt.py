@@ -13,7 +13,7 @@ from newsalign.core.errors import NewsalignError
 from newsalign.core.prompts import load_template
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
-# The labeller's prompt keeps the name `signal_v1` (the classifier's training prompt is `classifier_v1`):
+# The labeller's prompt keeps the name `signal_v1` (the classifier's training prompt is `classifier_v2`):
 # its version and its file's sha256 are part of every cached paid call's key and of stored results,
 # so renaming the version or touching the file would re-bill every article.
 DEFAULT_PROMPT = "signal_v1"

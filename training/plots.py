@@ -153,8 +153,11 @@ def seed_curves(histories: dict[str, list[list[dict]]], path, *, seeds: list[int
         for k, (seed, log) in enumerate(zip(seeds, logs)):
             for key, style in (("loss", "-"), ("eval_loss", "--")):
                 steps, values = series(log, key)
-                if values:
-                    ax.plot(steps, values, style, color=f"C{k}", label=f"seed {seed} {key}")
+                if values:  # eval points marked: an evaluation only at the end is one point, no line
+                    marker = "o" if key.startswith("eval") else None
+                    ax.plot(
+                        steps, values, style, color=f"C{k}", marker=marker, markersize=3, label=f"seed {seed} {key}"
+                    )
         ax.set(xlabel="step", title=name)
         ax.legend(fontsize="xx-small")
     return _save(fig, Path(path))

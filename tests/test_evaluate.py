@@ -415,6 +415,11 @@ def test_cli_evaluate(tiny, export_dir, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "model" in printed and "tfidf_logreg" in printed and "ece" in printed
     assert (out / "report.md").exists() and (out / "metrics.json").exists()
+    assert "calibration" in json.loads((out / "metrics.json").read_text())["models"]["tiny"]
+    off = tmp_path / "uncalibrated"
+    args = ["--model", f"tiny={tiny}", "--data", str(export_dir), "--bootstrap", "20", "--calibrate", "none"]
+    assert main(["evaluate", *args, "--out", str(off)]) == 0
+    assert "calibration" not in json.loads((off / "metrics.json").read_text())["models"]["tiny"]
 
 
 def test_cli_missing_model_is_one_line_error(export_dir, tmp_path, capsys):

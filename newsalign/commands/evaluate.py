@@ -53,8 +53,15 @@ import click
 )
 @click.option("--device", default=None, help="torch device (default: cuda when available, else cpu).")
 @click.option("--no-baselines", is_flag=True, help="Skip the majority and TF-IDF baselines.")
+@click.option(
+    "--calibrate",
+    type=click.Choice(["platt", "none"]),
+    default="platt",
+    show_default=True,
+    help="Calibrate each model's P(signal) on the validation split (Platt scaling) and report the test ECE after it.",
+)
 def evaluate(
-    specs, data_dir, out_dir, batch_size, bootstrap, seed, max_length, split, threshold, device, no_baselines
+    specs, data_dir, out_dir, batch_size, bootstrap, seed, max_length, split, threshold, device, no_baselines, calibrate
 ) -> None:
     """Score models on held-out articles by answer log-probs; write report.md, metrics.json and plots.
 
@@ -83,6 +90,7 @@ def evaluate(
         split=split,
         with_baselines=not no_baselines,
         threshold=threshold,
+        calibrate=calibrate,
     )
     print_comparison(result)
     for note in result["notes"]:

@@ -99,6 +99,15 @@ def test_limit_caps_the_article_pages_requested(tmp_path):
     assert len(articles) == 2
 
 
+def test_a_dry_run_reads_the_site_only_and_never_opens_the_warehouse(tmp_path):
+    log = RequestLog()
+    with serve_sample(("bbc",), log=log) as sites:
+        done = crawl(tmp_path / "lake", sites, "-a", "dry_run=1", "-s", "LOG_LEVEL=INFO")
+    assert not (tmp_path / "lake").exists()  # no run row, no folder: nothing written
+    assert "dry run: would request" in done.stderr and "dry run of bbc: " in done.stderr
+    assert not [p for p in log.paths("bbc") if "/articles/" in p]
+
+
 def test_a_crawl_stopped_midway_resumes_with_jobdir_without_losing_or_duplicating(tmp_path):
     db, job = tmp_path / "w.duckdb", tmp_path / "job"
     one_at_a_time = ["-s", f"JOBDIR={job}", "-s", "CLOSESPIDER_ITEMCOUNT=2", "-s", "CONCURRENT_REQUESTS=1"]

@@ -48,6 +48,13 @@ FAILURE_REASONS = (  # Scrapy's download errors (after its retries) -> our reaso
 )
 
 
+# What a crawl opens the warehouse through, besides the item pipelines (crawler/settings.py).
+_WAREHOUSE_COMPONENTS = (
+    ("EXTENSIONS", "newsalign.pipeline.runs.CrawlRunRecorder"),
+    ("DOWNLOADER_MIDDLEWARES", "newsalign.pipeline.resume.SkipStoredArticles"),
+)
+
+
 class SpiderArgumentError(NewsalignError):
     """A bad `-a name=value` spider argument."""
 
@@ -60,7 +67,8 @@ class NewsSpider(scrapy.Spider):
       limit         at most this many article pages requested
       site          base URL standing in for every host of the site, e.g. http://127.0.0.1:8123
       dry_run       1: read the discovery sources and list the article URLs that would be requested, with
-                    counts per discovery source and per skip reason, without fetching any article
+                    counts per discovery source and per skip reason, without fetching any article or
+                    opening the warehouse
     """
 
     base_url: ClassVar[str]
@@ -103,6 +111,10 @@ class NewsSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.max_sitemap_size = crawler.settings.getint("DOWNLOAD_MAXSIZE", spider.max_sitemap_size)
+        if spider.dry_run:  # reads the sites only: no pipelines, no run row, nothing opened in the warehouse
+            for name, component in _WAREHOUSE_COMPONENTS:
+                crawler.settings.set(name, {**crawler.settings.getdict(name), component: None}, priority="spider")
+            crawler.settings.set("ITEM_PIPELINES", {}, priority="spider")
         return spider
 
     @classmethod

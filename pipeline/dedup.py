@@ -174,19 +174,20 @@ def _where(known: Known) -> str:
     return ", ".join(filter(None, (known.source, known.url, date)))
 
 
-def settle(con, run_id: str, threshold: float = THRESHOLD) -> int:
+def settle(con, run_id: str, threshold: float = THRESHOLD, *, merged: bool = False) -> int:
     """Mark near-duplicates between `run_id`'s articles and those other runs stored since it started
     (`superseded_by` the earliest copy, by date then id); return how many were marked. One transaction,
-    retried on a commit conflict; idempotent, so two runs settling at once agree."""
+    retried on a commit conflict; idempotent, so two runs settling at once agree. A run `merged` from
+    another lake (`newsalign merge`) never met this lake's articles: it is settled against all of them."""
     from newsalign.warehouse import in_transaction
 
     query = """
         SELECT a.id, a.source, a.url, a.date_published, f.minhash, a.run_id = $run AS mine
         FROM articles a JOIN article_fingerprints f USING (id)
         WHERE a.superseded_by IS NULL AND len(f.minhash) = $n
-          AND (a.run_id = $run OR a.stored_at >= (SELECT started FROM crawl_runs WHERE run_id = $run))
+          AND (a.run_id = $run OR $merged OR a.stored_at >= (SELECT started FROM crawl_runs WHERE run_id = $run))
     """
-    rows = con.execute(query, {"run": run_id, "n": NUM_PERM}).fetchall()
+    rows = con.execute(query, {"run": run_id, "n": NUM_PERM, "merged": merged}).fetchall()
     mine = [r for r in rows if r[5]]
     others = [r for r in rows if not r[5]]
     if not mine or not others:
@@ -218,7 +219,8 @@ def settle(con, run_id: str, threshold: float = THRESHOLD) -> int:
                     source,
                     STAGE,
                     "superseded",
-                    f"near_duplicate of {keep}, stored at the same time by another crawl",
+                    f"near_duplicate of {keep}, "
+                    + ("found when the lakes were merged" if merged else "stored at the same time by another crawl"),
                     run_id,
                 ],
             )

@@ -70,3 +70,29 @@ def test_merging_a_missing_lake_is_one_line(tmp_path, capsys):
     connect(tmp_path / "target").close()
     assert main(["merge", str(tmp_path / "nowhere"), "--db", str(tmp_path / "target")]) == 1
     assert "no such shard to merge" in capsys.readouterr().err
+
+
+def test_a_near_duplicate_stored_long_before_in_the_target_is_settled_by_the_merge(tmp_path, capsys):
+    from datetime import datetime, timedelta, timezone
+
+    from newsalign.crawler.items import Article
+    from newsalign.pipeline.chain import crawl_settings, run_chain
+
+    body = " ".join(f"The regulator fined the lender for mis-selling loans in region {i} last year." for i in range(12))
+    day = datetime(2024, 5, 1, tzinfo=timezone.utc)
+
+    def store(db, url: str, text: str, published: datetime) -> None:
+        item = Article(id="", source="bbc", url=url, title="Lender fined", date_published=published, text=text)
+        run_chain([item], crawl_settings(NEWSALIGN_DB=str(db), NEWSALIGN_MIN_WORDS=10), spider="bbc")
+
+    target, other = tmp_path / "target", tmp_path / "other"
+    store(target, "https://www.bbc.co.uk/news/fine-1", body, day)  # stored before the other lake's run began
+    store(other, "https://www.bbc.co.uk/news/fine-2", body + " The lender said it would appeal.", day + timedelta(1))
+    assert main(["merge", str(other), "--db", str(target)]) == 0
+    assert "1 merged articles superseded by near-duplicates already stored" in capsys.readouterr().out
+    assert rows(target, "SELECT url FROM articles WHERE superseded_by IS NULL") == [
+        ("https://www.bbc.co.uk/news/fine-1",)
+    ]
+    assert rows(target, "SELECT count(*) FROM article_rejects WHERE detail LIKE '%when the lakes were merged'") == [
+        (1,)
+    ]

@@ -38,7 +38,7 @@ def merge(files, db) -> None:
         lakes = lake_locations(list(files))
         merged = merge_lakes(con, lakes) if lakes else None
         series = merge_series(con, list(files))
-        settled = sum(settle(con, run_id, THRESHOLD) for run_id in merged.run_ids) if merged else 0
+        settled = sum(settle(con, run_id, THRESHOLD, merged=True) for run_id in merged.run_ids) if merged else 0
     for table in merged.tables if merged else []:
         click.echo(f"{table.table}: {table.rows_read} rows read, {table.written} written")
     click.echo(f"trend_series: {series.rows_read} rows read, {series.written} written ({series.files} files)")

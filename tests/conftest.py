@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -20,6 +22,24 @@ def require_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"needs the shared test data at {path} (../shared beside the checkout)")
     return path
+
+
+def scrapy_crawl(db, url: str, *extra: str) -> subprocess.Popen:
+    """`scrapy crawl techcrunch` against a loopback site standing in for it, fast and quiet (`extra`:
+    more NAME=VALUE settings, later ones winning)."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "techcrunch", "-a", f"site={url}"]
+    for setting in (
+        f"NEWSALIGN_DB={db}",
+        "NEWSALIGN_STORE_BATCH=4",
+        "DOWNLOAD_DELAY=0",
+        "AUTOTHROTTLE_ENABLED=False",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+        "TELNETCONSOLE_ENABLED=False",
+        "LOG_LEVEL=WARNING",
+        *extra,
+    ):
+        command += ["-s", setting]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def rows(db: Path, query: str) -> list[tuple]:

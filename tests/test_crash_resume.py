@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import random
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 
 from bench.bench_crawl import build_large_site
 from newsalign.demo.server import RequestLog, serve_sample
-from tests.conftest import rows
+from tests.conftest import rows, scrapy_crawl
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = 60
@@ -27,22 +25,6 @@ def site(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("site")
     build_large_site(root, PAGES)
     return root
-
-
-def scrapy_crawl(db: Path, url: str, *extra: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "scrapy", "crawl", "techcrunch", "-a", f"site={url}"]
-    for setting in (
-        f"NEWSALIGN_DB={db}",
-        "NEWSALIGN_STORE_BATCH=4",
-        "DOWNLOAD_DELAY=0",
-        "AUTOTHROTTLE_ENABLED=False",
-        "CONCURRENT_REQUESTS_PER_DOMAIN=4",
-        "TELNETCONSOLE_ENABLED=False",
-        "LOG_LEVEL=WARNING",
-        *extra,
-    ):
-        command += ["-s", setting]
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def article_paths(log: RequestLog, start: int = 0) -> list[str]:

@@ -4,8 +4,6 @@ committed, the re-run stores the rest exactly once), and one-line errors that ne
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -14,25 +12,10 @@ from bench.bench_crawl import build_large_site
 from newsalign.demo.server import RequestLog, serve_sample
 from newsalign.warehouse import connect
 from newsalign.warehouse.db import WarehouseError
-from tests.conftest import ROOT, rows
+from tests.conftest import rows, scrapy_crawl
 
 PAGES = 40
 SECRET = "hunter2-not-shown"
-
-
-def scrapy_crawl(db: str, url: str) -> subprocess.Popen:
-    command = [sys.executable, "-m", "scrapy", "crawl", "techcrunch", "-a", f"site={url}"]
-    for setting in (
-        f"NEWSALIGN_DB={db}",
-        "NEWSALIGN_STORE_BATCH=4",
-        "DOWNLOAD_DELAY=0",
-        "AUTOTHROTTLE_ENABLED=False",
-        "CONCURRENT_REQUESTS_PER_DOMAIN=2",
-        "TELNETCONSOLE_ENABLED=False",
-        "LOG_LEVEL=WARNING",
-    ):
-        command += ["-s", setting]
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def stored(db: str) -> int:
@@ -50,7 +33,7 @@ def test_catalog_down_mid_crawl_stops_it_cleanly_and_the_rerun_resumes(postgres,
     build_large_site(site, PAGES)
     log = RequestLog()
     with serve_sample(("techcrunch",), log=log, root=site, delay=0.05) as sites:
-        first = scrapy_crawl(db, sites["techcrunch"])
+        first = scrapy_crawl(db, sites["techcrunch"], "CONCURRENT_REQUESTS_PER_DOMAIN=2")
         deadline = time.monotonic() + 120
         while stored(db) < 8 and time.monotonic() < deadline:
             assert first.poll() is None, first.stderr.read()[-3000:]
@@ -62,7 +45,7 @@ def test_catalog_down_mid_crawl_stops_it_cleanly_and_the_rerun_resumes(postgres,
         finally:
             postgres.start()
         assert 8 <= stored(db) < PAGES
-        second = scrapy_crawl(db, sites["techcrunch"])
+        second = scrapy_crawl(db, sites["techcrunch"], "CONCURRENT_REQUESTS_PER_DOMAIN=2")
         assert second.wait(timeout=300) == 0, second.stderr.read()[-3000:]
     stopped = [line for line in err.splitlines() if "cannot write to the warehouse" in line]
     assert len(stopped) == 1 and "Traceback" not in err and SECRET not in err, err[-3000:]

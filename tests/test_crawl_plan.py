@@ -120,6 +120,7 @@ def test_a_node_lost_mid_job_has_its_window_crawled_on_another_node(tmp_path, po
     other = next(node for node in nodes if node != lost)
     assert f"bbc 2026-11: scheduled on {other}" in err.split("lost with its node")[1], err
     assert "2 windows crawled" in out and "0 failed" in out, out + err
+    assert "; 2 of 2 windows done, 0 running, 0 waiting, 0 failed, 5 articles stored" in err, err  # progress
     assert rows(postgres_lake, "SELECT count(*), count(DISTINCT url) FROM articles") == [(5, 5)]
     assert rows(postgres_lake, "SELECT count(*) FROM crawl_windows") == [(2,)]
 

@@ -193,13 +193,27 @@ class Planner:
                 ).fetchone()[0]
                 outcome.done.append(window)
                 outcome.stored += stored
-                self.say(f"{window.label}: done, {stored} articles stored ({seconds:.0f} s, try {job.attempt})")
+                self.say(
+                    f"{window.label}: done, {stored} articles stored ({seconds:.0f} s, try {job.attempt}); "
+                    f"{self._progress(outcome, todo)}"
+                )
             elif job.attempt < self.attempts:
                 todo.insert(0, window)
                 self.say(f"{window.label}: {how} without finishing its window; queued again (try {job.attempt + 1})")
             else:
                 outcome.failed.append(window)
-                self.say(f"{window.label}: FAILED, {how} without finishing its window {job.attempt} times")
+                self.say(
+                    f"{window.label}: FAILED, {how} without finishing its window {job.attempt} times; "
+                    f"{self._progress(outcome, todo)}"
+                )
+
+    def _progress(self, outcome: Outcome, todo: list[Window]) -> str:
+        """Where the plan stands: windows done (this run and before), running, waiting, failed."""
+        done = len(outcome.done) + len(outcome.skipped)
+        return (
+            f"{done} of {len(self.windows)} windows done, {len(self.active)} running, {len(todo)} waiting, "
+            f"{len(outcome.failed)} failed, {outcome.stored} articles stored"
+        )
 
     def _start(self, window: Window, listings: dict[str, dict | None]) -> None:
         """Schedule `window` on the answering node with the fewest jobs of this plan."""

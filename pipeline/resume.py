@@ -18,9 +18,9 @@ from scrapy import signals
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.exceptions import IgnoreRequest
 
-from newsalign import warehouse
 from newsalign.core.urls import canonical_url
 from newsalign.crawler.spiders.base import ARTICLE, SKIPPED
+from newsalign.pipeline.writer import WarehouseWriter
 
 # Rejections worth another try on a later run: nothing about the page itself was decided.
 RETRIED_REASONS = ("outside_window", "bot_protection", "parser_error")
@@ -55,11 +55,9 @@ class SkipStoredArticles:
         return middleware
 
     def spider_opened(self, spider) -> None:
-        con = warehouse.connect(self.crawler.settings.get("NEWSALIGN_DB"))
-        try:
-            urls = [url for (url,) in con.execute(KNOWN_URLS).fetchall()]
-        finally:
-            con.close()
+        writer = WarehouseWriter.for_crawler(self.crawler)  # the crawl's one connection, not a second one
+        writer.open()
+        urls = [url for (url,) in writer.con.execute(KNOWN_URLS).fetchall()]
         onsite = getattr(spider, "onsite", lambda url: url)  # a crawl of a local copy (`-a site=`) maps hosts
         self.known = {_canonical(onsite(url)) for url in urls}
 

@@ -125,6 +125,25 @@ def test_a_node_lost_mid_job_has_its_window_crawled_on_another_node(tmp_path, po
     assert rows(postgres_lake, "SELECT count(*) FROM crawl_windows") == [(2,)]
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_the_planner_in_one_line_and_the_same_command_resumes(tmp_path, postgres_lake):
+    log = RequestLog()
+    with serve_sample(("bbc",), log=log, delay=0.2) as sites, scrapyd_nodes(tmp_path) as nodes:
+        first = plan(postgres_lake, nodes, sites)
+        deadline = time.monotonic() + 180
+        while running_job(nodes, "bbc_") is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first.send_signal(signal.SIGINT)
+        _, err = first.communicate(timeout=60)
+        leases = rows(postgres_lake, "SELECT count(*) FROM crawl_plan_leases")
+        again = plan(postgres_lake, nodes, sites)
+        out2, err2 = again.communicate(timeout=300)
+    assert first.returncode == 1 and err.splitlines()[-1].startswith("Error: plan stopped;"), err
+    assert "Traceback" not in err and leases == [(0,)]
+    assert again.returncode == 0 and "0 failed" in out2, out2 + err2
+    assert rows(postgres_lake, "SELECT count(*), count(DISTINCT url) FROM articles") == [(5, 5)]
+
+
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "newsalign", "crawl", "plan", "--since", "2026-10", "--until", "2026-11", *args],

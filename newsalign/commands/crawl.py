@@ -166,7 +166,13 @@ def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites,
         poll=poll,
         say=lambda line: click.echo(line, err=True),
     )
-    outcome = planner.run()
+    try:
+        outcome = planner.run()
+    except KeyboardInterrupt:  # the lease is released; Scrapyd finishes the jobs it runs
+        raise NewsalignError(
+            "plan stopped; the jobs already running on the nodes go on, and the same command resumes the plan "
+            "(windows done are skipped, a source still crawling is not started twice)"
+        ) from None
     click.echo(
         f"{len(outcome.done)} windows crawled ({outcome.stored:,} articles stored), "
         f"{len(outcome.skipped)} already done, {len(outcome.failed)} failed."

@@ -34,9 +34,15 @@ def plan(db: str, nodes: list[str], sites: dict[str, str], *args: str, **popen) 
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
-def running_job(nodes: list[str], prefix: str) -> int | None:
-    """The pid of the running job whose id starts with `prefix`, on any node."""
-    return running_job_and_node(nodes, prefix)[0]
+def november_job_fetching(nodes: list[str], log: RequestLog) -> tuple[int, str]:
+    """The pid of bbc's November job and its node, once it has fetched two articles."""
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        pid, node = running_job_and_node(nodes, "bbc_20261101")
+        if pid and len([p for p in log.paths("bbc") if "/news/articles/" in p]) >= 2:
+            return pid, node
+        time.sleep(0.05)
+    raise AssertionError("bbc's November job never ran")
 
 
 def running_job_and_node(nodes: list[str], prefix: str) -> tuple[int | None, str | None]:
@@ -65,13 +71,7 @@ def test_a_plan_on_two_nodes_lands_every_article_once_through_a_killed_job_and_a
     log = RequestLog()
     with serve_sample(SOURCES, log=log, delay=0.2) as sites, scrapyd_nodes(tmp_path) as nodes:
         first = plan(postgres_lake, nodes, sites, "-s", "NEWSALIGN_STORE_BATCH=1")
-        deadline, pid = time.monotonic() + 180, None
-        while pid is None and time.monotonic() < deadline:  # bbc's November job, once it fetches articles
-            pid = running_job(nodes, "bbc_20261101")
-            if pid and len([p for p in log.paths("bbc") if "/news/articles/" in p]) < 2:
-                pid = None
-            time.sleep(0.05)
-        assert pid, "bbc's November job never ran"
+        pid, _ = november_job_fetching(nodes, log)
         os.kill(pid, signal.SIGKILL)  # at once: on a busy machine the job could finish while we wait
         second = plan(postgres_lake, nodes, sites)  # the same plan again, while the first runs
         _, err2 = second.communicate(timeout=120)
@@ -105,13 +105,7 @@ def test_a_node_lost_mid_job_has_its_window_crawled_on_another_node(tmp_path, po
     log = RequestLog()
     with serve_sample(("bbc",), log=log, delay=0.2) as sites, scrapyd_nodes(tmp_path) as nodes:
         first = plan(postgres_lake, nodes, sites, "-s", "NEWSALIGN_STORE_BATCH=1")
-        deadline, pid, lost = time.monotonic() + 180, None, None
-        while pid is None and time.monotonic() < deadline:  # bbc's November job, once it fetches articles
-            pid, lost = running_job_and_node(nodes, "bbc_20261101")
-            if pid and len([p for p in log.paths("bbc") if "/news/articles/" in p]) < 2:
-                pid = None
-            time.sleep(0.05)
-        assert pid, "bbc's November job never ran"
+        pid, lost = november_job_fetching(nodes, log)
         for process in (pid, DAEMONS[lost].pid):  # the machine goes away: its daemon and its crawl
             os.kill(process, signal.SIGKILL)
         out, err = first.communicate(timeout=300)
@@ -130,9 +124,7 @@ def test_ctrl_c_stops_the_planner_in_one_line_and_the_same_command_resumes(tmp_p
     log = RequestLog()
     with serve_sample(("bbc",), log=log, delay=0.2) as sites, scrapyd_nodes(tmp_path) as nodes:
         first = plan(postgres_lake, nodes, sites)
-        deadline = time.monotonic() + 180
-        while running_job(nodes, "bbc_") is None and time.monotonic() < deadline:
-            time.sleep(0.05)
+        november_job_fetching(nodes, log)
         first.send_signal(signal.SIGINT)
         _, err = first.communicate(timeout=60)
         leases = rows(postgres_lake, "SELECT count(*) FROM crawl_plan_leases")

@@ -101,8 +101,12 @@ def extension_files(kind: str) -> list[Path]:
 def setup_sql(lake: Lake, *, read_only: bool, snapshot: int | None = None) -> list[str]:
     """What a fresh DuckDB (this process's, or the `duckdb` CLI's) runs to use the lake: load the
     extensions from their wheels, attach, and select it."""
-    loads = [f"LOAD {_quote(str(file))}" for file in extension_files(lake.kind)]
-    return [*loads, lake.attach_sql(read_only=read_only, snapshot=snapshot), f"USE {ALIAS}"]
+    return [*load_sql(lake.kind), lake.attach_sql(read_only=read_only, snapshot=snapshot), f"USE {ALIAS}"]
+
+
+def load_sql(kind: str) -> list[str]:
+    """The LOAD statements of the DuckLake extension and the `kind` catalog's, from their wheels."""
+    return [f"LOAD {_quote(str(file))}" for file in extension_files(kind)]
 
 
 def open_lake(lake: Lake, *, read_only: bool, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:

@@ -5,13 +5,15 @@ answer beats an error, then the newest): `newsalign.enrich.trends.store.merge`."
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from newsalign.core.errors import NewsalignError
-from newsalign.warehouse.lake import Lake, _quote, extension_files, in_transaction
+from newsalign.warehouse.lake import Lake, in_transaction, load_sql
 
 # Table -> the columns that identify a row (DuckLake keeps no keys: see the migrations' comments).
 # A rejection has no key of its own: the whole row is it.
@@ -45,18 +47,25 @@ class LakeMerge:
     run_ids: list[str]  # the merged lakes' runs (whose articles the caller settles against the rest)
 
 
-def merge_lakes(con: duckdb.DuckDBPyConnection, locations: list[str]) -> LakeMerge:
-    """Copy into `con`'s lake every row of the lakes at `locations` whose key it lacks, table by table."""
+@contextmanager
+def attached(con: duckdb.DuckDBPyConnection, locations: list[str]) -> Iterator[list[str]]:
+    """Attach the lakes at `locations` read-only to `con` (as shard0, shard1, ...), once for every
+    table a merge reads; detach them on the way out, whatever happened."""
     aliases: list[str] = []
     try:
         for n, location in enumerate(locations):
-            aliases.append(_attach(con, location, f"merge_src{n}"))
-        tables = [_merge_table(con, table, key, aliases) for table, key in KEYS.items()]
-        runs = " UNION ".join(f"SELECT run_id FROM {alias}.crawl_runs" for alias in aliases)
-        return LakeMerge(tables, sorted(r for (r,) in con.execute(runs).fetchall()))
+            aliases.append(_attach(con, location, f"shard{n}"))
+        yield aliases
     finally:
         for alias in aliases:
             con.execute(f"DETACH {alias}")
+
+
+def merge_lakes(con: duckdb.DuckDBPyConnection, aliases: list[str]) -> LakeMerge:
+    """Copy into `con`'s lake every row of the `attached` lakes `aliases` whose key it lacks, table by table."""
+    tables = [_merge_table(con, table, key, aliases) for table, key in KEYS.items()]
+    runs = " UNION ".join(f"SELECT run_id FROM {alias}.crawl_runs" for alias in aliases)
+    return LakeMerge(tables, sorted(r for (r,) in con.execute(runs).fetchall()))
 
 
 def _attach(con: duckdb.DuckDBPyConnection, location: str, alias: str) -> str:
@@ -69,9 +78,8 @@ def _attach(con: duckdb.DuckDBPyConnection, location: str, alias: str) -> str:
             f"{lake.where}: no such shard to merge (a warehouse folder, postgres:..., or a Parquet copy of trend_series)"
         )
     try:
-        for file in extension_files(lake.kind):
-            con.execute(f"LOAD {_quote(str(file))}")
-        con.execute(lake.attach_sql(read_only=True, alias=alias))
+        for statement in [*load_sql(lake.kind), lake.attach_sql(read_only=True, alias=alias)]:
+            con.execute(statement)
     except duckdb.Error as exc:
         raise NewsalignError(f"{lake.where}: not a warehouse to merge ({' '.join(str(exc).split())})") from None
     return alias
@@ -119,6 +127,12 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...
     return in_transaction(con, copy)
 
 
-def lake_locations(files: list[str | Path]) -> list[str]:
-    """The arguments of `newsalign merge` that name lakes (the rest are Parquet trend shards)."""
-    return [str(f) for f in files if not (str(f).endswith(".parquet") and Path(f).is_file())]
+def split_locations(files: list[str | Path]) -> tuple[list[str], list[Path]]:
+    """The arguments of `newsalign merge`: (lakes, Parquet copies of trend_series)."""
+    lakes, parquets = [], []
+    for f in files:
+        if str(f).endswith(".parquet") and Path(f).is_file():
+            parquets.append(Path(f))
+        else:
+            lakes.append(str(f))
+    return lakes, parquets

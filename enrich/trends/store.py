@@ -11,7 +11,8 @@ import duckdb
 
 from newsalign.core.errors import NewsalignError
 from newsalign.enrich.trends.series import MonthlySeries, timeframe
-from newsalign.warehouse.lake import Lake, in_transaction
+from newsalign.warehouse.lake import in_transaction
+from newsalign.warehouse.merge import attached, split_locations
 
 KEY = ("topic", "geo", "anchor", "anchor_month")
 ANSWERED = "status IN ('ok', 'empty')"
@@ -182,65 +183,58 @@ class MergeReport:
 
 def merge(con: duckdb.DuckDBPyConnection, files: list[str | Path]) -> MergeReport:
     """Combine shard outputs (warehouses written by `enrich trends --out`, or Parquet copies of
-    trend_series) into `con`'s trend_series. Per key the best row wins: an answer beats an error,
-    then the newest fetch; so merging a file twice, or overlapping shards, changes nothing more.
-    Published rows superseded by a newer, wider answer of the same topic are then dropped (`prune`)."""
+    trend_series) into `con`'s trend_series (`merge_attached`, on the shards attached once)."""
     if not files:
         raise NewsalignError("give one or more shard files to merge")
-    attached: list[str] = []
+    lakes, parquets = split_locations(files)
+    with attached(con, lakes) as aliases:
+        return merge_attached(con, dict(zip(aliases, lakes)), parquets)
+
+
+def merge_attached(con: duckdb.DuckDBPyConnection, lakes: dict[str, str], parquets: list[Path]) -> MergeReport:
+    """Merge the trend_series of the `attached` lakes ({alias: location}) and of the Parquet files into
+    `con`'s. Per key the best row wins: an answer beats an error, then the newest fetch; so merging a
+    file twice, or overlapping shards, changes nothing more. Published rows superseded by a newer, wider
+    answer of the same topic are then dropped (`prune`)."""
+    sources = [_lake_series(con, alias, location) for alias, location in lakes.items()]
+    sources += ["read_parquet('" + str(file).replace("'", "''") + "')" for file in parquets]
+    columns = ", ".join(c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE trend_series)").fetchall())
+    union = " UNION ALL ".join(f"SELECT {columns} FROM {source}" for source in sources)
+    key = ", ".join(KEY)
+    on_key = " AND ".join(f"t.{c} = b.{c}" for c in KEY)
+
+    def combine(c: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+        (rows_read,) = c.execute(f"SELECT count(*) FROM ({union})").fetchone()
+        c.execute(
+            f"CREATE OR REPLACE TEMP TABLE merge_better AS "
+            f"WITH incoming AS (SELECT * FROM ({union}) QUALIFY row_number() OVER "
+            f"  (PARTITION BY {key} ORDER BY status IN ('ok', 'empty') DESC, fetched_at DESC) = 1) "
+            f"SELECT i.* FROM incoming i LEFT JOIN trend_series s USING ({key}) "
+            f"WHERE s.topic IS NULL "
+            f"   OR (i.status IN ('ok', 'empty') AND s.status NOT IN ('ok', 'empty')) "
+            f"   OR ((i.status IN ('ok', 'empty')) = (s.status IN ('ok', 'empty')) AND i.fetched_at > s.fetched_at)"
+        )
+        c.execute(f"DELETE FROM trend_series t USING merge_better b WHERE {on_key}")
+        c.execute(f"INSERT INTO trend_series SELECT {columns} FROM merge_better")
+        (written,) = c.execute("SELECT count(*) FROM merge_better").fetchone()
+        prune(c)
+        c.execute("DROP TABLE merge_better")
+        return rows_read, written
+
     try:
-        sources = [_source(con, Path(file), f"shard{n}", attached) for n, file in enumerate(files)]
-        columns = ", ".join(c for (c,) in con.execute("SELECT column_name FROM (DESCRIBE trend_series)").fetchall())
-        union = " UNION ALL ".join(f"SELECT {columns} FROM {source}" for source in sources)
-        key = ", ".join(KEY)
-        on_key = " AND ".join(f"t.{c} = b.{c}" for c in KEY)
-
-        def combine(c: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-            (rows_read,) = c.execute(f"SELECT count(*) FROM ({union})").fetchone()
-            c.execute(
-                f"CREATE OR REPLACE TEMP TABLE merge_better AS "
-                f"WITH incoming AS (SELECT * FROM ({union}) QUALIFY row_number() OVER "
-                f"  (PARTITION BY {key} ORDER BY status IN ('ok', 'empty') DESC, fetched_at DESC) = 1) "
-                f"SELECT i.* FROM incoming i LEFT JOIN trend_series s USING ({key}) "
-                f"WHERE s.topic IS NULL "
-                f"   OR (i.status IN ('ok', 'empty') AND s.status NOT IN ('ok', 'empty')) "
-                f"   OR ((i.status IN ('ok', 'empty')) = (s.status IN ('ok', 'empty')) AND i.fetched_at > s.fetched_at)"
-            )
-            c.execute(f"DELETE FROM trend_series t USING merge_better b WHERE {on_key}")
-            c.execute(f"INSERT INTO trend_series SELECT {columns} FROM merge_better")
-            (written,) = c.execute("SELECT count(*) FROM merge_better").fetchone()
-            prune(c)
-            c.execute("DROP TABLE merge_better")
-            return rows_read, written
-
-        try:
-            rows_read, written = in_transaction(con, combine)
-        except duckdb.Error as exc:
-            raise NewsalignError(f"merge failed: {exc}") from None
-    finally:
-        for alias in attached:
-            con.execute(f"DETACH {alias}")
-    return MergeReport(files=len(files), rows_read=rows_read, written=written)
-
-
-def _source(con: duckdb.DuckDBPyConnection, file: Path, alias: str, attached: list[str]) -> str:
-    """A FROM clause for one shard's trend_series rows: a Parquet file, or a warehouse folder (a lake
-    written by `enrich trends --out`, attached read-only as `alias`)."""
-    if file.suffix == ".parquet" and file.is_file():
-        return "read_parquet('" + str(file).replace("'", "''") + "')"
-    lake = Lake.at(str(file))
-    if not lake.exists():
-        raise NewsalignError(f"{file}: no such shard (a warehouse folder written by `enrich trends --out`, or Parquet)")
-    try:
-        con.execute(lake.attach_sql(read_only=True, alias=alias))
+        rows_read, written = in_transaction(con, combine)
     except duckdb.Error as exc:
-        raise NewsalignError(f"{file}: not a warehouse or Parquet shard ({' '.join(str(exc).split())})") from None
-    attached.append(alias)
+        raise NewsalignError(f"merge failed: {exc}") from None
+    return MergeReport(files=len(sources), rows_read=rows_read, written=written)
+
+
+def _lake_series(con: duckdb.DuckDBPyConnection, alias: str, location: str) -> str:
+    """The FROM clause of an attached shard's trend_series (a lake written by `enrich trends --out`)."""
     found = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = 'trend_series'", [alias]
     ).fetchone()[0]
     if not found:
         raise NewsalignError(
-            f"{file} has no trend_series table: is it a warehouse written by `newsalign enrich trends --out`?"
+            f"{location} has no trend_series table: is it a warehouse written by `newsalign enrich trends --out`?"
         )
     return f"{alias}.trend_series"

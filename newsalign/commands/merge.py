@@ -30,14 +30,14 @@ def merge(files, db) -> None:
       newsalign merge shards/*.parquet --db data/warehouse
     """
     from newsalign.core.minhash import THRESHOLD
-    from newsalign.enrich.trends.store import merge as merge_series
+    from newsalign.enrich.trends.store import merge_attached
     from newsalign.pipeline.dedup import settle
-    from newsalign.warehouse.merge import lake_locations, merge_lakes
+    from newsalign.warehouse.merge import attached, merge_lakes, split_locations
 
-    with connect(db, must_exist=True) as con:  # a mistyped --db must not create an empty warehouse
-        lakes = lake_locations(list(files))
-        merged = merge_lakes(con, lakes) if lakes else None
-        series = merge_series(con, list(files))
+    lakes, parquets = split_locations(list(files))
+    with connect(db, must_exist=True) as con, attached(con, lakes) as aliases:  # a mistyped --db: no new warehouse
+        merged = merge_lakes(con, aliases) if aliases else None
+        series = merge_attached(con, dict(zip(aliases, lakes)), parquets)
         settled = sum(settle(con, run_id, THRESHOLD, merged=True) for run_id in merged.run_ids) if merged else 0
     for table in merged.tables if merged else []:
         click.echo(f"{table.table}: {table.rows_read} rows read, {table.written} written")

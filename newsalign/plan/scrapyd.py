@@ -2,7 +2,7 @@
 
 Scrapyd 1.6's endpoints: `daemonstatus.json`, `addversion.json` (project, version, egg), `schedule.json`
 (project, spider, jobid, `setting=NAME=VALUE` repeated; other fields become spider arguments),
-`listjobs.json` (pending, running with pid, finished) and `cancel.json`. Every answer is JSON with
+and `listjobs.json` (pending, running with pid, finished). Every answer is JSON with
 `"status": "ok"` or `"error"` and a message.
 """
 
@@ -94,9 +94,6 @@ class Node:
                 return {"pending": [], "running": [], "finished": []}
             raise
         return {state: answer.get(state, []) for state in ("pending", "running", "finished")}
-
-    def cancel(self, job: str, signal: str = "INT") -> None:
-        self.call("cancel.json", [("project", PROJECT), ("job", job), ("signal", signal)], post=True)
 
 
 def _multipart(fields: list[tuple[str, str | bytes]]) -> tuple[bytes, str]:

@@ -15,10 +15,12 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/newsalign demo
 
-# Lint (ruff: the import rules keep one namespace) and format check, then the suite.
+# Lint (ruff: the import rules keep one namespace), format check, every import resolvable by a static
+# tool (basedpyright), then the suite.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/basedpyright
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -86,16 +86,17 @@ def child(db: str, sites: dict[str, str], pipelines: bool, limits: list[int | No
     from scrapy.utils.log import configure_logging
     from scrapy.utils.reactor import install_reactor
 
-    from newsalign.demo.crawl import DEMO_SETTINGS, project_settings, run_in_reactor
+    from newsalign.crawler.config import crawl_settings
+    from newsalign.jobs.in_turn import LOOPBACK_SETTINGS, run_in_reactor
 
-    overrides = {**DEMO_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "NEWSALIGN_DB": db}
+    overrides = {**LOOPBACK_SETTINGS, "CONCURRENT_REQUESTS_PER_DOMAIN": 16, "NEWSALIGN_DB": db}
     if not pipelines:
         overrides.update(  # nothing that touches the warehouse
             ITEM_PIPELINES={},
             EXTENSIONS={},
             DOWNLOADER_MIDDLEWARES={"newsalign.pipeline.resume.SkipStoredArticles": None},
         )
-    settings = project_settings(overrides)
+    settings = crawl_settings(**overrides)
     install_reactor(settings["TWISTED_REACTOR"])
     configure_logging(settings)
     runner = AsyncCrawlerRunner(settings)

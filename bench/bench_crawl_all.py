@@ -19,8 +19,8 @@ from contextlib import ExitStack
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
-from newsalign.demo.crawl import sequential_command
 from newsalign.demo.server import SAMPLE_DIR, sample_handler
+from newsalign.jobs.in_turn import in_turn_command
 from newsalign.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -165,7 +165,7 @@ def run(mode: str, root: Path, workdir: Path) -> dict:
             command = [sys.executable, "-m", "newsalign", "crawl", "all", "--db", str(db), "--sources", ",".join(SITES)]
             command += [a for s, u in sites.items() for a in ("--site", f"{s}={u}")]
         else:
-            command = sequential_command(db, sites)
+            command = in_turn_command(db, sites)
         start = time.monotonic()
         done = subprocess.run(command + polite(), cwd=ROOT, capture_output=True, text=True, timeout=1800)
         wall = time.monotonic() - start

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from newsalign.crawler.config import crawl_settings
 from newsalign.crawler.items import Article
-from newsalign.pipeline.chain import crawl_settings
 from newsalign.pipeline.dedup import DedupPipeline
 from newsalign.pipeline.dumps import open_dump
 from newsalign.pipeline.filter import FilterPipeline

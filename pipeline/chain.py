@@ -7,21 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from scrapy.exceptions import DropItem
-from scrapy.settings import BaseSettings, Settings
+from scrapy.settings import BaseSettings
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
 
 from newsalign.pipeline.writer import RunReport, WarehouseWriter
-
-
-def crawl_settings(**overrides) -> Settings:
-    """The project's Scrapy settings (crawler/settings.py) with `overrides` (NEWSALIGN_* names) on top."""
-    settings = Settings()
-    settings.setmodule("newsalign.crawler.settings", priority="project")
-    for name, value in overrides.items():
-        if value is not None:
-            settings.set(name, value, priority="cmdline")
-    return settings
 
 
 class Chain:

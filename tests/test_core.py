@@ -9,8 +9,9 @@ import pytest
 from newsalign.core import dates
 from newsalign.core.dates import parse_date
 from newsalign.core.urls import article_id, canonical_url, page_url
+from newsalign.crawler.config import crawl_settings
 from newsalign.crawler.parsers import parse_page
-from newsalign.pipeline.chain import crawl_settings, run_chain
+from newsalign.pipeline.chain import run_chain
 from tests.conftest import rows
 from tests.test_parsers import page
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from newsalign.demo.crawl import chromium_available, sequential_command
+from newsalign.crawler.config import chromium_available
 from newsalign.demo.server import RequestLog, serve_sample
+from newsalign.jobs.in_turn import in_turn_command
 from tests.conftest import rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +29,7 @@ def crawl_all(db: Path, sites: dict[str, str], *args: str, **popen) -> subproces
 
 
 def one_after_another(db: Path, sites: dict[str, str]) -> None:
-    done = subprocess.run(sequential_command(db, sites), cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(in_turn_command(db, sites), cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from newsalign.demo.server import RequestLog, serve_sample
-from newsalign.plan.ledger import Window, month_windows
-from newsalign.plan.scrapyd import Node
+from newsalign.jobs.plan.ledger import Window, month_windows
+from newsalign.jobs.plan.scrapyd import Node
 from tests.conftest import rows
 from tests.scrapyd_nodes import DAEMONS, _free_port, scrapyd_node, scrapyd_nodes
 

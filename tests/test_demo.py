@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from newsalign.core.errors import NewsalignError
+from newsalign.crawler.config import chromium_available
 from newsalign.demo import demo_db_path
-from newsalign.demo.crawl import chromium_available
 from newsalign.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]

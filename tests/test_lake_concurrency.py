@@ -45,7 +45,7 @@ def test_two_crawls_write_one_lake_while_a_reader_counts(lake, tmp_path):
     with serve_sample(("bbc", "guardian")) as sites:
         crawls = [
             subprocess.Popen(
-                [sys.executable, "-m", "newsalign.demo.crawl", "--db", str(db), f"--site={source}={sites[source]}"],
+                [sys.executable, "-m", "newsalign.jobs.in_turn", "--db", str(db), f"--site={source}={sites[source]}"],
                 cwd=ROOT,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -100,7 +100,7 @@ def test_shell_runs_the_duckdb_cli_on_the_lake(lake):
     db = lake
     with serve_sample(("bbc",)) as sites:
         subprocess.run(
-            [sys.executable, "-m", "newsalign.demo.crawl", "--db", str(db), f"--site=bbc={sites['bbc']}"],
+            [sys.executable, "-m", "newsalign.jobs.in_turn", "--db", str(db), f"--site=bbc={sites['bbc']}"],
             cwd=ROOT,
             check=True,
             capture_output=True,

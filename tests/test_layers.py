@@ -4,6 +4,7 @@ listed for it here, never one above it. Read from the source, function-level imp
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,6 +17,7 @@ FOLDERS = {
     "pipeline": "pipeline",
     "enrich": "enrich",
     "training": "training",
+    "jobs": "jobs",
     "newsalign": "app",  # the CLI, its commands and the demo: the top, may import anything
 }
 # layer -> the other layers it may import
@@ -26,7 +28,8 @@ ALLOWED = {
     "pipeline": {"core", "warehouse", "crawler"},
     "enrich": {"core", "warehouse"},
     "training": {"core", "warehouse"},
-    "app": {"core", "warehouse", "crawler", "pipeline", "enrich", "training"},
+    "jobs": {"core", "warehouse", "crawler", "pipeline", "enrich", "training"},
+    "app": {"core", "warehouse", "crawler", "pipeline", "enrich", "training", "jobs"},
 }
 
 
@@ -71,3 +74,39 @@ def test_the_checker_sees_an_upward_import(tmp_path):
     found = {layer_of(module) for _, module in imports(probe)}
     assert found == {"app", "training"}
     assert "app" not in ALLOWED["crawler"] and "training" not in ALLOWED["crawler"]
+
+
+# What the CLI package holds besides its layer links (newsalign/<layer> -> ../<layer>): the command line,
+# its output helpers, one module per command, and the demo. Library code belongs to a layer.
+CLI_PACKAGE = {"__init__.py", "__main__.py", "cli.py", "output.py", "commands", "demo"}
+
+
+def test_the_cli_package_holds_only_the_cli():
+    entries = {p.name for p in (ROOT / "newsalign").iterdir() if not p.is_symlink() and p.name != "__pycache__"}
+    assert entries == CLI_PACKAGE
+
+
+def test_every_layer_is_linked_into_the_cli_package_for_static_tools():
+    links = {p.name: p.readlink().as_posix() for p in (ROOT / "newsalign").iterdir() if p.is_symlink()}
+    assert links == {folder: f"../{folder}" for folder in FOLDERS if folder != "newsalign"}
+
+
+def test_the_wheel_maps_the_same_folders_as_the_links():
+    """pyproject.toml's package-dir (the wheel, the editable install) names each layer's folder as its link does."""
+    text = (ROOT / "pyproject.toml").read_text()
+    table = text.split("[tool.setuptools.package-dir]", 1)[1].split("\n[", 1)[0]
+    mapped = dict(re.findall(r'^"newsalign\.(\w+)" = "(\w+)"$', table, flags=re.MULTILINE))
+    assert mapped == {folder: folder for folder in FOLDERS if folder != "newsalign"}
+
+
+def test_nothing_imports_a_command():
+    """Commands are the top: each is loaded by `cli.py` by name when it runs, and calls library code."""
+    importers = []
+    for folder in FOLDERS:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path.parent.name == "commands" and path.parent.parent.name == "newsalign":
+                continue
+            for line, module in imports(path):
+                if module.startswith("newsalign.commands"):
+                    importers.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
+    assert importers == []

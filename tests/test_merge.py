@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from newsalign.cli import main
-from newsalign.demo.crawl import sequential_command
 from newsalign.demo.server import serve_sample
+from newsalign.jobs.in_turn import in_turn_command
 from newsalign.warehouse import connect
 from tests.conftest import ROOT, rows
 
@@ -19,7 +19,7 @@ LIVE = "SELECT count(*) FROM articles WHERE superseded_by IS NULL"
 
 
 def crawl(db, sites: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(sequential_command(db, sites), cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(in_turn_command(db, sites), cwd=ROOT, stderr=subprocess.PIPE, text=True)
 
 
 def answer(db, cache_key: str, call_id: int) -> None:
@@ -75,8 +75,9 @@ def test_merging_a_missing_lake_is_one_line(tmp_path, capsys):
 def test_a_near_duplicate_stored_long_before_in_the_target_is_settled_by_the_merge(tmp_path, capsys):
     from datetime import datetime, timedelta, timezone
 
+    from newsalign.crawler.config import crawl_settings
     from newsalign.crawler.items import Article
-    from newsalign.pipeline.chain import crawl_settings, run_chain
+    from newsalign.pipeline.chain import run_chain
 
     body = " ".join(f"The regulator fined the lender for mis-selling loans in region {i} last year." for i in range(12))
     day = datetime(2024, 5, 1, tzinfo=timezone.utc)

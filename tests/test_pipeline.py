@@ -12,8 +12,9 @@ import pytest
 
 from newsalign.core.text import clean_text
 from newsalign.core.urls import canonical_url
+from newsalign.crawler.config import crawl_settings
 from newsalign.crawler.items import Article, PageRejected
-from newsalign.pipeline.chain import crawl_settings, run_chain
+from newsalign.pipeline.chain import run_chain
 from newsalign.warehouse.db import WarehouseError
 from tests.conftest import rows
 

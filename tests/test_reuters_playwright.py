@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from newsalign.demo.crawl import chromium_available
+from newsalign.crawler.config import chromium_available
 from newsalign.demo.server import RequestLog, serve_sample
 from newsalign.warehouse import connect
 
@@ -30,7 +30,7 @@ def test_reuters_articles_come_through_chromium_and_the_bot_check_is_rejected(tm
             [
                 sys.executable,
                 "-m",
-                "newsalign.demo.crawl",
+                "newsalign.jobs.in_turn",
                 "--db",
                 str(db),
                 f"--site=reuters={sites['reuters']}",

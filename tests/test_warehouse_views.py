@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from newsalign.crawler.config import crawl_settings
 from newsalign.crawler.items import Article
-from newsalign.pipeline.chain import crawl_settings, run_chain
+from newsalign.pipeline.chain import run_chain
 from newsalign.warehouse import connect, db
 from newsalign.warehouse.audits import run_audits
 

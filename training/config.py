@@ -130,6 +130,6 @@ def check_quantization(model_args) -> None:
             "or a config without quantization (e.g. training/configs/tiny-cpu.yaml)"
         )
     try:
-        import bitsandbytes  # noqa: F401
+        import bitsandbytes  # noqa: F401  # pyright: ignore[reportMissingImports]  (the gpu extra)
     except ImportError:
         raise NewsalignError("4-/8-bit loading needs bitsandbytes: pip install 'newsalign[gpu]'") from None

@@ -50,8 +50,8 @@ def all_(sources, since, until, limit, settings, sites, db) -> None:
       newsalign crawl all
       newsalign crawl all --sources bbc,guardian --limit 200 -s DOWNLOAD_DELAY=2
     """
-    from newsalign.crawl_all import crawl_sources, table
-    from newsalign.demo.crawl import setting_values
+    from newsalign.crawler.config import setting_values
+    from newsalign.jobs.crawl_all import crawl_sources, table
 
     spider_args = {k: v for k, v in (("since", since), ("until", until), ("limit", limit)) if v is not None}
     site_map = _pairs(sites, "--site")
@@ -79,7 +79,7 @@ def _checked_sources(sources: str | None, site_map: dict[str, str], spider_args:
     """The chosen spiders (default: all), each one's arguments checked; one line for an unknown one."""
     from scrapy.spiderloader import SpiderLoader
 
-    from newsalign.pipeline.chain import crawl_settings
+    from newsalign.crawler.config import crawl_settings
 
     loader = SpiderLoader.from_settings(crawl_settings())
     known = loader.list()
@@ -131,10 +131,10 @@ def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites,
           --nodes http://n1:6800,http://n2:6800 --db "postgres:dbname=news host=db1"
     """
     from newsalign import warehouse
-    from newsalign.demo.crawl import project_settings
-    from newsalign.plan.ledger import done_windows, month_windows
-    from newsalign.plan.planner import Planner
-    from newsalign.plan.scrapyd import Node
+    from newsalign.crawler.config import crawl_settings
+    from newsalign.jobs.plan.ledger import done_windows, month_windows
+    from newsalign.jobs.plan.planner import Planner
+    from newsalign.jobs.plan.scrapyd import Node
 
     first, last = _month(since, end=False), _month(until, end=True)
     if first > last:
@@ -161,7 +161,7 @@ def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites,
         db,
         settings=_pairs(settings, "-s"),
         spider_args={source: {"site": url} for source, url in site_map.items()},
-        crawler_extensions=project_settings().getdict("EXTENSIONS"),
+        crawler_extensions=crawl_settings().getdict("EXTENSIONS"),
         attempts=attempts,
         poll=poll,
         say=lambda line: click.echo(line, err=True),

@@ -43,7 +43,8 @@ def import_(file, source, db, fmt, min_words, max_words, languages, allow_missin
       newsalign import ../shared/data/ag_news/test.csv --source ag_news --min-words 20
       newsalign import dump.txt --format jsonl --db /tmp/w
     """
-    from newsalign.pipeline.chain import crawl_settings, run_chain
+    from newsalign.crawler.config import crawl_settings
+    from newsalign.pipeline.chain import run_chain
     from newsalign.warehouse import connect
 
     dump = open_dump(file, fmt=fmt, source=source)

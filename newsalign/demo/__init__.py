@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,8 +38,9 @@ class DemoContext:
 
 def crawl_step(ctx: DemoContext) -> None:
     """Serve the sample on loopback and crawl it with the real spiders, in a child process (its own reactor)."""
-    from newsalign.demo.crawl import chromium_available
+    from newsalign.crawler.config import chromium_available
     from newsalign.demo.server import serve_sample
+    from newsalign.jobs.in_turn import in_turn_command
 
     if "reuters" in ctx.sources and not chromium_available():
         ctx.echo(
@@ -48,9 +48,7 @@ def crawl_step(ctx: DemoContext) -> None:
         )
         ctx.sources = tuple(s for s in ctx.sources if s != "reuters")
     with serve_sample(ctx.sources) as sites:
-        command = [sys.executable, "-m", "newsalign.demo.crawl", "--db", str(ctx.db)]
-        command += [f"--site={source}={url}" for source, url in sites.items()]
-        if subprocess.run(command).returncode != 0:
+        if subprocess.run(in_turn_command(ctx.db, sites)).returncode != 0:
             raise NewsalignError("the demo crawl failed (see the log above)")
 
 

@@ -1,4 +1,4 @@
--- `newsalign crawl plan` (newsalign/plan/): a backfill split into one Scrapyd job per (source, window).
+-- `newsalign crawl plan` (jobs/plan/): a backfill split into one Scrapyd job per (source, window).
 -- One row per window a job crawled to the end (Scrapy's close reason `finished`), written by the job
 -- itself after its run row is complete: a re-run of the plan skips these windows, and a job that ended
 -- without its row (killed, lost with its node) is queued again. Grain: one row per finished job.

@@ -11,7 +11,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -60,7 +60,7 @@ def take_lease(con) -> str:
     Insert, commit, then look: of two plans starting at once, each sees the other's row, so at worst
     both refuse; never both run."""
     plan_id = uuid.uuid4().hex[:12]
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     warehouse.retry(
         lambda: con.execute(
             "INSERT INTO crawl_plan_leases VALUES (?, ?, ?, ?, ?)",
@@ -84,7 +84,7 @@ def take_lease(con) -> str:
 def renew_lease(con, plan_id: str) -> None:
     warehouse.retry(
         lambda: con.execute(
-            "UPDATE crawl_plan_leases SET heartbeat = ? WHERE plan_id = ?", [datetime.now(UTC), plan_id]
+            "UPDATE crawl_plan_leases SET heartbeat = ? WHERE plan_id = ?", [datetime.now(timezone.utc), plan_id]
         )
     )
 
@@ -117,5 +117,7 @@ class WindowDone:
         row = [spider.name, self.since, self.until, getattr(spider, "_job", None), writer and writer.run_id]
         with warehouse.connect(self.crawler.settings.get("NEWSALIGN_DB")) as con:
             warehouse.retry(
-                lambda: con.execute("INSERT INTO crawl_windows VALUES (?, ?, ?, ?, ?, ?)", [*row, datetime.now(UTC)])
+                lambda: con.execute(
+                    "INSERT INTO crawl_windows VALUES (?, ?, ?, ?, ?, ?)", [*row, datetime.now(timezone.utc)]
+                )
             )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from newsalign import warehouse
-from newsalign.pipeline.chain import crawl_settings
+from newsalign.crawler.config import crawl_settings
 from newsalign.pipeline.dedup import DedupIndex
 
 

@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 
 from newsalign import warehouse
 from newsalign.core.errors import NewsalignError
-from newsalign.plan.ledger import WINDOW_SETTING, Window, done_windows, release_lease, renew_lease, take_lease
-from newsalign.plan.scrapyd import Node, NodeError, build_egg
+from newsalign.jobs.plan.ledger import WINDOW_SETTING, Window, done_windows, release_lease, renew_lease, take_lease
+from newsalign.jobs.plan.scrapyd import Node, NodeError, build_egg
 
-EXTENSION = "newsalign.plan.ledger.WindowDone"
+EXTENSION = "newsalign.jobs.plan.ledger.WindowDone"
 LOST_AFTER = 3  # polls a node may miss before its jobs count as lost
 RENEW_EVERY = 10.0  # seconds between lease heartbeats
 

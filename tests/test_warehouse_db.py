@@ -69,8 +69,8 @@ def views_dir(tmp_path, monkeypatch):
 def view_creations(monkeypatch):
     """How many times `connect` (re)created the views."""
     calls = []
-    real = db.create_views
-    monkeypatch.setattr(db, "create_views", lambda con, files=None: (calls.append(1), real(con, files))[1])
+    real = db.recreate_views
+    monkeypatch.setattr(db, "recreate_views", lambda con, files=None: (calls.append(1), real(con, files))[1])
     return calls
 
 

@@ -2,12 +2,13 @@
 
 The warehouse is a DuckLake (see `lake.py`): many processes may read and write it at once, each
 write a short transaction that is retried when it loses a commit race (`in_transaction`).
-Migrations are `migrations/NNN_name.sql`, applied once each, in order, each in one transaction,
-and recorded in `schema_migrations`. Views are `sql/<layer>/<view>.sql`, one `CREATE OR REPLACE VIEW`
-a file, stored in the lake's catalog so the `duckdb` CLI (`newsalign shell`) sees them too. A read-write
-open recreates them all (in one transaction) only when needed: when the hash of every view file's path
-and text differs from the one stored in `schema_views` by the last recreation, when a view is missing,
-or when a migration was just applied. Otherwise opening costs one query (`_STATE`).
+Migrations are `migrations/NNN_name.sql`, applied once each, in order, and recorded in
+`schema_migrations`. Views are `sql/<layer>/<view>.sql`, one `CREATE OR REPLACE VIEW` a file, stored in
+the lake's catalog so the `duckdb` CLI (`newsalign shell`) sees them too. A read-write open applies the
+pending migrations and recreates the views, together in one transaction, only when needed: a migration
+is pending, the hash of every view file's path and text differs from the one stored in `schema_views`
+by the last recreation, or a view is missing. Otherwise opening costs one query (`_STATE`) on a cursor
+of this process's DuckDB for the lake (`lake.OpenLakes`).
 """
 
 from __future__ import annotations
@@ -148,15 +149,25 @@ SELECT (SELECT list(version) FROM schema_migrations),
 
 
 def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
-    """Apply pending migrations; recreate the views if a migration ran, a view file changed or a view is missing."""
+    """Apply pending migrations and recreate the views if a migration ran, a view file changed or a view
+    is missing: all in one transaction (each DuckLake commit costs catalog round trips, so a new lake's
+    migrations and views in one commit open it ~10x sooner than one commit each)."""
     try:
         ((done, stored_fingerprint, present),) = con.execute(_STATE).fetchall()
     except duckdb.CatalogException:
         done, stored_fingerprint, present = None, None, None
-    applied = migrate(con, done=None if done is None else set(done))
     files = view_files()
-    if applied or stored_fingerprint != views_fingerprint(files) or not {f.stem for f in files} <= set(present or ()):
-        create_views(con, files)
+    views_stale = stored_fingerprint != views_fingerprint(files) or not {f.stem for f in files} <= set(present or ())
+    if done is not None:
+        _refuse_newer(set(done))
+        if not views_stale and not _pending(set(done)):
+            return
+
+    def upgrade(c: duckdb.DuckDBPyConnection) -> None:
+        if apply_migrations(c) or views_stale:
+            recreate_views(c, files)
+
+    in_transaction(con, upgrade)
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -169,37 +180,33 @@ def migrations() -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def migrate(con: duckdb.DuckDBPyConnection, *, done: set[int] | None = None) -> list[int]:
-    """Apply pending migrations, each in its own transaction. Returns the versions applied.
+def apply_migrations(c: duckdb.DuckDBPyConnection) -> list[int]:
+    """Inside the caller's transaction: apply the migrations not recorded in `schema_migrations`, in order,
+    and record them. Two processes opening a new lake at once: the one that loses the commit race retries
+    its transaction, re-reads what is applied and finds the other's work done."""
+    c.execute(_MIGRATIONS_TABLE)
+    done = _applied(c)
+    _refuse_newer(done)
+    pending = _pending(done)
+    for version, file in pending:
+        c.execute(file.read_text())
+        c.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, file.stem])
+    return [version for version, _ in pending]
 
-    `done`: the versions already applied, when the caller has just read them (saves a query). Two
-    processes opening a new lake at once: each migration's transaction re-reads what is applied, so the
-    one that loses the commit race retries and finds the other's work done."""
-    if done is None:
-        in_transaction(con, lambda c: c.execute(_MIGRATIONS_TABLE))
-        done = _applied(con)
-    shipped = migrations()
-    newest_known = max((v for v, _ in shipped), default=0)
+
+def _pending(done: set[int]) -> list[tuple[int, Path]]:
+    return [(version, file) for version, file in migrations() if version not in done]
+
+
+def _refuse_newer(done: set[int]) -> None:
+    newest_known = max((v for v, _ in migrations()), default=0)
     if done and max(done) > newest_known:
         raise WarehouseError(
             f"the warehouse has schema version {max(done)}, newer than this newsalign knows ({newest_known}); upgrade newsalign"
         )
 
-    def apply(c: duckdb.DuckDBPyConnection, version: int, file: Path) -> bool:
-        if version in _applied(c):
-            return False
-        c.execute(file.read_text())
-        c.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, file.stem])
-        return True
 
-    return [
-        version
-        for version, file in shipped
-        if version not in done and in_transaction(con, lambda c, v=version, f=file: apply(c, v, f))
-    ]
-
-
-# The key is `version` (DuckLake has no constraints: `migrate` never inserts one twice).
+# The key is `version` (DuckLake has no constraints: `apply_migrations` never inserts one twice).
 _MIGRATIONS_TABLE = (
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INTEGER NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ DEFAULT now())"
@@ -223,25 +230,20 @@ def views_fingerprint(files: list[Path] | None = None) -> str:
     return digest.hexdigest()
 
 
-def create_views(con: duckdb.DuckDBPyConnection, files: list[Path] | None = None) -> None:
-    """(Re)create every view in one transaction and record their fingerprint in `schema_views`.
-    A view may use any view of an earlier layer, or one earlier in its own."""
+def recreate_views(c: duckdb.DuckDBPyConnection, files: list[Path] | None = None) -> None:
+    """Inside the caller's transaction: (re)create every view and record their fingerprint. A view may use
+    any view of an earlier layer, or one earlier in its own."""
     files = view_files() if files is None else files
-    fingerprint = views_fingerprint(files)
-
-    def recreate(c: duckdb.DuckDBPyConnection) -> None:
-        for file in files:
-            try:
-                c.execute(file.read_text())
-            except duckdb.Error as exc:
-                raise WarehouseError(f"view {file.relative_to(VIEWS_DIR.parent).as_posix()} failed: {exc}") from exc
-        c.execute(
-            "CREATE TABLE IF NOT EXISTS schema_views (fingerprint VARCHAR NOT NULL, created_at TIMESTAMPTZ DEFAULT now())"
-        )
-        c.execute("DELETE FROM schema_views")
-        c.execute("INSERT INTO schema_views (fingerprint) VALUES (?)", [fingerprint])
-
-    in_transaction(con, recreate)
+    for file in files:
+        try:
+            c.execute(file.read_text())
+        except duckdb.Error as exc:
+            raise WarehouseError(f"view {file.relative_to(VIEWS_DIR.parent).as_posix()} failed: {exc}") from exc
+    c.execute(
+        "CREATE TABLE IF NOT EXISTS schema_views (fingerprint VARCHAR NOT NULL, created_at TIMESTAMPTZ DEFAULT now())"
+    )
+    c.execute("DELETE FROM schema_views")
+    c.execute("INSERT INTO schema_views (fingerprint) VALUES (?)", [views_fingerprint(files)])
 
 
 def _check_current(con: duckdb.DuckDBPyConnection, db_path) -> None:

@@ -18,7 +18,9 @@ import os
 import random
 import re
 import sqlite3
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +28,6 @@ from typing import TypeVar
 
 import duckdb
 
-_held: dict[Path, int] = {}  # lake folder -> an open file that holds a shared lock on it (see in_use)
 DATA_PATH_VAR = "NEWSALIGN_DATA_PATH"
 CATALOG_FILE = "catalog.sqlite"
 POSTGRES_PREFIX = "postgres:"
@@ -110,23 +111,10 @@ def load_sql(kind: str) -> list[str]:
 
 
 def open_lake(lake: Lake, *, read_only: bool, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with `lake` attached and selected. A new local lake gets its folders and a
-    catalog in WAL mode (so a reading process never holds up a writer's commit)."""
-    if lake.folder is not None and not read_only:
-        (lake.folder / "data").mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(lake.folder / CATALOG_FILE) as catalog:
-            catalog.execute("PRAGMA journal_mode=WAL")
-        catalog.close()
-    if lake.folder is not None:
-        _hold(lake.folder)
-    con = duckdb.connect(config=_CONFIG)
-    try:
-        for statement in setup_sql(lake, read_only=read_only, snapshot=snapshot):
-            con.execute(statement)
-    except BaseException:
-        con.close()
-        raise
-    return con
+    """A connection to `lake`, selected as `lake`: a cursor of this process's DuckDB for it (`OPEN_LAKES`).
+    A new local lake gets its folders and a catalog in WAL mode (so a reading process never holds up a
+    writer's commit)."""
+    return OPEN_LAKES.cursor(lake, read_only=read_only, snapshot=snapshot)
 
 
 def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
@@ -134,19 +122,115 @@ def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(f"SELECT max(snapshot_id) FROM {ALIAS}.snapshots()").fetchone()[0]
 
 
-def _hold(folder: Path) -> None:
-    """Mark the folder as used by this process, until it exits (a shared lock on `.in-use`)."""
-    if folder not in _held and folder.is_dir():
-        fd = os.open(folder / ".in-use", os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(fd, fcntl.LOCK_SH)
-        _held[folder] = fd
+@dataclass
+class _Attached:
+    """One in-memory DuckDB with one lake attached (and selected) as `lake`, and how to tell it is still that lake."""
+
+    database: duckdb.DuckDBPyConnection
+    catalog_file: tuple[int, int] | None  # (device, inode) of a local catalog: a lake deleted and made anew differs
+
+
+class OpenLakes:
+    """This process's lakes: one in-memory DuckDB per (lake, read-only, snapshot), with the extensions loaded
+    and the lake attached once; every connection is a cursor of it (its own transactions; `USE lake`).
+
+    A fresh DuckDB costs a load of the two extensions, an ATTACH and a first read of the catalog, ~100 ms;
+    a cursor ~1 ms. The least recently used of more than `keep` are forgotten, not closed: their cursors
+    still work, and the DuckDB goes when its last cursor does. A local lake's catalog file is checked on
+    each use (a lake deleted and created anew at the same path gets a new DuckDB); a PostgreSQL one is
+    asked a cheap question (a catalog that went away and came back gets a new DuckDB). A forked child
+    starts with none of its parent's (a DuckDB must not cross a fork)."""
+
+    def __init__(self, keep: int = 8):
+        self.keep = keep
+        self._reset()
+
+    def _reset(self) -> None:
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        self._attached: OrderedDict[tuple[str, bool, int | None], _Attached] = OrderedDict()
+        self._holds: dict[Path, int] = {}  # lake folder -> an open file holding a shared lock on it (see in_use)
+
+    def cursor(self, lake: Lake, *, read_only: bool, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
+        key = (lake.catalog, read_only, snapshot)
+        if os.getpid() != self._pid:
+            self._reset()
+        with self._lock:
+            attached = self._attached.get(key)
+            if attached is not None and not self._still_valid(lake, attached):
+                del self._attached[key]  # dropped, not closed: its open cursors go on
+                attached = None
+            if attached is None:
+                attached = self._attach(lake, read_only=read_only, snapshot=snapshot)
+                self._attached[key] = attached
+                while len(self._attached) > self.keep:
+                    self._attached.popitem(last=False)
+            self._attached.move_to_end(key)
+            if lake.folder is not None:
+                self._hold(lake.folder)
+        con = attached.database.cursor()
+        con.execute(f"USE {ALIAS}")
+        return con
+
+    def forget(self, folder: Path) -> None:
+        """Drop this process's hold on a local lake and its DuckDBs (before the folder is deleted)."""
+        with self._lock:
+            if folder in self._holds:
+                os.close(self._holds.pop(folder))
+            for key in [k for k in self._attached if k[0] == Lake.at(str(folder)).catalog]:
+                del self._attached[key]
+
+    def _attach(self, lake: Lake, *, read_only: bool, snapshot: int | None) -> _Attached:
+        if lake.folder is not None and not read_only:
+            (lake.folder / "data").mkdir(parents=True, exist_ok=True)
+            with sqlite3.connect(lake.folder / CATALOG_FILE) as catalog:
+                catalog.execute("PRAGMA journal_mode=WAL")
+            catalog.close()
+        database = duckdb.connect(config=_CONFIG)
+        try:
+            for statement in setup_sql(lake, read_only=read_only, snapshot=snapshot):
+                database.execute(statement)
+        except BaseException:
+            database.close()
+            raise
+        return _Attached(database, _file_id(lake))
+
+    @staticmethod
+    def _still_valid(lake: Lake, attached: _Attached) -> bool:
+        if lake.folder is not None:
+            return _file_id(lake) == attached.catalog_file
+        try:
+            attached.database.execute(f"SELECT 1 FROM {ALIAS}.snapshots() LIMIT 0")
+        except duckdb.Error:
+            return False
+        return True
+
+    def _hold(self, folder: Path) -> None:
+        """Mark the folder as used by this process, until it exits (a shared lock on `.in-use`)."""
+        if folder not in self._holds and folder.is_dir():
+            fd = os.open(folder / ".in-use", os.O_RDWR | os.O_CREAT, 0o644)
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            self._holds[folder] = fd
+
+
+def _file_id(lake: Lake) -> tuple[int, int] | None:
+    if lake.folder is None:
+        return None
+    try:
+        stat = (lake.folder / CATALOG_FILE).stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+OPEN_LAKES = OpenLakes()
 
 
 def in_use(folder: Path) -> bool:
-    """Whether another process has this lake open (so it must not be deleted). Drops this process's own hold."""
+    """Whether another process has this lake open (so it must not be deleted). Drops this process's own
+    hold and DuckDBs of it."""
     folder = folder.expanduser().absolute()
-    if folder in _held:
-        os.close(_held.pop(folder))
+    OPEN_LAKES.forget(folder)
     if not (folder / ".in-use").is_file():
         return False
     fd = os.open(folder / ".in-use", os.O_RDWR)

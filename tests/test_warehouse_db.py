@@ -1,4 +1,7 @@
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -155,3 +158,58 @@ def test_unwritable_and_non_lake_folders_are_one_line(tmp_path):
     duckdb.connect(str(plain)).execute("CREATE TABLE t (n INTEGER)").close()
     with pytest.raises(WarehouseError, match=f"{plain} is a file, not a warehouse folder"):
         connect(plain, read_only=True)
+
+
+def test_connections_of_one_process_share_one_duckdb_per_lake_and_mode(db_path):
+    from newsalign.warehouse.lake import OPEN_LAKES
+
+    first, second = connect(db_path), connect(db_path)
+    first.execute("CREATE TABLE shared_probe AS SELECT 1 AS n")  # committed: autocommit
+    assert second.execute("SELECT n FROM shared_probe").fetchall() == [(1,)]
+    first.execute("BEGIN TRANSACTION")
+    first.execute("INSERT INTO shared_probe VALUES (2)")
+    assert second.execute("SELECT count(*) FROM shared_probe").fetchone() == (1,)  # own transactions
+    first.execute("COMMIT")
+    assert second.execute("SELECT count(*) FROM shared_probe").fetchone() == (2,)
+    first.close()
+    assert second.execute("SELECT count(*) FROM shared_probe").fetchone() == (2,)  # a closed cursor is its own
+    assert len([key for key in OPEN_LAKES._attached if key[0].endswith(f"{db_path}/catalog.sqlite")]) == 1
+
+
+def test_a_cached_reader_sees_what_another_process_commits(db_path):
+    connect(db_path).close()
+    reader = connect(db_path, read_only=True)
+    assert reader.execute("SELECT count(*) FROM crawl_runs").fetchone() == (0,)
+    writer = (
+        "from newsalign.warehouse import connect; "
+        f'connect({str(db_path)!r}).execute("INSERT INTO crawl_runs (run_id, spider, started, status) '
+        "VALUES ('r1', 'probe', now(), 'finished')\")"
+    )
+    subprocess.run([sys.executable, "-c", writer], check=True, timeout=120)
+    assert connect(db_path, read_only=True).execute("SELECT run_id FROM crawl_runs").fetchall() == [("r1",)]
+    assert reader.execute("SELECT run_id FROM crawl_runs").fetchall() == [("r1",)]  # a new query, a new snapshot
+
+
+def test_a_lake_deleted_and_made_again_at_its_path_is_opened_anew(db_path):
+    connect(db_path).execute("CREATE TABLE old_probe (n INTEGER)")
+    shutil.rmtree(db_path)
+    con = connect(db_path)
+    assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'old_probe'").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+
+
+def test_a_forked_child_opens_its_own_duckdb(db_path):
+    connect(db_path).execute("CREATE TABLE fork_probe AS SELECT 7 AS n")
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: the parent's DuckDB must not be used across the fork
+        try:
+            value = connect(db_path, read_only=True).execute("SELECT n FROM fork_probe").fetchone()[0]
+            os.write(write, str(value).encode())
+        except BaseException as exc:  # the reason, for the assertion's message
+            os.write(write, repr(exc).encode()[:4000])
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    assert os.read(read, 4096) == b"7"

@@ -143,18 +143,23 @@ class OpenLakes:
 
     def __init__(self, keep: int = 8):
         self.keep = keep
-        self._reset()
+        # A forked child's copies of its parent's DuckDBs: kept, never used, never closed (a DuckDB's
+        # teardown in a child joins threads that only the parent has, and crashes it).
+        self._inherited: list[_Attached] = []
+        self._attached: OrderedDict[tuple[str, bool, int | None], _Attached] = OrderedDict()
+        self._start_in_this_process()
 
-    def _reset(self) -> None:
+    def _start_in_this_process(self) -> None:
+        self._inherited.extend(self._attached.values())
+        self._attached = OrderedDict()
         self._pid = os.getpid()
         self._lock = threading.Lock()
-        self._attached: OrderedDict[tuple[str, bool, int | None], _Attached] = OrderedDict()
         self._holds: dict[Path, int] = {}  # lake folder -> an open file holding a shared lock on it (see in_use)
 
     def cursor(self, lake: Lake, *, read_only: bool, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
         key = (lake.catalog, read_only, snapshot)
         if os.getpid() != self._pid:
-            self._reset()
+            self._start_in_this_process()
         with self._lock:
             attached = self._attached.get(key)
             if attached is not None and not self._still_valid(lake, attached):

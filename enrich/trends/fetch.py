@@ -22,7 +22,7 @@ from newsalign.enrich.trends.batch import groups, measure, span, split
 from newsalign.enrich.trends.precision import Rules, settled
 from newsalign.enrich.trends.series import ANCHORS, MonthlySeries, month_start, published_span, timeframe, window
 from newsalign.enrich.trends.store import Answer, Known, Request, covered, levels, save
-from newsalign.warehouse.labels import label_params
+from newsalign.warehouse.labels import label_settings
 
 
 def plan(
@@ -268,7 +268,7 @@ def enrich_trends(
 ) -> Report:
     """Fetch the series the articles in `con` still need, into `out` (a shard file) or `con` itself.
     Unset options take label_params' values, so the fetched series are the ones the labels read."""
-    params = label_params(con)  # one clear line, not a DuckDB error, when a label setting is malformed
+    params = label_settings(con)  # one clear line, not a DuckDB error, when a label setting is malformed
     topics_per_article = topics_per_article or params["topics_per_article"]
     anchor = anchor or params["anchor"]
     geo = params["geo"] if geo is None else geo

@@ -1,10 +1,11 @@
 """MinHash near-duplicates, one definition for crawl-time dedup (`pipeline/dedup.py`) and the training
-export's split groups (`training/export.py`): the parameters, the signature, and the near-duplicate pair
-(an LSH candidate whose estimated Jaccard similarity is at least the threshold).
+export's split groups (`training/export.py`): the parameters, the signature, and the near-duplicate check
+(`NearDuplicates.matches`: an LSH candidate whose estimated Jaccard similarity is at least the threshold).
 """
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from functools import cache
 
 import numpy as np
@@ -50,19 +51,46 @@ def lsh_params(threshold: float = THRESHOLD) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
+class NearDuplicates:
+    """Signatures under keys, asked which of them a signature near-duplicates: its LSH candidates whose estimated
+    Jaccard similarity is at least `threshold` (the LSH keeps only band hashes, so the hash values stay beside it)."""
+
+    def __init__(self, threshold: float = THRESHOLD):
+        self.threshold = threshold
+        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(threshold))
+        self.hashvalues: dict[Hashable, np.ndarray] = {}
+
+    def insert(self, key: Hashable, sig: LeanMinHash) -> None:
+        self.lsh.insert(key, sig)
+        self.hashvalues[key] = sig.hashvalues
+
+    def insert_many(self, signatures: Iterable[tuple[Hashable, LeanMinHash]]) -> None:
+        """Insert (key, signature) pairs in one LSH insertion session."""
+        with self.lsh.insertion_session() as session:
+            for key, sig in signatures:
+                session.insert(key, sig)
+                self.hashvalues[key] = sig.hashvalues
+
+    def remove(self, key: Hashable) -> None:
+        """Forget `key`, if it is held."""
+        if self.hashvalues.pop(key, None) is not None:
+            self.lsh.remove(key)
+
+    def matches(self, sig: LeanMinHash) -> list[tuple[Hashable, float]]:
+        """(key, estimated similarity) of every held signature that `sig` near-duplicates."""
+        return [
+            (key, sim)
+            for key in self.lsh.query(sig)
+            if (sim := similarity(self.hashvalues[key], sig.hashvalues)) >= self.threshold
+        ]
+
+
 def near_duplicate_pairs(signatures: list, threshold: float = THRESHOLD) -> list[tuple[int, int]]:
     """(i, j), i < j, for every near-duplicate pair among `signatures` (hash-value arrays)."""
-    lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(threshold))
     minhashes = [from_hashvalues(values) for values in signatures]
-    with lsh.insertion_session() as session:
-        for i, minhash in enumerate(minhashes):
-            session.insert(i, minhash)
-    return [
-        (i, j)
-        for i, minhash in enumerate(minhashes)
-        for j in lsh.query(minhash)
-        if i < j and similarity(minhash.hashvalues, minhashes[j].hashvalues) >= threshold
-    ]
+    near = NearDuplicates(threshold)
+    near.insert_many(enumerate(minhashes))
+    return [(i, j) for i, minhash in enumerate(minhashes) for j, _ in near.matches(minhash) if i < j]
 
 
 def groups(n: int, pairs: list[tuple[int, int]]) -> np.ndarray:

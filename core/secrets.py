@@ -1,7 +1,8 @@
-"""The one place secrets are scrubbed: every string a crawl or an enrichment stores, logs, prints or
-exports goes through `scrub`, which removes the configured API keys and any masked form of them (a prefix and/or
-a suffix of the key around asterisks, as OpenAI's 401 says `sk-proj-ab*****wxyz`), even when a
-server echoes them back in an error body, a header or a batch error file.
+"""The one place secrets are scrubbed: every string a crawl, an enrichment or the warehouse stores, logs,
+prints or exports goes through `scrub`, which removes the configured API keys and any masked form of them (a
+prefix and/or a suffix of the key around asterisks, as OpenAI's 401 says `sk-proj-ab*****wxyz`), even when a
+server echoes them back in an error body, a header or a batch error file, and every libpq password
+(`password=x`, `password='x y'`, `postgresql://user:x@host`), as a Postgres catalog's errors repeat it.
 
 Keys are read from the environment at call time, so a key set after import is scrubbed too."""
 
@@ -15,6 +16,8 @@ SECRET_VARIABLES = ("OPENAI_API_KEY", "SERPAPI_API_KEY", "GUARDIAN_API_KEY")
 REDACTED = "[redacted]"
 MIN_SECRET = 8  # shorter values (a dummy like "x") would scrub ordinary words
 _MASKED = re.compile(r"([\w-]*)(\*{3,})([\w-]*)")
+# A libpq password, as a keyword (`password=x`, `password='x y'`) or inside a URI (`postgresql://u:x@h`).
+_PASSWORD = re.compile(r"""(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s"]+)|(://[^:/@\s]*:)[^@\s]*(@)""", re.IGNORECASE)
 
 
 def secrets() -> list[str]:
@@ -22,15 +25,16 @@ def secrets() -> list[str]:
 
 
 def scrub(value):
-    """`value` (a string, or JSON-like dicts/lists of them) with every secret and masked secret removed."""
-    keys = secrets()
-    if not keys:
-        return value
-    return _scrub(value, keys)
+    """`value` (a string, or JSON-like dicts/lists of them) with every key, masked key and password removed:
+    keys become `[redacted]`, a password `***`."""
+    return _scrub(value, secrets())
 
 
 def _scrub(value, keys: list[str]):
     if isinstance(value, str):
+        value = _PASSWORD.sub(lambda m: f"{m[1]}***" if m[1] else f"{m[3]}***{m[4]}", value)
+        if not keys:
+            return value
         for key in keys:
             value = value.replace(key, REDACTED)
 

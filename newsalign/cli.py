@@ -47,12 +47,43 @@ class RootGroup(LazyGroup):
             raise UserError(str(exc)) from exc
 
 
+def options(*decorators):
+    """Several option decorators as one, applied in the order listed (the first shows first in --help)."""
+
+    def apply(command):
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
 db_option = click.option(
     "--db",
     "db",
     default=None,
     help="Warehouse: a lake folder, or postgres:<connection> (see the README). Default: $NEWSALIGN_DB, else data/warehouse.",
 )
+
+
+def format_option(*choices: str):
+    """`--format` (parameter `fmt`) among `choices`, the first being the default."""
+    return click.option("--format", "fmt", type=click.Choice(choices), default=choices[0], show_default=True)
+
+
+def shard_option(what: str):
+    """`--shard i/N` (parsed by `newsalign.core.shards.parse_shard`); `what` says what the run does with shard i."""
+    return click.option("--shard", default=None, help=f"i/N: {what}.")
+
+
+crawl_options = options(
+    click.option("--sources", default=None, help="Comma-separated sources (default: every spider)."),
+    click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting for every spider."),
+    click.option(
+        "--site", "sites", multiple=True, metavar="SOURCE=URL", help="A local copy standing in for a source's hosts."
+    ),
+)
+"""`--sources`, `-s NAME=VALUE` and `--site SOURCE=URL`: what a crawl command crawls, and how."""
 
 
 @click.group(

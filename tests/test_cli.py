@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from newsalign.cli import cli
-from newsalign.warehouse import LabelParamsError, connect, label_params
+from newsalign.warehouse import LabelParamsError, connect, label_settings
 
 
 def test_cli_runner_runs_a_command_in_a_fresh_process(db_path):
@@ -59,7 +59,7 @@ def test_a_bad_label_param_is_the_same_line_in_sql_as_in_python(db_path):
     con = connect(db_path)
     con.execute("UPDATE label_params SET value = 'sideways' WHERE name = 'anchor'")
     with pytest.raises(LabelParamsError) as raised:
-        label_params(con)
+        label_settings(con)
     con.close()
     result = CliRunner().invoke(cli, ["sql", "SELECT count(*) FROM v_signal", "--db", str(db_path)])
     assert result.exit_code == 1

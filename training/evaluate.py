@@ -14,6 +14,7 @@ import gc
 import json
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -117,6 +118,151 @@ def resolve_max_length(models: dict[str, Path], max_length: int | None) -> int:
     return min(trained, default=DEFAULT_MAX_LENGTH)
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """The rows every model is scored on: the validation split (when there is one), then `split`."""
+
+    split: str
+    test: pd.DataFrame
+    validation: pd.DataFrame | None
+
+    @property
+    def gold(self):
+        return self.test["gold"].to_numpy()
+
+    @property
+    def n_val(self) -> int:
+        return 0 if self.validation is None else len(self.validation)
+
+    @property
+    def prompts(self) -> list[str]:
+        return ([] if self.validation is None else self.validation["prompt"].tolist()) + self.test["prompt"].tolist()
+
+
+def _check_settings(models: dict[str, Path], calibrate: str | None) -> str | None:
+    """The calibration method (None when off); fails on an unknown method or a missing model directory."""
+    calibrate = None if calibrate in (None, False, "none") else calibrate
+    if calibrate is not None and calibrate not in calibration.METHODS:
+        raise NewsalignError(f"calibrate must be one of {', '.join(calibration.METHODS)} or none, not {calibrate!r}")
+    for name, path in models.items():
+        if not Path(path).is_dir():
+            raise NewsalignError(f"model {name!r}: path not found: {path}")
+    return calibrate
+
+
+def _load_rows(data_dir: Path, split: str, threshold: float | None, notes: list[str]) -> _Rows:
+    """`split` and (unless it is the split evaluated) the validation split of the export, with notes on what lacks."""
+    test = load_split(data_dir, split)
+    if test.empty:
+        raise NewsalignError(f"the {split} split in {data_dir} has no rows to evaluate")
+    validation = (
+        load_split(data_dir, "validation") if split != "validation" and has_split(data_dir, "validation") else None
+    )
+    if validation is not None and validation.empty:
+        validation = None
+    if threshold is None and validation is None:
+        notes.append(
+            "The export has no validation split: every threshold is 0.5 (re-export to choose it on validation)."
+        )
+    rows = _Rows(split, test, validation)
+    gold = rows.gold
+    if gold.all() or not gold.any():
+        notes.append(
+            f"The {split} split holds one class only ({'signal' if gold.all() else 'no signal'}): ROC-AUC is undefined (n/a)."
+        )
+    return rows
+
+
+def _score_models(models: dict[str, Path], rows: _Rows, answers, out_dir: Path, **scoring) -> tuple[dict, dict]:
+    """({name: P(signal) on validation rows, then test rows}, {name: entry}) for every model."""
+    scores: dict[str, object] = {}
+    entries: dict[str, dict] = {}
+    for name, path in models.items():
+        scores[name], seconds = _score_model(Path(path), rows.prompts, answers, **scoring)
+        entries[name] = {
+            "kind": "model",
+            "path": str(path),
+            "seconds": seconds,
+            "trainer": _trainer_info(Path(path), out_dir, name),
+        }
+    return scores, entries
+
+
+def _score_baselines(
+    data_dir: Path, rows: _Rows, threshold: float | None, seed: int, notes: list[str]
+) -> tuple[dict, dict]:
+    """({name: P(signal)}, {name: entry}) for the majority and TF-IDF baselines (the latter skipped, noted, when
+    it cannot be fitted)."""
+    train = load_split(data_dir, "train")
+    prior, population = majority_prior(data_dir, rows.validation, train)
+    notes.append(
+        f"The majority baseline's P(signal) is {prior:.3f}, from {population}"
+        + ("; it predicts the majority class (threshold 0.5, not chosen on validation)." if threshold is None else ".")
+    )
+    scores = {"majority": baselines.majority(prior, len(rows.prompts))}
+    try:
+        scores["tfidf_logreg"] = baselines.tfidf_logreg(train["prompt"], train["gold"], rows.prompts, seed=seed)
+    except NewsalignError as exc:
+        notes.append(f"TF-IDF baseline skipped: {exc}.")
+    entries = {name: {"kind": "baseline", "path": None, "seconds": None, "trainer": None} for name in scores}
+    return scores, entries
+
+
+def _threshold(name: str, scores, rows: _Rows, threshold: float | None) -> float:
+    """`threshold` when fixed; 0.5 for the majority baseline or without validation; else chosen on validation."""
+    if threshold is not None:
+        return threshold
+    if rows.validation is None or name == "majority":
+        return 0.5
+    return choose_threshold(rows.validation["gold"].to_numpy(), scores[: rows.n_val])
+
+
+def _test_metrics(p, gold, chosen: float, *, bootstrap: int, seed: int) -> dict:
+    """Threshold, metrics, bootstrap intervals and confusion matrix of test scores `p`."""
+    return {
+        "threshold": chosen,
+        "metrics": compute_metrics(gold, p, threshold=chosen),
+        "ci": bootstrap_ci(gold, p, n_resamples=bootstrap, seed=seed, threshold=chosen),
+        "confusion_matrix": confusion(gold, p, threshold=chosen),
+    }
+
+
+def _calibration_entry(method: str, fitted, gold, chosen: float) -> dict:
+    """The calibration parameters of one model and its test ECE after calibration."""
+    (a, b), p_calibrated = fitted
+    return {"method": method, "a": a, "b": b, "ece": compute_metrics(gold, p_calibrated, threshold=chosen)["ece"]}
+
+
+def _plots(predictions: dict, calibrated: dict, entries: dict, gold, out_dir: Path, calibrate: str | None) -> dict:
+    """Write the ROC, PR, confusion and reliability plots; {plot: file name}."""
+    pairs = {name: (gold, p) for name, p in predictions.items()}
+    written = {
+        "roc_curves": plots.roc_curves(pairs, out_dir / "roc_curves.png").name,
+        "pr_curves": plots.pr_curves(pairs, out_dir / "pr_curves.png").name,
+        "confusion_matrices": plots.confusion_matrices(
+            {n: e["confusion_matrix"] for n, e in entries.items()}, out_dir / "confusion_matrices.png"
+        ).name,
+        "reliability": plots.reliability_diagram(pairs, out_dir / "reliability.png").name,
+    }
+    if calibrated:
+        written["reliability_calibrated"] = plots.reliability_diagram(
+            {name: (gold, p) for name, (_, p) in calibrated.items()},
+            out_dir / "reliability_calibrated.png",
+            title=f"Reliability after {calibrate} calibration on validation",
+        ).name
+    return written
+
+
+def _write(result: dict, rows: _Rows, predictions: dict, calibrated: dict, out_dir: Path) -> None:
+    """Write predictions.csv (raw and calibrated test scores), metrics.json and report.md."""
+    columns = {f"p_{name}": p for name, p in predictions.items()}
+    columns.update({f"pcal_{name}": p for name, (_, p) in calibrated.items()})
+    frame = pd.DataFrame({"id": rows.test["id"], "gold": rows.gold, **columns})
+    frame.to_csv(out_dir / "predictions.csv", index=False)
+    write_metrics_json(result, out_dir / "metrics.json")
+    write_report(result, out_dir / "report.md")
+
+
 def evaluate_models(
     models: dict[str, Path],
     data_dir,
@@ -142,95 +288,36 @@ def evaluate_models(
     confusion matrix and (for models) trainer-log facts.
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
-    calibrate = None if calibrate in (None, False, "none") else calibrate
-    if calibrate is not None and calibrate not in calibration.METHODS:
-        raise NewsalignError(f"calibrate must be one of {', '.join(calibration.METHODS)} or none, not {calibrate!r}")
-    for name, path in models.items():
-        if not Path(path).is_dir():
-            raise NewsalignError(f"model {name!r}: path not found: {path}")
+    calibrate = _check_settings(models, calibrate)
     answers = read_answers(data_dir)
     max_length = resolve_max_length(models, max_length)
-    test = load_split(data_dir, split)
-    if test.empty:
-        raise NewsalignError(f"the {split} split in {data_dir} has no rows to evaluate")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    gold = test["gold"].to_numpy()
     notes: list[str] = []
-    validation = (
-        load_split(data_dir, "validation") if split != "validation" and has_split(data_dir, "validation") else None
+    rows = _load_rows(data_dir, split, threshold, notes)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # score
+    scores, entries = _score_models(
+        models, rows, answers, out_dir, batch_size=batch_size, max_length=max_length, device=device
     )
-    if validation is not None and validation.empty:
-        validation = None
-    if threshold is None and validation is None:
-        notes.append(
-            "The export has no validation split: every threshold is 0.5 (re-export to choose it on validation)."
-        )
-    n_val = 0 if validation is None else len(validation)
-    prompts = ([] if validation is None else validation["prompt"].tolist()) + test["prompt"].tolist()
-    if gold.all() or not gold.any():
-        notes.append(
-            f"The {split} split holds one class only ({'signal' if gold.all() else 'no signal'}): ROC-AUC is undefined (n/a)."
-        )
-
-    scores: dict[str, object] = {}  # P(signal) on validation rows, then test rows
-    entries: dict[str, dict] = {}
-    for name, path in models.items():
-        scores[name], seconds = _score_model(
-            Path(path), prompts, answers, batch_size=batch_size, max_length=max_length, device=device
-        )
-        entries[name] = {
-            "kind": "model",
-            "path": str(path),
-            "seconds": seconds,
-            "trainer": _trainer_info(Path(path), out_dir, name),
-        }
-
     if with_baselines:
-        train = load_split(data_dir, "train")
-        prior, population = majority_prior(data_dir, validation, train)
-        notes.append(
-            f"The majority baseline's P(signal) is {prior:.3f}, from {population}"
-            + (
-                "; it predicts the majority class (threshold 0.5, not chosen on validation)."
-                if threshold is None
-                else "."
-            )
-        )
-        scores["majority"] = baselines.majority(prior, len(prompts))
-        try:
-            scores["tfidf_logreg"] = baselines.tfidf_logreg(train["prompt"], train["gold"], prompts, seed=seed)
-        except NewsalignError as exc:
-            notes.append(f"TF-IDF baseline skipped: {exc}.")
-        for name in BASELINES:
-            if name in scores:
-                entries[name] = {"kind": "baseline", "path": None, "seconds": None, "trainer": None}
-
+        baseline_scores, baseline_entries = _score_baselines(data_dir, rows, threshold, seed, notes)
+        scores.update(baseline_scores)
+        entries.update(baseline_entries)
+    # threshold
+    gold, n_val = rows.gold, rows.n_val
     predictions = {name: p[n_val:] for name, p in scores.items()}
-    calibrated = _calibrate(calibrate, validation, scores, n_val, notes)
     for name, p in predictions.items():
-        if threshold is not None:
-            chosen = threshold
-        elif validation is None or name == "majority":
-            chosen = 0.5
-        else:
-            chosen = choose_threshold(validation["gold"].to_numpy(), scores[name][:n_val])
-        entries[name].update(
-            threshold=chosen,
-            metrics=compute_metrics(gold, p, threshold=chosen),
-            ci=bootstrap_ci(gold, p, n_resamples=bootstrap, seed=seed, threshold=chosen),
-            confusion_matrix=confusion(gold, p, threshold=chosen),
-        )
-        if name in calibrated:
-            (a, b), p_calibrated = calibrated[name]
-            ece = compute_metrics(gold, p_calibrated, threshold=chosen)["ece"]
-            entries[name]["calibration"] = {"method": calibrate, "a": a, "b": b, "ece": ece}
-
-    pairs = {name: (gold, p) for name, p in predictions.items()}
+        chosen = _threshold(name, scores[name], rows, threshold)
+        entries[name].update(_test_metrics(p, gold, chosen, bootstrap=bootstrap, seed=seed))
+    # calibrate
+    calibrated = _calibrate(calibrate, rows.validation, scores, n_val, notes)
+    for name, fitted in calibrated.items():
+        entries[name]["calibration"] = _calibration_entry(calibrate, fitted, gold, entries[name]["threshold"])
+    # write
     result = {
         "data": {
             "dir": str(data_dir),
             "split": split,
-            "n": len(test),
+            "n": len(rows.test),
             "positive": int(gold.sum()),
             "negative": int((~gold).sum()),
             "answers": list(answers),
@@ -239,7 +326,7 @@ def evaluate_models(
         "settings": {
             "bootstrap": bootstrap,
             "seed": seed,
-            "threshold": "validation" if threshold is None and validation is not None else threshold or 0.5,
+            "threshold": "validation" if threshold is None and rows.validation is not None else threshold or 0.5,
             "ece_bins": ECE_BINS,
             "batch_size": batch_size,
             "max_length": max_length,
@@ -247,24 +334,7 @@ def evaluate_models(
         },
         "models": entries,
         "notes": notes,
-        "plots": {
-            "roc_curves": plots.roc_curves(pairs, out_dir / "roc_curves.png").name,
-            "pr_curves": plots.pr_curves(pairs, out_dir / "pr_curves.png").name,
-            "confusion_matrices": plots.confusion_matrices(
-                {n: e["confusion_matrix"] for n, e in entries.items()}, out_dir / "confusion_matrices.png"
-            ).name,
-            "reliability": plots.reliability_diagram(pairs, out_dir / "reliability.png").name,
-        },
+        "plots": _plots(predictions, calibrated, entries, gold, out_dir, calibrate),
     }
-    if calibrated:
-        result["plots"]["reliability_calibrated"] = plots.reliability_diagram(
-            {name: (gold, p) for name, (_, p) in calibrated.items()},
-            out_dir / "reliability_calibrated.png",
-            title=f"Reliability after {calibrate} calibration on validation",
-        ).name
-    columns = {f"p_{name}": p for name, p in predictions.items()}
-    columns.update({f"pcal_{name}": p for name, (_, p) in calibrated.items()})
-    pd.DataFrame({"id": test["id"], "gold": gold, **columns}).to_csv(out_dir / "predictions.csv", index=False)
-    write_metrics_json(result, out_dir / "metrics.json")
-    write_report(result, out_dir / "report.md")
+    _write(result, rows, predictions, calibrated, out_dir)
     return result

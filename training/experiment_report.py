@@ -210,48 +210,49 @@ def write_experiment_report(exp, cells: list[dict], out, *, notes: list[str] = (
     summary = {"experiment": str(exp.path), "splits": {}, "versions": versions(), "notes": list(notes)}
     for split, split_cells in by_split.items():
         data = summarise_split(split_cells, compared, bootstrap=settings["bootstrap"])
-        first = data["results"][0]
-        pairs = {name: (data["gold"], runs[0][0]) for name, runs in data["runs"].items()}
-        thresholds = {name: runs[0][1] for name, runs in data["runs"].items()}
-        prefix = out / f"{split}_"
-        images = {
-            f"ROC, seed {data['seeds'][0]}": plots.roc_curves(pairs, f"{prefix}roc.png").name,
-            f"Precision-recall, seed {data['seeds'][0]} (dot: chosen threshold)": plots.pr_curves(
-                pairs, f"{prefix}pr.png", thresholds=thresholds
-            ).name,
-            f"Confusion matrices, seed {data['seeds'][0]}": plots.confusion_matrices(
-                {n: e["confusion_matrix"] for n, e in first["models"].items() if n in pairs}, f"{prefix}confusion.png"
-            ).name,
-            f"Reliability, seed {data['seeds'][0]}": plots.reliability_diagram(pairs, f"{prefix}reliability.png").name,
-        }
-        first_predictions = pd.read_csv(Path(split_cells[0]["dir"]) / "eval" / "predictions.csv")
-        calibrated = {
-            n: (data["gold"], first_predictions[f"pcal_{n}"].to_numpy())
-            for n in pairs
-            if f"pcal_{n}" in first_predictions
-        }
-        if calibrated:
-            images[f"Reliability after calibration on validation, seed {data['seeds'][0]}"] = plots.reliability_diagram(
-                calibrated, f"{prefix}reliability_calibrated.png", title="Reliability after calibration on validation"
-            ).name
-        histories = {
-            name: [load_log_history(Path(c["dir"]) / name) for c in split_cells]
-            for name in compared
-            if name in exp.trained
-        }
-        curves = plots.seed_curves(histories, f"{prefix}curves.png", seeds=data["seeds"])
-        if curves:
-            images["Training curves over seeds (solid: train loss, dashed: eval loss)"] = curves.name
-        for name in histories:  # every panel of the first seed's log, β beside the KL for GRPO
-            image = Path(split_cells[0]["dir"]) / "eval" / f"curves_{name}.png"
-            if image.exists():
-                images[f"{name}, seed {data['seeds'][0]}: all logged curves"] = str(image.relative_to(out))
+        images = _split_images(exp, split_cells, data, compared, out / f"{split}_", out)
         lines += _split_section(split, data, images)
         summary["splits"][split] = {k: v for k, v in data.items() if k not in ("gold", "runs", "results")}
     lines += _reproduce(exp, by_split, out, summary)
     (out / "report.md").write_text("\n".join(lines))
     write_metrics_json(summary, out / "summary.json")
     return summary
+
+
+def _split_images(exp, split_cells: list[dict], data: dict, compared: list[str], prefix: Path, out: Path) -> dict:
+    """Write one split's plots (file names starting with `prefix`): {caption: path relative to `out`}."""
+    first = data["results"][0]
+    pairs = {name: (data["gold"], runs[0][0]) for name, runs in data["runs"].items()}
+    thresholds = {name: runs[0][1] for name, runs in data["runs"].items()}
+    images = {
+        f"ROC, seed {data['seeds'][0]}": plots.roc_curves(pairs, f"{prefix}roc.png").name,
+        f"Precision-recall, seed {data['seeds'][0]} (dot: chosen threshold)": plots.pr_curves(
+            pairs, f"{prefix}pr.png", thresholds=thresholds
+        ).name,
+        f"Confusion matrices, seed {data['seeds'][0]}": plots.confusion_matrices(
+            {n: e["confusion_matrix"] for n, e in first["models"].items() if n in pairs}, f"{prefix}confusion.png"
+        ).name,
+        f"Reliability, seed {data['seeds'][0]}": plots.reliability_diagram(pairs, f"{prefix}reliability.png").name,
+    }
+    first_predictions = pd.read_csv(Path(split_cells[0]["dir"]) / "eval" / "predictions.csv")
+    calibrated = {
+        n: (data["gold"], first_predictions[f"pcal_{n}"].to_numpy()) for n in pairs if f"pcal_{n}" in first_predictions
+    }
+    if calibrated:
+        images[f"Reliability after calibration on validation, seed {data['seeds'][0]}"] = plots.reliability_diagram(
+            calibrated, f"{prefix}reliability_calibrated.png", title="Reliability after calibration on validation"
+        ).name
+    histories = {
+        name: [load_log_history(Path(c["dir"]) / name) for c in split_cells] for name in compared if name in exp.trained
+    }
+    curves = plots.seed_curves(histories, f"{prefix}curves.png", seeds=data["seeds"])
+    if curves:
+        images["Training curves over seeds (solid: train loss, dashed: eval loss)"] = curves.name
+    for name in histories:  # every panel of the first seed's log, β beside the KL for GRPO
+        image = Path(split_cells[0]["dir"]) / "eval" / f"curves_{name}.png"
+        if image.exists():
+            images[f"{name}, seed {data['seeds'][0]}: all logged curves"] = str(image.relative_to(out))
+    return images
 
 
 def _reproduce(exp, by_split: dict, out: Path, summary: dict) -> list[str]:

@@ -29,7 +29,7 @@ from newsalign.training.prompt import (
     PromptBuilder,
     check_answers,
 )
-from newsalign.warehouse.labels import label_params as check_label_params
+from newsalign.warehouse.labels import label_settings
 
 KINDS = ("dpo", "reward", "rl", "kto", "sft")
 SPLITS = ("train", "validation", "test")
@@ -66,7 +66,7 @@ def export_training_set(
     card so `newsalign export ... --snapshot N` rebuilds exactly this set.
     """
     _check_options(options)
-    check_label_params(con)  # a malformed label setting is one clear line before the label views are read
+    label_settings(con)  # a malformed label setting is one clear line before the label views are read
     tokenizer = tokenizer or _load_tokenizer(options.tokenizer)
     check_answers(options.answers, tokenizer)
     frame = load_labelled(con, options.label)
@@ -110,7 +110,7 @@ def export_training_set(
         "token_count": "tokenizer" if tokenizer is not None else "regex estimate (words and punctuation)",
         "prompt": {"version": builder.template.version, "sha256": builder.template.sha256},
         "label_source": options.label,
-        "label_params": label_params(con) if uses_label_params(con, options.label) else None,
+        "label_params": label_params_rows(con) if uses_label_params(con, options.label) else None,
         "warehouse_snapshot_sha256": snapshot_hash(frame),
         "lake_snapshot": snapshot,
     }
@@ -275,7 +275,7 @@ def _class_counts(frame: pd.DataFrame) -> dict:
     return {"articles": len(frame), "positive": positive, "negative": len(frame) - positive}
 
 
-def label_params(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
+def label_params_rows(con: duckdb.DuckDBPyConnection) -> list[dict] | None:
     """The rows of the `label_params` table (how the labels were derived), when the warehouse has one."""
     if _relation_columns(con, "label_params") is None:
         return None

@@ -1,7 +1,7 @@
 """The warehouse, a DuckLake: schema migrations, SQL views loaded from files, a small Python API."""
 
 from newsalign.warehouse.db import DEFAULT_DB_PATH, WarehouseError, connect, resolve_db_path, resolve_lake
-from newsalign.warehouse.labels import LabelParamsError, label_params
+from newsalign.warehouse.labels import LabelParamsError, label_settings
 from newsalign.warehouse.lake import current_snapshot, in_transaction, retry
 
 __all__ = [
@@ -11,7 +11,7 @@ __all__ = [
     "WarehouseError",
     "connect",
     "in_transaction",
-    "label_params",
+    "label_settings",
     "resolve_db_path",
     "resolve_lake",
     "retry",

@@ -22,7 +22,8 @@ from pathlib import Path
 import duckdb
 
 from newsalign.core.errors import NewsalignError
-from newsalign.warehouse.lake import CATALOG_FILE, DATA_PATH_VAR, Lake, in_transaction, open_lake, retry, scrub
+from newsalign.core.secrets import scrub
+from newsalign.warehouse.lake import CATALOG_FILE, DATA_PATH_VAR, Lake, in_transaction, open_lake, retry
 
 DEFAULT_DB_PATH = Path("data/warehouse")
 ENV_VAR = "NEWSALIGN_DB"

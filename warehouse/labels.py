@@ -13,7 +13,7 @@ class LabelParamsError(WarehouseError):
     """A label_params value is missing or malformed (the message names it and the fix)."""
 
 
-def label_params(con: duckdb.DuckDBPyConnection) -> dict:
+def label_settings(con: duckdb.DuckDBPyConnection) -> dict:
     """The label settings as one typed row {name: value}. A bad value raises `LabelParamsError`
     with stg_label_params' message (`label_params.anchor must be published or fetch, not x`)."""
     try:

@@ -16,7 +16,6 @@ import fcntl
 import importlib
 import os
 import random
-import re
 import sqlite3
 import threading
 import time
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import duckdb
+
+from newsalign.core.secrets import scrub
 
 DATA_PATH_VAR = "NEWSALIGN_DATA_PATH"
 CATALOG_FILE = "catalog.sqlite"
@@ -44,8 +45,6 @@ _EXTENSIONS = {"sqlite": "duckdb_extension_sqlite_scanner", "postgres": "duckdb_
 _CONFIG = {"allow_unsigned_extensions": "true"}
 
 T = TypeVar("T")
-# A libpq password, as a keyword (`password=x`, `password='x y'`) or inside a URI (`postgresql://u:x@h`).
-_PASSWORD = re.compile(r"""(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s"]+)|(://[^:/@\s]*:)[^@\s]*(@)""", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -293,11 +292,6 @@ def retry(attempt: Callable[[], T], *, attempts: int = 30) -> T:
                 raise
         time.sleep(random.uniform(0, min(2.0, 0.01 * 2**n)))
     raise AssertionError("unreachable")
-
-
-def scrub(text: str) -> str:
-    """`text` with every libpq password in it replaced by `***` (for messages and logs)."""
-    return _PASSWORD.sub(lambda m: f"{m[1]}***" if m[1] else f"{m[3]}***{m[4]}", text)
 
 
 def _quote(text: str) -> str:

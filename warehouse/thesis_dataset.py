@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from newsalign.core.errors import NewsalignError
-from newsalign.warehouse.labels import label_params
+from newsalign.warehouse.labels import label_settings
 
 FORMATS = ("json", "jsonl", "parquet")
 
@@ -46,7 +46,7 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, fmt: str = "
     out = Path(out)
     if out.is_dir():
         raise NewsalignError(f"--out {out} is a folder; give a file name such as {out / f'dataset.{fmt}'}")
-    label_params(con)  # a bad label setting fails here, with its fix, before a file is written
+    label_settings(con)  # a bad label setting fails here, with its fix, before a file is written
     out.parent.mkdir(parents=True, exist_ok=True)
     options = {"json": "FORMAT json, ARRAY true", "jsonl": "FORMAT json", "parquet": "FORMAT parquet"}[fmt]
     target = str(out).replace("'", "''")

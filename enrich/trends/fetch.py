@@ -22,7 +22,7 @@ from newsalign.enrich.trends.batch import groups, measure, span, split
 from newsalign.enrich.trends.precision import Rules, settled
 from newsalign.enrich.trends.series import ANCHORS, MonthlySeries, month_start, published_span, timeframe, window
 from newsalign.enrich.trends.store import Answer, Known, Request, covered, levels, save
-from newsalign.warehouse.labels import label_params
+from newsalign.warehouse.labels import label_settings
 
 
 def plan(
@@ -86,6 +86,93 @@ class Report:
     error_examples: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Sender:
+    """One run's sending state, in plain view: the `report` it fills, the measured `levels` it places topics by,
+    the `regroup` queue of topics to ask again by level, and the progress `bar` it advances per stored series."""
+
+    backend: TrendsBackend
+    con: duckdb.DuckDBPyConnection
+    rules: Rules
+    retrying: Retrying
+    sleep: Callable[[float], None]
+    max_requests: int | None
+    bar: tqdm
+    report: Report
+    levels: dict[str, float]
+    regroup: list[Request] = field(default_factory=list)
+
+    def send(self, batch: list[Request]) -> dict[str, MonthlySeries]:
+        """One request to the backend (after its polite delay), or _OutOfRequests at --max-requests."""
+        if self.max_requests is not None and self.report.requests_sent >= self.max_requests:
+            raise _OutOfRequests
+        if self.report.requests_sent:
+            self.sleep(self.backend.delay)
+        self.report.requests_sent += 1
+        start, end = span(batch)
+        return self.backend.fetch([r.topic for r in batch], start, end, batch[0].geo)
+
+    def count(self, series: MonthlySeries | None, error: str | None = None) -> None:
+        """Count one stored series (or failed topic) in the report and on the bar."""
+        if series is None:
+            self.report.errors += 1
+            if len(self.report.error_examples) < 3:
+                self.report.error_examples.append(error)
+        else:
+            self.report.empty += series.empty
+            self.report.ok += not series.empty
+        self.bar.update(1)
+
+    def ask(self, batch: list[Request], regrouped: bool = False) -> None:
+        """One request for `batch`, everything stored; each unsettled member regrouped or asked alone."""
+        try:
+            answers = self.retrying(self.send, batch)
+        except (RateLimited, Transient) as exc:
+            failures = self.retrying.statistics["attempt_number"]
+            raise NewsalignError(_give_up(exc, failures, batch, self.report, self.backend)) from None
+        except TopicFailed as exc:
+            if len(batch) > 1:
+                for request in batch:
+                    self.ask([request])
+                return
+            save(self.con, self.backend.name, [Answer(batch[0], None, str(exc))])
+            self.count(None, str(exc))
+            return
+        if len(batch) == 1 or all(series.empty for series in answers.values()):  # alone, or no data for any
+            answered = [Answer(r, answers[r.topic], companions=_others(batch, r)) for r in batch]
+            save(self.con, self.backend.name, answered, timeframe(*span(batch)))
+            for r in batch:
+                self.count(answers[r.topic])
+            return
+        self._store_shared(batch, answers, regrouped)
+
+    def _store_shared(self, batch: list[Request], answers: dict[str, MonthlySeries], regrouped: bool) -> None:
+        """Store a shared answer: settled topics as they are, the others as `coarse` with their measured level,
+        queued to be asked again by level (first time) or alone (after regrouping, or without data)."""
+        measured = measure(answers, self.levels)
+        self.levels.update(measured)
+        stored, alone, again = [], [], []
+        for r in batch:
+            series = answers[r.topic]
+            if settled(series, r.serves, self.rules):
+                stored.append(Answer(r, series, companions=_others(batch, r), level=measured[r.topic]))
+                continue
+            final = regrouped or series.empty  # no data beside companions that have some: ask alone
+            (alone if final else again).append(r)
+            peak = max(series.values, default=0) if final else None
+            stored.append(Answer(r, series, companions=_others(batch, r), coarse=True, shared_peak=peak,
+                                 level=measured[r.topic]))  # fmt: skip
+        save(self.con, self.backend.name, stored, timeframe(*span(batch)))
+        for answer in stored:
+            if not answer.coarse:
+                self.count(answer.series)
+        self.regroup.extend(again)
+        self.report.regrouped += len(again)
+        self.report.asked_alone += len(alone)
+        for r in alone:
+            self.ask([r])
+
+
 def run(
     requests: list[Request],
     backend: TrendsBackend,
@@ -110,10 +197,8 @@ def run(
     to `max_retries` times, attempt n after a wait drawn uniformly from 0 to min(backoff_cap, backoff ×
     2^(n-1)) seconds (full jitter). A batch the backend refuses (TopicFailed) is asked again one
     topic at a time, so one bad topic does not fail its companions."""
-    known, rules = known or {}, rules or Rules()
+    known = known or {}
     report = Report(planned=len(requests))
-    levels = {topic: k.level for topic, k in known.items()}
-    regroup: list[Request] = []
     retrying = Retrying(
         retry=retry_if_exception_type((RateLimited, Transient)),
         stop=stop_after_attempt(max_retries + 1),
@@ -121,80 +206,27 @@ def run(
         sleep=sleep,
         reraise=True,
     )
-
-    def send(batch: list[Request]) -> dict[str, MonthlySeries]:
-        if max_requests is not None and report.requests_sent >= max_requests:
-            raise _OutOfRequests
-        if report.requests_sent:
-            sleep(backend.delay)
-        report.requests_sent += 1
-        start, end = span(batch)
-        return backend.fetch([r.topic for r in batch], start, end, batch[0].geo)
-
-    def count(series: MonthlySeries | None, error: str | None = None) -> None:
-        if series is None:
-            report.errors += 1
-            if len(report.error_examples) < 3:
-                report.error_examples.append(error)
-        else:
-            report.empty += series.empty
-            report.ok += not series.empty
-        bar.update(1)
-
-    def ask(batch: list[Request], regrouped: bool = False) -> None:
-        """One request for `batch`, everything stored; each unsettled member regrouped or asked alone."""
-        try:
-            answers = retrying(send, batch)
-        except (RateLimited, Transient) as exc:
-            failures = retrying.statistics["attempt_number"]
-            raise NewsalignError(_give_up(exc, failures, batch, report, backend)) from None
-        except TopicFailed as exc:
-            if len(batch) > 1:
-                for request in batch:
-                    ask([request])
-                return
-            save(con, backend.name, [Answer(batch[0], None, str(exc))])
-            count(None, str(exc))
-            return
-        if len(batch) == 1 or all(series.empty for series in answers.values()):  # alone, or no data for any
-            answered = [Answer(r, answers[r.topic], companions=_others(batch, r)) for r in batch]
-            save(con, backend.name, answered, timeframe(*span(batch)))
-            for r in batch:
-                count(answers[r.topic])
-            return
-        measured = measure(answers, levels)
-        levels.update(measured)
-        stored, alone, again = [], [], []
-        for r in batch:
-            series = answers[r.topic]
-            if settled(series, r.serves, rules):
-                stored.append(Answer(r, series, companions=_others(batch, r), level=measured[r.topic]))
-                continue
-            final = regrouped or series.empty  # no data beside companions that have some: ask alone
-            (alone if final else again).append(r)
-            peak = max(series.values, default=0) if final else None
-            stored.append(Answer(r, series, companions=_others(batch, r), coarse=True, shared_peak=peak,
-                                 level=measured[r.topic]))  # fmt: skip
-        save(con, backend.name, stored, timeframe(*span(batch)))
-        for answer in stored:
-            if not answer.coarse:
-                count(answer.series)
-        regroup.extend(again)
-        report.regrouped += len(again)
-        report.asked_alone += len(alone)
-        for r in alone:
-            ask([r])
-
     first, again, alone = split(requests, known, terms_per_request)
     bar = tqdm(total=report.planned, unit="series", desc="trends", disable=None if progress is None else not progress)
+    sender = _Sender(
+        backend,
+        con,
+        rules or Rules(),
+        retrying,
+        sleep,
+        max_requests,
+        bar,
+        report,
+        levels={topic: k.level for topic, k in known.items()},
+    )
     try:
-        for batch in groups(first, levels, terms_per_request):
-            ask(batch)
-        regroup.extend(again)
-        for batch in groups(regroup, levels, terms_per_request):
-            ask(batch, regrouped=True)
+        for batch in groups(first, sender.levels, terms_per_request):
+            sender.ask(batch)
+        sender.regroup.extend(again)
+        for batch in groups(sender.regroup, sender.levels, terms_per_request):
+            sender.ask(batch, regrouped=True)
         for request in alone:
-            ask([request])
+            sender.ask([request])
     except _OutOfRequests:
         report.left = report.planned - report.ok - report.empty - report.errors
         report.stopped = f"--max-requests {max_requests} reached with {report.left} series left; run again to continue"
@@ -236,7 +268,7 @@ def enrich_trends(
 ) -> Report:
     """Fetch the series the articles in `con` still need, into `out` (a shard file) or `con` itself.
     Unset options take label_params' values, so the fetched series are the ones the labels read."""
-    params = label_params(con)  # one clear line, not a DuckDB error, when a label setting is malformed
+    params = label_settings(con)  # one clear line, not a DuckDB error, when a label setting is malformed
     topics_per_article = topics_per_article or params["topics_per_article"]
     anchor = anchor or params["anchor"]
     geo = params["geo"] if geo is None else geo

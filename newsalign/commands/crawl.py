@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from newsalign.cli import db_option
+from newsalign.cli import crawl_options, db_option
 from newsalign.core.errors import NewsalignError
 
 
@@ -31,14 +31,10 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
 
 
 @crawl.command("all")
-@click.option("--sources", default=None, help="Comma-separated sources (default: every spider).")
+@crawl_options
 @click.option("--since", default=None, help="ISO date: backfill from this day (spider argument).")
 @click.option("--until", default=None, help="ISO date: backfill to this day (spider argument).")
 @click.option("--limit", default=None, help="At most this many article pages per source.")
-@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting for every spider.")
-@click.option(
-    "--site", "sites", multiple=True, metavar="SOURCE=URL", help="A local copy standing in for a source's hosts."
-)
 @db_option
 def all_(sources, since, until, limit, settings, sites, db) -> None:
     """Run the spiders of every source (or --sources) at once, each within its own site's politeness
@@ -110,13 +106,11 @@ def _month(value: str, *, end: bool):
 @crawl.command("plan")
 @click.option("--since", required=True, help="First month (2023-01) or day of the backfill.")
 @click.option("--until", required=True, help="Last month (2024-06) or day of the backfill.")
-@click.option("--sources", default=None, help="Comma-separated sources (default: every spider).")
 @click.option("--nodes", default=None, help="Comma-separated Scrapyd URLs (http://n1:6800,http://n2:6800).")
 @click.option("--dry-run", is_flag=True, help="Print the jobs (and which are done already); contact no node.")
 @click.option("--attempts", default=3, show_default=True, help="Tries per window before it counts as failed.")
 @click.option("--poll", default=2.0, show_default=True, help="Seconds between two looks at the nodes' jobs.")
-@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting for every job.")
-@click.option("--site", "sites", multiple=True, metavar="SOURCE=URL", help="A copy standing in for a source's hosts.")
+@crawl_options
 @db_option
 def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites, db) -> None:
     """Backfill on Scrapyd nodes: one job per (source, month), at most one running job per source across

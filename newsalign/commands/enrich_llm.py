@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from newsalign.cli import db_option
+from newsalign.cli import db_option, shard_option
 from newsalign.warehouse import connect
 
 
@@ -32,11 +32,7 @@ from newsalign.warehouse import connect
     show_default=True,
     help="Failed calls per article, over all runs, before it is recorded as gave_up.",
 )
-@click.option(
-    "--shard",
-    default=None,
-    help="i/N: ask only about the articles of shard i of N (by article id), e.g. one per machine.",
-)
+@shard_option("ask only about the articles of shard i of N (by article id), e.g. one per machine")
 @click.option("--retry-failed", is_flag=True, help="Ask the articles that gave up again (with a fresh budget).")
 @click.option("--rpm", type=click.FloatRange(min=0, min_open=True), default=None, help="Requests per minute at most.")
 @click.option("--tpm", type=click.FloatRange(min=0, min_open=True), default=None, help="Tokens per minute at most.")

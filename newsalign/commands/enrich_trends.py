@@ -7,7 +7,7 @@ from contextlib import ExitStack
 
 import click
 
-from newsalign.cli import db_option
+from newsalign.cli import db_option, shard_option
 from newsalign.warehouse import connect
 
 
@@ -60,9 +60,7 @@ from newsalign.warehouse import connect
     show_default=True,
     help="Seconds of the first retry's backoff; doubles each time (full jitter: a random wait up to it; at most 600).",
 )
-@click.option(
-    "--shard", default=None, help="i/N: fetch only the topics of shard i of N (by topic hash); use with --out."
-)
+@shard_option("fetch only the topics of shard i of N (by topic hash); use with --out")
 @click.option(
     "--out",
     type=click.Path(),

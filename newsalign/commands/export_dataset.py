@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from newsalign.cli import db_option
+from newsalign.cli import db_option, format_option
 from newsalign.warehouse import connect
 
 
 @click.command("dataset")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write.")
-@click.option("--format", "fmt", type=click.Choice(["json", "jsonl", "parquet"]), default="json", show_default=True)
+@format_option("json", "jsonl", "parquet")
 @db_option
 def dataset(out, fmt, db) -> None:
     """Write every article of v_signal in the thesis's dataset format: a JSON list of objects with

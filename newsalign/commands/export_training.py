@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from newsalign.cli import db_option
+from newsalign.cli import db_option, format_option, options
 from newsalign.training.prompt import DEFAULT_ANSWERS
 
 FORMATS = {
@@ -16,6 +16,58 @@ FORMATS = {
     "kto": "prompt/completion/label: both answers, label True for the correct one",
     "sft": "prompt/completion: the correct answer",
 }
+
+export_options = options(
+    click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output directory."),
+    click.option(
+        "--split",
+        type=click.Choice(["random", "time"]),
+        default="random",
+        show_default=True,
+        help="random, or time: train on the oldest articles, validate on newer, test on the newest.",
+    ),
+    click.option(
+        "--test-size", type=float, default=0.1, show_default=True, help="Share of articles held out for test."
+    ),
+    click.option(
+        "--validation-size",
+        type=float,
+        default=0.1,
+        show_default=True,
+        help="Share of articles held out for validation (eval curves, threshold choice).",
+    ),
+    click.option("--seed", type=int, default=42, show_default=True),
+    click.option(
+        "--balance",
+        type=click.Choice(["none", "downsample", "weights"]),
+        default="none",
+        show_default=True,
+        help="Downsample the majority class in train, or add a `weight` column.",
+    ),
+    click.option(
+        "--max-article-tokens",
+        type=int,
+        default=512,
+        show_default=True,
+        help="Cut title + text to this many tokens before building the prompt.",
+    ),
+    click.option(
+        "--tokenizer",
+        type=click.Path(),
+        default=None,
+        help="Tokenizer directory for counting tokens (default: a word/punctuation estimate).",
+    ),
+    click.option("--label", default="v_signal", show_default=True, help="View or table with (id, signal)."),
+    format_option("parquet", "jsonl"),
+    click.option(
+        "--answers",
+        nargs=2,
+        default=DEFAULT_ANSWERS,
+        show_default=True,
+        help="Positive and negative answer, of equal token length.",
+    ),
+)
+"""The options of every `newsalign export <kind>`: one per `training.export.ExportOptions` field."""
 
 
 def _export_command(kind: str) -> click.Command:
@@ -31,54 +83,7 @@ def _export_command(kind: str) -> click.Command:
       newsalign export {kind} --out exports/{kind} --split time --balance downsample --tokenizer outputs/tiny-model
     """,
     )
-    @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output directory.")
-    @click.option(
-        "--split",
-        type=click.Choice(["random", "time"]),
-        default="random",
-        show_default=True,
-        help="random, or time: train on the oldest articles, validate on newer, test on the newest.",
-    )
-    @click.option(
-        "--test-size", type=float, default=0.1, show_default=True, help="Share of articles held out for test."
-    )
-    @click.option(
-        "--validation-size",
-        type=float,
-        default=0.1,
-        show_default=True,
-        help="Share of articles held out for validation (eval curves, threshold choice).",
-    )
-    @click.option("--seed", type=int, default=42, show_default=True)
-    @click.option(
-        "--balance",
-        type=click.Choice(["none", "downsample", "weights"]),
-        default="none",
-        show_default=True,
-        help="Downsample the majority class in train, or add a `weight` column.",
-    )
-    @click.option(
-        "--max-article-tokens",
-        type=int,
-        default=512,
-        show_default=True,
-        help="Cut title + text to this many tokens before building the prompt.",
-    )
-    @click.option(
-        "--tokenizer",
-        type=click.Path(),
-        default=None,
-        help="Tokenizer directory for counting tokens (default: a word/punctuation estimate).",
-    )
-    @click.option("--label", default="v_signal", show_default=True, help="View or table with (id, signal).")
-    @click.option("--format", "fmt", type=click.Choice(["parquet", "jsonl"]), default="parquet", show_default=True)
-    @click.option(
-        "--answers",
-        nargs=2,
-        default=DEFAULT_ANSWERS,
-        show_default=True,
-        help="Positive and negative answer, of equal token length.",
-    )
+    @export_options
     @click.option(
         "--snapshot",
         type=click.IntRange(min=0),
@@ -86,50 +91,30 @@ def _export_command(kind: str) -> click.Command:
         help="Export the warehouse as it was at this lake snapshot id (the card of an earlier export names it).",
     )
     @db_option
-    def command(
-        out,
-        split,
-        test_size,
-        validation_size,
-        seed,
-        balance,
-        max_article_tokens,
-        tokenizer,
-        label,
-        fmt,
-        answers,
-        snapshot,
-        db,
-    ):
-        from newsalign.training.export import ExportOptions, export_training_set
-        from newsalign.warehouse import connect, current_snapshot
+    def command(snapshot, db, fmt, answers, **settings):
+        from newsalign.training.export import ExportOptions
 
-        options = ExportOptions(
-            kind=kind,
-            out=out,
-            split=split,
-            test_size=test_size,
-            validation_size=validation_size,
-            seed=seed,
-            balance=balance,
-            max_article_tokens=max_article_tokens,
-            tokenizer=tokenizer,
-            label=label,
-            format=fmt,
-            answers=tuple(answers),
-        )
-        if snapshot is None:  # pin one snapshot: every query of the export reads the same state
-            with connect(db, read_only=True) as con:
-                snapshot = current_snapshot(con)
-        with connect(db, must_exist=True, snapshot=snapshot) as con:
-            card = export_training_set(con, options, snapshot=snapshot)
-        rows = card["rows"]
-        click.echo(
-            f"Wrote {rows['train']} train, {rows['validation']} validation and {rows['test']} test rows to {out} "
-            f"({card['truncated_articles']} articles truncated; card: {out / 'README.md'})"
-        )
+        options = ExportOptions(kind=kind, format=fmt, answers=tuple(answers), **settings)
+        _export(options, snapshot, db)
 
     return command
+
+
+def _export(options, snapshot: int | None, db: str | None) -> None:
+    """Export at `snapshot` (default: the lake's current one, pinned so every query reads the same state)."""
+    from newsalign.training.export import export_training_set
+    from newsalign.warehouse import connect, current_snapshot
+
+    if snapshot is None:
+        with connect(db, read_only=True) as con:
+            snapshot = current_snapshot(con)
+    with connect(db, must_exist=True, snapshot=snapshot) as con:
+        card = export_training_set(con, options, snapshot=snapshot)
+    rows, out = card["rows"], options.out
+    click.echo(
+        f"Wrote {rows['train']} train, {rows['validation']} validation and {rows['test']} test rows to {out} "
+        f"({card['truncated_articles']} articles truncated; card: {out / 'README.md'})"
+    )
 
 
 dpo = _export_command("dpo")

@@ -5,16 +5,16 @@ from __future__ import annotations
 import click
 import duckdb
 
-from newsalign.cli import db_option
+from newsalign.cli import db_option, format_option
 from newsalign.core.errors import NewsalignError
 from newsalign.output import write_relation
-from newsalign.warehouse import connect, label_params, retry
+from newsalign.warehouse import connect, label_settings, retry
 
 
 @click.command()
 @click.argument("query")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@format_option("table", "csv", "json")
 @click.option("--max-rows", type=int, default=100, show_default=True, help="Rows shown by --format table (0: all).")
 def sql(query: str, db: str | None, fmt: str, max_rows: int) -> None:
     """Run a SQL QUERY on the warehouse (tables and v_* views). A query reads the lake as it was when
@@ -33,5 +33,5 @@ def sql(query: str, db: str | None, fmt: str, max_rows: int) -> None:
                 return
             write_relation(relation, fmt, max_rows=max_rows)  # a SELECT runs here: its errors (a bad cast) too
         except duckdb.Error as exc:
-            label_params(con)  # a query over the label views fails on a bad label setting: say which, and the fix
+            label_settings(con)  # a query over the label views fails on a bad label setting: say which, and the fix
             raise NewsalignError(f"query failed: {exc}") from None

@@ -11,8 +11,8 @@ from newsalign.core.dates import parse_date
 from newsalign.core.urls import article_id, canonical_url, page_url
 from newsalign.crawler.parsers import parse_page
 from newsalign.pipeline.chain import crawl_settings, run_chain
-from tests.conftest import rows
-from tests.test_parsers import page
+from tests.helpers import rows
+from tests.pages import page
 
 UTC = timezone.utc
 

@@ -13,7 +13,7 @@ import pytest
 from newsalign.crawler import settings as project_settings
 from newsalign.demo.crawl import chromium_available, sequential_command
 from newsalign.demo.server import RequestLog, serve_sample
-from tests.conftest import rows
+from tests.helpers import rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("bbc", "guardian", "techcrunch", "techradar", "wccftech") + (("reuters",) if chromium_available() else ())

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from newsalign.cli import main
 from newsalign.warehouse import connect, current_snapshot
-from tests.conftest import ROOT, rows
-from tests.test_lake_concurrency import READER
+from tests.helpers import READER, ROOT, rows
 
 TABLES = ("crawl_runs", "article_rejects")
 

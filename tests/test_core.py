@@ -12,8 +12,8 @@ from newsalign.core.urls import article_id, canonical_url, page_url
 from newsalign.crawler.config import crawl_settings
 from newsalign.crawler.parsers import parse_page
 from newsalign.pipeline.chain import run_chain
-from tests.conftest import rows
-from tests.test_parsers import page
+from tests.helpers import rows
+from tests.pages import page
 
 UTC = timezone.utc
 

@@ -13,7 +13,7 @@ import pytest
 
 from bench.bench_crawl import build_large_site
 from newsalign.demo.server import RequestLog, serve_sample
-from tests.conftest import rows, scrapy_crawl
+from tests.helpers import rows, scrapy_crawl
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = 60

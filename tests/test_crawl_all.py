@@ -14,7 +14,7 @@ import pytest
 from newsalign.crawler.config import chromium_available
 from newsalign.demo.server import RequestLog, serve_sample
 from newsalign.jobs.in_turn import in_turn_command
-from tests.conftest import rows
+from tests.helpers import rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("bbc", "guardian", "techcrunch", "techradar", "wccftech") + (("reuters",) if chromium_available() else ())

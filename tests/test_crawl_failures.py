@@ -16,7 +16,7 @@ import pytest
 from newsalign.crawler.items import PageRejected
 from newsalign.crawler.spiders.techcrunch import TechcrunchSpider
 from newsalign.demo.server import SAMPLE_DIR
-from tests.conftest import rows
+from tests.helpers import rows
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = "2026/11/19/lintwise-raises-12m-seed-to-let-ai-review-pull-requests/"

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from newsalign.demo.server import RequestLog, serve_sample
+from newsalign.demo.server import serve_sample
 from newsalign.jobs.plan.ledger import Window, month_windows
 from newsalign.jobs.plan.scrapyd import Node
-from tests.conftest import rows
+from tests.helpers import rows
+from tests.loopback import HeldLog
 from tests.scrapyd_nodes import DAEMONS, _free_port, scrapyd_node, scrapyd_nodes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,12 +35,13 @@ def plan(db: str, nodes: list[str], sites: dict[str, str], *args: str, **popen) 
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
-def november_job_fetching(nodes: list[str], log: RequestLog) -> tuple[int, str]:
-    """The pid of bbc's November job and its node, once it has fetched two articles."""
+def november_job_fetching(nodes: list[str], log: HeldLog) -> tuple[int, str]:
+    """The pid of bbc's November job and its node, once it has fetched the articles `log` answers and
+    waits on the next one (held: the job cannot finish before the test acts and calls `log.release()`)."""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         pid, node = running_job_and_node(nodes, "bbc_20261101")
-        if pid and len([p for p in log.paths("bbc") if "/news/articles/" in p]) >= 2:
+        if pid and len(log.articles("bbc")) > log.answered:
             return pid, node
         time.sleep(0.05)
     raise AssertionError("bbc's November job never ran")
@@ -68,13 +70,14 @@ def test_month_windows_cover_the_range_once_clipped_to_the_days_given():
 
 @pytest.mark.slow
 def test_a_plan_on_two_nodes_lands_every_article_once_through_a_killed_job_and_a_second_plan(tmp_path, postgres_lake):
-    log = RequestLog()
-    with serve_sample(SOURCES, log=log, delay=0.2) as sites, scrapyd_nodes(tmp_path) as nodes:
+    log = HeldLog(answered=2)
+    with serve_sample(SOURCES, log=log) as sites, scrapyd_nodes(tmp_path) as nodes:
         first = plan(postgres_lake, nodes, sites, "-s", "NEWSALIGN_STORE_BATCH=1")
         pid, _ = november_job_fetching(nodes, log)
-        os.kill(pid, signal.SIGKILL)  # at once: on a busy machine the job could finish while we wait
-        second = plan(postgres_lake, nodes, sites)  # the same plan again, while the first runs
+        os.kill(pid, signal.SIGKILL)
+        second = plan(postgres_lake, nodes, sites)  # the same plan again, while the first runs (held by `log`)
         _, err2 = second.communicate(timeout=120)
+        log.release()
         out, err = first.communicate(timeout=400)
         assert first.returncode == 0, err[-3000:]
         again = plan(postgres_lake, nodes, sites)
@@ -102,12 +105,13 @@ def test_a_plan_on_two_nodes_lands_every_article_once_through_a_killed_job_and_a
 
 @pytest.mark.slow
 def test_a_node_lost_mid_job_has_its_window_crawled_on_another_node(tmp_path, postgres_lake):
-    log = RequestLog()
-    with serve_sample(("bbc",), log=log, delay=0.2) as sites, scrapyd_nodes(tmp_path) as nodes:
+    log = HeldLog(answered=2)
+    with serve_sample(("bbc",), log=log) as sites, scrapyd_nodes(tmp_path) as nodes:
         first = plan(postgres_lake, nodes, sites, "-s", "NEWSALIGN_STORE_BATCH=1")
         pid, lost = november_job_fetching(nodes, log)
         for process in (pid, DAEMONS[lost].pid):  # the machine goes away: its daemon and its crawl
             os.kill(process, signal.SIGKILL)
+        log.release()
         out, err = first.communicate(timeout=300)
     assert first.returncode == 0, err[-3000:]
     assert f"node {lost}" in err and "bbc 2026-11: lost with its node without finishing its window" in err, err
@@ -121,12 +125,13 @@ def test_a_node_lost_mid_job_has_its_window_crawled_on_another_node(tmp_path, po
 
 @pytest.mark.slow
 def test_ctrl_c_stops_the_planner_in_one_line_and_the_same_command_resumes(tmp_path, postgres_lake):
-    log = RequestLog()
-    with serve_sample(("bbc",), log=log, delay=0.2) as sites, scrapyd_nodes(tmp_path) as nodes:
+    log = HeldLog(answered=2)
+    with serve_sample(("bbc",), log=log) as sites, scrapyd_nodes(tmp_path) as nodes:
         first = plan(postgres_lake, nodes, sites)
         november_job_fetching(nodes, log)
         first.send_signal(signal.SIGINT)
         _, err = first.communicate(timeout=60)
+        log.release()  # the job the planner left running finishes on its node
         leases = rows(postgres_lake, "SELECT count(*) FROM crawl_plan_leases")
         again = plan(postgres_lake, nodes, sites)
         out2, err2 = again.communicate(timeout=300)

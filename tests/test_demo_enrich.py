@@ -93,7 +93,7 @@ def test_printed_label_queries_run(demo, con):
 def test_live_mode_skips_the_sample_answers(demo, tmp_path, monkeypatch):
     """--live asks the configured endpoint for every article (here a loopback OpenAI stand-in) and
     Google Trends through pytrends (here a stub: no network in tests) instead of the sample data."""
-    from llm_server import FakeOpenAI
+    from tests.llm_server import FakeOpenAI
 
     db = tmp_path / "live.duckdb"
     shutil.copytree(demo[0], db, ignore=shutil.ignore_patterns(".in-use"))

@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 
 import pyarrow as pa
 import pytest
-from llm_server import FakeOpenAI
 
 from newsalign.cli import main
 from newsalign.core.errors import NewsalignError
@@ -20,6 +19,7 @@ from newsalign.enrich.llm.prompt import TEXT_BUDGET_CHARS, load_prompt
 from newsalign.enrich.llm.schema import check_completion, is_english
 from newsalign.enrich.llm.store import cache_key
 from newsalign.warehouse import connect
+from tests.llm_server import FakeOpenAI
 
 
 @pytest.fixture(autouse=True)

@@ -85,7 +85,7 @@ def test_undefined_precision_stays_undefined_in_the_seed_mean():
 
 @pytest.mark.slow
 def test_a_killed_grid_resumes_where_it_stopped_and_reports(tmp_path):
-    from tests.test_export_training import LABEL, build_warehouse
+    from tests.agnews_lake import LABEL, build_warehouse
 
     db = build_warehouse(tmp_path / "w.duckdb", n=40)
     config = write(
@@ -149,7 +149,7 @@ evaluate: {{bootstrap: 50}}
 
 @pytest.mark.slow
 def test_a_run_killed_after_a_checkpoint_resumes_from_it(tmp_path):
-    from tests.test_export_training import LABEL, build_warehouse
+    from tests.agnews_lake import LABEL, build_warehouse
 
     db = build_warehouse(tmp_path / "w.duckdb", n=40)
     config = write(

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from newsalign.demo.server import SAMPLE_DIR, RequestLog, sample_handler
-from tests.conftest import rows
+from tests.helpers import rows
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "test-guardian-key-5f0c2e9a"

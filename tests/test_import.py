@@ -9,7 +9,7 @@ import pytest
 
 from newsalign.cli import main
 from newsalign.warehouse import connect
-from tests.conftest import AG_NEWS, require_shared
+from tests.helpers import AG_NEWS, require_shared
 
 BODY = (
     "The central bank raised interest rates again on Tuesday, surprising markets and economists who had "

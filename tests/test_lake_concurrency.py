@@ -9,26 +9,9 @@ import sys
 import pytest
 
 from newsalign.demo.server import serve_sample
-from tests.conftest import ROOT, rows
+from tests.helpers import READER, ROOT, rows
 
 pytestmark = pytest.mark.slow
-
-READER = """
-import sys, time
-from pathlib import Path
-from newsalign.warehouse import connect
-db, stop = sys.argv[1], Path(sys.argv[2])
-counts, errors = [], []
-while not stop.exists():
-    try:
-        with connect(db, read_only=True) as con:
-            counts.append(con.execute("SELECT count(*) FROM articles").fetchone()[0])
-    except Exception as exc:  # once the lake is there (a first read worked), any refusal fails the test
-        if counts:
-            errors.append(repr(exc))
-    time.sleep(0.05)
-print(len(counts), max(counts, default=0), len(errors), errors[:3], sep="\\n")
-"""
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -12,7 +12,7 @@ from bench.bench_crawl import build_large_site
 from newsalign.demo.server import RequestLog, serve_sample
 from newsalign.warehouse import connect
 from newsalign.warehouse.db import WarehouseError
-from tests.conftest import rows, scrapy_crawl
+from tests.helpers import rows, scrapy_crawl
 
 PAGES = 40
 SECRET = "hunter2-not-shown"

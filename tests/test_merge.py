@@ -11,7 +11,7 @@ from newsalign.cli import main
 from newsalign.demo.server import serve_sample
 from newsalign.jobs.in_turn import in_turn_command
 from newsalign.warehouse import connect
-from tests.conftest import ROOT, rows
+from tests.helpers import ROOT, rows
 
 pytestmark = pytest.mark.slow
 SPLIT = (("bbc", "guardian"), ("techcrunch", "techradar"))

@@ -13,7 +13,7 @@ import pytest
 from newsalign.crawler.spiders.ordered import Bisection, numbered_groups
 from newsalign.crawler.spiders.window import DateWindow
 from newsalign.demo.server import RequestLog, serve_sample
-from tests.conftest import rows
+from tests.helpers import rows
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILDREN, PER_CHILD = 40, 10

@@ -9,11 +9,11 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from parser_fuzz import FIXTURES, HOSTILE, URLS, fixture_pages, mutate, sample_pages
-from test_parsers import BODY, URL, page
 
 from newsalign.crawler.items import Article, PageRejected
 from newsalign.crawler.parsers import parse_page
+from tests.pages import BODY, URL, page
+from tests.parser_fuzz import FIXTURES, HOSTILE, URLS, fixture_pages, mutate, sample_pages
 
 SAMPLE_PAGES, FIXTURE_PAGES = sample_pages(), fixture_pages()
 MAX_SECONDS = 2.0  # per page, CPU time; the bench's p99 is far below (bench/bench_parse_fuzz.py)

@@ -6,14 +6,15 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-from conftest import FIXTURES, require_shared
-from parser_quality import fixture_cases, shingle_f1
 
 from newsalign.cli import main
 from newsalign.core.errors import NewsalignError
 from newsalign.core.urls import article_id
 from newsalign.crawler.items import Article, PageRejected
 from newsalign.crawler.parsers import SOURCES, parse_page
+from tests.helpers import FIXTURES, require_shared
+from tests.pages import BODY, URL, page
+from tests.parser_quality import fixture_cases, shingle_f1
 
 CASES = fixture_cases(FIXTURES) if FIXTURES.exists() else []
 
@@ -59,43 +60,6 @@ def test_every_source_has_a_parser():
 
 
 # --- synthetic pages -------------------------------------------------------------------------------
-BODY = "".join(
-    f"<p>Paragraph {i} says the quarterly results beat what analysts had expected for the chip maker.</p>"
-    for i in range(8)
-)
-
-
-def page(
-    body: str = BODY,
-    *,
-    lang: str = "en",
-    title: str = "Chip maker beats forecasts",
-    jsonld: str | None = None,
-    head: str = "",
-) -> str:
-    if jsonld is None:
-        jsonld = json.dumps(
-            {
-                "@context": "https://schema.org",
-                "@type": "NewsArticle",
-                "headline": title,
-                "datePublished": "2024-05-01T08:30:00+02:00",
-                "author": {"@type": "Person", "name": "By Ada Lovelace"},
-                "keywords": ["Chips", "Earnings"],
-            }
-        )
-    return (
-        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} | The Guardian</title>'
-        f'<meta property="og:type" content="article"><meta property="og:title" content="{title}">'
-        f'<meta property="article:published_time" content="2024-05-01T06:30:00Z">'
-        f'<script type="application/ld+json">{jsonld}</script>{head}</head>'
-        f'<body><main><article><h1>{title}</h1><div id="maincontent"><div class="article-body-commercial-selector">{body}</div></div></article></main></body></html>'
-    )
-
-
-URL = "https://www.theguardian.com/business/2024/may/01/chip-maker-beats-forecasts"
-
-
 def test_synthetic_article_fields():
     fetched = datetime(2024, 5, 2, tzinfo=timezone.utc)
     a = parse_page("guardian", page(), URL + "?utm_source=twitter", fetched_at=fetched)

@@ -13,30 +13,17 @@ import pytest
 from newsalign.core.text import clean_text
 from newsalign.core.urls import canonical_url
 from newsalign.crawler.config import crawl_settings
-from newsalign.crawler.items import Article, PageRejected
+from newsalign.crawler.items import PageRejected
 from newsalign.pipeline.chain import run_chain
 from newsalign.warehouse.db import WarehouseError
-from tests.conftest import rows
+from tests.articles import BODY, NOW, article
+from tests.helpers import rows
 
-NOW = datetime.now(timezone.utc)
-BODY = (
-    "The central bank raised interest rates again on Tuesday, surprising markets and economists who had "
-    "expected a pause. Officials said inflation remained too high and that further increases could follow "
-    "if prices kept rising faster than wages across the largest economies in the region this year."
-)
 OTHER = (
     "A small battery start-up said it had built a solid-state cell that charges in six minutes, and that "
     "a carmaker will test it next spring. Analysts called the claim bold but noted the company's earlier "
     "prototypes had met their targets in independent tests run by a university laboratory last autumn."
 )
-
-
-def article(url="https://www.bbc.co.uk/news/a-1", text=BODY, **kw) -> Article:
-    fields = dict(
-        id="parser-id", source="bbc", url=url, title="Rates rise", date_published=NOW - timedelta(days=1), text=text
-    )
-    fields.update(kw)
-    return Article(**fields)
 
 
 def run(db_path, items, **settings):
@@ -225,8 +212,8 @@ def test_rerun_adds_nothing_and_batches_flush(db_path):
 def test_a_killed_run_keeps_flushed_batches_and_a_rerun_completes_it(db_path):
     script = textwrap.dedent(f"""
         import os, sys
-        sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parent)!r})
-        from test_pipeline import article, crawl_settings
+        from tests.articles import article
+        from newsalign.crawler.config import crawl_settings
         from newsalign.pipeline.chain import Chain
         chain = Chain(crawl_settings(NEWSALIGN_DB={str(db_path)!r}, NEWSALIGN_MIN_WORDS=10, NEWSALIGN_LANGUAGES=[], NEWSALIGN_STORE_BATCH=4), spider="test").open()
         for i in range(10):
@@ -272,7 +259,7 @@ def test_store_upserts_by_id_even_without_dedup(db_path):
 def test_a_lone_surrogate_in_a_page_never_blocks_a_flush(db_path):
     # The JSON-LD escape "\ud800" decodes to a lone surrogate, which UTF-8 cannot encode.
     from newsalign.crawler.parsers import parse_page
-    from tests.test_parsers import page
+    from tests.pages import page
 
     hostile = page(
         jsonld='{"@type": "NewsArticle", "headline": "Rates \\ud800 rise", "author": {"name": "Ann \\udfff Lee"}}'

@@ -17,7 +17,7 @@ import pytest
 
 from newsalign.cli import main
 from newsalign.core.errors import NewsalignError
-from tests.test_export_training import LABEL, build_warehouse
+from tests.agnews_lake import LABEL, build_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_CONFIG = ROOT / "training" / "configs" / "tiny-cpu.yaml"

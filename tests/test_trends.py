@@ -15,10 +15,8 @@ from newsalign.core.shards import in_shard, parse_shard
 from newsalign.enrich.trends.fetch import enrich_trends
 from newsalign.enrich.trends.store import merge
 from newsalign.warehouse import connect
-from tests.conftest import ROOT
-from tests.trends_support import FakeBackend, add_articles, add_llm, flat
-
-TODAY = date(2025, 6, 17)
+from tests.helpers import ROOT
+from tests.trends_support import KILLER, TODAY, FakeBackend, add_articles, add_llm, flat, no_sleep
 
 
 @pytest.fixture
@@ -51,10 +49,6 @@ EXPECTED_KEYS = {(t, last) for t, (_, last) in SPANS.items()}  # (topic, anchor_
 
 def stored(con):
     return {(t, m): s for t, m, s in con.execute("SELECT topic, anchor_month, status FROM trend_series").fetchall()}
-
-
-def no_sleep(_):
-    pass
 
 
 def test_one_request_per_topic_and_geo_spanning_all_its_articles(con):
@@ -192,26 +186,6 @@ def test_no_topics_is_a_clear_error(db_path):
     add_llm(con, "a", [], True)  # an empty topic list
     with pytest.raises(NewsalignError, match="no article topics to look up: run `newsalign enrich llm` first"):
         enrich_trends(con, FakeBackend(), today=TODAY, progress=False)
-
-
-KILLER = """
-import os, signal, sys
-from datetime import date
-sys.path.insert(0, {root!r})
-from tests.trends_support import FakeBackend
-from newsalign.enrich.trends.fetch import enrich_trends
-from newsalign.warehouse import connect
-
-class Killed(FakeBackend):
-    def fetch(self, topics, start, end, geo):
-        with open({log!r}, "a") as log:
-            log.write("+".join(topics) + "|" + start.isoformat() + "\\n")
-        if len(open({log!r}).read().splitlines()) == {kill_at}:
-            os.kill(os.getpid(), signal.SIGKILL)  # dies mid-request, before answering
-        return super().fetch(topics, start, end, geo)
-
-enrich_trends(connect({db!r}), Killed({series}), today=date(2025, 6, 17), progress=False, sleep=lambda s: None, terms_per_request={terms})
-"""
 
 
 def test_killed_mid_run_resumes_without_duplicates_or_losses(con, db_path, tmp_path):

@@ -264,10 +264,9 @@ def test_csv_backend_rejects_weekly_exports(tmp_path):
 
 
 def test_csv_backend_bad_files_are_one_clear_line(tmp_path, db_path, capsys):
-    from trends_support import add_articles, add_llm
-
     from newsalign.cli import main
     from newsalign.warehouse import connect
+    from tests.trends_support import add_articles, add_llm
 
     utf16 = tmp_path / "utf16.csv"
     utf16.write_text(EXPORT.format(term="ai", place="Worldwide"), encoding="utf-16")

@@ -17,9 +17,8 @@ from newsalign.enrich.trends.precision import Rules, outcomes, settled
 from newsalign.enrich.trends.series import MonthlySeries, add_months
 from newsalign.enrich.trends.store import Request
 from newsalign.warehouse import connect
-from tests.conftest import ROOT
-from tests.test_trends import KILLER, TODAY, no_sleep
-from tests.trends_support import FakeBackend, add_articles, add_llm, flat
+from tests.helpers import ROOT
+from tests.trends_support import KILLER, TODAY, FakeBackend, add_articles, add_llm, flat, no_sleep
 
 
 def ramp(level: float) -> list[int]:

@@ -129,3 +129,31 @@ class FakeBackend:
             scaled = tuple(int(100 * v / peak + 0.5) for v in values)
             answers[topic] = MonthlySeries(months, scaled, (False,) * len(values))
         return answers
+
+
+TODAY = date(2025, 6, 17)
+
+
+def no_sleep(_):
+    pass
+
+
+# A trends run in a subprocess that SIGKILLs itself at its `kill_at`-th request (the resume tests).
+KILLER = """
+import os, signal, sys
+from datetime import date
+sys.path.insert(0, {root!r})
+from tests.trends_support import FakeBackend
+from newsalign.enrich.trends.fetch import enrich_trends
+from newsalign.warehouse import connect
+
+class Killed(FakeBackend):
+    def fetch(self, topics, start, end, geo):
+        with open({log!r}, "a") as log:
+            log.write("+".join(topics) + "|" + start.isoformat() + "\\n")
+        if len(open({log!r}).read().splitlines()) == {kill_at}:
+            os.kill(os.getpid(), signal.SIGKILL)  # dies mid-request, before answering
+        return super().fetch(topics, start, end, geo)
+
+enrich_trends(connect({db!r}), Killed({series}), today=date(2025, 6, 17), progress=False, sleep=lambda s: None, terms_per_request={terms})
+"""

@@ -1,0 +1,82 @@
+"""Helpers the test modules share: where the real fixtures live, reading a lake, a quiet subprocess crawl."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsalign.jobs.in_turn import LOOPBACK_SETTINGS
+from newsalign.warehouse import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+AG_NEWS = SHARED / "data" / "ag_news" / "test.csv"
+
+# A process that reads `articles` in a loop from argv[1] until the file argv[2] exists, then prints how
+# many reads worked, the largest count, how many were refused after a first read worked, and three errors.
+READER = """
+import sys, time
+from pathlib import Path
+from newsalign.warehouse import connect
+db, stop = sys.argv[1], Path(sys.argv[2])
+counts, errors = [], []
+while not stop.exists():
+    try:
+        with connect(db, read_only=True) as con:
+            counts.append(con.execute("SELECT count(*) FROM articles").fetchone()[0])
+    except Exception as exc:  # once the lake is there (a first read worked), any refusal fails the test
+        if counts:
+            errors.append(repr(exc))
+    time.sleep(0.05)
+print(len(counts), max(counts, default=0), len(errors), errors[:3], sep="\\n")
+"""
+
+
+def require_shared(path: Path) -> Path:
+    """Skip (with the reason) when ../shared is not beside the checkout."""
+    if not path.exists():
+        pytest.skip(f"needs the shared test data at {path} (../shared beside the checkout)")
+    return path
+
+
+def quiet_settings(*extra: str) -> list[str]:
+    """The fast, quiet crawl settings of loopback crawls (`LOOPBACK_SETTINGS`) as `-s NAME=VALUE` arguments, then `extra`
+    (more NAME=VALUE settings, later ones winning)."""
+    settings = [f"{name}={value}" for name, value in LOOPBACK_SETTINGS.items()]
+    return [arg for setting in (*settings, *extra) for arg in ("-s", setting)]
+
+
+def scrapy_crawl(db, url: str, *extra: str) -> subprocess.Popen:
+    """`scrapy crawl techcrunch` against a loopback site standing in for it, fast and quiet (`extra`:
+    more NAME=VALUE settings, later ones winning)."""
+    command = [sys.executable, "-m", "scrapy", "crawl", "techcrunch", "-a", f"site={url}"]
+    command += quiet_settings(
+        f"NEWSALIGN_DB={db}", "NEWSALIGN_STORE_BATCH=4", "CONCURRENT_REQUESTS_PER_DOMAIN=4", *extra
+    )
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def rows(db: Path, query: str) -> list[tuple]:
+    """Run `query` on the warehouse through a read-only connection."""
+    con = connect(db, read_only=True)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
+def build_lake(folder: Path) -> Path:
+    """A new, migrated lake (with its views) at `folder`."""
+    connect(folder).close()
+    return folder
+
+
+def copy_lake(template: Path, folder: Path) -> Path:
+    """A copy of the closed lake `template` at `folder` (its catalog and data; a lake opens where it is moved)."""
+    shutil.copytree(template, folder, ignore=shutil.ignore_patterns(".in-use"))
+    return folder

@@ -1,0 +1,47 @@
+"""Loopback HTTP stand-ins: one way to serve a handler on a free port, and a request log that can hold a site."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from newsalign.demo.server import RequestLog
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve `handler` on a free loopback port; yield the base URL (`http://127.0.0.1:PORT`); stop on exit.
+    A module-scoped fixture around it shares one server among a module's tests."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class HeldLog(RequestLog):
+    """A `RequestLog` for `serve_sample` whose sites stop answering article pages (containing `marker`)
+    after the first `answered` until `release()`: a crawl stays mid-way until the test has acted on it,
+    however fast or slow the machine is."""
+
+    def __init__(self, answered: int, marker: str = "/news/articles/") -> None:
+        super().__init__()
+        self.answered, self.marker = answered, marker
+        self.released = threading.Event()
+
+    def add(self, source: str, path: str, agent: str) -> None:
+        super().add(source, path, agent)
+        if self.marker in path and len(self.articles(source)) > self.answered:
+            self.released.wait(timeout=600)  # the request waits, unanswered, until release()
+
+    def articles(self, source: str) -> list[str]:
+        return [p for p in self.paths(source) if self.marker in p]
+
+    def release(self) -> None:
+        self.released.set()

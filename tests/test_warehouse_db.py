@@ -88,32 +88,32 @@ def test_changed_view_file_is_picked_up_on_next_open(db_path, views_dir, view_cr
         assert plain.execute("SELECT n FROM v_answer").fetchone() == (2,)
 
 
-def test_unchanged_views_are_not_recreated(db_path, view_creations):
+def test_unchanged_views_are_not_recreated(new_db_path, view_creations):
     for _ in range(3):
-        connect(db_path).close()
+        connect(new_db_path).close()
     assert len(view_creations) == 1
-    con = connect(db_path)
+    con = connect(new_db_path)
     assert {f.stem for f in db.view_files()} <= {
         row[0] for row in con.execute("SELECT view_name FROM duckdb_views()").fetchall()
     }
 
 
-def test_a_missing_view_is_recreated(db_path, view_creations):
-    connect(db_path).close()
-    with connect(db_path) as plain:
+def test_a_missing_view_is_recreated(new_db_path, view_creations):
+    connect(new_db_path).close()
+    with connect(new_db_path) as plain:
         plain.execute("DROP VIEW v_rejects")
-    con = connect(db_path)
+    con = connect(new_db_path)
     assert len(view_creations) == 2
     assert con.execute("SELECT count(*) FROM v_rejects").fetchone() == (0,)
 
 
-def test_a_new_migration_recreates_the_views(db_path, tmp_path, monkeypatch, view_creations):
+def test_a_new_migration_recreates_the_views(new_db_path, tmp_path, monkeypatch, view_creations):
     migrations_dir = tmp_path / "migrations"
     shutil.copytree(db.MIGRATIONS_DIR, migrations_dir)
     monkeypatch.setattr(db, "MIGRATIONS_DIR", migrations_dir)
-    connect(db_path).close()
+    connect(new_db_path).close()
     (migrations_dir / "009_test_extra.sql").write_text("CREATE TABLE test_extra (n INTEGER);")
-    connect(db_path).close()
+    connect(new_db_path).close()
     assert len(view_creations) == 2
 
 

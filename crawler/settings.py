@@ -60,6 +60,9 @@ NEWSALIGN_NEAR_DUP_THRESHOLD = 0.8  # MinHash LSH Jaccard threshold over word sh
 NEWSALIGN_STORE_BATCH = 10_000  # rows (articles + rejects) per lake commit: each commit costs ~70 ms (bench ingest)
 NEWSALIGN_STORE_FLUSH_SECONDS = 30  # ...or sooner, when this long has passed since the last flush
 NEWSALIGN_ALLOW_MISSING_URL_DATE = False  # keep items without url/date_published (imports of such dumps)
+NEWSALIGN_DEDUP_INDEX = (
+    None  # a pipeline.dedup.DedupIndex shared by crawls in one process (crawl all); None: the crawl's own
+)
 
 # Reuters only (its spider sets these itself so no other spider needs a browser):
 PLAYWRIGHT_BROWSER_TYPE = "chromium"

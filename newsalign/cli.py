@@ -76,6 +76,7 @@ def shard_option(what: str):
     return click.option("--shard", default=None, help=f"i/N: {what}.")
 
 
+# What a crawl command crawls, and how: --sources, -s NAME=VALUE (a Scrapy setting), --site SOURCE=URL.
 crawl_options = options(
     click.option("--sources", default=None, help="Comma-separated sources (default: every spider)."),
     click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting for every spider."),
@@ -83,7 +84,6 @@ crawl_options = options(
         "--site", "sites", multiple=True, metavar="SOURCE=URL", help="A local copy standing in for a source's hosts."
     ),
 )
-"""`--sources`, `-s NAME=VALUE` and `--site SOURCE=URL`: what a crawl command crawls, and how."""
 
 
 @click.group(

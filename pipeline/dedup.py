@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from datasketch import LeanMinHash, MinHashLSH
+from datasketch import LeanMinHash
 from itemadapter import ItemAdapter
 
 from newsalign.core import text as T
-from newsalign.core.minhash import NUM_PERM, THRESHOLD, from_hashvalues, lsh_params, similarity
+from newsalign.core.minhash import NUM_PERM, THRESHOLD, NearDuplicates, from_hashvalues
 from newsalign.core.minhash import signature as minhash_signature
 from newsalign.pipeline.rejects import Reject
 
@@ -52,14 +52,14 @@ class Known:
 class DedupIndex:
     """What dedup knows: every accepted article's id, content hash and MinHash, from the warehouse and
     from this process's crawls. One index a crawl, or one shared by the crawls `newsalign crawl all`
-    runs at once in one process (`crawler.newsalign_dedup`), so a story two of them fetch is one article."""
+    runs at once in one process (the `NEWSALIGN_DEDUP_INDEX` setting), so a story two of them fetch is one
+    article."""
 
     def __init__(self, threshold: float):
         self.threshold = threshold
         self.known: dict[str, Known] = {}
         self.by_hash: dict[str, str] = {}
-        self.lsh = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(threshold))
-        self.signatures: dict[str, np.ndarray] = {}  # the LSH keeps only band hashes; this is for the similarity check
+        self.near = NearDuplicates(threshold)
         self.writers: dict[str, object] = {}  # id -> the writer that holds it, for articles accepted in this process
         self.loaded = False
 
@@ -80,17 +80,12 @@ class DedupIndex:
         ).to_arrow_table()
         ids = stored.column("id").to_pylist()
         matrix = stored.column("minhash").combine_chunks().flatten().to_numpy().reshape(len(ids), NUM_PERM)
-        with self.lsh.insertion_session() as session:
-            for article_id, hashvalues in zip(ids, matrix):
-                sig = from_hashvalues(hashvalues)
-                session.insert(article_id, sig)
-                self.signatures[article_id] = sig.hashvalues
+        self.near.insert_many((article_id, from_hashvalues(hashvalues)) for article_id, hashvalues in zip(ids, matrix))
 
     def nearest(self, sig: LeanMinHash) -> str | None:
-        """The most similar known article at or above the threshold (LSH candidates, checked by estimate)."""
+        """The most similar known article at or above the threshold."""
         best, best_sim = None, self.threshold
-        for candidate in self.lsh.query(sig):
-            sim = similarity(self.signatures[candidate], sig.hashvalues)
+        for candidate, sim in self.near.matches(sig):
             if sim >= best_sim:
                 best, best_sim = candidate, sim
         return best
@@ -98,8 +93,7 @@ class DedupIndex:
     def add(self, article_id: str, known: Known, sig: LeanMinHash, writer) -> None:
         self.remember(article_id, known)
         self.writers[article_id] = writer
-        self.lsh.insert(article_id, sig)
-        self.signatures[article_id] = sig.hashvalues
+        self.near.insert(article_id, sig)
 
     def release(self, writer) -> None:
         """`writer`'s crawl is closing: what it stored is retracted through the retracting crawl's writer."""
@@ -114,8 +108,7 @@ class DedupIndex:
         self.writers.pop(article_id, None)
         if self.by_hash.get(known.content_hash) == article_id:
             del self.by_hash[known.content_hash]
-        if self.signatures.pop(article_id, None) is not None:
-            self.lsh.remove(article_id)
+        self.near.remove(article_id)
 
 
 class DedupPipeline:
@@ -125,9 +118,9 @@ class DedupPipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        from newsalign.pipeline.writer import WarehouseWriter
+        from newsalign.pipeline.runs import crawl_writer
 
-        return cls(crawler.settings, WarehouseWriter.for_crawler(crawler), getattr(crawler, "newsalign_dedup", None))
+        return cls(crawler.settings, crawl_writer(crawler), crawler.settings.get("NEWSALIGN_DEDUP_INDEX"))
 
     def open_spider(self) -> None:
         self.writer.open()
@@ -192,19 +185,15 @@ def settle(con, run_id: str, threshold: float = THRESHOLD, *, merged: bool = Fal
     others = [r for r in rows if not r[5]]
     if not mine or not others:
         return 0
-    index = MinHashLSH(num_perm=NUM_PERM, params=lsh_params(threshold))
-    signatures = {}
+    near = NearDuplicates(threshold)
     for article_id, *_, minhash, _ in others:
-        signatures[article_id] = from_hashvalues(np.asarray(minhash, dtype=np.uint64))
-        index.insert(article_id, signatures[article_id])
+        near.insert(article_id, from_hashvalues(np.asarray(minhash, dtype=np.uint64)))
     by_id = {r[0]: r for r in rows}
     losers: dict[str, str] = {}
     for article_id, *_, minhash, _ in mine:
-        sig = from_hashvalues(np.asarray(minhash, dtype=np.uint64))
-        for other in index.query(sig):
-            if similarity(signatures[other].hashvalues, sig.hashvalues) >= threshold:
-                keep, lose = sorted((article_id, other), key=lambda i: (_date_key(by_id[i][3]), i))
-                losers.setdefault(lose, keep)
+        for other, _ in near.matches(from_hashvalues(np.asarray(minhash, dtype=np.uint64))):
+            keep, lose = sorted((article_id, other), key=lambda i: (_date_key(by_id[i][3]), i))
+            losers.setdefault(lose, keep)
     if not losers:
         return 0
 

@@ -20,7 +20,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from newsalign.core.urls import canonical_url
 from newsalign.crawler.spiders.base import ARTICLE, SKIPPED
-from newsalign.pipeline.writer import WarehouseWriter
+from newsalign.pipeline.runs import crawl_writer
 
 # Rejections worth another try on a later run: nothing about the page itself was decided.
 RETRIED_REASONS = ("outside_window", "bot_protection", "parser_error")
@@ -55,7 +55,7 @@ class SkipStoredArticles:
         return middleware
 
     def spider_opened(self, spider) -> None:
-        writer = WarehouseWriter.for_crawler(self.crawler)  # the crawl's one connection, not a second one
+        writer = crawl_writer(self.crawler)  # the crawl's one connection, not a second one
         writer.open()
         urls = [url for (url,) in writer.con.execute(KNOWN_URLS).fetchall()]
         onsite = getattr(spider, "onsite", lambda url: url)  # a crawl of a local copy (`-a site=`) maps hosts

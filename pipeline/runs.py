@@ -1,4 +1,6 @@
-"""`CrawlRunRecorder`: the Scrapy extension that records a crawl in the warehouse.
+"""`CrawlRunRecorder`: the Scrapy extension that records a crawl in the warehouse, through the crawl's one
+`WarehouseWriter`, which it owns: the pipelines and the resume middleware reach it the way Scrapy's own
+components reach each other, `crawler.get_extension(CrawlRunRecorder).writer` (`crawl_writer`).
 
 On `spider_opened` it starts the run (`crawl_runs` row); on `item_dropped` it records the rejection
 (`article_rejects`, via the run's shared `WarehouseWriter`; download failures arrive as `PageRejected`
@@ -13,13 +15,14 @@ from urllib.parse import urlsplit
 
 from scrapy import signals
 
+from newsalign.core.errors import NewsalignError
 from newsalign.pipeline.writer import WarehouseWriter
 
 
 class CrawlRunRecorder:
     def __init__(self, crawler):
         self.crawler = crawler
-        self.writer = WarehouseWriter.for_crawler(crawler)
+        self.writer = WarehouseWriter(crawler.settings, crawler=crawler)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -50,3 +53,14 @@ class CrawlRunRecorder:
         report = self.writer.finish(status=reason, fetched=fetched)
         self.crawler.stats.set_value("newsalign/stored", report.stored)
         self.crawler.stats.set_value("newsalign/rejected", report.rejected)
+
+
+def crawl_writer(crawler) -> WarehouseWriter:
+    """The crawl's one writer, for a component Scrapy builds after the extensions (an item pipeline, a
+    downloader middleware): the `CrawlRunRecorder` extension's."""
+    recorder = crawler.get_extension(CrawlRunRecorder)
+    if recorder is None:
+        raise NewsalignError(
+            "the warehouse pipelines need the newsalign.pipeline.runs.CrawlRunRecorder extension (EXTENSIONS)"
+        )
+    return recorder.writer

@@ -9,6 +9,7 @@ from operator import attrgetter
 from itemadapter import ItemAdapter
 
 from newsalign.crawler.items import Article
+from newsalign.pipeline.runs import crawl_writer
 from newsalign.pipeline.writer import ARTICLE_COLUMNS, WarehouseWriter
 
 _ITEM_FIELDS = ARTICLE_COLUMNS[:-1]  # every column but run_id, in `Article` field order
@@ -21,7 +22,7 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings, WarehouseWriter.for_crawler(crawler))
+        return cls(crawler.settings, crawl_writer(crawler))
 
     def open_spider(self) -> None:
         self.writer.open()

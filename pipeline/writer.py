@@ -33,11 +33,11 @@ from scrapy.utils.defer import deferred_from_coro
 
 from newsalign import warehouse
 from newsalign.core.minhash import THRESHOLD
+from newsalign.core.secrets import scrub
 from newsalign.core.text import encodable
 from newsalign.crawler.items import Article
 from newsalign.pipeline.dedup import settle
 from newsalign.pipeline.rejects import Reject
-from newsalign.warehouse.lake import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -114,14 +114,6 @@ class WarehouseWriter:
         self._last_flush = time.monotonic()
         self._committed = 0  # articles stored by this run's flushes
         self.lost: str | None = None  # why the warehouse cannot be written any more (the crawl stops)
-
-    @classmethod
-    def for_crawler(cls, crawler) -> WarehouseWriter:
-        """The crawl's one writer, shared by its pipelines and its `CrawlRunRecorder`."""
-        writer = getattr(crawler, "newsalign_writer", None)
-        if writer is None:
-            writer = crawler.newsalign_writer = cls(crawler.settings, crawler=crawler)
-        return writer
 
     # --- lifecycle ------------------------------------------------------------------------------
     def open(self) -> None:

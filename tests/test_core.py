@@ -85,3 +85,16 @@ def test_encodable_replaces_lone_surrogates_only():
     assert encodable("caf\u00e9 \U0001f600") == "caf\u00e9 \U0001f600"
     assert encodable("a\ud800b\udfff") == "a\ufffdb\ufffd"
     assert encodable("\ud83d\ude00") == "\U0001f600"  # a valid pair is the character it stands for
+
+
+def test_the_one_scrubber_hides_keys_and_passwords_together(monkeypatch):
+    from newsalign.core.secrets import scrub
+
+    for name in ("OPENAI_API_KEY", "SERPAPI_API_KEY", "GUARDIAN_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    assert scrub({"error": ["dbname=x password=s3 host=h"]}) == {
+        "error": ["dbname=x password=*** host=h"]
+    }  # no keys set
+    key = "sk-test-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    assert scrub(f"postgresql://me:s3@db1/news refused {key}") == "postgresql://me:***@db1/news refused [redacted]"

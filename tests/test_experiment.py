@@ -49,6 +49,8 @@ def test_methods_pull_in_what_they_start_from(tmp_path):
         ("train_config: tiny-cpu.yaml\nmethods: [dpo, ppo]\n", "unknown method or split ppo"),
         ("train_config: nowhere.yaml\n", "train_config nowhere.yaml not found"),
         ("seeds: [0]\n", "needs train_config"),
+        ("- sft\n", "experiment file .* must contain a YAML mapping"),
+        ("train_config: [\n", "experiment file .* is not valid YAML"),
     ],
 )
 def test_bad_experiment_files_are_one_line_errors(tmp_path, text, message):

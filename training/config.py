@@ -47,17 +47,22 @@ class RLHFArguments(ScriptArguments):
     )
 
 
-def read_config(path: str | os.PathLike, trainer: str) -> dict:
-    """The merged mapping for `trainer`: top-level keys, then its section; other trainers' sections dropped."""
-    path = Path(path)
+def read_yaml_mapping(path: Path, what: str) -> dict:
+    """The mapping in the YAML file `path`; a missing file, bad YAML or no mapping is one line naming `what`."""
     if not path.is_file():
-        raise NewsalignError(f"config file {path} not found")
+        raise NewsalignError(f"{what} {path} not found")
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise NewsalignError(f"config file {path} is not valid YAML: {exc}") from None
+        raise NewsalignError(f"{what} {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise NewsalignError(f"config file {path} must contain a YAML mapping")
+        raise NewsalignError(f"{what} {path} must contain a YAML mapping")
+    return data
+
+
+def read_config(path: str | os.PathLike, trainer: str) -> dict:
+    """The merged mapping for `trainer`: top-level keys, then its section; other trainers' sections dropped."""
+    data = read_yaml_mapping(Path(path), "config file")
     merged = {k: v for k, v in data.items() if k not in TRAINERS}
     section = data.get(trainer) or {}
     if not isinstance(section, dict):

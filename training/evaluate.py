@@ -233,6 +233,20 @@ def _calibration_entry(method: str, fitted, gold, chosen: float) -> dict:
     return {"method": method, "a": a, "b": b, "ece": compute_metrics(gold, p_calibrated, threshold=chosen)["ece"]}
 
 
+def _data_summary(data_dir: Path, rows: _Rows, answers) -> dict:
+    """What was evaluated: the export, the split, its class counts, the answers and the validation rows."""
+    gold = rows.gold
+    return {
+        "dir": str(data_dir),
+        "split": rows.split,
+        "n": len(rows.test),
+        "positive": int(gold.sum()),
+        "negative": int((~gold).sum()),
+        "answers": list(answers),
+        "validation_n": rows.n_val,
+    }
+
+
 def _plots(predictions: dict, calibrated: dict, entries: dict, gold, out_dir: Path, calibrate: str | None) -> dict:
     """Write the ROC, PR, confusion and reliability plots; {plot: file name}."""
     pairs = {name: (gold, p) for name, p in predictions.items()}
@@ -314,15 +328,7 @@ def evaluate_models(
         entries[name]["calibration"] = _calibration_entry(calibrate, fitted, gold, entries[name]["threshold"])
     # write
     result = {
-        "data": {
-            "dir": str(data_dir),
-            "split": split,
-            "n": len(rows.test),
-            "positive": int(gold.sum()),
-            "negative": int((~gold).sum()),
-            "answers": list(answers),
-            "validation_n": n_val,
-        },
+        "data": _data_summary(data_dir, rows, answers),
         "settings": {
             "bootstrap": bootstrap,
             "seed": seed,

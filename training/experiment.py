@@ -21,9 +21,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from newsalign.core.errors import NewsalignError
+from newsalign.training.config import read_yaml_mapping
 
 # name -> (trainer, export kind, start model, extra trainer options)
 METHODS = {
@@ -75,12 +74,7 @@ class Experiment:
 def load_experiment(path) -> Experiment:
     """Read and check an experiment YAML; unknown keys and methods are one-line errors."""
     path = Path(path)
-    if not path.is_file():
-        raise NewsalignError(f"experiment file {path} not found")
-    try:
-        values = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise NewsalignError(f"experiment file {path} is not valid YAML: {exc}") from None
+    values = read_yaml_mapping(path, "experiment file")
     known = set(Experiment.__dataclass_fields__) - {"path"}
     unknown = sorted(set(values) - known)
     if unknown:

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from newsalign.core.errors import NewsalignError
 from newsalign.core.secrets import scrub
-from newsalign.enrich.llm.store import OPEN_BATCH, Job, record_completion, record_failure
+from newsalign.enrich.llm.store import OPEN_BATCH, CallLog, Job
 from newsalign.warehouse.lake import in_transaction, retry
 
 MAX_REQUESTS = 50_000  # the Batch API's limit per batch
@@ -179,26 +179,26 @@ def _collect(con, client, batch) -> dict[str, int]:
     def record(
         c: duckdb.DuckDBPyConnection,
     ) -> dict[str, int]:  # all or nothing: after a crash the next run collects again
-        counts, pending = {"ok": 0, "error": 0}, dict(jobs)
+        counts, pending, log = {"ok": 0, "error": 0}, dict(jobs), CallLog("batch")
         for line in lines:
             job = pending.pop(line.get("custom_id"), None)
             if job is None:
                 continue  # not ours (or answered twice): nothing to match it to
             response = line.get("response") or {}
             if response.get("status_code") == 200:
-                checked = record_completion(c, job, response["body"], mode="batch", batch_id=batch.id)
+                checked = log.record_completion(c, job, response["body"], batch_id=batch.id)
                 counts["error" if checked.error else "ok"] += 1
             else:
                 error = line.get("error") or (response.get("body") or {}).get("error") or {}
                 status = response.get("status_code")
-                record_failure(c, job, f"batch request failed (HTTP {status}): {error.get('message', error)}",
-                               [f"http_{status}" if status else "batch_error"], mode="batch",
-                               response=line, batch_id=batch.id)  # fmt: skip
+                log.record_failure(c, job, f"batch request failed (HTTP {status}): {error.get('message', error)}",
+                                   [f"http_{status}" if status else "batch_error"], response=line,
+                                   batch_id=batch.id)  # fmt: skip
                 counts["error"] += 1
         for job in pending.values():  # no line: the batch stopped first, or the output file lacks it
             missing = f"no answer line in the batch output (batch {batch.status}"
             missing += f", {unreadable} unreadable lines)" if unreadable else ")"
-            record_failure(c, job, missing, [f"batch_{batch.status}"], mode="batch", batch_id=batch.id)
+            log.record_failure(c, job, missing, [f"batch_{batch.status}"], batch_id=batch.id)
             counts["error"] += 1
         c.execute("UPDATE llm_batches SET status = 'collected', output_file_id = ?, error_file_id = ?, "
                   "updated_at = now() WHERE batch_id = ?", [batch.output_file_id, batch.error_file_id, batch.id])  # fmt: skip

@@ -13,7 +13,7 @@ from newsalign.core.errors import NewsalignError
 from newsalign.core.secrets import scrub
 from newsalign.enrich.llm.pace import Pacer
 from newsalign.enrich.llm.prompt import estimate_tokens
-from newsalign.enrich.llm.store import Job, record_completion, record_failure
+from newsalign.enrich.llm.store import CallLog, Job
 
 
 async def run_live(
@@ -30,6 +30,7 @@ async def run_live(
     import openai
 
     pacer = pacer or Pacer()
+    log = CallLog("live")
     pending = iter(jobs)  # shared by the workers; next() never awaits, so each job is taken once
 
     async def call(job: Job) -> None:
@@ -37,8 +38,7 @@ async def run_live(
         started, raw = time.monotonic(), None
 
         def failed(error: str, flag: str, response: object = None) -> None:
-            record_failure(con, job, error, [flag], mode="live", response=response,
-                           latency_s=time.monotonic() - started)  # fmt: skip
+            log.record_failure(con, job, error, [flag], response=response, latency_s=time.monotonic() - started)
             on_result("error", job)
 
         try:
@@ -68,7 +68,7 @@ async def run_live(
         except ValueError as exc:  # a 200 whose body is not JSON at all
             return failed(f"the server answered 200 with invalid JSON ({exc})", "invalid_json",
                           {"text": raw.text[:2000]} if raw else None)  # fmt: skip
-        checked = record_completion(con, job, completion.to_dict(), mode="live", latency_s=time.monotonic() - started)
+        checked = log.record_completion(con, job, completion.to_dict(), latency_s=time.monotonic() - started)
         on_result("error" if checked.error else "ok", job)
 
     async def worker() -> None:

@@ -23,7 +23,7 @@ import duckdb
 from newsalign.core.errors import NewsalignError
 from newsalign.enrich.llm.prompt import DEFAULT_PROMPT, load_prompt
 from newsalign.enrich.llm.run import default_model
-from newsalign.enrich.llm.store import plan, record_completion
+from newsalign.enrich.llm.store import CallLog, plan
 
 
 @dataclass
@@ -58,10 +58,11 @@ def load_recorded(
     todo = plan(con, model=model, prompt=load_prompt(prompt_version), ids=list(wanted))
     loaded.unknown += len(wanted) - todo.total
     loaded.cached = todo.cached
+    log = CallLog("recorded")
     for job in todo.jobs():
         record = wanted[job.article_id]
         body = record.get("response") or _completion_body(record["output"], model)
-        checked = record_completion(con, job, body, mode="recorded", note=f"recorded answer from {path.name}")
+        checked = log.record_completion(con, job, body, note=f"recorded answer from {path.name}")
         loaded.errors += bool(checked.error)
         loaded.stored += 1
     return loaded

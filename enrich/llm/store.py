@@ -158,61 +158,6 @@ def plan(
     return Plan(con, model, prompt, len(articles), cached, in_batch, todo, gave_up, attempts, max_attempts)
 
 
-def record_completion(
-    con: duckdb.DuckDBPyConnection,
-    job: Job,
-    body: dict,
-    *,
-    mode: str,
-    latency_s: float | None = None,
-    batch_id: str | None = None,
-    note: str | None = None,
-) -> Checked:
-    """Check a chat completion body and record it (ok, or an error with flags). Shared by the live,
-    batch and recorded paths so each stores exactly the same thing."""
-    checked = check_completion(body)
-    usage = body.get("usage") or {}
-    model = job.request["model"]
-    judgement = checked.judgement
-    _insert(
-        con,
-        job,
-        mode=mode,
-        status=_failed(job) if checked.error else "ok",
-        error=checked.error,
-        flags=checked.flags,
-        topics=judgement.topics if judgement else None,
-        signal=judgement.signal if judgement else None,
-        rationale=judgement.rationale if judgement else None,
-        response=body,
-        prompt_tokens=usage.get("prompt_tokens"),
-        completion_tokens=usage.get("completion_tokens"),
-        cost_usd=cost_usd(model, usage.get("prompt_tokens"), usage.get("completion_tokens"), batch=mode == "batch"),
-        latency_s=latency_s,
-        batch_id=batch_id,
-        note=note,
-    )
-    return checked
-
-
-def record_failure(
-    con: duckdb.DuckDBPyConnection,
-    job: Job,
-    error: str,
-    flags: list[str],
-    *,
-    mode: str,
-    response: object = None,
-    latency_s: float | None = None,
-    batch_id: str | None = None,
-) -> None:
-    """Record a call that produced no answer (timeout, HTTP error after retries, a failed batch line)."""
-    _insert(
-        con, job, mode=mode, status=_failed(job), error=error, flags=flags, response=response,
-        latency_s=latency_s, batch_id=batch_id,
-    )  # fmt: skip
-
-
 def _failed(job: Job) -> str:
     return "gave_up" if job.last_attempt else "error"
 
@@ -223,26 +168,83 @@ _COLUMNS = (
 )
 
 
-def _insert(con, job: Job, *, mode, status, error, flags, response, **answer) -> None:
-    # One row per arriving answer, on purpose: committing each paid answer at once is what makes a
-    # killed run lose nothing (calls take ~1 s, so the single-row insert costs nothing that matters).
-    values = [
-        _next_call_id(), job.cache_key, job.article_id, job.content_hash, job.request["model"], job.prompt_version, mode, status,
-        scrub(error), flags, answer.get("topics"), answer.get("signal"), scrub(answer.get("rationale")),
-        json.dumps(scrub(job.request)), None if response is None else json.dumps(scrub(response), default=str),
-        answer.get("prompt_tokens"), answer.get("completion_tokens"), answer.get("cost_usd"),
-        answer.get("latency_s"), answer.get("batch_id"), answer.get("note"),
-    ]  # fmt: skip
-    insert = f"INSERT INTO llm_calls ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})"
-    retry(lambda: con.execute(insert, values))
+@dataclass
+class CallLog:
+    """Records one run's calls (live, batch or recorded: `mode`) in `llm_calls`, numbering them: a call id is
+    microseconds since 1970, strictly increasing within the log (`last_call_id`), so ids order calls as they
+    were made and processes writing one lake at once do not collide (DuckLake has no sequences)."""
 
+    mode: str
+    last_call_id: int = 0
 
-_last_call_id = 0
+    def record_completion(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        job: Job,
+        body: dict,
+        *,
+        latency_s: float | None = None,
+        batch_id: str | None = None,
+        note: str | None = None,
+    ) -> Checked:
+        """Check a chat completion body and record it (ok, or an error with flags). Shared by the live,
+        batch and recorded paths so each stores exactly the same thing."""
+        checked = check_completion(body)
+        usage = body.get("usage") or {}
+        model = job.request["model"]
+        judgement = checked.judgement
+        self._insert(
+            con,
+            job,
+            status=_failed(job) if checked.error else "ok",
+            error=checked.error,
+            flags=checked.flags,
+            topics=judgement.topics if judgement else None,
+            signal=judgement.signal if judgement else None,
+            rationale=judgement.rationale if judgement else None,
+            response=body,
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            cost_usd=cost_usd(
+                model, usage.get("prompt_tokens"), usage.get("completion_tokens"), batch=self.mode == "batch"
+            ),
+            latency_s=latency_s,
+            batch_id=batch_id,
+            note=note,
+        )
+        return checked
 
+    def record_failure(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        job: Job,
+        error: str,
+        flags: list[str],
+        *,
+        response: object = None,
+        latency_s: float | None = None,
+        batch_id: str | None = None,
+    ) -> None:
+        """Record a call that produced no answer (timeout, HTTP error after retries, a failed batch line)."""
+        self._insert(
+            con, job, status=_failed(job), error=error, flags=flags, response=response,
+            latency_s=latency_s, batch_id=batch_id,
+        )  # fmt: skip
 
-def _next_call_id() -> int:
-    """Microseconds since 1970, strictly increasing in this process: ids order calls as they were made,
-    and processes writing one lake at once do not collide (DuckLake has no sequences)."""
-    global _last_call_id
-    _last_call_id = max(time.time_ns() // 1000, _last_call_id + 1)
-    return _last_call_id
+    def _insert(self, con, job: Job, *, status, error, flags, response, **answer) -> None:
+        # One row per arriving answer, on purpose: committing each paid answer at once is what makes a
+        # killed run lose nothing (calls take ~1 s, so the single-row insert costs nothing that matters).
+        values = [
+            self._next_call_id(), job.cache_key, job.article_id, job.content_hash, job.request["model"],
+            job.prompt_version, self.mode, status,
+            scrub(error), flags, answer.get("topics"), answer.get("signal"), scrub(answer.get("rationale")),
+            json.dumps(scrub(job.request)), None if response is None else json.dumps(scrub(response), default=str),
+            answer.get("prompt_tokens"), answer.get("completion_tokens"), answer.get("cost_usd"),
+            answer.get("latency_s"), answer.get("batch_id"), answer.get("note"),
+        ]  # fmt: skip
+        insert = f"INSERT INTO llm_calls ({_COLUMNS}) VALUES ({', '.join('?' * len(values))})"
+        retry(lambda: con.execute(insert, values))
+
+    def _next_call_id(self) -> int:
+        self.last_call_id = max(time.time_ns() // 1000, self.last_call_id + 1)
+        return self.last_call_id

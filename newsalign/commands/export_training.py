@@ -17,6 +17,7 @@ FORMATS = {
     "sft": "prompt/completion: the correct answer",
 }
 
+# The options of every `newsalign export <kind>`, one per `training.export.ExportOptions` field.
 export_options = options(
     click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output directory."),
     click.option(
@@ -67,7 +68,6 @@ export_options = options(
         help="Positive and negative answer, of equal token length.",
     ),
 )
-"""The options of every `newsalign export <kind>`: one per `training.export.ExportOptions` field."""
 
 
 def _export_command(kind: str) -> click.Command:

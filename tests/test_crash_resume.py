@@ -18,7 +18,7 @@ from tests.loopback import HeldLog
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = 60
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_crash_resume")]
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test bench
+.PHONY: setup demo check test bench
 
 $(STAMP): pyproject.toml scripts/setup
 	scripts/setup $(VENV)
@@ -15,13 +15,22 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/newsalign demo
 
-# Lint (ruff: the import rules keep one namespace), format check, every import resolvable by a static
-# tool (basedpyright), then the suite.
+# Test workers for `make test` (pytest-xdist): tests sharing a server or a lake stay on one worker
+# (`xdist_group` markers, --dist loadgroup).
+WORKERS ?= auto
+
+# The edit-loop tier: parsers, pipelines in-process, SQL views and audits, the CLI through CliRunner.
+# No servers, subprocess crawls, browsers or training runs (those are marked `slow`).
+check: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow" -n $(WORKERS) --dist loadgroup -q
+
+# What CI runs: lint (ruff: the import rules keep one namespace), format check, every import resolvable
+# by a static tool (basedpyright), then every test.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/basedpyright
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

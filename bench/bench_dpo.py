@@ -89,7 +89,7 @@ def bare_trl(model: Path, data: Path, out: Path) -> None:
         max_length=256,
         use_cpu=True,
         bf16=False,
-        gradient_checkpointing=False,
+        activation_checkpointing=False,
         logging_steps=10,
         disable_tqdm=True,
         save_strategy="no",

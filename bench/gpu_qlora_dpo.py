@@ -151,7 +151,7 @@ def dpo_args(output_dir: Path, mixed: dict, *, precompute: bool, steps: int, bat
         learning_rate=5e-6,
         bf16=mixed["bf16"],
         fp16=mixed["fp16"],
-        gradient_checkpointing=True,
+        activation_checkpointing=True,
         precompute_ref_log_probs=precompute,
         max_length=max_length,
         save_strategy="no",

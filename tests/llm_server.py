@@ -28,7 +28,9 @@ import socket
 import threading
 import time
 from collections import Counter, deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.loopback import serving
 
 GENERAL_TOPICS = ["product launch", "company news", "technology industry", "business strategy", "innovation",
                   "investment", "financial markets", "economy", "world news"]  # fmt: skip
@@ -56,26 +58,24 @@ class FakeOpenAI:
         self.fail_batch_creates = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        self._serving = serving(_handler(self))
+        self._base = ""
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+        return f"{self._base}/v1"
 
     @property
     def chat_requests(self) -> int:
         return self.requests["POST /v1/chat/completions"]
 
     def __enter__(self) -> FakeOpenAI:
-        self._thread.start()
+        self._base = self._serving.__enter__()
         return self
 
     def __exit__(self, *exc) -> None:
         self.release.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        self._serving.__exit__(None, None, None)
 
     # --- answers -------------------------------------------------------------------------------
     def behaviour_for(self, body: dict) -> object:

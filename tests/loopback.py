@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -11,7 +11,7 @@ from newsalign.demo.server import RequestLog
 
 
 @contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+def serving(handler: Callable[..., BaseHTTPRequestHandler]) -> Iterator[str]:
     """Serve `handler` on a free loopback port; yield the base URL (`http://127.0.0.1:PORT`); stop on exit.
     A module-scoped fixture around it shares one server among a module's tests."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -26,22 +26,27 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
 
 
 class HeldLog(RequestLog):
-    """A `RequestLog` for `serve_sample` whose sites stop answering article pages (containing `marker`)
-    after the first `answered` until `release()`: a crawl stays mid-way until the test has acted on it,
-    however fast or slow the machine is."""
+    """A `RequestLog` for `serve_sample` whose sites stop answering article pages (paths containing one of
+    `markers`) after the first `answered` of a source until `release()`: a crawl stays mid-way until the
+    test has acted on it, however fast or slow the machine is."""
 
-    def __init__(self, answered: int, marker: str = "/news/articles/") -> None:
+    def __init__(self, answered: int, markers: tuple[str, ...] = ("/news/articles/",)) -> None:
         super().__init__()
-        self.answered, self.marker = answered, marker
+        self.answered, self.markers = answered, markers
         self.released = threading.Event()
 
     def add(self, source: str, path: str, agent: str) -> None:
         super().add(source, path, agent)
-        if self.marker in path and len(self.articles(source)) > self.answered:
+        if any(marker in path for marker in self.markers) and len(self.articles(source)) > self.answered:
             self.released.wait(timeout=600)  # the request waits, unanswered, until release()
 
     def articles(self, source: str) -> list[str]:
-        return [p for p in self.paths(source) if self.marker in p]
+        return [p for p in self.paths(source) if any(marker in p for marker in self.markers)]
+
+    def held(self) -> bool:
+        """Whether some site holds a request now (its crawl cannot finish before `release()`)."""
+        sources = {source for source, _, _ in self.entries}
+        return any(len(self.articles(source)) > self.answered for source in sources)
 
     def release(self) -> None:
         self.released.set()

@@ -12,6 +12,7 @@ from newsalign.cli import cli
 from newsalign.warehouse import LabelParamsError, connect, label_settings
 
 
+@pytest.mark.slow
 def test_cli_runner_runs_a_command_in_a_fresh_process(db_path):
     connect(db_path).close()
     code = (
@@ -23,6 +24,7 @@ def test_cli_runner_runs_a_command_in_a_fresh_process(db_path):
     assert (done.returncode, done.stdout) == (0, "answer\n42\n"), done.stderr
 
 
+@pytest.mark.slow
 def test_a_command_imports_only_its_own_module():
     code = (
         "import sys; from click.testing import CliRunner; from newsalign.cli import cli; "
@@ -34,9 +36,9 @@ def test_a_command_imports_only_its_own_module():
 
 
 def test_a_newsalign_error_is_one_error_line(tmp_path):
-    result = CliRunner().invoke(cli, ["sql", "SELECT 1", "--db", str(tmp_path / "missing.duckdb")])
+    result = CliRunner().invoke(cli, ["sql", "SELECT 1", "--db", str(tmp_path / "missing")])
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: no warehouse at {tmp_path / 'missing.duckdb'}")
+    assert result.output.startswith(f"Error: no warehouse at {tmp_path / 'missing'}")
     assert len(result.output.splitlines()) == 1
 
 

@@ -14,10 +14,11 @@ import pytest
 from bench.bench_crawl import build_large_site
 from newsalign.demo.server import RequestLog, serve_sample
 from tests.helpers import rows, scrapy_crawl
+from tests.loopback import HeldLog
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = 60
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_crash_resume")]
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +34,18 @@ def article_paths(log: RequestLog, start: int = 0) -> list[str]:
 
 @pytest.mark.parametrize("seed, jobdir", [(1, False), (2, True), (3, False)])
 def test_kill_9_midway_then_rerun_stores_every_article_once(site, tmp_path, seed, jobdir):
-    db = tmp_path / "w.duckdb"
+    db = tmp_path / "lake"
     extra = (f"JOBDIR={tmp_path / 'job'}",) if jobdir else ()
     kill_after = random.Random(seed).randint(8, PAGES - 8)  # article downloads before the kill
-    log = RequestLog()
-    with serve_sample(("techcrunch",), log=log, root=site, delay=0.01) as sites:
+    log = HeldLog(answered=kill_after, markers=("/bench-story-",))  # later articles wait until the kill
+    with serve_sample(("techcrunch",), log=log, root=site) as sites:
         first = scrapy_crawl(db, sites["techcrunch"], *extra)
         deadline = time.monotonic() + 120
-        while len(article_paths(log)) < kill_after and first.poll() is None and time.monotonic() < deadline:
+        while not log.held() and first.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
         first.send_signal(signal.SIGKILL)
         first.wait()
+        log.release()
         assert first.returncode == -signal.SIGKILL, "the crawl ended before the kill point"
         stored_before = {url for (url,) in rows(db, "SELECT url FROM articles")}
         start = len(log.entries)

@@ -18,7 +18,7 @@ from tests.helpers import rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("bbc", "guardian", "techcrunch", "techradar", "wccftech") + (("reuters",) if chromium_available() else ())
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_crawl")]
 
 
 def crawl(db: Path, sites: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -29,7 +29,7 @@ def crawl(db: Path, sites: dict[str, str], *args: str) -> subprocess.CompletedPr
 
 @pytest.fixture(scope="module")
 def full_crawl(tmp_path_factory):
-    db = tmp_path_factory.mktemp("crawl") / "warehouse.duckdb"
+    db = tmp_path_factory.mktemp("crawl") / "warehouse"
     log = RequestLog()
     with serve_sample(SOURCES, log=log) as sites:
         crawl(db, sites)
@@ -83,11 +83,11 @@ def test_robots_txt_is_read_and_obeyed(full_crawl):
 def test_since_until_backfills_from_the_dated_sitemap(tmp_path):
     log = RequestLog()
     with serve_sample(("techradar",), log=log) as sites:
-        crawl(tmp_path / "w.duckdb", sites, "-a", "since=2026-10-01", "-a", "until=2026-10-31")
+        crawl(tmp_path / "lake", sites, "-a", "since=2026-10-01", "-a", "until=2026-10-31")
     paths = log.paths("techradar")
     assert "/sitemap-2026-10.xml" in paths
     assert "/sitemap-2026-11.xml" not in paths and "/sitemap-2026-09.xml" not in paths
-    assert rows(tmp_path / "w.duckdb", "SELECT url FROM articles") == [
+    assert rows(tmp_path / "lake", "SELECT url FROM articles") == [
         ("https://www.techradar.com/networking/wi-fi-7-routers-are-finally-getting-cheap",)
     ]
 
@@ -95,7 +95,7 @@ def test_since_until_backfills_from_the_dated_sitemap(tmp_path):
 def test_limit_caps_the_article_pages_requested(tmp_path):
     log = RequestLog()
     with serve_sample(("bbc",), log=log) as sites:
-        crawl(tmp_path / "w.duckdb", sites, "-a", "limit=2")
+        crawl(tmp_path / "lake", sites, "-a", "limit=2")
     articles = [p for p in log.paths("bbc") if "/articles/" in p or "/business-" in p]
     assert len(articles) == 2
 
@@ -110,7 +110,7 @@ def test_a_dry_run_reads_the_site_only_and_never_opens_the_warehouse(tmp_path):
 
 
 def test_a_crawl_stopped_midway_resumes_with_jobdir_without_losing_or_duplicating(tmp_path):
-    db, job = tmp_path / "w.duckdb", tmp_path / "job"
+    db, job = tmp_path / "lake", tmp_path / "job"
     one_at_a_time = ["-s", f"JOBDIR={job}", "-s", "CLOSESPIDER_ITEMCOUNT=2", "-s", "CONCURRENT_REQUESTS=1"]
     log = RequestLog()
     with serve_sample(("techcrunch",), log=log, delay=0.2) as sites:  # the same server (and port) for both runs

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from newsalign.crawler.config import chromium_available
-from newsalign.demo.server import RequestLog, serve_sample
+from newsalign.demo.server import serve_sample
 from newsalign.jobs.in_turn import in_turn_command
 from tests.helpers import rows
+from tests.loopback import HeldLog
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("bbc", "guardian", "techcrunch", "techradar", "wccftech") + (("reuters",) if chromium_available() else ())
@@ -35,31 +36,32 @@ def one_after_another(db: Path, sites: dict[str, str]) -> None:
 
 def test_all_sources_at_once_store_what_one_after_another_stores(tmp_path):
     with serve_sample(SOURCES) as sites:
-        together = crawl_all(tmp_path / "together.duckdb", sites)
+        together = crawl_all(tmp_path / "together", sites)
         out, err = together.communicate(timeout=300)
         assert together.returncode == 0, err[-3000:]
-        one_after_another(tmp_path / "sequential.duckdb", sites)
+        one_after_another(tmp_path / "sequential", sites)
     query = "SELECT source, url FROM v_articles_clean ORDER BY ALL"
-    assert rows(tmp_path / "together.duckdb", query) == rows(tmp_path / "sequential.duckdb", query)
-    assert rows(tmp_path / "together.duckdb", "SELECT count(DISTINCT spider), count(*) FROM crawl_runs") == [
+    assert rows(tmp_path / "together", query) == rows(tmp_path / "sequential", query)
+    assert rows(tmp_path / "together", "SELECT count(DISTINCT spider), count(*) FROM crawl_runs") == [
         (len(SOURCES), len(SOURCES))
     ]
-    stored = rows(tmp_path / "together.duckdb", "SELECT count(*) FROM v_articles_clean")[0][0]
+    stored = rows(tmp_path / "together", "SELECT count(*) FROM v_articles_clean")[0][0]
     assert f"{stored:,} articles stored" in out
     for source in SOURCES:
         assert source in out  # the summary has a row per source
 
 
 def test_ctrl_c_stops_every_crawl_cleanly_and_the_same_command_resumes(tmp_path):
-    db = tmp_path / "w.duckdb"
-    log = RequestLog()
+    db = tmp_path / "lake"
+    log = HeldLog(answered=1, markers=("/articles/", "/2026/"))  # the second article waits for the Ctrl-C
     sources = ("bbc", "guardian", "techcrunch")
     with serve_sample(sources, log=log, delay=0.3) as sites:
         first = crawl_all(db, sites, "-s", "CONCURRENT_REQUESTS=1")  # the rest wait in the scheduler
         deadline = time.monotonic() + 120
-        while not [p for _, p, _ in log.entries if "/articles/" in p or "/2026/" in p] and time.monotonic() < deadline:
+        while not log.held() and time.monotonic() < deadline:
             time.sleep(0.05)
         first.send_signal(signal.SIGINT)
+        log.release()  # a graceful stop lets the request in flight finish
         out, err = first.communicate(timeout=120)
         statuses = {status for (status,) in rows(db, "SELECT status FROM crawl_runs")}
         assert statuses == {"shutdown"} and all(r[0] is not None for r in rows(db, "SELECT finished FROM crawl_runs"))
@@ -81,7 +83,7 @@ def test_bad_arguments_are_one_line_before_any_request(tmp_path):
         (["-s", "DOWNLOAD_DELAY"], "-s must be NAME=VALUE"),
     ):
         done = subprocess.run(
-            [sys.executable, "-m", "newsalign", "crawl", "all", "--db", str(tmp_path / "w.duckdb"), *args],
+            [sys.executable, "-m", "newsalign", "crawl", "all", "--db", str(tmp_path / "lake"), *args],
             cwd=ROOT,
             capture_output=True,
             text=True,

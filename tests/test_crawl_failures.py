@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,8 @@ import pytest
 from newsalign.crawler.items import PageRejected
 from newsalign.crawler.spiders.techcrunch import TechcrunchSpider
 from newsalign.demo.server import SAMPLE_DIR
-from tests.helpers import rows
+from tests.helpers import quiet_settings, rows
+from tests.loopback import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = "2026/11/19/lintwise-raises-12m-seed-to-let-ai-review-pull-requests/"
@@ -28,7 +28,6 @@ PATHS = {  # path -> what the test server does
     "/2026/11/04/slow/": "slow",
     "/preview/2026/11/05/draft/": "article",  # robots.txt disallows /preview/
 }
-pytestmark = pytest.mark.slow
 
 
 class Site(BaseHTTPRequestHandler):
@@ -66,34 +65,13 @@ class Site(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_every_download_failure_is_recorded_and_the_run_finishes(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Site)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    db = tmp_path / "w.duckdb"
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "techcrunch", "-a", f"site=http://127.0.0.1:{server.server_port}"]
-            + [
-                arg
-                for setting in (
-                    f"NEWSALIGN_DB={db}",
-                    "DOWNLOAD_TIMEOUT=1",
-                    "RETRY_TIMES=1",
-                    "DOWNLOAD_DELAY=0",
-                    "AUTOTHROTTLE_ENABLED=False",
-                    "TELNETCONSOLE_ENABLED=False",
-                    "LOG_LEVEL=WARNING",
-                )
-                for arg in ("-s", setting)
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    finally:
-        server.shutdown()
+    db = tmp_path / "lake"
+    with serving(Site) as site:
+        command = [sys.executable, "-m", "scrapy", "crawl", "techcrunch", "-a", f"site={site}"]
+        command += quiet_settings(f"NEWSALIGN_DB={db}", "DOWNLOAD_TIMEOUT=1", "RETRY_ENABLED=True", "RETRY_TIMES=1")
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     rejects = {
         (url.split("/", 3)[-1], stage, reason)

@@ -152,6 +152,7 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_before_any_job(tmp_path):
     lake = str(tmp_path / "lake")
     closed = f"http://127.0.0.1:{_free_port()}"
@@ -168,6 +169,7 @@ def test_bad_input_is_one_line_before_any_job(tmp_path):
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
+@pytest.mark.slow
 def test_dry_run_prints_one_job_per_source_and_month():
     done = cli("--sources", "bbc,guardian", "--dry-run", "--db", "/nonexistent/lake")
     assert done.returncode == 0, done.stderr

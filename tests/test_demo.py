@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.slow
 def test_demo_crawls_the_sample_into_a_fresh_warehouse_and_prints_a_summary(tmp_path):
-    db = tmp_path / "demo.duckdb"
+    db = tmp_path / "demo"
     db.write_text("an old file the demo replaces")
     done = subprocess.run(
         [sys.executable, "-m", "newsalign", "demo", "--db", str(db)],
@@ -47,14 +47,14 @@ def test_demo_crawls_the_sample_into_a_fresh_warehouse_and_prints_a_summary(tmp_
 
 
 def test_demo_refuses_to_wipe_an_existing_warehouse_named_only_by_the_environment(tmp_path, monkeypatch):
-    existing = tmp_path / "warehouse.duckdb"
+    existing = tmp_path / "warehouse"
     existing.write_bytes(b"")
     monkeypatch.setenv("NEWSALIGN_DB", str(existing))
     with pytest.raises(NewsalignError, match="pass --db PATH"):
         demo_db_path(None)
-    assert demo_db_path(tmp_path / "d.duckdb") == tmp_path / "d.duckdb"
-    monkeypatch.setenv("NEWSALIGN_DB", str(tmp_path / "new.duckdb"))
-    assert demo_db_path(None) == tmp_path / "new.duckdb"
+    assert demo_db_path(tmp_path / "d") == tmp_path / "d"
+    monkeypatch.setenv("NEWSALIGN_DB", str(tmp_path / "new"))
+    assert demo_db_path(None) == tmp_path / "new"
 
 
 def test_demo_default_path(monkeypatch):
@@ -62,8 +62,9 @@ def test_demo_default_path(monkeypatch):
     assert demo_db_path(None) == Path("data/demo")
 
 
+@pytest.mark.slow
 def test_demo_refuses_to_delete_a_warehouse_another_process_is_writing(tmp_path):
-    db = tmp_path / "busy.duckdb"
+    db = tmp_path / "busy"
     holder = subprocess.Popen(
         [
             sys.executable,

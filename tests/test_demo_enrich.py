@@ -16,6 +16,8 @@ from newsalign.demo.enrich import LABEL_QUERIES, LLM_ANSWERS, TRENDS_EXPORTS, en
 from newsalign.enrich.trends.series import MonthlySeries, add_months
 from newsalign.warehouse import connect
 
+pytestmark = pytest.mark.xdist_group("test_demo_enrich")
+
 ROOT = Path(__file__).resolve().parents[1]
 NO_ENDPOINT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NEWSALIGN_LLM_MODEL")
 
@@ -23,7 +25,7 @@ NO_ENDPOINT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NEWSALIGN_LLM_MODEL")
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """One offline demo run (crawl, summary, enrich, labels) shared by the tests: (db, printed lines)."""
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    db = tmp_path_factory.mktemp("demo") / "demo"
     lines: list[str] = []
     with pytest.MonkeyPatch.context() as env:
         for name in NO_ENDPOINT:  # with no key and no base URL, any LLM call would stop the run
@@ -39,6 +41,7 @@ def con(demo):
     con.close()
 
 
+@pytest.mark.slow
 def test_every_stored_article_has_a_recorded_llm_answer_and_no_call_was_made(demo, con):
     stored = con.execute("SELECT count(*) FROM v_articles_clean").fetchone()[0]
     assert stored >= 20
@@ -51,6 +54,7 @@ def test_every_stored_article_has_a_recorded_llm_answer_and_no_call_was_made(dem
     assert f"{stored} articles, {stored} already answered, 0 calls" in demo[1]
 
 
+@pytest.mark.slow
 def test_every_looked_up_topic_has_a_series_from_the_sample_exports(demo, con):
     stored = con.execute("SELECT count(*) FROM v_articles_clean").fetchone()[0]
     per_article = con.execute("SELECT topics_per_article FROM stg_label_params").fetchone()[0]
@@ -65,6 +69,7 @@ def test_every_looked_up_topic_has_a_series_from_the_sample_exports(demo, con):
     assert "0 failed" in demo[1]
 
 
+@pytest.mark.slow
 def test_v_signal_labels_every_article_once_with_non_trivial_rates(demo, con):
     stored = con.execute("SELECT count(*) FROM v_articles_clean").fetchone()[0]
     assert con.execute("SELECT count(*), count(DISTINCT id) FROM v_signal").fetchone() == (stored, stored)
@@ -83,6 +88,7 @@ def test_v_signal_labels_every_article_once_with_non_trivial_rates(demo, con):
     assert "rising rule" in out and out.count("first topics: ") == 4
 
 
+@pytest.mark.slow
 def test_printed_label_queries_run(demo, con):
     for query in LABEL_QUERIES:
         assert f'newsalign sql --db {demo[0]} "{query}"' in demo[1]
@@ -90,12 +96,13 @@ def test_printed_label_queries_run(demo, con):
     assert "UPDATE label_params SET value = 'rising' WHERE name = 'trend_rule'" in demo[1]
 
 
+@pytest.mark.slow
 def test_live_mode_skips_the_sample_answers(demo, tmp_path, monkeypatch):
     """--live asks the configured endpoint for every article (here a loopback OpenAI stand-in) and
     Google Trends through pytrends (here a stub: no network in tests) instead of the sample data."""
     from tests.llm_server import FakeOpenAI
 
-    db = tmp_path / "live.duckdb"
+    db = tmp_path / "live"
     shutil.copytree(demo[0], db, ignore=shutil.ignore_patterns(".in-use"))
     with connect(db) as con:
         con.execute("DELETE FROM llm_calls")

@@ -11,7 +11,7 @@ import pytest
 
 @pytest.mark.slow
 def test_demo_train_prints_the_comparison_and_writes_the_report(tmp_path):
-    db = tmp_path / "demo.duckdb"
+    db = tmp_path / "demo"
     done = subprocess.run(
         [sys.executable, "-m", "newsalign", "demo", "--db", str(db), "--train"],
         cwd=tmp_path,

@@ -66,6 +66,7 @@ def rows(con, sql, params=()):
     return con.execute(sql, list(params)).fetchall()
 
 
+@pytest.mark.slow
 def test_one_call_per_article_and_none_on_rerun(con, server):
     ids = add_articles(con, [f"Startup {i} launches a solid-state battery" for i in range(5)])
     summary = enrich_llm(con, base_url=server.url, concurrency=3)
@@ -83,6 +84,7 @@ def test_one_call_per_article_and_none_on_rerun(con, server):
     assert cost > 0  # gpt-4o-mini is in the price table
 
 
+@pytest.mark.slow
 def test_request_is_one_strict_structured_call_with_truncated_text(con, server):
     add_articles(con, ["A very long article"], text="word " * 10_000)
     enrich_llm(con, base_url=server.url)
@@ -98,6 +100,7 @@ def test_request_is_one_strict_structured_call_with_truncated_text(con, server):
     assert json.loads(request[0])["messages"] == body["messages"]
 
 
+@pytest.mark.slow
 def test_retry_after_is_honoured(con, server):
     add_articles(con, ["Chipmaker tapes out a photonic processor"])
     server.faults.append(("status", 429, {"Retry-After": "1"}))
@@ -108,6 +111,7 @@ def test_retry_after_is_honoured(con, server):
     assert second - first >= 0.95  # the SDK's own first backoff is at most 0.5 s: this wait is Retry-After's
 
 
+@pytest.mark.slow
 def test_429_storm_and_5xx_are_retried(con, server):
     add_articles(con, [f"Robotics firm {i} raises seed round" for i in range(4)])
     server.faults.extend(
@@ -118,6 +122,7 @@ def test_429_storm_and_5xx_are_retried(con, server):
     assert server.chat_requests == 12 and server.answered == 4
 
 
+@pytest.mark.slow
 def test_exhausted_retries_are_recorded_and_retried_next_run(con, server):
     ids = add_articles(con, ["Fusion startup hits net gain", "Biotech licenses a new enzyme"])
     server.faults.extend([("status", 500, {"Retry-After": "0.01"})] * 2)
@@ -130,6 +135,7 @@ def test_exhausted_retries_are_recorded_and_retried_next_run(con, server):
     assert rows(con, "SELECT count(*) FROM int_llm_results") == [(2,)]
 
 
+@pytest.mark.slow
 def test_timeouts_are_recorded_and_the_run_goes_on(con, server):
     add_articles(con, ["Quantum sensor maker [slow] ships", "Drone delivery startup expands"])
     server.rules["[slow]"] = ("sleep", 2.0)
@@ -138,6 +144,7 @@ def test_timeouts_are_recorded_and_the_run_goes_on(con, server):
     assert rows(con, "SELECT flags FROM llm_calls WHERE status = 'error'") == [(["timeout"],)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("behaviour", "flag", "message"),
     [
@@ -161,6 +168,7 @@ def test_bad_answers_are_recorded_errors(con, server, behaviour, flag, message):
     assert [r[0] for r in rows(con, "SELECT article_id FROM int_llm_results")] == [ids[1]]
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_duplicate_paid_calls(db_path, server):
     con = connect(db_path)
     ids = add_articles(con, [f"Materials lab {i} patents a new alloy" for i in range(6)])
@@ -205,6 +213,7 @@ def test_missing_key_and_endpoint_is_one_clear_line(db_path, capsys):
     assert "Traceback" not in err and err.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_unreachable_endpoint_and_rejected_key_stop_the_run_cleanly(con, server):
     add_articles(con, ["Any article", "Another article"])
     with pytest.raises(NewsalignError, match="cannot reach the LLM endpoint"):
@@ -214,6 +223,7 @@ def test_unreachable_endpoint_and_rejected_key_stop_the_run_cleanly(con, server)
         enrich_llm(con, base_url=server.url, concurrency=1)
 
 
+@pytest.mark.slow
 def test_api_key_never_reaches_logs_or_warehouse(db_path, server, monkeypatch, caplog, capsys):
     canary = "sk-test-CANARY-9f3b1c"
     monkeypatch.setenv("OPENAI_API_KEY", canary)
@@ -226,9 +236,10 @@ def test_api_key_never_reaches_logs_or_warehouse(db_path, server, monkeypatch, c
     assert f"Bearer {canary}" in server.auth_headers  # the key was really used...
     out = capsys.readouterr()
     assert canary not in caplog.text + out.out + out.err  # ...but never logged or printed
-    assert all(canary.encode() not in path.read_bytes() for path in db_path.parent.glob("warehouse.duckdb*"))
+    assert all(canary.encode() not in path.read_bytes() for path in db_path.rglob("*") if path.is_file())
 
 
+@pytest.mark.slow
 def test_dry_run_counts_and_prices_without_calling(db_path, server, capsys):
     con = connect(db_path)
     add_articles(con, ["One", "Two", "Three"])
@@ -241,6 +252,7 @@ def test_dry_run_counts_and_prices_without_calling(db_path, server, capsys):
     assert sum(server.requests.values()) == 0
 
 
+@pytest.mark.slow
 def test_cli_runs_and_summarises(db_path, server, capsys):
     con = connect(db_path)
     add_articles(con, ["One startup", "Two startups"])
@@ -249,6 +261,7 @@ def test_cli_runs_and_summarises(db_path, server, capsys):
     assert "2 articles, 0 already answered, 2 calls: 2 ok, 0 errors" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_batch_mode_submits_once_and_resumes_after_a_restart(con, server):
     ids = add_articles(con, [f"Agritech startup {i} launches vertical farm" for i in range(4)])
     server.batch_polls = 3
@@ -272,6 +285,7 @@ def test_batch_mode_submits_once_and_resumes_after_a_restart(con, server):
     assert server.requests["POST /v1/batches"] == 1
 
 
+@pytest.mark.slow
 def test_expired_batch_keeps_partial_answers_and_the_rest_is_retried(con, server):
     add_articles(con, [f"Medtech firm {i} gets approval" for i in range(4)])
     server.batch_final_status = "expired"
@@ -281,6 +295,7 @@ def test_expired_batch_keeps_partial_answers_and_the_rest_is_retried(con, server
     assert enrich_llm(con, base_url=server.url).calls == 2
 
 
+@pytest.mark.slow
 def test_batch_error_lines_are_recorded(con, server):
     add_articles(con, ["Edge AI chip [bad] sampled", "Robot vacuum maker expands"])
     server.rules["[bad]"] = ("status", 400, {})
@@ -289,12 +304,14 @@ def test_batch_error_lines_are_recorded(con, server):
     assert rows(con, "SELECT flags FROM llm_calls WHERE status = 'error'") == [(["http_400"],)]
 
 
+@pytest.mark.slow
 def test_batch_mode_without_a_batch_api_is_one_clear_error(con, server):
     add_articles(con, ["Any article"])
     with pytest.raises(NewsalignError, match=r"the Batch API at .* answered 404 .* run without --batch"):
         enrich_llm(con, base_url=server.url + "/no-batch-api", batch=True, max_retries=0)
 
 
+@pytest.mark.slow
 def test_recorded_answers_fill_the_cache_so_a_run_needs_no_key(con, tmp_path, server):
     ids = add_articles(con, ["Recorded one", "Recorded two", "Not recorded"])
     body = server.chat(
@@ -320,11 +337,12 @@ def test_recorded_answers_fill_the_cache_so_a_run_needs_no_key(con, tmp_path, se
     assert sum(server.requests.values()) == 0
 
 
+@pytest.mark.slow
 def test_dumped_answers_replay_into_a_fresh_warehouse(con, tmp_path, server):
     add_articles(con, ["Sensor startup ships lidar", "Fintech adds stablecoin payments"])
     enrich_llm(con, base_url=server.url)
     assert dump_recorded(con, tmp_path / "answers.jsonl") == 2
-    fresh = connect(tmp_path / "fresh.duckdb")
+    fresh = connect(tmp_path / "fresh")
     add_articles(fresh, ["Sensor startup ships lidar", "Fintech adds stablecoin payments"])
     assert load_recorded(fresh, tmp_path / "answers.jsonl").stored == 2
     assert enrich_llm(fresh).calls == 0 and server.chat_requests == 2
@@ -379,11 +397,12 @@ def assert_no_key(*texts: str, db_path=None):
     for text in texts:
         assert KEY not in text and f"{masked_prefix}*" not in text and f"*{suffix}" not in text, text
     if db_path is not None:
-        for path in db_path.parent.glob("*.duckdb*"):
+        for path in (p for p in db_path.rglob("*") if p.is_file()):
             data = path.read_bytes()
             assert KEY.encode() not in data and f"*{suffix}".encode() not in data, path
 
 
+@pytest.mark.slow
 def test_an_echoed_key_is_never_stored_logged_or_printed(db_path, server, monkeypatch, caplog, capsys):
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     server.echo_key = True
@@ -434,6 +453,7 @@ def test_scrub_removes_keys_and_masked_forms(monkeypatch):
     assert scrub("a ***** rating, sk-other*****abc") == "a ***** rating, sk-other*****abc"  # not our key
 
 
+@pytest.mark.slow
 def test_attempts_are_capped_then_retried_on_purpose(con, server, capsys):
     add_articles(con, ["Chip firm [fail] ships", "Lab wins grant"])
     server.rules["[fail]"] = ("status", 500, {"Retry-After": "0.01"})
@@ -450,6 +470,7 @@ def test_attempts_are_capped_then_retried_on_purpose(con, server, capsys):
     assert rows(con, "SELECT count(*) FROM int_llm_results") == [(2,)]
 
 
+@pytest.mark.slow
 def test_gave_up_is_reported_with_the_command_that_retries(db_path, server, capsys):
     with connect(db_path) as con:
         add_articles(con, ["Chip firm [fail] ships"])
@@ -470,6 +491,7 @@ def test_gave_up_is_reported_with_the_command_that_retries(db_path, server, caps
     assert "--retry-failed" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_batch_created_but_not_recorded_is_found_not_created_twice(con, server):
     ids = add_articles(con, [f"Farm robot {i} ships" for i in range(3)])
     server.fail_batch_creates = 1  # the batch exists, but the client never learns its id
@@ -482,6 +504,7 @@ def test_a_batch_created_but_not_recorded_is_found_not_created_twice(con, server
     assert sorted(r[0] for r in rows(con, "SELECT article_id FROM int_llm_results")) == ids
 
 
+@pytest.mark.slow
 def test_a_batch_recorded_before_creation_is_created_on_resume(con, server, monkeypatch):
     from newsalign.enrich.llm import batch as batch_api
 
@@ -498,6 +521,7 @@ def test_a_batch_recorded_before_creation_is_created_on_resume(con, server, monk
     assert summary.ok == 2 and server.requests["POST /v1/batches"] == 1 and server.requests["POST /v1/files"] == 1
 
 
+@pytest.mark.slow
 def test_pacing_keeps_under_the_servers_rpm(con, server):
     add_articles(con, [f"Startup {i} raises" for i in range(12)])
     server.rpm = 600  # 10 a second
@@ -524,6 +548,7 @@ def test_ratelimit_headers_pause_the_workers():
         Pacer(rpm=0)
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_clear_line(con, server, tmp_path, capsys, db_path):
     add_articles(con, ["Fusion lab [junk] ships", "Battery lab ships"])
     server.rules["[junk]"] = "invalid_json"
@@ -538,6 +563,7 @@ def test_bad_input_is_one_clear_line(con, server, tmp_path, capsys, db_path):
     assert "--rpm" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_batch_output_with_missing_and_broken_lines(con, server, monkeypatch):
     add_articles(con, [f"Quantum firm {i} ships" for i in range(3)])
     finish = server._finish_batch
@@ -555,6 +581,7 @@ def test_batch_output_with_missing_and_broken_lines(con, server, monkeypatch):
     }
 
 
+@pytest.mark.slow
 def test_llm_answers_alone_say_what_is_missing_and_how_to_label(db_path, server, capsys):
     with connect(db_path) as con:
         add_articles(con, ["Battery startup ships", "Chip startup ships"])
@@ -570,6 +597,7 @@ def test_llm_answers_alone_say_what_is_missing_and_how_to_label(db_path, server,
         assert label_gap(con) is None
 
 
+@pytest.mark.slow
 def test_shards_sharing_one_lake_ask_each_article_once_and_count_their_own_calls(db_path, server):
     con = connect(db_path)
     ids = add_articles(con, [f"Foundry {i} tapes out a photonic chip" for i in range(12)])

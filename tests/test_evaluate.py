@@ -21,6 +21,8 @@ from newsalign.training.plots import training_curves
 from newsalign.training.report import comparison_table
 from newsalign.training.tiny import build_tiny_model
 
+pytestmark = pytest.mark.xdist_group("test_evaluate")
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 TEMPLATE = "Article: {article}\nIs this news an investment signal for the company? Answer:"
 SIGNAL = [
@@ -85,6 +87,7 @@ def _reference(model, prompt_ids: list[int], answer_ids: list[int]) -> float:
 # --- scoring -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("answers", [(" Yes", " No"), (" Yes indeed", " No")])
 def test_scores_equal_unbatched_reference_and_ignore_batch_size(loaded, answers):
     model, tokenizer = loaded
@@ -100,6 +103,7 @@ def test_scores_equal_unbatched_reference_and_ignore_batch_size(loaded, answers)
     np.testing.assert_array_equal(probs > 0.5, reference[:, 0] > reference[:, 1])
 
 
+@pytest.mark.slow
 def test_reward_model_scores_prompt_answer_eos(tiny, tmp_path):
     from transformers import AutoConfig, AutoTokenizer, MistralForSequenceClassification
 
@@ -130,6 +134,7 @@ def test_p_signal_is_softmax_over_answers():
     np.testing.assert_allclose(probs, [1 / (1 + np.exp(-2)), 1 / (1 + np.exp(3)), 0.5])
 
 
+@pytest.mark.slow
 def test_encode_splits_answer_like_trl(loaded):
     _, tokenizer = loaded
     ((prompt, (yes, no)),) = scoring.encode(tokenizer, ["Is it? Answer:"], (" Yes", " No"))
@@ -147,6 +152,7 @@ def test_missing_model_path_is_a_clear_error(tmp_path):
         scoring.load_model(tmp_path / "empty")
 
 
+@pytest.mark.slow
 def test_lora_adapter_loads_onto_its_base(tiny, loaded, tmp_path):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -168,6 +174,7 @@ def test_lora_adapter_loads_onto_its_base(tiny, loaded, tmp_path):
     assert np.abs(got - scoring.answer_logprobs(base, tokenizer, prompts)).max() > 1e-3  # the adapter matters
 
 
+@pytest.mark.slow
 def test_lora_reward_adapter_is_scored_as_a_reward_model(tiny, tmp_path):
     """What QLoRA `train reward` leaves: a SEQ_CLS adapter on the causal base, its `score` head saved with it."""
     from peft import LoraConfig, get_peft_model
@@ -234,6 +241,7 @@ def test_answers_default_without_card(tmp_path):
     assert read_answers(tmp_path) == (" Yes", " No")
 
 
+@pytest.mark.slow
 def test_empty_and_missing_splits(tmp_path, tiny):
     with pytest.raises(NewsalignError, match="no test.parquet or test.jsonl"):
         load_split(tmp_path)
@@ -287,6 +295,7 @@ def _write_run(model_src, root):
     return root / "final"
 
 
+@pytest.mark.slow
 def test_trainer_state_found_and_reward_accuracy_prefers_eval(tiny, tmp_path):
     final = _write_run(tiny, tmp_path / "run")
     assert find_trainer_state(final) == tmp_path / "run" / "checkpoint-10" / "trainer_state.json"
@@ -309,6 +318,7 @@ def test_training_curves_png(tmp_path):
 # --- whole evaluation ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_evaluate_models_writes_report(tiny, export_dir, tmp_path):
     dpo = _write_run(tiny, tmp_path / "dpo_run")
     out = tmp_path / "report"
@@ -348,6 +358,7 @@ def test_evaluate_models_writes_report(tiny, export_dir, tmp_path):
     assert "ece_calibrated" in comparison_table(result).splitlines()[0]
 
 
+@pytest.mark.slow
 def test_calibration_is_fitted_on_validation_and_reported_before_and_after(tiny, export_dir, tmp_path):
     from newsalign.training.calibration import apply_platt, fit_platt
 
@@ -384,6 +395,7 @@ def evaluate_ece(gold, p) -> float:
     return compute_metrics(gold, p)["ece"]
 
 
+@pytest.mark.slow
 def test_one_class_test_set_reports_nan_auc(tiny, export_dir, tmp_path):
     test = pd.read_parquet(export_dir / "test.parquet")
     test[test["label"]].to_parquet(export_dir / "test.parquet")
@@ -394,6 +406,7 @@ def test_one_class_test_set_reports_nan_auc(tiny, export_dir, tmp_path):
     assert "n/a" in (tmp_path / "out" / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_cli_evaluate(tiny, export_dir, tmp_path, capsys):
     out = tmp_path / "cli_report"
     code = main(
@@ -458,6 +471,7 @@ def test_evaluate_a_model_trained_by_newsalign_dpo(tiny, export_dir, tmp_path):
     assert (base_p["p_base"] - base_p["p_dpo"]).abs().max() > 1e-4  # training changed the scores
 
 
+@pytest.mark.slow
 def test_majority_baseline_sees_the_real_balance_after_downsampling(tiny, tmp_path):
     """Train balanced 50/50 (as `--balance downsample` leaves it), validation and test 75% signal: the majority
     baseline must predict "yes" (accuracy 0.75), not the balanced prior's "no" (0.25)."""
@@ -500,6 +514,7 @@ def test_majority_prior_comes_from_the_training_population_before_balancing(tmp_
     assert any("from the validation split (3 articles)" in n for n in fallback["notes"])
 
 
+@pytest.mark.slow
 def test_threshold_is_chosen_on_validation_never_on_test(tiny, export_dir, tmp_path):
     first = evaluate_models({"tiny": tiny}, export_dir, tmp_path / "a", bootstrap=0)
     assert first["settings"]["threshold"] == "validation"

@@ -89,7 +89,7 @@ def test_undefined_precision_stays_undefined_in_the_seed_mean():
 def test_a_killed_grid_resumes_where_it_stopped_and_reports(tmp_path):
     from tests.agnews_lake import LABEL, build_warehouse
 
-    db = build_warehouse(tmp_path / "w.duckdb", n=40)
+    db = build_warehouse(tmp_path / "lake", n=40)
     config = write(
         tmp_path / "exp.yaml",
         f"""train_config: tiny-cpu.yaml
@@ -153,7 +153,7 @@ evaluate: {{bootstrap: 50}}
 def test_a_run_killed_after_a_checkpoint_resumes_from_it(tmp_path):
     from tests.agnews_lake import LABEL, build_warehouse
 
-    db = build_warehouse(tmp_path / "w.duckdb", n=40)
+    db = build_warehouse(tmp_path / "lake", n=40)
     config = write(
         tmp_path / "exp.yaml",
         f"""train_config: tiny-cpu.yaml

@@ -10,6 +10,8 @@ from click.testing import CliRunner
 from newsalign.cli import cli
 from newsalign.training.tiny import build_tiny_model
 
+pytestmark = pytest.mark.xdist_group("test_export_model")
+
 CORPUS = [f"Shares of company {i} rose after results. Is this an investment signal? Answer: Yes" for i in range(40)]
 
 
@@ -52,6 +54,7 @@ def _ids(tiny):
     return AutoTokenizer.from_pretrained(tiny)(CORPUS[:3], return_tensors="pt", padding=True)
 
 
+@pytest.mark.slow
 def test_export_model_merges_an_adapter_chain_into_a_plain_model(tiny, chain, tmp_path):
     from transformers import AutoModelForCausalLM
 
@@ -74,6 +77,7 @@ def test_export_model_merges_an_adapter_chain_into_a_plain_model(tiny, chain, tm
     assert (got - base).abs().max() > 1e-3  # the adapters matter
 
 
+@pytest.mark.slow
 def test_export_model_keeps_a_reward_model_a_sequence_classifier(tiny, tmp_path):
     from peft import get_peft_model
     from transformers import AutoModelForSequenceClassification
@@ -93,6 +97,7 @@ def test_export_model_keeps_a_reward_model_a_sequence_classifier(tiny, tmp_path)
         torch.testing.assert_close(merged(**batch).logits, peft_model(**batch).logits, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_export_model_refuses_a_full_model_and_a_non_empty_folder(tiny, chain, tmp_path):
     runner = CliRunner()
     result = runner.invoke(cli, ["export-model", "--adapter", str(tiny), "--out", str(tmp_path / "m")])

@@ -10,6 +10,8 @@ import torch
 from bench import gpu_qlora_dpo as bench
 from newsalign.training import rlhf, scoring
 
+pytestmark = pytest.mark.xdist_group("test_gpu_path")
+
 A100, T4, H100 = (8, 0), (7, 5), (9, 0)
 
 
@@ -21,6 +23,7 @@ def tokenizer():
 # --- the benchmark ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("prompt_tokens", [64, 512])
 def test_benchmark_prompts_tokenize_to_exactly_the_asked_length_inside_max_length(tokenizer, prompt_tokens):
     rows = bench.prompt_rows(tokenizer, 12, prompt_tokens)
@@ -37,6 +40,7 @@ def test_benchmark_precision_is_bf16_from_ampere_and_fp16_on_a_t4():
     assert bench.precision(T4) == {"dtype": torch.float16, "bf16": False, "fp16": True}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("capability", [A100, T4])
 def test_benchmark_7b_skeleton_has_mistral_7b_parameters_in_the_gpu_dtype(tokenizer, capability):
     dtype = bench.precision(capability)["dtype"]
@@ -47,6 +51,7 @@ def test_benchmark_7b_skeleton_has_mistral_7b_parameters_in_the_gpu_dtype(tokeni
     assert {p.device.type for p in params} == {"meta"}
 
 
+@pytest.mark.slow
 def test_benchmark_7b_shards_stay_under_a_gib_so_no_full_model_is_ever_in_host_memory(tokenizer):
     config = bench.model_config(tokenizer, 32)
     plan = bench.shard_plan(config, torch.bfloat16)
@@ -56,6 +61,7 @@ def test_benchmark_7b_shards_stay_under_a_gib_so_no_full_model_is_ever_in_host_m
     assert max(sizes.values()) * 2 < 2**30  # bf16 bytes of the largest shard, the most ever held at once
 
 
+@pytest.mark.slow
 def test_benchmark_random_model_round_trips_in_its_dtype_and_trl_keeps_every_row(tokenizer, tmp_path):
     """A small model of the same build, loaded by DPOTrainer with the benchmark's own DPOConfig on CPU: the
     tensors are created in the target dtype, and TRL's tokenisation keeps all steps x batch rows."""
@@ -121,6 +127,7 @@ def tiny(tmp_path_factory):
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "m", ["Is this a signal? Answer: Yes No"] * 20)
 
 
+@pytest.mark.slow
 def test_evaluation_loads_in_4bit_when_the_run_trained_in_4bit(tiny, tmp_path, monkeypatch):
     import json
     import shutil
@@ -135,6 +142,7 @@ def test_evaluation_loads_in_4bit_when_the_run_trained_in_4bit(tiny, tmp_path, m
     assert asked == [False, True, False]
 
 
+@pytest.mark.slow
 def test_a_quantized_load_keeps_the_adapter_unmerged_with_the_same_outputs(tiny, tmp_path):
     from peft import LoraConfig, PeftModel, get_peft_model
     from transformers import AutoModelForCausalLM

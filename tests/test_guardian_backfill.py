@@ -7,17 +7,16 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from newsalign.demo.server import SAMPLE_DIR, RequestLog, sample_handler
-from tests.helpers import rows
+from tests.helpers import ROOT, quiet_settings, rows
+from tests.loopback import serving
 
-ROOT = Path(__file__).resolve().parents[1]
 KEY = "test-guardian-key-5f0c2e9a"
 ARTICLES = {  # webUrl -> (type, published)
     "https://www.theguardian.com/business/2026/nov/17/kelpform-seaweed-packaging-startup-raises-25m": (
@@ -40,7 +39,7 @@ ARTICLES = {  # webUrl -> (type, published)
 pytestmark = pytest.mark.slow
 
 
-def guardian_site(log: RequestLog):
+def guardian_site(log: RequestLog) -> type[BaseHTTPRequestHandler]:
     """The sample Guardian site plus a stand-in for the content API (/search, two result pages, 401 without
     the key, echoing the key in its error like careless servers do) and for one day page."""
     base = sample_handler("guardian", SAMPLE_DIR / "guardian", log, 0.0)
@@ -76,32 +75,17 @@ def guardian_site(log: RequestLog):
             self.end_headers()
             self.wfile.write(data)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    return Handler
 
 
 def crawl(db: Path, log: RequestLog, *args: str, key: str | None) -> subprocess.CompletedProcess:
     """`scrapy crawl guardian` against the stand-in site (its requests in `log`), with `key` as the only
     GUARDIAN_API_KEY in the environment; asserts it exits cleanly."""
     env = {k: v for k, v in os.environ.items() if k != "GUARDIAN_API_KEY"} | ({"GUARDIAN_API_KEY": key} if key else {})
-    server = guardian_site(log)
-    command = [sys.executable, "-m", "scrapy", "crawl", "guardian", "-a", f"site=http://127.0.0.1:{server.server_port}"]
-    command += args
-    for setting in (
-        f"NEWSALIGN_DB={db}",
-        "DOWNLOAD_DELAY=0",
-        "AUTOTHROTTLE_ENABLED=False",
-        "LOG_LEVEL=DEBUG",
-        "TELNETCONSOLE_ENABLED=False",
-        "RETRY_ENABLED=False",
-    ):
-        command += ["-s", setting]
-    try:
+    with serving(guardian_site(log)) as site:
+        command = [sys.executable, "-m", "scrapy", "crawl", "guardian", "-a", f"site={site}", *args]
+        command += quiet_settings(f"NEWSALIGN_DB={db}", "LOG_LEVEL=DEBUG")
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    finally:
-        server.shutdown()
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 

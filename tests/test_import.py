@@ -159,11 +159,11 @@ def test_missing_columns_name_them(tmp_path, db_path, capsys):
     "setup, code, message",
     [
         (
-            lambda p: p.joinpath("w.duckdb").write_text("garbage") and p / "w.duckdb",
+            lambda p: p.joinpath("lake").write_text("garbage") and p / "lake",
             1,
             "is a file, not a warehouse folder",
         ),
-        (lambda p: p.joinpath("file").write_text("x") and p / "file" / "w.duckdb", 1, "cannot create the folder"),
+        (lambda p: p.joinpath("file").write_text("x") and p / "file" / "lake", 1, "cannot create the folder"),
         (lambda p: p, 1, "not a warehouse"),  # a folder of other files
     ],
 )
@@ -177,8 +177,8 @@ def test_unusable_db_path_is_one_clear_line(tmp_path, capsys, setup, code, messa
 def test_a_missing_db_is_created(tmp_path, capsys):
     dump = tmp_path / "rows.jsonl"
     dump.write_text(json.dumps({"title": "t", "text": BODY, "url": "https://x.test/a", "date": "2020-01-01"}))
-    code, out, _ = cli(capsys, "import", dump, "--db", tmp_path / "new" / "w.duckdb", "--min-words", 10)
-    assert code == 0 and "1 stored" in out and (tmp_path / "new" / "w.duckdb").exists()
+    code, out, _ = cli(capsys, "import", dump, "--db", tmp_path / "new" / "lake", "--min-words", 10)
+    assert code == 0 and "1 stored" in out and (tmp_path / "new" / "lake").exists()
 
 
 def test_unreadable_or_unknown_files(tmp_path, db_path, capsys):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from newsalign.cli import main
 from newsalign.warehouse import connect, current_snapshot
 from tests.helpers import READER, ROOT, rows
@@ -70,6 +72,7 @@ def test_files_replaced_days_ago_are_deleted_and_recent_ones_kept(db_path, capsy
     assert snapshot_rows(db_path) == before
 
 
+@pytest.mark.slow
 def test_a_reader_during_compaction_is_never_refused(db_path, tmp_path):
     fill(db_path)
     stop = tmp_path / "stop"

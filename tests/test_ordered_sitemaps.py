@@ -13,7 +13,7 @@ import pytest
 from newsalign.crawler.spiders.ordered import Bisection, numbered_groups
 from newsalign.crawler.spiders.window import DateWindow
 from newsalign.demo.server import RequestLog, serve_sample
-from tests.helpers import rows
+from tests.helpers import quiet_settings, rows
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILDREN, PER_CHILD = 40, 10
@@ -93,31 +93,19 @@ def build_site(root: Path) -> None:
         )
 
 
+@pytest.mark.slow
 def test_a_backfill_crawl_reads_log_n_sitemaps_and_requests_exactly_the_window(tmp_path):
     build_site(tmp_path / "site")
     log = RequestLog()
     since, until = day(21, 4), day(22, 6)
     with serve_sample(("techcrunch",), log=log, root=tmp_path / "site") as sites:
-        command = [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            "techcrunch",
-            "-a",
-            f"site={sites['techcrunch']}",
+        command = [sys.executable, "-m", "scrapy", "crawl", "techcrunch", "-a", f"site={sites['techcrunch']}"]
+        command += [
             "-a",
             f"since={since}",
             "-a",
             f"until={until}",
-            "-s",
-            f"NEWSALIGN_DB={tmp_path / 'w.duckdb'}",
-            "-s",
-            "DOWNLOAD_DELAY=0",
-            "-s",
-            "AUTOTHROTTLE_ENABLED=False",
-            "-s",
-            "LOG_LEVEL=WARNING",
+            *quiet_settings(f"NEWSALIGN_DB={tmp_path / 'lake'}"),
         ]
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -131,4 +119,4 @@ def test_a_backfill_crawl_reads_log_n_sitemaps_and_requests_exactly_the_window(t
         if since <= day(i, e) <= until
     }
     assert articles == expected
-    assert rows(tmp_path / "w.duckdb", "SELECT count(*) FROM article_rejects WHERE reason = 'outside_window'") == [(0,)]
+    assert rows(tmp_path / "lake", "SELECT count(*) FROM article_rejects WHERE reason = 'outside_window'") == [(0,)]

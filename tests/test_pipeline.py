@@ -209,6 +209,7 @@ def test_rerun_adds_nothing_and_batches_flush(db_path):
     assert rows(db_path, "SELECT count(*), count(DISTINCT id) FROM articles") == [(9, 9)]
 
 
+@pytest.mark.slow
 def test_a_killed_run_keeps_flushed_batches_and_a_rerun_completes_it(db_path):
     script = textwrap.dedent(f"""
         import os, sys

@@ -7,11 +7,11 @@ import http.server
 import subprocess
 import sys
 import textwrap
-import threading
 
 import pytest
 
 from newsalign.warehouse import connect
+from tests.loopback import serving
 
 SPIDER = textwrap.dedent("""
     import sys
@@ -56,13 +56,11 @@ def site(tmp_path):
     root.mkdir()
     for page in ("a.html", "b.html", "live.html"):
         (root / page).write_text(f"<html><body>{page}</body></html>")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))) as url:
+        yield url
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_stores_records_rejects_and_the_run(site, db_path):
     done = subprocess.run(
         [sys.executable, "-c", SPIDER, site, str(db_path)], capture_output=True, text=True, timeout=180

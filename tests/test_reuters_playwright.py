@@ -23,7 +23,7 @@ pytestmark = [
 
 
 def test_reuters_articles_come_through_chromium_and_the_bot_check_is_rejected(tmp_path):
-    db = tmp_path / "w.duckdb"
+    db = tmp_path / "lake"
     log = RequestLog()
     with serve_sample(("reuters",), log=log) as sites:
         done = subprocess.run(

@@ -68,11 +68,13 @@ def test_reuters_says_when_chromium_is_missing(tmp_path):
         ReutersSpider.check_arguments(settings)
 
 
+@pytest.mark.slow
 def test_scrapy_lists_exactly_the_six_spiders():
     out = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["bbc", "guardian", "reuters", "techcrunch", "techradar", "wccftech"]
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_with_a_bad_date_prints_one_clear_line():
     out = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "bbc", "-a", "since=yesterday"],

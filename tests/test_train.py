@@ -19,6 +19,8 @@ from newsalign.cli import main
 from newsalign.core.errors import NewsalignError
 from tests.agnews_lake import LABEL, build_warehouse
 
+pytestmark = pytest.mark.xdist_group("test_train")
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY_CONFIG = ROOT / "training" / "configs" / "tiny-cpu.yaml"
 
@@ -30,7 +32,7 @@ def workdir(tmp_path_factory) -> Path:
     from newsalign.warehouse import connect
 
     work = tmp_path_factory.mktemp("train")
-    db = build_warehouse(work / "wh.duckdb", n=80)
+    db = build_warehouse(work / "lake", n=80)
     corpus = [row[0] for row in connect(db).execute("SELECT title || ' ' || text FROM articles").fetchall()]
     build_tiny_model(work / "tiny", corpus)
     for kind in ("sft", "dpo", "kto", "reward", "rl"):
@@ -83,6 +85,7 @@ def changed(before: dict, after: dict) -> bool:
     return any(not after[k].equal(v) for k, v in before.items() if k in after)
 
 
+@pytest.mark.slow
 def test_tiny_reward_model_has_a_score_head(tmp_path):
     from transformers import AutoModelForSequenceClassification
 
@@ -93,6 +96,7 @@ def test_tiny_reward_model_has_a_score_head(tmp_path):
     assert model.score.out_features == 1
 
 
+@pytest.mark.slow
 def test_tiny_model_loads_and_answers_are_one_token(workdir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -196,6 +200,7 @@ def test_resume_continues_from_the_last_checkpoint(workdir):
     assert [log["step"] for log in state["log_history"] if "loss" in log] == [1, 2, 3, 4]
 
 
+@pytest.mark.slow
 def test_resume_without_checkpoint_is_an_error(workdir, capsys):
     assert train(workdir, "dpo", "dpo", "--output_dir", workdir / "empty", "--resume") == 1
     assert "no checkpoint-* directory" in capsys.readouterr().err
@@ -228,6 +233,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(workdir, capsys):
     assert not (out / "model.safetensors").exists()
 
 
+@pytest.mark.slow
 def test_unknown_config_key_is_named(workdir, tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text(TINY_CONFIG.read_text() + "\ndpo:\n  learnin_rate: 0.1\n")
@@ -238,6 +244,7 @@ def test_unknown_config_key_is_named(workdir, tmp_path, capsys):
     assert "unknown option(s) for `train dpo`: --no_such_option 3" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_missing_model_path_and_dataset(workdir, capsys):
     assert (
         main(
@@ -261,6 +268,7 @@ def test_missing_model_path_and_dataset(workdir, capsys):
     assert "lacks column(s) completion" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_empty_training_split_is_refused(workdir, tmp_path, capsys):
     import pandas as pd
 
@@ -284,6 +292,7 @@ def test_empty_training_split_is_refused(workdir, tmp_path, capsys):
     assert "empty training split" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_four_bit_without_gpu_is_a_clear_error(workdir, capsys):
     import torch
 
@@ -311,6 +320,7 @@ def test_gpu_configs_have_only_known_keys(name):
         assert set(values) - {"env"} <= fields, (config, set(values) - fields)  # env: see parse_config
 
 
+@pytest.mark.slow
 def test_rlhf_needs_a_reward_model_and_a_kl_penalty(workdir, capsys):
     assert train(workdir, "rlhf", "rl", "--reward_model_path", workdir / "missing") == 1
     assert "reward: model needs reward_model_path" in capsys.readouterr().err
@@ -436,7 +446,7 @@ def test_demo_training_returns_the_model_dirs(tmp_path):
 
     from newsalign.demo.train import run_demo_training
 
-    db = build_warehouse(tmp_path / "wh.duckdb", n=60)
+    db = build_warehouse(tmp_path / "lake", n=60)
     dirs = run_demo_training(db, tmp_path / "demo", max_steps=1, label=LABEL)
     assert set(dirs) == {"base", "sft", "dpo", "reward", "rlhf"}
     for name in ("base", "dpo", "rlhf"):
@@ -444,6 +454,7 @@ def test_demo_training_returns_the_model_dirs(tmp_path):
     assert json.loads((tmp_path / "demo" / "exports" / "dpo" / "card.json").read_text())["token_count"] == "tokenizer"
 
 
+@pytest.mark.slow
 def test_grpo_feeds_the_reward_model_as_reward_trainer_trained_it(workdir, tmp_path):
     """Held-out rows scored the way RewardTrainer tokenized them in training equal the rewards GRPO computes."""
     import torch
@@ -456,9 +467,7 @@ def test_grpo_feeds_the_reward_model_as_reward_trainer_trained_it(workdir, tmp_p
     from newsalign.training.tiny import build_tiny_model
     from newsalign.warehouse import connect
 
-    corpus = [
-        r[0] for r in connect(workdir / "wh.duckdb").execute("SELECT title || ' ' || text FROM articles").fetchall()
-    ]
+    corpus = [r[0] for r in connect(workdir / "lake").execute("SELECT title || ' ' || text FROM articles").fetchall()]
     rm_path = build_tiny_model(tmp_path / "rm", corpus, kind="sequence_classification", seed=3)
     rows = Dataset.from_parquet(str(workdir / "exports" / "reward" / "test.parquet")).select(range(6))
     prompts, answers = rows["prompt"], rows["chosen"]
@@ -521,7 +530,7 @@ def test_export_sft_then_train_sft_with_long_articles_and_the_default_tokenizer(
     tokenizer makes the 512-"token" articles far longer than max_length 256, and every prompt is fitted."""
     from newsalign.warehouse import connect
 
-    db = build_warehouse(tmp_path / "wh.duckdb", n=40)
+    db = build_warehouse(tmp_path / "lake", n=40)
     with connect(db) as con:
         con.execute("UPDATE articles SET text = repeat(text || ' ', 30)")
     assert main(["export", "sft", "--out", str(tmp_path / "sft"), "--db", str(db), "--label", LABEL]) == 0

@@ -188,6 +188,7 @@ def test_no_topics_is_a_clear_error(db_path):
         enrich_trends(con, FakeBackend(), today=TODAY, progress=False)
 
 
+@pytest.mark.slow
 def test_killed_mid_run_resumes_without_duplicates_or_losses(con, db_path, tmp_path):
     con.close()
     log = tmp_path / "calls.log"
@@ -209,12 +210,12 @@ def test_shards_split_topics_disjointly_and_merge_combines_them(con, db_path, tm
     outs = []
     asked = []
     for i in (1, 2, 3):
-        out = connect(tmp_path / f"shard{i}.duckdb")
+        out = connect(tmp_path / f"shard{i}")
         backend = FakeBackend()
         enrich_trends(con, backend, out=out, shard=(i, 3), today=TODAY, progress=False, sleep=no_sleep)
         asked.append({c[0] for c in backend.calls})
         out.close()
-        outs.append(tmp_path / f"shard{i}.duckdb")
+        outs.append(tmp_path / f"shard{i}")
     assert sum(len(a) for a in asked) == len(set().union(*asked))  # every topic in exactly one shard
     assert stored(con) == {}  # shards wrote to their own files
     report = merge(con, outs)
@@ -223,7 +224,7 @@ def test_shards_split_topics_disjointly_and_merge_combines_them(con, db_path, tm
 
 
 def test_merge_of_overlapping_shards_prefers_answers_then_newest(con, tmp_path):
-    old, new = connect(tmp_path / "old.duckdb"), connect(tmp_path / "new.duckdb")
+    old, new = connect(tmp_path / "old"), connect(tmp_path / "new")
     enrich_trends(
         con, FakeBackend(default=[0] * 120), out=old, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep
     )
@@ -234,27 +235,27 @@ def test_merge_of_overlapping_shards_prefers_answers_then_newest(con, tmp_path):
     old.execute("UPDATE trend_series SET fetched_at = fetched_at + INTERVAL 1 DAY WHERE topic = 'evs'")
     old.close(), new.close()
     parquet = tmp_path / "old.parquet"
-    src = connect(tmp_path / "old.duckdb", read_only=True)
+    src = connect(tmp_path / "old", read_only=True)
     src.execute(f"COPY trend_series TO '{parquet}' (FORMAT parquet)")
     src.close()
-    merge(con, [parquet, tmp_path / "new.duckdb"])
+    merge(con, [parquet, tmp_path / "new"])
     levels = dict(con.execute("SELECT topic || anchor_month, interest[1] FROM trend_series").fetchall())
     assert levels["evs2024-03-01"] == 0  # newer in old
     assert levels["cars2024-03-01"] == 100  # answer beats error (flat, scaled to its peak)
     assert levels["energy2024-03-01"] == 100  # newer in new
-    assert merge(con, [tmp_path / "new.duckdb", parquet]).written == 0
+    assert merge(con, [tmp_path / "new", parquet]).written == 0
 
 
 def test_merging_an_extended_shard_series_replaces_the_narrower_one(con, tmp_path):
     enrich_trends(con, FakeBackend(), today=TODAY, progress=False, sleep=no_sleep)
     add_articles(con, [{"id": "may", "published": "2024-05-20"}])
     add_llm(con, "may", ["batteries"], False)
-    out = connect(tmp_path / "shard.duckdb")
+    out = connect(tmp_path / "shard")
     backend = FakeBackend()
     enrich_trends(con, backend, out=out, today=TODAY, progress=False, sleep=no_sleep)
     out.close()
     assert [c[0] for c in backend.calls] == ["batteries"]
-    assert merge(con, [tmp_path / "shard.duckdb"]).written == 1
+    assert merge(con, [tmp_path / "shard"]).written == 1
     rows = con.execute("SELECT first_anchor_month, anchor_month FROM trend_series WHERE topic = 'batteries'").fetchall()
     assert rows == [(MARCH, date(2024, 5, 1))]
 
@@ -266,7 +267,7 @@ def test_merge_rejects_files_that_are_not_shards(con, tmp_path):
     with pytest.raises(NewsalignError, match="has no trend_series table"):
         merge(con, [plain])
     with pytest.raises(NewsalignError, match="no such shard"):
-        merge(con, [tmp_path / "missing.duckdb"])
+        merge(con, [tmp_path / "missing"])
     assert con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name LIKE 'shard%'").fetchone() == (0,)
 
 

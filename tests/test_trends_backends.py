@@ -4,9 +4,9 @@ its DataFrame → series conversion, and the CSV-export backend."""
 from __future__ import annotations
 
 import json
-import threading
+from contextlib import ExitStack
 from datetime import date, datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
@@ -22,6 +22,7 @@ from newsalign.enrich.trends.backends import (
     read_export,
 )
 from newsalign.enrich.trends.series import MonthlySeries, SeriesError, add_months, from_frame, window
+from tests.loopback import serving
 
 
 def timeline(columns, partial_last=True, first=date(2014, 3, 1)):
@@ -112,17 +113,12 @@ class FakeTrends:
                 }
                 self.send(200, ")]}'" + json.dumps({"widgets": [widget]}))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._serving = serving(Handler)
+        self.base = self._serving.__enter__() + "/trends"
         return self
 
-    @property
-    def base(self):
-        return f"http://127.0.0.1:{self.server.server_port}/trends"
-
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self._serving.__exit__(None, None, None)
 
 
 @pytest.fixture
@@ -144,6 +140,7 @@ def fake_trends(monkeypatch):
         fake.__exit__()
 
 
+@pytest.mark.slow
 def test_pytrends_backend_reads_a_monthly_series_with_a_partial_last_month(fake_trends):
     values = [12, 0, 100] + [37] * 117
     fake = fake_trends({"solid-state batteries": values})
@@ -156,6 +153,7 @@ def test_pytrends_backend_reads_a_monthly_series_with_a_partial_last_month(fake_
     assert sent == {"keyword": "solid-state batteries", "time": "2014-03-01 2024-03-15", "geo": "US"}
 
 
+@pytest.mark.slow
 def test_pytrends_backend_topic_without_data_is_an_empty_series(fake_trends):
     fake_trends({"zzqx obscure": None})
     assert (
@@ -163,6 +161,7 @@ def test_pytrends_backend_topic_without_data_is_an_empty_series(fake_trends):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("status, error", [(429, RateLimited), (500, Transient), (400, TopicFailed)])
 def test_pytrends_backend_maps_http_errors(fake_trends, status, error):
     fake_trends({"ai": status})
@@ -232,6 +231,7 @@ def test_csv_backend_reads_google_exports_and_cuts_the_window(tmp_path):
         backend.fetch(["ether"], date(2014, 1, 1), date(2014, 3, 31), "")["ether"]
 
 
+@pytest.mark.slow
 def test_pytrends_backend_compares_several_topics_in_one_request(fake_trends):
     fake = fake_trends({"ai": [100, 50, 20], "ml": [10, 5, 3], "gpu": [0, 1, 2]})
     answers = PytrendsBackend(delay=0).fetch(["ai", "ml", "gpu"], date(2014, 3, 1), date(2024, 2, 29), "")
@@ -315,9 +315,7 @@ class FakeSerpApi:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/search.json"
+        self.handler = Handler
 
     @staticmethod
     def series(query: dict) -> dict:
@@ -332,7 +330,8 @@ class FakeSerpApi:
         return {"search_metadata": {"status": "Success"}, "interest_over_time": {"timeline_data": timeline}}
 
 
-def test_serpapi_backend_against_a_loopback_stand_in(monkeypatch):
+@pytest.mark.slow
+def test_serpapi_backend_against_a_loopback_stand_in(monkeypatch, request):
     from newsalign.enrich.trends.backends import RateLimited, SerpApiBackend, Transient
 
     monkeypatch.delenv("SERPAPI_API_KEY", raising=False)
@@ -340,6 +339,9 @@ def test_serpapi_backend_against_a_loopback_stand_in(monkeypatch):
         SerpApiBackend()
     monkeypatch.setenv("SERPAPI_API_KEY", SERP_KEY)
     fake = FakeSerpApi()
+    site = ExitStack()
+    fake.url = site.enter_context(serving(fake.handler)) + "/search.json"
+    request.addfinalizer(site.close)
     backend = SerpApiBackend(base_url=fake.url)
     series = backend.fetch(["Bitcoin"], date(2014, 1, 1), date(2024, 1, 31), "US")["Bitcoin"]
     assert series.values == (10, 20, 30) and series.partial == (False, False, True)

@@ -147,6 +147,7 @@ def test_max_requests_counts_requests_and_a_rerun_resumes_the_rounds(con):
     assert {r[0] for r in rows(con).values()} == {"ok"}
 
 
+@pytest.mark.slow
 def test_killed_between_rounds_resumes_without_repaying_a_stored_request(con, db_path, tmp_path):
     con.close()
     log = tmp_path / "calls.log"
@@ -192,8 +193,8 @@ def test_batched_series_give_the_labels_of_single_requests(tmp_path):
         ]
     topics = sorted(series)
     articles = [(f"a{i}", f"2024-{1 + i % 6:02d}-15", rng.sample(topics, 3)) for i in range(30)]  # six months
-    single = labels(tmp_path / "single.duckdb", articles, series, terms=1)
-    batched = labels(tmp_path / "batched.duckdb", articles, series, terms=5)
+    single = labels(tmp_path / "single", articles, series, terms=1)
+    batched = labels(tmp_path / "batched", articles, series, terms=5)
     assert batched[0] == single[0] and batched[1] == single[1]  # thesis and rising labels
     assert len(single[0]) == 30
     assert batched[2].keys() == single[2].keys()

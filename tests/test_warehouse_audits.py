@@ -10,17 +10,19 @@ from newsalign.demo import run_demo
 from newsalign.warehouse import connect
 from newsalign.warehouse.audits import audit_files, run_audits
 
+pytestmark = pytest.mark.xdist_group("test_warehouse_audits")
+
 
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    db = tmp_path_factory.mktemp("demo") / "demo"
     run_demo(db, echo=lambda line: None)
     return db
 
 
 @pytest.fixture
 def demo_copy(demo_db, tmp_path):
-    copy = tmp_path / "demo.duckdb"
+    copy = tmp_path / "demo"
     shutil.copytree(demo_db, copy, ignore=shutil.ignore_patterns(".in-use"))
     return copy
 

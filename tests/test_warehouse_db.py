@@ -11,12 +11,18 @@ from newsalign.warehouse import connect, db, resolve_db_path
 from newsalign.warehouse.db import WarehouseError, migrations
 
 
+@pytest.fixture
+def db_path(new_db_path: Path) -> Path:
+    """These tests create and migrate the lake themselves: a path with no lake yet."""
+    return new_db_path
+
+
 def test_path_resolution_order(monkeypatch, tmp_path):
     monkeypatch.delenv("NEWSALIGN_DB", raising=False)
     assert str(resolve_db_path()) == "data/warehouse"
-    monkeypatch.setenv("NEWSALIGN_DB", str(tmp_path / "env.duckdb"))
-    assert resolve_db_path() == tmp_path / "env.duckdb"
-    assert resolve_db_path(tmp_path / "flag.duckdb") == tmp_path / "flag.duckdb"
+    monkeypatch.setenv("NEWSALIGN_DB", str(tmp_path / "env"))
+    assert resolve_db_path() == tmp_path / "env"
+    assert resolve_db_path(tmp_path / "flag") == tmp_path / "flag"
 
 
 def test_migrations_apply_once_and_are_recorded(db_path):
@@ -154,7 +160,7 @@ def test_unwritable_and_non_lake_folders_are_one_line(tmp_path):
         connect(Path("/sys/newsalign-lake"))
     with pytest.raises(WarehouseError, match="no warehouse at /sys/newsalign-lake"):
         connect(Path("/sys/newsalign-lake"), read_only=True)
-    plain = tmp_path / "plain.duckdb"
+    plain = tmp_path / "plain"
     duckdb.connect(str(plain)).execute("CREATE TABLE t (n INTEGER)").close()
     with pytest.raises(WarehouseError, match=f"{plain} is a file, not a warehouse folder"):
         connect(plain, read_only=True)

@@ -102,7 +102,7 @@ def test_the_cli_prints_the_error_without_the_password(tmp_path, monkeypatch, ca
 
 
 def test_scrub_hides_every_form_of_password():
-    from newsalign.warehouse.lake import scrub
+    from newsalign.core.secrets import scrub
 
     assert scrub("dbname=x password=s3 host=h") == "dbname=x password=*** host=h"
     assert scrub("dbname=x password = 'a b\\' c' host=h") == "dbname=x password = *** host=h"

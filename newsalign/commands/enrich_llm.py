@@ -43,24 +43,7 @@ from newsalign.warehouse import connect
     show_default=True,
     help="Seconds between batch polls.",
 )
-def llm(
-    db,
-    limit,
-    model,
-    prompt_version,
-    concurrency,
-    batch,
-    dry_run,
-    base_url,
-    timeout,
-    max_retries,
-    max_attempts,
-    shard,
-    retry_failed,
-    rpm,
-    tpm,
-    poll_interval,
-) -> None:
+def llm(db, model, shard, batch, dry_run, max_attempts, **calls) -> None:
     """Ask an LLM, once per stored article without a current answer, for 10 topics (most specific
     first) and whether the article is an early, not yet widely known innovative event that is an
     investment opportunity (with a one-sentence rationale). Answers are cached in llm_calls: a
@@ -106,9 +89,8 @@ def llm(
     gap = None
     try:
         summary = enrich_llm(
-            con, model=model, prompt_version=prompt_version, limit=limit, concurrency=concurrency, batch=batch,
-            dry_run=dry_run, base_url=base_url, timeout=timeout, max_retries=max_retries, max_attempts=max_attempts,
-            retry_failed=retry_failed, shard=shard, rpm=rpm, tpm=tpm, poll_interval=poll_interval, on_start=on_start, on_result=on_result, on_status=on_status,
+            con, model=model, batch=batch, dry_run=dry_run, max_attempts=max_attempts, shard=shard,
+            on_start=on_start, on_result=on_result, on_status=on_status, **calls,
         )  # fmt: skip
         if not dry_run:
             from newsalign.enrich.coverage import label_gap

@@ -18,6 +18,8 @@ from typing import Any
 from newsalign import warehouse
 from newsalign.crawler.config import crawl_settings
 from newsalign.pipeline.dedup import DedupIndex
+from newsalign.pipeline.runs import CrawlRunRecorder
+from newsalign.pipeline.runs import CrawlRunRecorder
 
 
 @dataclass
@@ -60,7 +62,7 @@ def crawl_sources(
     crawlers = {}
     for source in sources:
         crawler = process.create_crawler(source)
-        crawler.newsalign_dedup = shared
+        crawler.settings.set("NEWSALIGN_DEDUP_INDEX", shared, priority="cmdline")
         args = dict(spider_args) | ({"site": sites[source]} if sites and source in sites else {})
         process.crawl(crawler, **args)
         crawlers[source] = crawler
@@ -85,10 +87,7 @@ def crawl_sources(
 def with_stored_counts(rows: list[SourceProgress], crawlers: dict, db) -> list[SourceProgress]:
     """`stored` as the warehouse has it now: a story one crawl stored and a later one superseded with an
     earlier copy counts once, for the crawl that holds it."""
-    run_ids = {
-        source: getattr(getattr(crawler, "newsalign_writer", None), "run_id", None)
-        for source, crawler in crawlers.items()
-    }
+    run_ids = {source: getattr(_writer(crawler), "run_id", None) for source, crawler in crawlers.items()}
     with warehouse.connect(db, must_exist=True) as con:
         counts = dict(
             con.execute(
@@ -101,9 +100,18 @@ def with_stored_counts(rows: list[SourceProgress], crawlers: dict, db) -> list[S
     return rows
 
 
+def _writer(crawler):
+    """The crawl's warehouse writer; None before the crawl has built its extensions (or without the recorder)."""
+    try:
+        recorder = crawler.get_extension(CrawlRunRecorder)
+    except RuntimeError:  # the crawl has not started yet
+        return None
+    return recorder and recorder.writer
+
+
 def progress(source: str, crawler, seconds: float) -> SourceProgress:
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    writer = getattr(crawler, "newsalign_writer", None)
+    writer = _writer(crawler)
     counts = writer.counts if writer is not None else {}
     failed = sum(n for key, n in counts.items() if key.startswith("download/"))
     return SourceProgress(

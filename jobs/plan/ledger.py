@@ -18,6 +18,7 @@ from scrapy.exceptions import NotConfigured
 
 from newsalign import warehouse
 from newsalign.core.errors import NewsalignError
+from newsalign.pipeline.runs import CrawlRunRecorder
 
 WINDOW_SETTING = "NEWSALIGN_PLAN_WINDOW"  # "since/until" (ISO dates) of a plan job's window
 LEASE_STALE = timedelta(seconds=60)  # a lease not renewed for this long belongs to a planner that died
@@ -113,7 +114,8 @@ class WindowDone:
     def spider_closed(self, spider, reason: str) -> None:
         if reason != "finished":
             return  # killed or stopped: the planner queues the window again
-        writer = getattr(self.crawler, "newsalign_writer", None)
+        recorder = self.crawler.get_extension(CrawlRunRecorder)
+        writer = recorder and recorder.writer
         row = [spider.name, self.since, self.until, getattr(spider, "_job", None), writer and writer.run_id]
         with warehouse.connect(self.crawler.settings.get("NEWSALIGN_DB")) as con:
             warehouse.retry(

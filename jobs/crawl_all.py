@@ -19,7 +19,6 @@ from newsalign import warehouse
 from newsalign.crawler.config import crawl_settings
 from newsalign.pipeline.dedup import DedupIndex
 from newsalign.pipeline.runs import CrawlRunRecorder
-from newsalign.pipeline.runs import CrawlRunRecorder
 
 
 @dataclass

@@ -141,10 +141,13 @@ class ArchiveServer:
     """Serves a folder over loopback HTTP with Range support, counting GETs per path."""
 
     def __init__(self, root: Path, *, ranges: bool = True):
-        self.root, self.ranges = root, ranges
+        self.root, self.ranges_supported = root, ranges
         self.requests: Counter[str] = Counter()
         self.fail_next: Counter[str] = Counter()  # path -> how many 503s to answer first
         self.cut_after: dict[str, int] = {}  # path -> drop the connection after this many bytes (once)
+        self.hold: dict[str, tuple[int, threading.Event]] = {}  # path -> send this many bytes, then wait
+        self.held = threading.Event()  # set once a held response has sent its first part
+        self.ranges: list[tuple[str, str]] = []  # (path, Range header) of each ranged request
         handler = self._handler()
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
@@ -175,16 +178,40 @@ class ArchiveServer:
                 data = file.read_bytes()
                 start = 0
                 header = self.headers.get("Range")
-                if header and server.ranges:
+                if header:
+                    server.ranges.append((path, header))
+                if header and server.ranges_supported:
                     start = int(header.removeprefix("bytes=").split("-")[0])
                     self.send_response(206)
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 else:
                     self.send_response(200)
                 self.send_header("Content-Length", str(len(data) - start))
-                self.send_header("Accept-Ranges", "bytes" if server.ranges else "none")
+                self.send_header("Accept-Ranges", "bytes" if server.ranges_supported else "none")
                 self.end_headers()
+                body = data[start:]
+                if path in server.hold:
+                    first, release = server.hold.pop(path)
+                    self.wfile.write(body[:first])
+                    self.wfile.flush()
+                    server.held.set()
+                    release.wait()
+                    body = body[first:]
                 cut = server.cut_after.pop(path, None)
-                self.wfile.write(data[start:] if cut is None else data[start : start + cut])
+                self.wfile.write(body if cut is None else body[:cut])
 
         return Handler
+
+
+def archive_path(root: Path, stamp: str, n: int) -> Path:
+    """Where CC-NEWS keeps the file of `stamp` (YYYYMMDDhhmmss): crawl-data/CC-NEWS/YYYY/MM/CC-NEWS-...warc.gz."""
+    path = root / f"crawl-data/CC-NEWS/{stamp[:4]}/{stamp[4:6]}/CC-NEWS-{stamp}-{n:05d}.warc.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_listings(root: Path) -> None:
+    """Each month folder's `warc.paths.gz`, listing its files as paths from the archive's root."""
+    for month in sorted(root.glob("crawl-data/CC-NEWS/*/*")):
+        paths = sorted(p.relative_to(root).as_posix() for p in month.glob("CC-NEWS-*.warc.gz"))
+        (month / "warc.paths.gz").write_bytes(gzip.compress("".join(p + "\n" for p in paths).encode()))

@@ -15,7 +15,17 @@ from newsalign.crawler.items import Article
 from newsalign.crawler.parsers import parse_page
 from newsalign.jobs.ccnews import listing
 from newsalign.jobs.ccnews.records import CorruptFile, captures, host_sources
-from tests.ccnews_warcs import Page, WarcBuilder, corrupt_digest, fixture_pages, sample_pages, write_warc
+from tests.ccnews_warcs import (
+    ArchiveServer,
+    Page,
+    WarcBuilder,
+    archive_path,
+    corrupt_digest,
+    fixture_pages,
+    sample_pages,
+    write_listings,
+    write_warc,
+)
 from tests.conftest import FIXTURES, ROOT, require_shared, rows
 
 SOURCES = ["bbc", "guardian", "techcrunch", "techradar", "wccftech", "reuters"]
@@ -137,3 +147,70 @@ def test_real_pages_of_our_hosts(tmp_path):
     db = tmp_path / "warehouse"
     ccnews(db, "--warc", str(path))
     check_stored_set(db, pages)
+
+
+# --- the command, on an archive served over loopback -----------------------------------------------
+@pytest.mark.slow
+def test_archive_window_retries_failures_and_rerun(tmp_path):
+    pages = sample_pages()
+    root = tmp_path / "archive"
+    good = write_warc(archive_path(root, "20240501120000", 0), pages[:12], others=300, seed=1)
+    dropped = write_warc(archive_path(root, "20240502120000", 1), pages[12:20], others=300, seed=2)
+    cut = write_warc(archive_path(root, "20240503120000", 2), pages[20:26], others=300, seed=3)
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size * 2 // 3])
+    digest = write_warc(archive_path(root, "20240504120000", 3), pages[26:], others=300, seed=4)
+    corrupt_digest(digest, pages[27].url)
+    after = write_warc(archive_path(root, "20240505000000", 4), pages[:3], others=10, seed=5)
+    june = write_warc(archive_path(root, "20240601000000", 5), pages[:3], others=10, seed=6)
+    write_listings(root)
+    rel = {p: p.relative_to(root).as_posix() for p in (good, dropped, cut, digest, after, june)}
+    server = ArchiveServer(root)
+    try:
+        server.fail_next[rel[good]] = 2  # Common Crawl's 503s: retried with backoff
+        server.cut_after[rel[dropped]] = dropped.stat().st_size // 2  # a dropped connection: resumed with Range
+        db = tmp_path / "warehouse"
+        first = ccnews(db, "--since", "2024-05-01", "--until", "2024-05-04", "--server", server.url, check=False)
+        assert first.returncode == 1 and "Error: 2 file(s) failed" in first.stderr
+        status = dict(rows(db, "SELECT path, status || ': ' || coalesce(error, '') FROM ccnews_files"))
+        assert status[rel[good]] == status[rel[dropped]] == "finished: "
+        assert status[rel[cut]].startswith("failed: truncated")
+        assert status[rel[digest]] == "failed: corrupt: 1 record(s) with a bad block digest"
+        assert server.requests[rel[after]] == server.requests[rel[june]] == 0  # outside the window: never asked for
+        assert "crawl-data/CC-NEWS/2024/06/warc.paths.gz" not in server.requests
+        assert server.requests[rel[good]] == 3
+        assert server.ranges == [(rel[dropped], f"bytes={dropped.stat().st_size // 2}-")]
+        stored = {u for (u,) in rows(db, "SELECT url FROM articles")}
+        assert canonical_url(pages[27].url) not in stored  # the bad record, rejected as such
+        assert rows(db, f"SELECT reason FROM article_rejects WHERE url = '{pages[27].url}'") == [("bad_digest",)]
+        full = {p: n for p, n in server.requests.items()}
+        again = ccnews(db, "--since", "2024-05", "--server", server.url, check=False)
+        assert "2 finished earlier, skipped" in again.stdout
+        assert server.requests[rel[good]] == full[rel[good]] and server.requests[rel[dropped]] == full[rel[dropped]]
+        assert server.requests[rel[cut]] == full[rel[cut]] + 1 and server.requests[rel[after]] == 1
+        counts = rows(db, "SELECT url, count(*) FROM articles GROUP BY url HAVING count(*) > 1")
+        assert counts == []
+    finally:
+        server.close()
+
+
+def test_a_month_without_listing_is_reported(tmp_path):
+    from datetime import date
+
+    import requests
+
+    from newsalign.jobs.ccnews.stream import Retries
+
+    root = tmp_path / "archive"
+    write_warc(archive_path(root, "20240501120000", 0), [], others=1)
+    write_listings(root)
+    server = ArchiveServer(root)
+    warnings = []
+    try:
+        with requests.Session() as session:
+            found = listing.window_files(
+                session, server.url, date(2024, 4, 1), date(2024, 5, 31), Retries(2, 0.0), warnings.append
+            )
+    finally:
+        server.close()
+    assert found == ["crawl-data/CC-NEWS/2024/05/CC-NEWS-20240501120000-00000.warc.gz"]
+    assert warnings == ["no CC-NEWS listing for 2024-04 (a gap in the archive, or not published yet)"]

@@ -3,8 +3,13 @@ loopback server in Common Crawl's layout."""
 
 from __future__ import annotations
 
+import os
+import random
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +27,7 @@ from tests.ccnews_warcs import (
     archive_path,
     corrupt_digest,
     fixture_pages,
+    other_page,
     sample_pages,
     write_listings,
     write_warc,
@@ -104,16 +110,19 @@ def test_window_and_hosts():
 
 
 # --- the command, on files on disk -----------------------------------------------------------------
+# Pages a pipeline stage after parsing rejected, less re-reads of a page already stored (a file read again).
+QUERY_LATER_REJECTS = """
+    SELECT url, reason FROM article_rejects
+    WHERE stage IN ('filter', 'dedup') AND reason <> 'duplicate_url'"""
+
+
 def check_stored_set(db: Path, pages: list[Page]) -> None:
     """Stored = what parse accepts, less what a later pipeline stage rejected (with its reason); what parse
     rejects is recorded with the parser's reason; nothing is stored twice."""
     articles, rejected = accepted(pages)
     stored = [url for (url,) in rows(db, "SELECT url FROM articles WHERE superseded_by IS NULL")]
     assert len(stored) == len(set(stored))
-    later = {
-        canonical_url(url): reason
-        for url, reason in rows(db, "SELECT url, reason FROM article_rejects WHERE stage IN ('filter', 'dedup')")
-    }
+    later = {canonical_url(url): reason for url, reason in rows(db, QUERY_LATER_REJECTS)}
     assert set(stored) == articles - set(later)
     assert set(later) <= articles and len(later) < len(articles) / 4
     parse_rejects = dict(rows(db, "SELECT url, reason FROM article_rejects WHERE stage = 'parse'"))
@@ -214,3 +223,56 @@ def test_a_month_without_listing_is_reported(tmp_path):
         server.close()
     assert found == ["crawl-data/CC-NEWS/2024/05/CC-NEWS-20240501120000-00000.warc.gz"]
     assert warnings == ["no CC-NEWS listing for 2024-04 (a gap in the archive, or not published yet)"]
+
+
+def wait_for(what: str, check, process: subprocess.Popen, timeout: float = 180.0) -> None:
+    """Poll `check()` until true (the crawl must still be running)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert process.poll() is None, f"the crawl ended before {what}: {process.stderr.read()}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_file_then_rerun_stores_every_page_once(tmp_path):
+    pages = sample_pages()
+    root = tmp_path / "archive"
+    first = write_warc(archive_path(root, "20240501120000", 0), pages[:10], others=100, seed=1)
+    second = write_warc(archive_path(root, "20240502120000", 1), pages[10:20], others=100, seed=2)
+    builder = WarcBuilder(archive_path(root, "20240503120000", 2))  # our pages first, then 600 others
+    for page in pages[20:] + [other_page(random.Random(3), n) for n in range(600)]:
+        builder.response(page.url, page.html)
+    third = builder.close()
+    write_listings(root)
+    rel = {p: p.relative_to(root).as_posix() for p in (first, second, third)}
+    third_urls = {canonical_url(p.url) for p in pages[20:]}
+    server = ArchiveServer(root)
+    release = threading.Event()
+    server.hold[rel[third]] = (third.stat().st_size // 2, release)
+    db = tmp_path / "warehouse"
+    command = [sys.executable, "-m", "newsalign", "crawl", "ccnews", "--db", str(db), "--since", "2024-05"]
+    command += ["--server", server.url, "-s", "NEWSALIGN_STORE_BATCH=1"]
+    crawl = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        wait_for("the third file's first half", server.held.is_set, crawl)
+        wait_for(
+            "an article of the third file in the lake",
+            lambda: db.exists() and {u for (u,) in rows(db, "SELECT url FROM articles")} & third_urls,
+            crawl,
+        )
+        os.killpg(crawl.pid, signal.SIGKILL)
+        crawl.wait()
+    finally:
+        release.set()
+    try:
+        assert rows(db, f"SELECT status FROM ccnews_files WHERE path = '{rel[third]}'") == [("running",)]
+        before = dict(server.requests)
+        ccnews(db, "--since", "2024-05", "--server", server.url)
+        assert server.requests[rel[first]] == before[rel[first]] == 1
+        assert server.requests[rel[second]] == before[rel[second]] == 1
+        assert server.requests[rel[third]] == 2
+        assert rows(db, "SELECT url FROM articles GROUP BY url HAVING count(*) > 1") == []
+        check_stored_set(db, pages)
+    finally:
+        server.close()

@@ -60,9 +60,9 @@ def fixture_pages(fixtures: Path) -> list[Page]:
     return pages
 
 
-def other_page(rng: random.Random, n: int) -> Page:
-    words = " ".join(rng.choice(("lorem", "ipsum", "dolor", "sit", "amet", "news", "city")) for _ in range(600))
-    html = f"<html><head><title>Story {n}</title></head><body><article><p>{words}</p></article></body></html>"
+def other_page(rng: random.Random, n: int, words: int = 600) -> Page:
+    text = " ".join(rng.choice(("lorem", "ipsum", "dolor", "sit", "amet", "news", "city")) for _ in range(words))
+    html = f"<html><head><title>Story {n}</title></head><body><article><p>{text}</p></article></body></html>"
     return Page("", f"https://news{n % 97}.example.org/story/{n}", html.encode())
 
 
@@ -96,10 +96,10 @@ class WarcBuilder:
         return self.path
 
 
-def write_warc(path: Path, pages: list[Page], *, others: int = 0, seed: int = 0) -> Path:
-    """Our pages spread among `others` pages of other hosts, each with its request record."""
+def write_warc(path: Path, pages: list[Page], *, others: int = 0, seed: int = 0, words: int = 600) -> Path:
+    """Our pages spread among `others` pages of other hosts (`words` long), each with its request record."""
     rng = random.Random(seed)
-    entries = list(pages) + [other_page(rng, n) for n in range(others)]
+    entries = list(pages) + [other_page(rng, n, words) for n in range(others)]
     rng.shuffle(entries)
     builder = WarcBuilder(path)
     for page in entries:

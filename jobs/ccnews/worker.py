@@ -5,6 +5,7 @@ read again by the next run (articles are upserted by id)."""
 
 from __future__ import annotations
 
+import resource
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class FileResult:
     error: str | None
     counts: dict[str, int]
     seconds: float
+    peak_rss_mb: float  # the worker process's peak resident memory so far
 
 
 def work(job: Job, tasks, results) -> None:
@@ -77,7 +79,8 @@ def read_file(path: str, job: Job, chain, session: requests.Session) -> FileResu
         error = f"corrupt: {counts['bad_digest']} record(s) with a bad block digest"
     chain.writer.flush()
     ledger.end(con, path, run_id, error=error, counts=counts)
-    return FileResult(path, error, dict(counts), time.monotonic() - began)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    return FileResult(path, error, dict(counts), time.monotonic() - began, peak_mb)
 
 
 def _open(path: str, job: Job, session: requests.Session):

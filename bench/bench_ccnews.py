@@ -8,7 +8,8 @@ of processes. Fundus runs from its own virtual environment (its pins clash with 
 
 Goals (issue 18): records/s >= 70% of bare iteration; articles/s per core >= 3x fundus's; peak RSS
 < 500 MB per process. Sizes: BENCH_CCNEWS_FILES (2), BENCH_CCNEWS_PROCESSES (2), BENCH_CCNEWS_WORDS
-(words per other page, 15000: ~100 KB of HTML, about a real page).
+(words per other page, 15000: ~100 KB of HTML, about a real page), BENCH_CCNEWS_RESPONSES (20000 per
+file; a real file has ~40000).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import resource
 import subprocess
 import tempfile
 import time
@@ -28,14 +28,16 @@ from fastwarc.warc import ArchiveIterator
 
 from newsalign.core.urls import canonical_url
 from newsalign.jobs.ccnews.run import Request, crawl_ccnews
+from newsalign.jobs.ccnews.worker import peak_rss_mb
 from newsalign.warehouse import connect
-from tests.ccnews_warcs import ArchiveServer, archive_path, fixture_pages, sample_pages, write_listings, write_warc
+from tests.ccnews_warcs import ArchiveServer, archive_path, fixture_pages, sample_pages, write_big_warc, write_listings
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
 FUNDUS_PYTHON = Path("/tmp/fundus-venv/bin/python")
 FILES = int(os.environ.get("BENCH_CCNEWS_FILES", "2"))
 PROCESSES = int(os.environ.get("BENCH_CCNEWS_PROCESSES", "2"))
 WORDS = int(os.environ.get("BENCH_CCNEWS_WORDS", "15000"))
+RESPONSES = int(os.environ.get("BENCH_CCNEWS_RESPONSES", "20000"))
 SOURCES = ["bbc", "guardian", "techcrunch", "techradar", "wccftech", "reuters"]
 FUNDUS_SCRIPT = """
 import json, resource, sys, time
@@ -58,12 +60,10 @@ if __name__ == "__main__":
 
 
 def build(root: Path) -> int:
-    """The archive: FILES files of May 2024, each with every page of ours among 99x as many others."""
+    """The archive: FILES files of May 2024, RESPONSES responses each, 1% of them our pages (cycled)."""
     pages = sample_pages() + (fixture_pages(FIXTURES) if FIXTURES.exists() else [])
     for n in range(FILES):
-        write_warc(
-            archive_path(root, f"202405{n + 1:02d}120000", n), pages, others=len(pages) * 99, seed=n, words=WORDS
-        )
+        write_big_warc(archive_path(root, f"202405{n + 1:02d}120000", n), pages, responses=RESPONSES, words=WORDS)
     write_listings(root)
     return len(pages)
 
@@ -74,7 +74,7 @@ def _bare_file(url: str) -> tuple[int, float, float]:
         for record in ArchiveIterator(response.raw, parse_http=False):
             records += 1
             record.headers.get("WARC-Target-URI")
-    return records, time.perf_counter() - began, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return records, time.perf_counter() - began, peak_rss_mb()
 
 
 def bare(server: ArchiveServer, paths: list[str]) -> dict:
@@ -135,7 +135,10 @@ def main() -> None:
         ours_per_file = build(root)
         paths = sorted(p.relative_to(root).as_posix() for p in root.rglob("CC-NEWS-*.warc.gz"))
         size = sum((root / p).stat().st_size for p in paths) / 1e6
-        print(f"{FILES} files, {size:.0f} MB, {ours_per_file} of our pages in each (~1%), {PROCESSES} processes")
+        print(
+            f"{FILES} files, {size:.0f} MB, {RESPONSES:,} responses each, 1% of them our {ours_per_file} pages"
+            f" (cycled), {PROCESSES} processes"
+        )
         server = ArchiveServer(root)
         try:
             limit = bare(server, paths)

@@ -8,6 +8,7 @@ import gzip
 import http.server
 import io
 import random
+import shutil
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -108,6 +109,28 @@ def write_warc(path: Path, pages: list[Page], *, others: int = 0, seed: int = 0,
     return builder.close()
 
 
+def write_big_warc(path: Path, pages: list[Page], *, responses: int, words: int, distinct: int = 100) -> Path:
+    """`responses` responses (with their requests), our `pages` cycled through as 1% of them, the others'
+    records made once (`distinct` of them) and repeated: a file of realistic size, written fast."""
+    rng = random.Random(0)
+    pool = [_records(other_page(rng, n, words)) for n in range(distinct)]
+    ours = [_records(page) for page in pages]
+    with path.open("wb") as out:
+        for n in range(responses):
+            out.write(ours[(n // 100) % len(ours)] if n % 100 == 50 else pool[n % distinct])
+    return path
+
+
+def _records(page: Page) -> bytes:
+    """A page's request and response records, gzipped one member each."""
+    buffer = io.BytesIO()
+    builder = WarcBuilder.__new__(WarcBuilder)
+    builder.when, builder.writer = "2024-05-01T12:00:00Z", WARCWriter(buffer, gzip=True)
+    builder.request(page.url)
+    builder.response(page.url, page.html)
+    return buffer.getvalue()
+
+
 def corrupt_digest(path: Path, url: str) -> None:
     """Change one byte of the body of `url`'s response record, keeping its gzip member valid."""
     data = path.read_bytes()
@@ -175,7 +198,7 @@ class ArchiveServer:
                 if not file.is_file():
                     self.send_error(404)
                     return
-                data = file.read_bytes()
+                size = file.stat().st_size
                 start = 0
                 header = self.headers.get("Range")
                 if header:
@@ -183,22 +206,25 @@ class ArchiveServer:
                 if header and server.ranges_supported:
                     start = int(header.removeprefix("bytes=").split("-")[0])
                     self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                    self.send_header("Content-Range", f"bytes {start}-{size - 1}/{size}")
                 else:
                     self.send_response(200)
-                self.send_header("Content-Length", str(len(data) - start))
+                self.send_header("Content-Length", str(size - start))
                 self.send_header("Accept-Ranges", "bytes" if server.ranges_supported else "none")
                 self.end_headers()
-                body = data[start:]
-                if path in server.hold:
-                    first, release = server.hold.pop(path)
-                    self.wfile.write(body[:first])
-                    self.wfile.flush()
-                    server.held.set()
-                    release.wait()
-                    body = body[first:]
-                cut = server.cut_after.pop(path, None)
-                self.wfile.write(body if cut is None else body[:cut])
+                with file.open("rb") as body:
+                    body.seek(start)
+                    if path in server.hold:
+                        first, release = server.hold.pop(path)
+                        self.wfile.write(body.read(first))
+                        self.wfile.flush()
+                        server.held.set()
+                        release.wait()
+                    cut = server.cut_after.pop(path, None)
+                    if cut is None:
+                        shutil.copyfileobj(body, self.wfile, 1 << 20)
+                    else:
+                        self.wfile.write(body.read(cut))
 
         return Handler
 

@@ -79,8 +79,17 @@ def read_file(path: str, job: Job, chain, session: requests.Session) -> FileResu
         error = f"corrupt: {counts['bad_digest']} record(s) with a bad block digest"
     chain.writer.flush()
     ledger.end(con, path, run_id, error=error, counts=counts)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
-    return FileResult(path, error, dict(counts), time.monotonic() - began, peak_mb)
+    return FileResult(path, error, dict(counts), time.monotonic() - began, peak_rss_mb())
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory: VmHWM where /proc has it (ru_maxrss outlives an exec on
+    Linux, so a spawned worker's would show its parent's), else ru_maxrss."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _open(path: str, job: Job, session: requests.Session):

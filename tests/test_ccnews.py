@@ -192,7 +192,11 @@ def test_archive_window_retries_failures_and_rerun(tmp_path):
         assert canonical_url(pages[27].url) not in stored  # the bad record, rejected as such
         assert rows(db, f"SELECT reason FROM article_rejects WHERE url = '{pages[27].url}'") == [("bad_digest",)]
         full = {p: n for p, n in server.requests.items()}
-        again = ccnews(db, "--since", "2024-05", "--server", server.url, check=False)
+        kept = tmp_path / "kept"
+        kept.mkdir()
+        again = ccnews(db, "--since", "2024-05", "--server", server.url, "--keep", str(kept), check=False)
+        assert sorted(p.name for p in kept.iterdir()) == sorted([after.name, digest.name])  # no part of a cut file
+        assert (kept / after.name).read_bytes() == after.read_bytes()
         assert "2 finished earlier, skipped" in again.stdout
         assert server.requests[rel[good]] == full[rel[good]] and server.requests[rel[dropped]] == full[rel[dropped]]
         assert server.requests[rel[cut]] == full[rel[cut]] + 1 and server.requests[rel[after]] == 1

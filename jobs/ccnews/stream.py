@@ -113,7 +113,8 @@ class RemoteFile(io.RawIOBase):
 
 
 class Tee(io.RawIOBase):
-    """A reader that also writes what it reads to `path` + '.part', renamed to `path` by `keep()`."""
+    """A reader that also writes what it reads to `path` + '.part', renamed to `path` by `keep()`; closed
+    without `keep()` (the file failed), the part is removed."""
 
     def __init__(self, raw, path):
         self.raw, self.path = raw, path
@@ -137,5 +138,6 @@ class Tee(io.RawIOBase):
 
     def close(self) -> None:
         self.out.close()
+        self.part.unlink(missing_ok=True)
         self.raw.close()
         super().close()

@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 
 import requests
-from fastwarc.warc import ArchiveIterator
+from fastwarc.warc import ArchiveIterator  # pyright: ignore[reportMissingModuleSource]  (native: stubs only)
 
 from newsalign.core.urls import canonical_url
 from newsalign.jobs.ccnews.run import Request, crawl_ccnews

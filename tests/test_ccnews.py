@@ -280,3 +280,40 @@ def test_kill_9_mid_file_then_rerun_stores_every_page_once(tmp_path):
         check_stored_set(db, pages)
     finally:
         server.close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_is_one_line_and_the_rerun_resumes(tmp_path):
+    pages = sample_pages()
+    root = tmp_path / "archive"
+    first = write_warc(archive_path(root, "20240501120000", 0), pages[:15], others=100, seed=1)
+    second = write_warc(archive_path(root, "20240502120000", 1), pages[15:], others=600, seed=2)
+    write_listings(root)
+    rel = {p: p.relative_to(root).as_posix() for p in (first, second)}
+    server = ArchiveServer(root)
+    release = threading.Event()
+    server.hold[rel[second]] = (second.stat().st_size // 2, release)
+    db = tmp_path / "warehouse"
+    command = [sys.executable, "-m", "newsalign", "crawl", "ccnews", "--db", str(db), "--since", "2024-05"]
+    crawl = subprocess.Popen(
+        [*command, "--server", server.url], cwd=ROOT, start_new_session=True, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        wait_for("the second file's first half", server.held.is_set, crawl)
+        os.killpg(crawl.pid, signal.SIGINT)  # what Ctrl-C sends: to the whole foreground group
+        _, err = crawl.communicate(timeout=120)
+    finally:
+        release.set()
+    try:
+        assert crawl.returncode == 1 and "Traceback" not in err
+        assert err.strip().splitlines()[-1].startswith("Error: interrupted: run the same command to resume")
+        assert rows(db, "SELECT status FROM crawl_runs") == [("interrupted",)]
+        assert sorted(rows(db, "SELECT path, status FROM ccnews_files")) == [
+            (rel[first], "finished"),
+            (rel[second], "running"),
+        ]
+        ccnews(db, "--since", "2024-05", "--server", server.url)
+        assert server.requests[rel[first]] == 1 and server.requests[rel[second]] == 2
+        check_stored_set(db, pages)
+    finally:
+        server.close()

@@ -40,7 +40,7 @@ class Progress:
     def failed(self) -> list[FileResult]:
         return [r for r in self.done if r.error]
 
-    def line(self, processes: int) -> str:
+    def line(self) -> str:
         elapsed = max(time.monotonic() - self.began, 1e-9)
         left = self.total - len(self.done)
         eta = elapsed / len(self.done) * left if self.done else 0
@@ -104,6 +104,15 @@ def run_pool(paths: list[str], job: Job, processes: int, on_result: Callable[[Fi
         tasks.put(path)
     for process in workers:
         process.start()
+    try:
+        _collect(workers, results, on_result)
+    finally:  # also on Ctrl-C, which the workers get too: each closes its run as interrupted
+        for process in workers:
+            process.join()
+
+
+def _collect(workers: list, results, on_result: Callable[[FileResult], None]) -> None:
+    """Results until every worker has put its end marker, or none is left alive."""
     running = len(workers)
     while running:
         try:
@@ -116,5 +125,3 @@ def run_pool(paths: list[str], job: Job, processes: int, on_result: Callable[[Fi
             running -= 1
         else:
             on_result(result)
-    for process in workers:
-        process.join()

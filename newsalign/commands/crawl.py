@@ -224,10 +224,13 @@ def ccnews(since, until, sources, processes, server, warc_files, keep, attempts,
         name = result.path.rsplit("/", 1)[-1]
         what = f"failed: {result.error}" if result.error else f"{result.counts.get('stored', 0)} stored"
         click.echo(f"{name}: {result.counts.get('records', 0):,} records, {result.counts.get('ours', 0)} ours, {what}")
-        click.echo(f"  {progress.line(processes)}")
+        click.echo(f"  {progress.line()}")
 
     overrides = setting_values(_pairs(settings, "-s")) | ({"NEWSALIGN_DB": db} if db else {})
-    progress = crawl_ccnews(request, overrides, on_file=on_file, warn=lambda line: click.echo(line, err=True))
+    try:
+        progress = crawl_ccnews(request, overrides, on_file=on_file, warn=lambda line: click.echo(line, err=True))
+    except KeyboardInterrupt:
+        raise NewsalignError("interrupted: run the same command to resume (files in flight are read again)") from None
     click.echo(
         f"{len(progress.done)} files read ({progress.skipped} finished earlier, skipped), "
         f"{progress.counts['stored']:,} articles stored, {len(progress.failed)} failed."

@@ -110,14 +110,18 @@ def write_warc(path: Path, pages: list[Page], *, others: int = 0, seed: int = 0,
 
 
 def write_big_warc(path: Path, pages: list[Page], *, responses: int, words: int, distinct: int = 100) -> Path:
-    """`responses` responses (with their requests), our `pages` cycled through as 1% of them, the others'
-    records made once (`distinct` of them) and repeated: a file of realistic size, written fast."""
+    """`responses` responses (with their requests), our `pages` cycled through as 1% of them (each time at
+    another URL, `?copy=N`, so that every one is parsed), the others' records made once (`distinct` of
+    them) and repeated: a file of realistic size, written fast."""
     rng = random.Random(0)
     pool = [_records(other_page(rng, n, words)) for n in range(distinct)]
-    ours = [_records(page) for page in pages]
     with path.open("wb") as out:
         for n in range(responses):
-            out.write(ours[(n // 100) % len(ours)] if n % 100 == 50 else pool[n % distinct])
+            if n % 100 == 50:
+                page = pages[(n // 100) % len(pages)]
+                out.write(_records(Page(page.source, f"{page.url}?copy={n // 100 // len(pages)}", page.html)))
+            else:
+                out.write(pool[n % distinct])
     return path
 
 

@@ -1,7 +1,9 @@
 """One worker process of a CC-NEWS crawl: one `Chain` (one `crawl_runs` row) for all its files; each
 file one unit of work: ledger row 'running', records streamed through the parsers and the pipelines,
 the articles flushed, then the row completed. Killed mid-file, the row stays 'running' and the file is
-read again by the next run (articles are upserted by id)."""
+read again by the next run (articles are upserted by id). As a crawl skips the pages the warehouse
+already answers (`pipeline.resume`), a capture of a URL already stored, or already read by this worker,
+is not parsed again (counted as `skipped_stored`): CC-NEWS captures many pages more than once."""
 
 from __future__ import annotations
 
@@ -14,11 +16,13 @@ from urllib.parse import urljoin
 
 import requests
 
+from newsalign.core.urls import canonical_url
 from newsalign.crawler.items import PageRejected
 from newsalign.crawler.parsers import parse_page
 from newsalign.jobs.ccnews import ledger
 from newsalign.jobs.ccnews.records import STAGE, Capture, CorruptFile, captures
 from newsalign.jobs.ccnews.stream import FetchFailed, RemoteFile, Retries, Tee
+from newsalign.pipeline.resume import KNOWN_URLS
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,12 @@ def work(job: Job, tasks, results) -> None:
     from newsalign.pipeline.chain import Chain
 
     chain = Chain(crawl_settings(**job.settings), spider="ccnews", source="ccnews").open()
+    known = {_canonical(url) for (url,) in chain.writer.con.execute(KNOWN_URLS).fetchall()}
     status = "finished"
     try:
         with requests.Session() as session:
             while (path := tasks.get()) is not None:
-                results.put(read_file(path, job, chain, session))
+                results.put(read_file(path, job, chain, session, known))
     except KeyboardInterrupt:
         status = "interrupted"
     finally:
@@ -59,8 +64,8 @@ def work(job: Job, tasks, results) -> None:
         results.put(None)
 
 
-def read_file(path: str, job: Job, chain, session: requests.Session) -> FileResult:
-    """One file, start to end, recorded in the ledger."""
+def read_file(path: str, job: Job, chain, session: requests.Session, known: set[str]) -> FileResult:
+    """One file, start to end, recorded in the ledger; `known`: canonical URLs not to parse again."""
     con, run_id = chain.writer.con, chain.writer.run_id
     ledger.start(con, path, run_id)
     counts: Counter[str] = Counter()
@@ -69,7 +74,7 @@ def read_file(path: str, job: Job, chain, session: requests.Session) -> FileResu
         stream = _open(path, job, session)
         with stream:
             for capture in captures(stream, job.hosts, counts):
-                counts["stored"] += chain.process(_item(capture))
+                _process(capture, chain, known, counts)
             counts["bytes"] = stream.tell()
             if isinstance(stream, Tee):
                 stream.keep()
@@ -80,6 +85,17 @@ def read_file(path: str, job: Job, chain, session: requests.Session) -> FileResu
     chain.writer.flush()
     ledger.end(con, path, run_id, error=error, counts=counts)
     return FileResult(path, error, dict(counts), time.monotonic() - began, peak_rss_mb())
+
+
+def _process(capture: Capture | PageRejected, chain, known: set[str], counts: Counter) -> None:
+    """Parse a capture (unless its URL is known) and push the result through the pipelines."""
+    if isinstance(capture, Capture):
+        url = _canonical(capture.url)
+        if url in known:
+            counts["skipped_stored"] += 1
+            return
+        known.add(url)
+    counts["stored"] += chain.process(_item(capture))
 
 
 def peak_rss_mb() -> float:
@@ -97,6 +113,13 @@ def _open(path: str, job: Job, session: requests.Session):
         return Path(path).open("rb", buffering=0)
     stream = RemoteFile(session, urljoin(job.server, path), job.retries)
     return Tee(stream, Path(job.keep) / Path(path).name) if job.keep else stream
+
+
+def _canonical(url: str) -> str:
+    try:
+        return canonical_url(url)
+    except ValueError:
+        return url
 
 
 def _item(capture: Capture | PageRejected):

@@ -123,7 +123,8 @@ def fundus(server: ArchiveServer) -> dict | str:
 
 
 def agreement(mine: dict, theirs: list[dict]) -> str:
-    both = [(mine[u], a) for a in theirs if (u := canonical_url(a["url"])) in mine]
+    # The generated captures carry `?copy=N` (one URL each); ours are stored at the page's canonical URL.
+    both = [(mine[u], a) for a in theirs if (u := canonical_url(a["url"].split("?copy=")[0])) in mine]
     titles = sum(" ".join((m[0] or "").split()) == " ".join((a["title"] or "").split()) for m, a in both)
     dates = sum(bool(a["date"]) and m[1] is not None and m[1].date().isoformat() == a["date"][:10] for m, a in both)
     return f"on the {len(both)} pages both return: same title {titles}, same date (day) {dates}"

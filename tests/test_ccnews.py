@@ -206,6 +206,7 @@ def test_archive_window_retries_failures_and_rerun(tmp_path):
         server.close()
 
 
+@pytest.mark.slow
 def test_a_month_without_listing_is_reported(tmp_path):
     from datetime import date
 

@@ -95,9 +95,7 @@ class NewsSpider(scrapy.Spider):
         self.window, self.limit, self.site = self.check_arguments(since=since, until=until, limit=limit, site=site)
         self.dry_run = str(dry_run or "").strip().lower() in ("1", "true", "yes")
         self.counts: Counter[str] = Counter()  # "found/<discovery source>", "skipped/<reason>", "requested"
-        self.site_hosts = {urlsplit(u).netloc for u in (self.base_url, *self.discovery_urls())} | set(
-            self.extra_domains
-        )
+        self.site_hosts = self.hosts()
         hosts = [urlsplit(self.site).hostname] if self.site else sorted(self.site_hosts)
         kwargs.setdefault("allowed_domains", hosts)
         super().__init__(*args, **kwargs)
@@ -116,6 +114,11 @@ class NewsSpider(scrapy.Spider):
                 crawler.settings.set(name, {**crawler.settings.getdict(name), component: None}, priority="spider")
             crawler.settings.set("ITEM_PIPELINES", {}, priority="spider")
         return spider
+
+    @classmethod
+    def hosts(cls) -> set[str]:
+        """Every host this spider fetches pages from: its base URL's, its discovery sources', `extra_domains`."""
+        return {urlsplit(u).netloc for u in (cls.base_url, *cls.discovery_urls())} | set(cls.extra_domains)
 
     @classmethod
     def check_arguments(

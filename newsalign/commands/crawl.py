@@ -175,3 +175,61 @@ def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites,
         raise NewsalignError(
             f"failed: {', '.join(w.label for w in outcome.failed)}; see the job logs on the nodes, then run the same plan again"
         )
+
+
+@crawl.command("ccnews")
+@click.option("--since", default=None, help="First month (2024-05) or day of the archive to read.")
+@click.option("--until", default=None, help="Last month (2024-06) or day (default: --since's month).")
+@click.option("--sources", default=None, help="Comma-separated sources (default: every spider).")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1), help="Files read at once.")
+@click.option("--server", default="https://data.commoncrawl.org/", show_default=True, help="Where the archive is.")
+@click.option("--warc", "warc_files", multiple=True, type=click.Path(dir_okay=False), help="A WARC file on disk.")
+@click.option("--keep", default=None, type=click.Path(file_okay=False), help="Also save each file read into DIR.")
+@click.option("--attempts", default=6, show_default=True, type=click.IntRange(1), help="Tries per request.")
+@click.option("--backoff", default=2.0, show_default=True, help="Seconds before the first retry (doubling).")
+@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Crawl setting for the pipelines.")
+@db_option
+def ccnews(since, until, sources, processes, server, warc_files, keep, attempts, backoff, settings, db) -> None:
+    """Read Common Crawl's CC-NEWS archive (from 2016-08): the WARC files of the window, streamed, keeping
+    the responses of the chosen sources' hosts, parsed by the spiders' parsers and sent through the
+    crawl's pipelines. Each file is recorded in the lake: a re-run skips finished files and reads again
+    those a kill interrupted; a failed (cut, corrupt, unreachable) file is reported and read again next time.
+
+    \b
+    Examples:
+      newsalign crawl ccnews --since 2024-05 --sources bbc,guardian --processes 4
+      newsalign crawl ccnews --since 2024-05-01 --until 2024-05-07
+      newsalign crawl ccnews --warc CC-NEWS-20240501000000-00001.warc.gz
+    """
+    from newsalign.crawler.config import setting_values
+    from newsalign.jobs.ccnews.run import Request, crawl_ccnews
+    from newsalign.jobs.ccnews.stream import Retries
+
+    if not warc_files and not since:
+        raise NewsalignError("give --since (and --until) for the archive, or --warc FILE")
+    first = _month(since, end=False) if since else None
+    last = _month(until or since, end=True) if since else None
+    if first and first > last:
+        raise NewsalignError(f"--since ({first}) is after --until ({last})")
+    chosen = _checked_sources(sources, {}, {})
+    request = Request(chosen, first, last, warc_files, server, processes, keep, Retries(attempts, backoff))
+
+    def on_file(result, progress) -> None:
+        name = result.path.rsplit("/", 1)[-1]
+        what = f"failed: {result.error}" if result.error else f"{result.counts.get('stored', 0)} stored"
+        click.echo(f"{name}: {result.counts.get('records', 0):,} records, {result.counts.get('ours', 0)} ours, {what}")
+        click.echo(f"  {progress.line()}")
+
+    overrides = setting_values(_pairs(settings, "-s")) | ({"NEWSALIGN_DB": db} if db else {})
+    try:
+        progress = crawl_ccnews(request, overrides, on_file=on_file, warn=lambda line: click.echo(line, err=True))
+    except KeyboardInterrupt:
+        raise NewsalignError("interrupted: run the same command to resume (files in flight are read again)") from None
+    click.echo(
+        f"{len(progress.done)} files read ({progress.skipped} finished earlier, skipped), "
+        f"{progress.counts['stored']:,} articles stored, {len(progress.failed)} failed."
+    )
+    if len(progress.done) < progress.total:
+        raise NewsalignError(f"{progress.total - len(progress.done)} file(s) not read: a worker stopped; run again")
+    if progress.failed:
+        raise NewsalignError(f"{len(progress.failed)} file(s) failed (see above); run the same command to retry them")

@@ -1,0 +1,127 @@
+"""`newsalign crawl ccnews`: the window's files (or local ones), less those finished earlier, read by a
+pool of worker processes (`worker.work`), with a progress callback per file."""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import requests
+
+from newsalign import warehouse
+from newsalign.core.errors import NewsalignError
+from newsalign.jobs.ccnews import ledger, listing
+from newsalign.jobs.ccnews.records import host_sources
+from newsalign.jobs.ccnews.stream import Retries
+from newsalign.jobs.ccnews.worker import FileResult, Job, work
+
+
+@dataclass
+class Progress:
+    """Where the crawl stands after each file."""
+
+    total: int
+    skipped: int  # finished by an earlier run
+    began: float = field(default_factory=time.monotonic)
+    done: list[FileResult] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+
+    def add(self, result: FileResult) -> None:
+        self.done.append(result)
+        self.counts.update(result.counts)
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [r for r in self.done if r.error]
+
+    def line(self) -> str:
+        elapsed = max(time.monotonic() - self.began, 1e-9)
+        left = self.total - len(self.done)
+        eta = elapsed / len(self.done) * left if self.done else 0
+        return (
+            f"{len(self.done)}/{self.total} files, {self.counts['records'] / elapsed:,.0f} records/s,"
+            f" {self.counts['stored']:,} articles stored, {len(self.failed)} failed, ETA {eta / 60:.1f} min"
+        )
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to read: a window of the archive on `server`, or local `warc_files`."""
+
+    sources: list[str]
+    since: date | None = None
+    until: date | None = None
+    warc_files: tuple[str, ...] = ()
+    server: str = listing.DEFAULT_SERVER
+    processes: int = 1
+    keep: str | None = None
+    retries: Retries = Retries()
+
+
+def crawl_ccnews(request: Request, settings: dict, *, on_file: Callable, warn: Callable) -> Progress:
+    """Read every file of `request` not finished before into the warehouse of `settings` (crawl setting
+    overrides: NEWSALIGN_DB, ...); `on_file(result, progress)` after each file."""
+    con = warehouse.connect(settings.get("NEWSALIGN_DB"))
+    try:
+        finished = ledger.finished_paths(con)
+    finally:
+        con.close()
+    if request.warc_files:
+        paths = [str(Path(f).resolve()) for f in request.warc_files]
+        missing = [p for p in paths if not Path(p).is_file()]
+        if missing:
+            raise NewsalignError(f"no such file: {missing[0]}")
+    else:
+        with requests.Session() as session:
+            paths = listing.window_files(session, request.server, request.since, request.until, request.retries, warn)
+    todo = [p for p in paths if p not in finished]
+    job = Job(
+        hosts=host_sources(request.sources),
+        settings=settings,
+        server=None if request.warc_files else request.server,
+        retries=request.retries,
+        keep=request.keep,
+    )
+    progress = Progress(total=len(todo), skipped=len(paths) - len(todo))
+    run_pool(todo, job, request.processes, lambda result: (progress.add(result), on_file(result, progress)))
+    return progress
+
+
+def run_pool(paths: list[str], job: Job, processes: int, on_result: Callable[[FileResult], None]) -> None:
+    """Worker processes (spawned: no DuckDB connection crosses a fork) take the paths from one queue."""
+    if not paths:
+        return
+    context = multiprocessing.get_context("spawn")
+    tasks, results = context.Queue(), context.Queue()
+    workers = [context.Process(target=work, args=(job, tasks, results)) for _ in range(min(processes, len(paths)))]
+    for path in paths + [None] * len(workers):
+        tasks.put(path)
+    for process in workers:
+        process.start()
+    try:
+        _collect(workers, results, on_result)
+    finally:  # also on Ctrl-C, which the workers get too: each closes its run as interrupted
+        for process in workers:
+            process.join()
+
+
+def _collect(workers: list, results, on_result: Callable[[FileResult], None]) -> None:
+    """Results until every worker has put its end marker, or none is left alive."""
+    running = len(workers)
+    while running:
+        try:
+            result = results.get(timeout=1.0)
+        except queue.Empty:
+            if not any(p.is_alive() for p in workers):
+                break  # a worker died without its end marker (killed): its file stays 'running'
+            continue
+        if result is None:
+            running -= 1
+        else:
+            on_result(result)

@@ -32,7 +32,7 @@ from tests.ccnews_warcs import (
     write_listings,
     write_warc,
 )
-from tests.conftest import FIXTURES, ROOT, require_shared, rows
+from tests.helpers import FIXTURES, ROOT, require_shared, rows
 
 SOURCES = ["bbc", "guardian", "techcrunch", "techradar", "wccftech", "reuters"]
 

@@ -16,6 +16,7 @@ FOLDERS = {
     "pipeline": "pipeline",
     "enrich": "enrich",
     "training": "training",
+    "review": "review",
     "newsalign": "app",  # the CLI, its commands and the demo: the top, may import anything
 }
 # layer -> the other layers it may import
@@ -26,7 +27,8 @@ ALLOWED = {
     "pipeline": {"core", "warehouse", "crawler"},
     "enrich": {"core", "warehouse"},
     "training": {"core", "warehouse"},
-    "app": {"core", "warehouse", "crawler", "pipeline", "enrich", "training"},
+    "review": {"core", "warehouse", "training"},
+    "app": {"core", "warehouse", "crawler", "pipeline", "enrich", "training", "review"},
 }
 
 

@@ -71,6 +71,7 @@ db_option = click.option(
         "merge": "newsalign.commands.merge:merge",
         "shell": "newsalign.commands.shell:shell",
         "parse": "newsalign.commands.parse:parse",
+        "review": "newsalign.commands.review:review",
         "sql": "newsalign.commands.sql:sql",
         "train": "newsalign.commands.train:train",
     },

@@ -8,14 +8,17 @@ from datetime import date
 from starlette.testclient import TestClient
 
 from newsalign.review.app import TOKEN_HEADER, create_app
-from tests.trends_support import add_articles, add_llm, add_series, flat
+from tests.trends_support import add_articles, add_llm, add_series
 
 SOURCES = {"bbc": 12, "guardian": 6, "techcrunch": 2}
+# ten years of interest climbing from 10 to 50, with a yearly bump: the thesis rule does not fire on it
+RISING = [10 + round(40 * i / 119) + (8 if i % 12 in (5, 6) else 0) for i in range(120)]
 
 
 def demo_like_lake(con) -> list[str]:
-    """20 articles over three sources (12/6/2), each with an LLM answer and a scored topic; returns the ids."""
-    add_series(con, "rising chips", date(2024, 3, 1), flat())
+    """20 articles over three sources (12/6/2), each with an LLM answer (every fourth a signal) and a scored topic
+    (every third "rising chips", whose rise the thesis rule misses); returns the ids."""
+    add_series(con, "rising chips", date(2024, 3, 1), RISING)
     add_series(con, "quiet topic", date(2024, 3, 1), [0] * 120)
     ids = []
     for source, n in SOURCES.items():

@@ -53,6 +53,7 @@ class ExportOptions:
     format: str = "parquet"  # parquet | jsonl
     answers: tuple[str, str] = DEFAULT_ANSWERS
     prompt_version: str = DEFAULT_PROMPT_VERSION
+    test_from: str | None = None  # gold: the test split is the gold-labelled articles (training/gold.py)
     extra: dict = field(default_factory=dict)
 
 
@@ -84,9 +85,15 @@ def export_training_set(
             raise NewsalignError(
                 f"--split time: these {undated} articles have no dates (date_published); use --split random"
             )
-    parts = dict(
-        zip(SPLITS, split_frame(frame, options.split, options.test_size, options.seed, options.validation_size))
-    )
+    gold_facts = None
+    if options.test_from == "gold":
+        from newsalign.training.gold import gold_parts
+
+        parts, gold_facts = gold_parts(con, frame, options.split, options.validation_size, options.seed)
+    else:
+        parts = dict(
+            zip(SPLITS, split_frame(frame, options.split, options.test_size, options.seed, options.validation_size))
+        )
     _check_classes(parts["train"], "training")
     population = _class_counts(parts["train"])
     parts["train"] = balance(parts["train"], options.balance, options.seed)
@@ -114,6 +121,8 @@ def export_training_set(
         "warehouse_snapshot_sha256": snapshot_hash(frame),
         "lake_snapshot": snapshot,
     }
+    if gold_facts is not None:
+        card["gold"] = gold_facts
     write_card(options.out, card)
     return card
 

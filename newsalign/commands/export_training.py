@@ -85,6 +85,12 @@ def _export_command(kind: str) -> click.Command:
         default=None,
         help="Export the warehouse as it was at this lake snapshot id (the card of an earlier export names it).",
     )
+    @click.option(
+        "--test-from",
+        type=click.Choice(["gold"]),
+        default=None,
+        help="gold: the test split is exactly the gold-labelled articles (newsalign review), with the people's labels.",
+    )
     @db_option
     def command(
         out,
@@ -99,6 +105,7 @@ def _export_command(kind: str) -> click.Command:
         fmt,
         answers,
         snapshot,
+        test_from,
         db,
     ):
         from newsalign.training.export import ExportOptions, export_training_set
@@ -117,6 +124,7 @@ def _export_command(kind: str) -> click.Command:
             label=label,
             format=fmt,
             answers=tuple(answers),
+            test_from=test_from,
         )
         if snapshot is None:  # pin one snapshot: every query of the export reads the same state
             with connect(db, read_only=True) as con:

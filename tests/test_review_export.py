@@ -91,3 +91,46 @@ def test_no_gold_labels_is_one_clear_line(db_path, tmp_path):
     assert result.output.strip() == (
         "Error: --test-from gold: no gold-labelled articles yet; label some with `newsalign review` (its gold queue)"
     )
+
+
+@pytest.mark.slow
+def test_evaluate_scores_the_automated_labellers_against_the_gold_set(lake, tmp_path):
+    import json
+
+    from newsalign.training.tiny import build_tiny_model
+
+    export(lake, tmp_path, "--test-from", "gold", "--validation-size", "0.2")
+    model = build_tiny_model(tmp_path / "tiny", ["Is this an investment signal? Yes No"] * 4)
+    report = tmp_path / "report"
+    result = CliRunner().invoke(
+        cli,
+        [
+            "evaluate",
+            "--model",
+            f"tiny={model}",
+            "--data",
+            str(tmp_path / "out"),
+            "--out",
+            str(report),
+            "--bootstrap",
+            "0",
+            "--labellers",
+            "--db",
+            str(lake),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    models = json.loads((report / "metrics.json").read_text())["models"]
+    # gold: bbc-01 yes, bbc-02 no, guardian-03 no, techcrunch-01 yes; the LLM said yes only on every fourth
+    # article (bbc-00, -04, ...): no on all four, so 2 of 4 right, no signal found
+    llm = models["labeller_llm"]
+    assert llm["kind"] == "labeller" and llm["n"] == 4
+    assert llm["metrics"]["accuracy"] == pytest.approx(0.5) and llm["metrics"]["recall"] == pytest.approx(0.0)
+    con = connect(lake, read_only=True)
+    trend = dict(con.execute("SELECT article_id, trend_signal FROM int_topics_labels").fetchall())
+    con.close()
+    right = sum(trend[i] == label for i, label in GOLD.items())
+    assert models["labeller_trends"]["metrics"]["accuracy"] == pytest.approx(right / 4)
+    right_or = sum((trend[i] or False) == label for i, label in GOLD.items())  # the LLM added no yes here
+    assert models["labeller_llm_or_trends"]["metrics"]["accuracy"] == pytest.approx(right_or / 4)
+    assert "labeller_llm" in (report / "report.md").read_text()

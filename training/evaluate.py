@@ -131,13 +131,15 @@ def evaluate_models(
     with_baselines: bool = True,
     threshold: float | None = None,
     calibrate: str | None = "platt",
+    labellers_con=None,
 ) -> dict:
     """Evaluate `models` ({name: model or LoRA adapter dir}) on `split` of the export in `data_dir`.
 
     `threshold=None` chooses each model's threshold on the export's validation split (0.5 when it has
     none); a number fixes it for all. `calibrate` ("platt", or None/"none" for off) fits each model's
     calibration on validation and reports the test ECE after it; metrics and thresholds stay on the raw
-    scores. Returns the result written to `out_dir/metrics.json`: data
+    scores. `labellers_con` (a lake connection): also score the automated labellers (LLM, Trends rule, their
+    OR) against the split's labels. Returns the result written to `out_dir/metrics.json`: data
     summary, settings, and per model or baseline its threshold, metrics, bootstrap intervals,
     confusion matrix and (for models) trainer-log facts.
     """
@@ -225,6 +227,14 @@ def evaluate_models(
             ece = compute_metrics(gold, p_calibrated, threshold=chosen)["ece"]
             entries[name]["calibration"] = {"method": calibrate, "a": a, "b": b, "ece": ece}
 
+    if labellers_con is not None:  # the automated labellers against the split's labels (training/labellers.py)
+        from newsalign.training.labellers import score_labellers
+
+        labelled, labeller_notes = score_labellers(
+            labellers_con, test["id"].tolist(), gold, bootstrap=bootstrap, seed=seed
+        )
+        entries.update(labelled)
+        notes.extend(labeller_notes)
     pairs = {name: (gold, p) for name, p in predictions.items()}
     result = {
         "data": {

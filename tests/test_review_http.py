@@ -224,3 +224,14 @@ def test_a_port_in_use_is_refused_in_one_line(db_path):
         .splitlines()[-1]
         .startswith(f"Error: cannot listen on 127.0.0.1:{port}: Address already in use")
     )
+
+
+def test_the_demo_says_how_to_start_reviewing(con, db_path):
+    from newsalign.demo.enrich import label_summary
+
+    demo_like_lake(con)
+    lines = label_summary(con, db_path)
+    assert (
+        lines[-1]
+        == f"Review by hand (a gold test set; people's answers count in v_signal): newsalign review --db {db_path}"
+    )

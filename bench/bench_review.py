@@ -59,7 +59,8 @@ def server_times(db: Path) -> list[float]:
     from newsalign.review.queues import GoldQueue
     from newsalign.warehouse import connect
 
-    client = TestClient(create_app(connect(db), GoldQueue(), annotator="bench", token=TOKEN))
+    con = connect(db)
+    client = TestClient(create_app(con, GoldQueue.load(con), annotator="bench", token=TOKEN))
     headers = {TOKEN_HEADER: TOKEN}
     held = [item["id"] for item in client.post("/api/next", json={"want": 2}, headers=headers).json()["items"]]
     times = []

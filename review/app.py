@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from newsalign.review.cards import load_card
 from newsalign.review.progress import progress
+from newsalign.review.state import ReviewState
 from newsalign.review.store import ArticleGone, ReviewError, record_decision, undo_last
 
 HERE = Path(__file__).parent
@@ -52,7 +53,7 @@ class Session:
     """What one server serves: the lake connection, the queue, who annotates, and the write token."""
 
     con: duckdb.DuckDBPyConnection
-    queue: object  # a GoldQueue, DisagreeQueue or UncertainQueue
+    queue: object  # a GoldQueue or a RankedQueue (review/queues.py)
     annotator: str
     token: str
     started: datetime
@@ -114,18 +115,27 @@ def _exclude(body: dict) -> list[str]:
     return [str(i) for i in held] if isinstance(held, list) else []
 
 
-def _items(session: Session, pages: jinja2.Environment, n: int, exclude: list[str]) -> tuple[list[dict], list[str]]:
+def _labels(session: Session, article_id: str) -> tuple | None:
+    """The automated labels the page shows with the article: none in gold; unknown ones as such."""
+    if not session.queue.shows_labels:
+        return None
+    return session.queue.labels.get(article_id, ((), None, None, None))
+
+
+def _items(
+    session: Session, pages: jinja2.Environment, n: int, exclude: list[str], state: ReviewState
+) -> tuple[list[dict], list[str]]:
     """Up to `n` rendered cards from the queue, and a note for each article gone since it was queued."""
     items, notes = [], []
     card = pages.get_template("card.html")
     while len(items) < n:
-        ids = session.queue.next_ids(session.con, session.annotator, n - len(items), exclude)
+        ids = session.queue.next_ids(session.con, session.annotator, n - len(items), exclude, state)
         if not ids:
             break
         for article_id in ids:
             exclude = [*exclude, article_id]
             try:
-                article = load_card(session.con, article_id, shows_labels=session.queue.shows_labels)
+                article = load_card(session.con, article_id, labels=_labels(session, article_id))
             except ArticleGone as exc:
                 notes.append(str(exc))
                 continue
@@ -136,12 +146,9 @@ def _items(session: Session, pages: jinja2.Environment, n: int, exclude: list[st
 def next_articles(session: Session, pages: jinja2.Environment, body: dict) -> dict:
     """POST /api/next {want, exclude}: the next articles (not those the page holds) and the progress."""
     want = max(1, min(int(body.get("want", PRELOAD)), 10))
-    items, notes = _items(session, pages, want, _exclude(body))
-    return {
-        "items": items,
-        "notes": notes,
-        "progress": progress(session.con, session.queue, session.annotator, session.started),
-    }
+    state = ReviewState.read(session.con)
+    items, notes = _items(session, pages, want, _exclude(body), state)
+    return {"items": items, "notes": notes, "progress": _progress(session, state)}
 
 
 def decide(session: Session, pages: jinja2.Environment, body: dict) -> dict:
@@ -161,9 +168,9 @@ def decide(session: Session, pages: jinja2.Environment, body: dict) -> dict:
     except ArticleGone as exc:
         decision_id, notes = None, [str(exc)]
     want = max(0, min(int(body.get("want", 1)), 10))
-    items, gone = _items(session, pages, want, _exclude(body)) if want else ([], [])
-    progress_now = progress(session.con, session.queue, session.annotator, session.started)
-    return {"decision_id": decision_id, "items": items, "notes": notes + gone, "progress": progress_now}
+    state = ReviewState.read(session.con)
+    items, gone = _items(session, pages, want, _exclude(body), state) if want else ([], [])
+    return {"decision_id": decision_id, "items": items, "notes": notes + gone, "progress": _progress(session, state)}
 
 
 def undo(session: Session, pages: jinja2.Environment, body: dict) -> dict:
@@ -174,9 +181,17 @@ def undo(session: Session, pages: jinja2.Environment, body: dict) -> dict:
         if session.queue.name == "gold":
             session.con.execute("INSERT INTO review_claims VALUES (?, ?, now())", [article_id, session.annotator])
         try:
-            article = load_card(session.con, article_id, shows_labels=session.queue.shows_labels)
+            article = load_card(session.con, article_id, labels=_labels(session, article_id))
             item = {"id": article_id, "html": pages.get_template("card.html").render(card=article)}
         except ArticleGone as exc:
             notes.append(str(exc))
-    progress_now = progress(session.con, session.queue, session.annotator, session.started)
-    return {"undone": article_id, "item": item, "notes": notes, "progress": progress_now}
+    return {
+        "undone": article_id,
+        "item": item,
+        "notes": notes,
+        "progress": _progress(session, ReviewState.read(session.con)),
+    }
+
+
+def _progress(session: Session, state: ReviewState) -> dict:
+    return progress(session.con, session.queue, session.annotator, session.started, state)

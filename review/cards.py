@@ -13,12 +13,9 @@ LEAD_CHARS = 600
 SPARK_TOPICS = 3
 SPARK_WIDTH, SPARK_HEIGHT = 160, 32
 
+# One query: whether the article is live (superseded_by), and what the page shows of it.
 _ARTICLE = """
-SELECT a.title, a.source, strftime(a.date_published, '%Y-%m-%d'), a.url, a.text, l.topics, l.rationale, t.gpt_signal, t.trend_signal
-FROM stg_articles AS a
-LEFT JOIN int_llm_results AS l ON l.article_id = a.id
-LEFT JOIN int_topics_signal AS t ON t.id = a.id
-WHERE a.id = ?
+SELECT superseded_by, title, source, strftime(date_published, '%Y-%m-%d'), url, text FROM stg_articles WHERE id = ?
 """
 
 _SERIES = """
@@ -51,15 +48,19 @@ class Card:
     sparklines: list[Sparkline] = field(default_factory=list)
 
 
-def load_card(con: duckdb.DuckDBPyConnection, article_id: str, *, shows_labels: bool) -> Card:
-    """The article `article_id`; `ArticleGone` when it is no longer live. The automated labels (topics,
-    rationale, answers, series) only where the queue shows them: never in gold."""
-    check_live(con, article_id)
-    title, source, date, url, text, topics, rationale, gpt, trend = con.execute(_ARTICLE, [article_id]).fetchone()
+def load_card(con: duckdb.DuckDBPyConnection, article_id: str, *, labels: tuple | None) -> Card:
+    """The article `article_id`; `ArticleGone` when it is no longer live. `labels`: its automated labels
+    (topics, rationale, gpt_signal, trend_signal) where the queue shows them (never in gold), with a
+    sparkline of the first topics' stored series."""
+    row = con.execute(_ARTICLE, [article_id]).fetchone()
+    if row is None or row[0] is not None:
+        check_live(con, article_id)  # raises, saying why
+    _, title, source, date, url, text = row
     lead = text if len(text) <= LEAD_CHARS else text[:LEAD_CHARS].rsplit(" ", 1)[0] + " …"
-    card = Card(article_id, title, source, date, url, lead, text, shows_labels)
-    if shows_labels:
-        card.topics, card.rationale, card.gpt_signal, card.trend_signal = list(topics or []), rationale, gpt, trend
+    card = Card(article_id, title, source, date, url, lead, text, labels is not None)
+    if labels is not None:
+        topics, card.rationale, card.gpt_signal, card.trend_signal = labels
+        card.topics = list(topics or [])
         card.sparklines = sparklines(con, card.topics[:SPARK_TOPICS])
     return card
 

@@ -6,32 +6,30 @@ from datetime import datetime, timezone
 
 import duckdb
 
-_DECIDED = """
-SELECT count(DISTINCT article_id),
-       count(*) FILTER (WHERE decided_at >= $since)
-FROM human_labels WHERE annotator = $who AND queue = $queue AND undone_at IS NULL
-"""
-
-# This annotator's standing answers in the queue on articles someone else answered too: how many, and
-# the share where they agree.
-_AGREEMENT = """
-SELECT count(*), avg((m.signal = o.signal)::INTEGER)
-FROM int_human_latest AS m JOIN int_human_latest AS o ON o.article_id = m.article_id AND o.annotator <> m.annotator
-WHERE m.annotator = $who AND m.queue = $queue
-"""
+from newsalign.review.state import ReviewState
 
 
-def progress(con: duckdb.DuckDBPyConnection, queue, who: str, since: datetime) -> dict:
+def progress(con: duckdb.DuckDBPyConnection, queue, who: str, since: datetime, state: ReviewState) -> dict:
     """decided (articles, skips included), left, per_hour (this session's rate), compared and agreement
-    (with other annotators, over the articles both answered; None before any)."""
-    params = {"who": who, "queue": queue.name}
-    decided, in_session = con.execute(_DECIDED, {**params, "since": since}).fetchone()
-    compared, agreement = con.execute(_AGREEMENT, params).fetchone()
+    (with other annotators, over this annotator's standing answers in the queue that others answered too;
+    None before any)."""
+    mine = [d for d in state.decisions if d.annotator == who and d.queue == queue.name]
+    in_session = sum(d.at >= since for d in mine)
+    answers: dict[str, dict[str, tuple[bool, str]]] = {}  # article -> annotator -> (signal, queue)
+    for (article_id, annotator), answer in state.standing().items():
+        answers.setdefault(article_id, {})[annotator] = answer
+    pairs = [
+        (by[who][0], signal)
+        for by in answers.values()
+        if who in by and by[who][1] == queue.name
+        for other, (signal, _) in by.items()
+        if other != who
+    ]
     hours = max((datetime.now(timezone.utc) - since).total_seconds() / 3600, 1 / 60)
     return {
-        "decided": decided,
-        "left": queue.left(con, who),
+        "decided": len({d.article_id for d in mine}),
+        "left": queue.left(con, who, state),
         "per_hour": round(in_session / hours, 1),
-        "compared": compared,
-        "agreement": None if agreement is None else round(agreement, 3),
+        "compared": len(pairs),
+        "agreement": round(sum(a == b for a, b in pairs) / len(pairs), 3) if pairs else None,
     }

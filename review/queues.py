@@ -4,8 +4,8 @@
   (each source's articles in a seeded random order, interleaved in proportion to the source's size, so
   every prefix of the queue is a stratified sample). Two annotators never hold the same gold article at
   once, except the `overlap` share, which two people answer (for inter-annotator agreement).
-- `DisagreeQueue`: articles where the LLM's answer and the Trends rule differ.
-- `UncertainQueue`: ids a model scored, closest to its decision threshold first (`review/uncertain.py`).
+- `disagree_queue`: articles where the LLM's answer and the Trends rule differ.
+- `uncertain_queue`: ids a model scored, closest to its decision threshold first (`review/uncertain.py`).
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from newsalign.review.state import CLAIM_MINUTES, ReviewState
 from newsalign.review.store import ReviewError
 from newsalign.warehouse import in_transaction
-
-CLAIM_MINUTES = 30  # a gold article served and not decided is held this long for its annotator
 
 _DRAW = """
 INSERT INTO review_gold (article_id, source, position, overlap, seed, drawn_at)
@@ -33,50 +32,14 @@ SELECT id, source, row_number() OVER (ORDER BY (k - 0.5) / n, h)::INTEGER,
 FROM ranked
 """
 
-# Gold articles this annotator may get: not decided by them (a standing decision or a skip), live, and
-# held by fewer other people than the article asks for (1, or 2 for the overlap share). Another person
-# holds an article they answered (not a skip), or were served in the last CLAIM_MINUTES and not yet decided.
-_GOLD_OPEN = """
-WITH mine AS (
-    SELECT DISTINCT article_id FROM human_labels WHERE annotator = $who AND undone_at IS NULL
-),
-holders AS (
-    SELECT article_id, annotator FROM human_labels
-    WHERE annotator <> $who AND undone_at IS NULL AND decision <> 'skip' AND queue = 'gold'
-    UNION
-    SELECT c.article_id, c.annotator FROM review_claims AS c
-    WHERE c.annotator <> $who AND c.claimed_at > now() - INTERVAL (CLAIM) MINUTE
-      AND NOT EXISTS (SELECT 1 FROM human_labels AS h
-                      WHERE h.article_id = c.article_id AND h.annotator = c.annotator AND h.undone_at IS NULL)
-),
-held AS (SELECT article_id, count(*) AS n FROM holders GROUP BY article_id)
-SELECT g.article_id
-FROM review_gold AS g
-JOIN stg_articles AS a ON a.id = g.article_id AND a.superseded_by IS NULL
-LEFT JOIN held ON held.article_id = g.article_id
-WHERE g.article_id NOT IN (SELECT article_id FROM mine)
-  AND NOT list_contains($exclude, g.article_id)
-  AND coalesce(held.n, 0) < CASE WHEN g.overlap THEN 2 ELSE 1 END
-ORDER BY g.position
-""".replace("(CLAIM)", str(CLAIM_MINUTES))
-
-# The claims on `ids` that win over this annotator's: made earlier (ties by name) by someone who has not
-# decided the article, or an answer someone gave; an overlap article tolerates one other holder.
-_LOST = """
-WITH rivals AS (
-    SELECT c.article_id, c.annotator FROM review_claims AS c
-    JOIN review_claims AS m ON m.article_id = c.article_id AND m.annotator = $who
-    WHERE c.annotator <> $who AND c.claimed_at > now() - INTERVAL (CLAIM) MINUTE
-      AND (c.claimed_at, c.annotator) < (m.claimed_at, m.annotator)
-      AND list_contains($ids, c.article_id)
-    UNION
-    SELECT article_id, annotator FROM human_labels
-    WHERE annotator <> $who AND undone_at IS NULL AND decision <> 'skip' AND list_contains($ids, article_id)
-)
-SELECT r.article_id FROM rivals AS r JOIN review_gold AS g USING (article_id)
-GROUP BY r.article_id, g.overlap
-HAVING count(DISTINCT r.annotator) >= CASE WHEN g.overlap THEN 2 ELSE 1 END
-""".replace("(CLAIM)", str(CLAIM_MINUTES))
+# The claims on `ids` that may win over this annotator's, and others' answers on them.
+_RIVALS = f"""
+SELECT article_id, annotator, claimed_at, false FROM review_claims
+WHERE list_contains($ids, article_id) AND claimed_at > now() - INTERVAL {CLAIM_MINUTES} MINUTE
+UNION ALL
+SELECT article_id, annotator, decided_at, true FROM human_labels
+WHERE list_contains($ids, article_id) AND undone_at IS NULL AND decision <> 'skip'
+"""
 
 
 def draw_gold(con: duckdb.DuckDBPyConnection, *, seed: int | None = None, overlap: float = 0.2) -> tuple[int, int]:
@@ -100,16 +63,35 @@ def draw_gold(con: duckdb.DuckDBPyConnection, *, seed: int | None = None, overla
 
 @dataclass
 class GoldQueue:
+    """The gold sample in its drawn order (read once: it never changes once drawn)."""
+
+    order: list[str] = field(default_factory=list)
+    overlap: set[str] = field(default_factory=set)
+    open_count: int = 0  # articles open to this annotator at the last next_ids, the held ones included
     name = "gold"
     shows_labels = False  # the automated labels could anchor the judgement
 
-    def next_ids(self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str]) -> list[str]:
-        """Up to `n` gold articles for `who`, claimed for them (claims lost to a concurrent claim are dropped)."""
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> GoldQueue:
+        rows = con.execute("SELECT article_id, overlap FROM review_gold ORDER BY position").fetchall()
+        return cls([article_id for article_id, _ in rows], {article_id for article_id, shared in rows if shared})
+
+    def _open(self, state: ReviewState, who: str, exclude: list[str]) -> list[str]:
+        """Gold articles `who` may get: not decided by them, not held on the page, and held by fewer other
+        people than the article asks for (1, or 2 for the overlap share)."""
+        skip = state.decided_by(who) | set(exclude)
+        held = state.gold_holders(who)
+        return [a for a in self.order if a not in skip and len(held.get(a, ())) < (2 if a in self.overlap else 1)]
+
+    def next_ids(
+        self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str], state: ReviewState
+    ) -> list[str]:
+        """Up to `n` gold articles for `who`, claimed for them. A claim made at the same moment by another
+        server wins if it is earlier (ties by name): such articles are dropped and the next ones tried."""
         for _ in range(5):
-            ids = [
-                row[0]
-                for row in con.execute(_GOLD_OPEN + f" LIMIT {int(n)}", {"who": who, "exclude": exclude}).fetchall()
-            ]
+            candidates = self._open(state, who, exclude)
+            self.open_count = len(candidates) + len(exclude)
+            ids = candidates[:n]
             if not ids:
                 return []
             in_transaction(
@@ -118,61 +100,77 @@ class GoldQueue:
                     "INSERT INTO review_claims VALUES (?, ?, now())", [[i, who] for i in ids]
                 ),
             )
-            lost = {row[0] for row in con.execute(_LOST, {"who": who, "ids": ids}).fetchall()}
+            lost = self._lost(con, who, ids)
             kept = [i for i in ids if i not in lost]
             if kept:
+                self.open_count -= len(lost)
                 return kept
             exclude = [*exclude, *ids]
         return []
 
-    def left(self, con: duckdb.DuckDBPyConnection, who: str) -> int:
-        return con.execute(f"SELECT count(*) FROM ({_GOLD_OPEN})", {"who": who, "exclude": []}).fetchone()[0]
+    def _lost(self, con: duckdb.DuckDBPyConnection, who: str, ids: list[str]) -> set[str]:
+        rows = con.execute(_RIVALS, {"ids": ids}).fetchall()
+        mine = {a: at for a, annotator, at, answered in rows if annotator == who and not answered}
+        lost = set()
+        for article_id in ids:
+            rivals = {
+                annotator
+                for a, annotator, at, answered in rows
+                if a == article_id and annotator != who and (answered or (at, annotator) < (mine[article_id], who))
+            }
+            if len(rivals) >= (2 if article_id in self.overlap else 1):
+                lost.add(article_id)
+        return lost
+
+    def left(self, con: duckdb.DuckDBPyConnection, who: str, state: ReviewState) -> int:
+        """Articles left for `who`, as the last next_ids counted them (it runs before every answer)."""
+        return self.open_count or len(self._open(state, who, []))
 
 
-_DISAGREE = """
-SELECT l.article_id FROM int_topics_labels AS l
-WHERE l.gpt_signal <> l.trend_signal
-  AND l.article_id NOT IN (SELECT article_id FROM human_labels WHERE annotator = $who AND undone_at IS NULL)
-  AND NOT list_contains($exclude, l.article_id)
+# The automated labels of every article with an LLM answer, read once when a queue starts (the label
+# views compute over the whole lake: too slow to ask per article while a person waits).
+_LABELS = """
+SELECT l.article_id, l.topics, r.rationale, l.gpt_signal, l.trend_signal
+FROM int_topics_labels AS l JOIN int_llm_results AS r USING (article_id)
 ORDER BY md5(l.article_id)
 """
 
 
-@dataclass
-class DisagreeQueue:
-    name = "disagree"
-    shows_labels = True
-
-    def next_ids(self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str]) -> list[str]:
-        return [
-            row[0] for row in con.execute(_DISAGREE + f" LIMIT {int(n)}", {"who": who, "exclude": exclude}).fetchall()
-        ]
-
-    def left(self, con: duckdb.DuckDBPyConnection, who: str) -> int:
-        return con.execute(f"SELECT count(*) FROM ({_DISAGREE})", {"who": who, "exclude": []}).fetchone()[0]
+def automated_labels(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
+    """{article id: (topics, rationale, gpt_signal, trend_signal)} in a fixed pseudo-random order."""
+    return {row[0]: row[1:] for row in con.execute(_LABELS).fetchall()}
 
 
 @dataclass
-class UncertainQueue:
-    """Ids in the order a model's uncertainty put them (closest to the threshold first)."""
+class RankedQueue:
+    """Ids in a fixed order (the disagreements, or a model's uncertainty ranking), with their automated
+    labels as read at start; each annotator gets the ones they have not decided."""
 
+    name: str
     ranked: list[str] = field(default_factory=list)
-    name = "uncertain"
+    labels: dict = field(default_factory=dict)
     shows_labels = True
 
-    def _open(self, con: duckdb.DuckDBPyConnection, who: str, exclude: list[str]) -> list[str]:
-        decided = {
-            row[0]
-            for row in con.execute(
-                "SELECT article_id FROM human_labels h JOIN stg_articles a ON a.id = h.article_id "
-                "WHERE h.annotator = ? AND h.undone_at IS NULL",
-                [who],
-            ).fetchall()
-        }
-        return [i for i in self.ranked if i not in decided and i not in exclude]
+    def _open(self, state: ReviewState, who: str, exclude: list[str]) -> list[str]:
+        skip = state.decided_by(who) | set(exclude)
+        return [i for i in self.ranked if i not in skip]
 
-    def next_ids(self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str]) -> list[str]:
-        return self._open(con, who, exclude)[:n]
+    def next_ids(
+        self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str], state: ReviewState
+    ) -> list[str]:
+        return self._open(state, who, exclude)[:n]
 
-    def left(self, con: duckdb.DuckDBPyConnection, who: str) -> int:
-        return len(self._open(con, who, []))
+    def left(self, con: duckdb.DuckDBPyConnection, who: str, state: ReviewState) -> int:
+        return len(self._open(state, who, []))
+
+
+def disagree_queue(con: duckdb.DuckDBPyConnection) -> RankedQueue:
+    """Articles where the LLM's answer and the Trends rule differ, in a fixed pseudo-random order."""
+    labels = automated_labels(con)
+    ranked = [i for i, (_, _, gpt, trend) in labels.items() if gpt is not None and trend is not None and gpt != trend]
+    return RankedQueue("disagree", ranked, labels)
+
+
+def uncertain_queue(con: duckdb.DuckDBPyConnection, ranked: list[str]) -> RankedQueue:
+    """`ranked` (closest to the model's threshold first), with the automated labels where known."""
+    return RankedQueue("uncertain", ranked, automated_labels(con))

@@ -50,12 +50,13 @@ def record_decision(
     decision_id = uuid.uuid4().hex
 
     def write(c: duckdb.DuckDBPyConnection) -> None:
-        check_live(c, article_id)
-        c.execute(
+        (inserted,) = c.execute(
             "INSERT INTO human_labels (decision_id, article_id, annotator, decision, queue, decided_at, seconds) "
-            "VALUES (?, ?, ?, ?, ?, now(), ?)",
-            [decision_id, article_id, annotator, decision, queue, seconds],
-        )
+            "SELECT ?, id, ?, ?, ?, now(), ? FROM stg_articles WHERE id = ? AND superseded_by IS NULL",
+            [decision_id, annotator, decision, queue, seconds, article_id],
+        ).fetchone()
+        if not inserted:
+            check_live(c, article_id)  # raises ArticleGone, saying why
 
     in_transaction(con, write)
     return decision_id

@@ -13,7 +13,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from newsalign.cli import cli
 from newsalign.review.app import CSP
-from newsalign.review.queues import DisagreeQueue, GoldQueue, draw_gold
+from newsalign.review.queues import GoldQueue, disagree_queue, draw_gold
 from newsalign.review.store import ReviewError
 from newsalign.warehouse import connect
 from tests.review_support import SOURCES, Annotator, demo_like_lake
@@ -36,7 +36,7 @@ def decisions(con) -> list[tuple]:
 def test_no_token_no_read_no_write(con):
     demo_like_lake(con)
     draw_gold(con, seed=1)
-    ann = Annotator(con, GoldQueue(), "ann")
+    ann = Annotator(con, GoldQueue.load(con), "ann")
     for token in ("", "wrong"):
         for path in ("/api/next", "/api/decide", "/api/undo"):
             answer = ann.post(path, {"article_id": "bbc-00", "decision": "signal"}, token=token)
@@ -48,7 +48,7 @@ def test_no_token_no_read_no_write(con):
 
 def test_every_response_carries_the_strict_policy_and_the_page_has_no_inline_script(con):
     demo_like_lake(con)
-    ann = Annotator(con, DisagreeQueue(), "ann")
+    ann = Annotator(con, disagree_queue(con), "ann")
     page = ann.client.get("/")
     assert page.headers["content-security-policy"] == CSP
     assert "script-src 'self'" in CSP and "unsafe-inline" not in CSP and "default-src 'none'" in CSP
@@ -72,7 +72,7 @@ def test_a_hostile_article_is_escaped_text(con):
         ],
     )
     draw_gold(con, seed=1)
-    (item,) = Annotator(con, GoldQueue(), "ann").next()["items"]
+    (item,) = Annotator(con, GoldQueue.load(con), "ann").next()["items"]
     assert "<img" not in item["html"] and "<script" not in item["html"]
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in item["html"]
     assert "&lt;script&gt;document.title=&#39;owned&#39;&lt;/script&gt; body" in item["html"]
@@ -81,7 +81,7 @@ def test_a_hostile_article_is_escaped_text(con):
 def test_decide_skip_undo_leave_exactly_those_decisions(con):
     demo_like_lake(con)
     draw_gold(con, seed=3)
-    ann = Annotator(con, GoldQueue(), "ann")
+    ann = Annotator(con, GoldQueue.load(con), "ann")
     first, second = (item["id"] for item in ann.next()["items"])
     answer = ann.decide(first, "signal", exclude=[second])
     (third,) = (item["id"] for item in answer["items"])
@@ -102,7 +102,7 @@ def test_decide_skip_undo_leave_exactly_those_decisions(con):
 
 def test_bad_decisions_and_gone_articles_record_nothing(con):
     demo_like_lake(con)
-    ann = Annotator(con, DisagreeQueue(), "ann")
+    ann = Annotator(con, disagree_queue(con), "ann")
     answer = ann.post("/api/decide", {"article_id": "bbc-00", "decision": "maybe"})
     assert answer.status_code == 400 and "decision must be one of" in answer.json()["error"]
     garbled = ann.client.post("/api/decide", content=b"{not json", headers={"X-Review-Token": ann.token})
@@ -120,7 +120,7 @@ def test_disagree_queue_shows_the_labels_and_only_disagreements(con):
         row[0]
         for row in con.execute("SELECT article_id FROM int_topics_labels WHERE gpt_signal <> trend_signal").fetchall()
     }
-    ann = Annotator(con, DisagreeQueue(), "ann")
+    ann = Annotator(con, disagree_queue(con), "ann")
     seen = [item for item in ann.next(want=10)["items"]]
     assert {item["id"] for item in seen} <= expected and len(seen) == min(10, len(expected))
     with_series = [item for item in seen if "rising chips" in item["html"]]
@@ -145,7 +145,7 @@ def test_two_annotators_never_share_a_gold_article_except_the_overlap(con):
     demo_like_lake(con)
     draw_gold(con, seed=11, overlap=0.25)
     overlap = {row[0] for row in con.execute("SELECT article_id FROM review_gold WHERE overlap").fetchall()}
-    ann, bob = Annotator(con, GoldQueue(), "ann"), Annotator(con, GoldQueue(), "bob")
+    ann, bob = Annotator(con, GoldQueue.load(con), "ann"), Annotator(con, GoldQueue.load(con), "bob")
     seen = {"ann": [], "bob": []}
     held = {"ann": [i["id"] for i in ann.next()["items"]], "bob": [i["id"] for i in bob.next()["items"]]}
     while held["ann"] or held["bob"]:
@@ -167,7 +167,7 @@ def test_two_simulated_annotators_one_noisy(con):
     draw_gold(con, seed=5, overlap=1.0)  # everything asked of both
     truth = {i: int(i.endswith(("0", "3", "7"))) for i in ids}
     noise = random.Random(17)
-    ann, bob = Annotator(con, GoldQueue(), "ann"), Annotator(con, GoldQueue(), "bob")
+    ann, bob = Annotator(con, GoldQueue.load(con), "ann"), Annotator(con, GoldQueue.load(con), "bob")
     said = {"ann": {}, "bob": {}}
     for name, who, flip in (("ann", ann, 0.0), ("bob", bob, 0.3)):
         held = [i["id"] for i in who.next()["items"]]

@@ -68,7 +68,7 @@ def review(queue, annotator, host, port, token, overlap, seed, model_dir, candid
       newsalign review --host 0.0.0.0 --token "$(openssl rand -hex 16)"
     """
     from newsalign.review.app import create_app
-    from newsalign.review.queues import DisagreeQueue, GoldQueue, UncertainQueue, draw_gold
+    from newsalign.review.queues import GoldQueue, disagree_queue, draw_gold, uncertain_queue
 
     if queue == "uncertain" and model_dir is None:
         raise NewsalignError("--queue uncertain needs --model DIR (the model whose uncertainty picks the articles)")
@@ -78,14 +78,14 @@ def review(queue, annotator, host, port, token, overlap, seed, model_dir, candid
     if queue == "gold":
         drawn_seed, size = draw_gold(con, seed=seed, overlap=overlap)
         click.echo(f"Gold sample: {size} articles, stratified by source, seed {drawn_seed}.")
-        chosen = GoldQueue()
+        chosen = GoldQueue.load(con)
     elif queue == "disagree":
-        chosen = DisagreeQueue()
+        chosen = disagree_queue(con)
     else:
         from newsalign.review.uncertain import rank_uncertain
 
         ranked = rank_uncertain(con, model_dir, candidates=candidates, threshold=threshold)
-        chosen = UncertainQueue([article_id for article_id, _ in ranked])
+        chosen = uncertain_queue(con, [article_id for article_id, _ in ranked])
     shown = "TOKEN" if token else secrets.token_urlsafe(18)
     app = create_app(con, chosen, annotator=annotator, token=token or shown)
     where = f"[{host}]" if ":" in host else host

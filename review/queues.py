@@ -67,7 +67,6 @@ class GoldQueue:
 
     order: list[str] = field(default_factory=list)
     overlap: set[str] = field(default_factory=set)
-    open_count: int = 0  # articles open to this annotator at the last next_ids, the held ones included
     name = "gold"
     shows_labels = False  # the automated labels could anchor the judgement
 
@@ -89,9 +88,7 @@ class GoldQueue:
         """Up to `n` gold articles for `who`, claimed for them. A claim made at the same moment by another
         server wins if it is earlier (ties by name): such articles are dropped and the next ones tried."""
         for _ in range(5):
-            candidates = self._open(state, who, exclude)
-            self.open_count = len(candidates) + len(exclude)
-            ids = candidates[:n]
+            ids = self._open(state, who, exclude)[:n]
             if not ids:
                 return []
             in_transaction(
@@ -103,7 +100,6 @@ class GoldQueue:
             lost = self._lost(con, who, ids)
             kept = [i for i in ids if i not in lost]
             if kept:
-                self.open_count -= len(lost)
                 return kept
             exclude = [*exclude, *ids]
         return []
@@ -123,8 +119,8 @@ class GoldQueue:
         return lost
 
     def left(self, con: duckdb.DuckDBPyConnection, who: str, state: ReviewState) -> int:
-        """Articles left for `who`, as the last next_ids counted them (it runs before every answer)."""
-        return self.open_count or len(self._open(state, who, []))
+        """Articles left for `who` (the ones on their page included)."""
+        return len(self._open(state, who, []))
 
 
 # The automated labels of every article with an LLM answer, read once when a queue starts (the label

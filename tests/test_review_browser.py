@@ -157,6 +157,8 @@ def test_a_hostile_article_shows_as_text_and_runs_nothing(browser, db_path, serv
     assert page.evaluate("window.owned") is None
     assert page.title() == "newsalign review · gold"
     assert page.evaluate("document.querySelectorAll('main img, main script').length") == 0
+    press(page, "n", 1)
+    assert shown(page) == "" and page.inner_text("main") == "Nothing left in the gold queue."  # an empty queue says so
     assert errors == []
 
 

@@ -102,6 +102,7 @@ crawl_options = options(
         "merge": "newsalign.commands.merge:merge",
         "shell": "newsalign.commands.shell:shell",
         "parse": "newsalign.commands.parse:parse",
+        "review": "newsalign.commands.review:review",
         "sql": "newsalign.commands.sql:sql",
         "train": "newsalign.commands.train:train",
     },

@@ -18,6 +18,7 @@ FOLDERS = {
     "enrich": "enrich",
     "training": "training",
     "jobs": "jobs",
+    "review": "review",
     "newsalign": "app",  # the CLI, its commands and the demo: the top, may import anything
 }
 # layer -> the other layers it may import
@@ -28,8 +29,9 @@ ALLOWED = {
     "pipeline": {"core", "warehouse", "crawler"},
     "enrich": {"core", "warehouse"},
     "training": {"core", "warehouse"},
+    "review": {"core", "warehouse", "training"},
     "jobs": {"core", "warehouse", "crawler", "pipeline", "enrich", "training"},
-    "app": {"core", "warehouse", "crawler", "pipeline", "enrich", "training", "jobs"},
+    "app": {"core", "warehouse", "crawler", "pipeline", "enrich", "training", "jobs", "review"},
 }
 
 

@@ -139,6 +139,16 @@ class _Rows:
         return ([] if self.validation is None else self.validation["prompt"].tolist()) + self.test["prompt"].tolist()
 
 
+def _add_labellers(con, rows: _Rows, entries: dict, notes: list[str], *, bootstrap: int, seed: int) -> None:
+    """Score the automated labellers (the LLM's signal, the Trends rule, their OR: training/labellers.py)
+    against the split's labels, as if they were models."""
+    from newsalign.training.labellers import score_labellers
+
+    labelled, labeller_notes = score_labellers(con, rows.test["id"].tolist(), rows.gold, bootstrap=bootstrap, seed=seed)
+    entries.update(labelled)
+    notes.extend(labeller_notes)
+
+
 def _check_settings(models: dict[str, Path], calibrate: str | None) -> str | None:
     """The calibration method (None when off); fails on an unknown method or a missing model directory."""
     calibrate = None if calibrate in (None, False, "none") else calibrate
@@ -291,13 +301,15 @@ def evaluate_models(
     with_baselines: bool = True,
     threshold: float | None = None,
     calibrate: str | None = "platt",
+    labellers_con=None,
 ) -> dict:
     """Evaluate `models` ({name: model or LoRA adapter dir}) on `split` of the export in `data_dir`.
 
     `threshold=None` chooses each model's threshold on the export's validation split (0.5 when it has
     none); a number fixes it for all. `calibrate` ("platt", or None/"none" for off) fits each model's
     calibration on validation and reports the test ECE after it; metrics and thresholds stay on the raw
-    scores. Returns the result written to `out_dir/metrics.json`: data
+    scores. `labellers_con` (a lake connection): also score the automated labellers (LLM, Trends rule, their
+    OR) against the split's labels. Returns the result written to `out_dir/metrics.json`: data
     summary, settings, and per model or baseline its threshold, metrics, bootstrap intervals,
     confusion matrix and (for models) trainer-log facts.
     """
@@ -326,6 +338,8 @@ def evaluate_models(
     calibrated = _calibrate(calibrate, rows.validation, scores, n_val, notes)
     for name, fitted in calibrated.items():
         entries[name]["calibration"] = _calibration_entry(calibrate, fitted, gold, entries[name]["threshold"])
+    if labellers_con is not None:  # the automated labellers against the split's labels
+        _add_labellers(labellers_con, rows, entries, notes, bootstrap=bootstrap, seed=seed)
     # write
     result = {
         "data": _data_summary(data_dir, rows, answers),

@@ -53,6 +53,7 @@ class ExportOptions:
     format: str = "parquet"  # parquet | jsonl
     answers: tuple[str, str] = DEFAULT_ANSWERS
     prompt_version: str = DEFAULT_PROMPT_VERSION
+    test_from: str | None = None  # gold: the test split is the gold-labelled articles (training/gold.py)
     extra: dict = field(default_factory=dict)
 
 
@@ -84,9 +85,7 @@ def export_training_set(
             raise NewsalignError(
                 f"--split time: these {undated} articles have no dates (date_published); use --split random"
             )
-    parts = dict(
-        zip(SPLITS, split_frame(frame, options.split, options.test_size, options.seed, options.validation_size))
-    )
+    parts, gold_facts = _split_parts(con, frame, options)
     _check_classes(parts["train"], "training")
     population = _class_counts(parts["train"])
     parts["train"] = balance(parts["train"], options.balance, options.seed)
@@ -114,8 +113,21 @@ def export_training_set(
         "warehouse_snapshot_sha256": snapshot_hash(frame),
         "lake_snapshot": snapshot,
     }
+    if gold_facts is not None:
+        card["gold"] = gold_facts
     write_card(options.out, card)
     return card
+
+
+def _split_parts(con, frame, options: ExportOptions) -> tuple[dict, dict | None]:
+    """{train, validation, test} frames, and the gold sample's facts when the test split is people's
+    (`--test-from gold`, training/gold.py), else None."""
+    if options.test_from == "gold":
+        from newsalign.training.gold import gold_parts
+
+        return gold_parts(con, frame, options.split, options.validation_size, options.seed)
+    split = split_frame(frame, options.split, options.test_size, options.seed, options.validation_size)
+    return dict(zip(SPLITS, split)), None
 
 
 def _check_options(options: ExportOptions) -> None:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from newsalign.cli import db_option
+
 
 @click.command()
 @click.option(
@@ -60,8 +62,28 @@ import click
     show_default=True,
     help="Calibrate each model's P(signal) on the validation split (Platt scaling) and report the test ECE after it.",
 )
+@click.option(
+    "--labellers",
+    is_flag=True,
+    help="Also score the automated labellers (the LLM's signal, the Trends rule, their OR) from the lake at --db "
+    "against the split's labels: with an export made --test-from gold, against people's judgement.",
+)
+@db_option
 def evaluate(
-    specs, data_dir, out_dir, batch_size, bootstrap, seed, max_length, split, threshold, device, no_baselines, calibrate
+    specs,
+    data_dir,
+    out_dir,
+    batch_size,
+    bootstrap,
+    seed,
+    max_length,
+    split,
+    threshold,
+    device,
+    no_baselines,
+    calibrate,
+    labellers,
+    db,
 ) -> None:
     """Score models on held-out articles by answer log-probs; write report.md, metrics.json and plots.
 
@@ -77,7 +99,9 @@ def evaluate(
       newsalign evaluate --model dpo=runs/dpo/checkpoint-500 --data exports/dpo --bootstrap 200 --batch-size 16
     """
     from newsalign.training.evaluate import evaluate_models, parse_model_specs, print_comparison
+    from newsalign.warehouse import connect
 
+    lake = connect(db, read_only=True) if labellers else None
     result = evaluate_models(
         parse_model_specs(list(specs)),
         data_dir,
@@ -91,7 +115,10 @@ def evaluate(
         with_baselines=not no_baselines,
         threshold=threshold,
         calibrate=calibrate,
+        labellers_con=lake,
     )
+    if lake is not None:
+        lake.close()
     print_comparison(result)
     for note in result["notes"]:
         click.echo(f"note: {note}")

@@ -90,6 +90,12 @@ def _export_command(kind: str) -> click.Command:
         default=None,
         help="Export the warehouse as it was at this lake snapshot id (the card of an earlier export names it).",
     )
+    @click.option(
+        "--test-from",
+        type=click.Choice(["gold"]),
+        default=None,
+        help="gold: the test split is exactly the gold-labelled articles (newsalign review), with the people's labels.",
+    )
     @db_option
     def command(snapshot, db, fmt, answers, **settings):
         from newsalign.training.export import ExportOptions

@@ -127,6 +127,7 @@ def label_summary(con, db: Path) -> list[str]:
         f"  newsalign sql --db {db} \"UPDATE label_params SET value = '{other}' WHERE name = 'trend_rule'\""
         f"   # label with the {other} rule"
     )
+    lines += ["", f"Review by hand (a gold test set; people's answers count in v_signal): newsalign review --db {db}"]
     return lines
 
 

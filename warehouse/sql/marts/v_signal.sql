@@ -1,41 +1,22 @@
--- v_signal: the training label. signal combines gpt_signal and trend_signal (the rule named by
--- label_params.trend_rule) per label_params.signal_combiner: or (the thesis) | and | gpt | trend.
--- An article is absent until every part its combiner needs is known: no LLM answer, or (for or, and,
--- trend) a topic still pending in Trends, keeps it out rather than guessing a negative.
--- label_source: which part made signal true (gpt, trend, both), or none.
+-- v_signal: the training label. The automated label (int_topics_signal: gpt_signal and trend_signal
+-- combined per label_params.signal_combiner) unless a person decided the article: with
+-- label_params.human_labels = 'override' (the default) v_human_signal's answer wins, and an article a
+-- person labelled is here even before its automated label is known; 'ignore' leaves people out.
+-- label_source: which part made signal true (gpt, trend, both), none, or human (a person decided).
 -- Grain: one row per labelled article.
 CREATE OR REPLACE VIEW v_signal AS
-WITH parts AS (
-    SELECT l.article_id, l.gpt_signal, l.trend_signal, p.signal_combiner AS combiner, p.trend_rule, p.topic_combiner
-    FROM int_topics_labels AS l CROSS JOIN stg_label_params AS p
-),
-combined AS (
-    SELECT
-        *,
-        CASE combiner
-            WHEN 'or'  THEN gpt_signal OR trend_signal
-            WHEN 'and' THEN gpt_signal AND trend_signal
-            WHEN 'gpt' THEN gpt_signal
-            ELSE trend_signal
-        END AS signal,
-        CASE combiner
-            WHEN 'gpt'   THEN gpt_signal IS NOT NULL
-            WHEN 'trend' THEN trend_signal IS NOT NULL
-            ELSE gpt_signal IS NOT NULL AND trend_signal IS NOT NULL
-        END AS known
-    FROM parts
+WITH human AS (
+    SELECT h.id, h.signal
+    FROM v_human_signal AS h CROSS JOIN stg_label_params AS p
+    WHERE p.human_labels = 'override'
 )
 SELECT
-    article_id AS id,
-    signal,
-    gpt_signal,
-    trend_signal,
-    CASE WHEN NOT signal THEN 'none'
-         WHEN combiner = 'gpt' THEN 'gpt'
-         WHEN combiner = 'trend' THEN 'trend'
-         WHEN gpt_signal AND trend_signal THEN 'both'
-         WHEN gpt_signal THEN 'gpt'
-         ELSE 'trend' END AS label_source,
-    combiner || ' of gpt, trend:' || trend_rule || '/' || topic_combiner AS label_rule
-FROM combined
-WHERE known;
+    coalesce(h.id, a.id)                                      AS id,
+    coalesce(h.signal, a.signal)                              AS signal,
+    a.gpt_signal,
+    a.trend_signal,
+    CASE WHEN h.id IS NOT NULL THEN 'human' ELSE a.label_source END AS label_source,
+    CASE WHEN h.id IS NULL THEN a.label_rule
+         ELSE 'human over ' || coalesce(a.label_rule, 'no automated label') END AS label_rule
+FROM int_topics_signal AS a
+FULL JOIN human AS h ON h.id = a.id;

@@ -14,7 +14,8 @@ WITH raw AS (
         any_value(value) FILTER (WHERE name = 'window_rescale')     AS window_rescale,
         any_value(value) FILTER (WHERE name = 'include_partial')    AS include_partial,
         any_value(value) FILTER (WHERE name = 'rise_months')        AS rise_months,
-        any_value(value) FILTER (WHERE name = 'min_rise')           AS min_rise
+        any_value(value) FILTER (WHERE name = 'min_rise')           AS min_rise,
+        any_value(value) FILTER (WHERE name = 'human_labels')       AS human_labels
     FROM label_params
 )
 SELECT
@@ -40,5 +41,7 @@ SELECT
     CASE WHEN try_cast(rise_months AS INTEGER) BETWEEN 1 AND 60 THEN rise_months::INTEGER
          ELSE error('label_params.rise_months must be a whole number from 1 to 60, not ' || coalesce(rise_months, 'missing')) END AS rise_months,
     CASE WHEN try_cast(min_rise AS DOUBLE) >= 0 THEN min_rise::DOUBLE
-         ELSE error('label_params.min_rise must be a number >= 0, not ' || coalesce(min_rise, 'missing')) END AS min_rise
+         ELSE error('label_params.min_rise must be a number >= 0, not ' || coalesce(min_rise, 'missing')) END AS min_rise,
+    CASE WHEN human_labels IN ('override', 'ignore') THEN human_labels
+         ELSE error('label_params.human_labels must be override or ignore, not ' || coalesce(human_labels, 'missing')) END AS human_labels
 FROM raw;

@@ -1,2 +1,2 @@
--- label_source says which part made signal true.
-SELECT id, label_source FROM v_signal WHERE label_source NOT IN ('gpt', 'trend', 'both', 'none') OR label_source IS NULL
+-- label_source says which part made signal true, or that a person decided.
+SELECT id, label_source FROM v_signal WHERE label_source NOT IN ('gpt', 'trend', 'both', 'none', 'human') OR label_source IS NULL

@@ -1,0 +1,172 @@
+"""What the page shows next: three queues of article ids, each excluding what the annotator decided.
+
+- `GoldQueue`: the gold sample (`review_gold`), drawn once per lake at random, stratified by source
+  (each source's articles in a seeded random order, interleaved in proportion to the source's size, so
+  every prefix of the queue is a stratified sample). Two annotators never hold the same gold article at
+  once, except the `overlap` share, which two people answer (for inter-annotator agreement).
+- `disagree_queue`: articles where the LLM's answer and the Trends rule differ.
+- `uncertain_queue`: ids a model scored, closest to its decision threshold first (`review/uncertain.py`).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+import duckdb
+
+from newsalign.review.state import CLAIM_MINUTES, ReviewState
+from newsalign.review.store import ReviewError
+from newsalign.warehouse import in_transaction
+
+_DRAW = """
+INSERT INTO review_gold (article_id, source, position, overlap, seed, drawn_at)
+WITH ranked AS (
+    SELECT id, source, md5($seed::VARCHAR || ':' || id) AS h,
+           row_number() OVER (PARTITION BY source ORDER BY md5($seed::VARCHAR || ':' || id)) AS k,
+           count(*) OVER (PARTITION BY source) AS n
+    FROM v_articles_clean
+)
+SELECT id, source, row_number() OVER (ORDER BY (k - 0.5) / n, h)::INTEGER,
+       ('0x' || md5($seed::VARCHAR || ':overlap:' || id)[:8])::BIGINT < $overlap * 4294967296, $seed, now()
+FROM ranked
+"""
+
+# The claims on `ids` that may win over this annotator's, and others' answers on them.
+_RIVALS = f"""
+SELECT article_id, annotator, claimed_at, false FROM review_claims
+WHERE list_contains($ids, article_id) AND claimed_at > now() - INTERVAL {CLAIM_MINUTES} MINUTE
+UNION ALL
+SELECT article_id, annotator, decided_at, true FROM human_labels
+WHERE list_contains($ids, article_id) AND undone_at IS NULL AND decision <> 'skip'
+"""
+
+
+def draw_gold(con: duckdb.DuckDBPyConnection, *, seed: int | None = None, overlap: float = 0.2) -> tuple[int, int]:
+    """The lake's gold sample, drawn now if it has none; returns (seed, articles). A seed other than the
+    recorded one is refused: the gold set is drawn once, so every study on the lake shares it."""
+    if not 0 <= overlap <= 1:
+        raise ReviewError(f"--overlap must be a share from 0 to 1, not {overlap}")
+
+    def draw(c: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+        recorded, count = c.execute("SELECT any_value(seed), count(*) FROM review_gold").fetchone()
+        if count:
+            if seed is not None and seed != recorded:
+                raise ReviewError(f"this lake's gold sample was drawn with seed {recorded}, not {seed}: drop --seed")
+            return recorded, count
+        chosen = random.SystemRandom().randrange(2**31) if seed is None else seed
+        c.execute(_DRAW, {"seed": chosen, "overlap": overlap})
+        return chosen, c.execute("SELECT count(*) FROM review_gold").fetchone()[0]
+
+    return in_transaction(con, draw)
+
+
+@dataclass
+class GoldQueue:
+    """The gold sample in its drawn order (read once: it never changes once drawn)."""
+
+    order: list[str] = field(default_factory=list)
+    overlap: set[str] = field(default_factory=set)
+    name = "gold"
+    shows_labels = False  # the automated labels could anchor the judgement
+
+    @classmethod
+    def load(cls, con: duckdb.DuckDBPyConnection) -> GoldQueue:
+        rows = con.execute("SELECT article_id, overlap FROM review_gold ORDER BY position").fetchall()
+        return cls([article_id for article_id, _ in rows], {article_id for article_id, shared in rows if shared})
+
+    def _open(self, state: ReviewState, who: str, exclude: list[str]) -> list[str]:
+        """Gold articles `who` may get: not decided by them, not held on the page, and held by fewer other
+        people than the article asks for (1, or 2 for the overlap share)."""
+        skip = state.decided_by(who) | set(exclude)
+        held = state.gold_holders(who)
+        return [a for a in self.order if a not in skip and len(held.get(a, ())) < (2 if a in self.overlap else 1)]
+
+    def next_ids(
+        self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str], state: ReviewState
+    ) -> list[str]:
+        """Up to `n` gold articles for `who`, claimed for them. A claim made at the same moment by another
+        server wins if it is earlier (ties by name): such articles are dropped and the next ones tried."""
+        for _ in range(5):
+            ids = self._open(state, who, exclude)[:n]
+            if not ids:
+                return []
+            in_transaction(
+                con,
+                lambda c, ids=ids: c.executemany(
+                    "INSERT INTO review_claims VALUES (?, ?, now())", [[i, who] for i in ids]
+                ),
+            )
+            lost = self._lost(con, who, ids)
+            kept = [i for i in ids if i not in lost]
+            if kept:
+                return kept
+            exclude = [*exclude, *ids]
+        return []
+
+    def _lost(self, con: duckdb.DuckDBPyConnection, who: str, ids: list[str]) -> set[str]:
+        rows = con.execute(_RIVALS, {"ids": ids}).fetchall()
+        mine = {a: at for a, annotator, at, answered in rows if annotator == who and not answered}
+        lost = set()
+        for article_id in ids:
+            rivals = {
+                annotator
+                for a, annotator, at, answered in rows
+                if a == article_id and annotator != who and (answered or (at, annotator) < (mine[article_id], who))
+            }
+            if len(rivals) >= (2 if article_id in self.overlap else 1):
+                lost.add(article_id)
+        return lost
+
+    def left(self, con: duckdb.DuckDBPyConnection, who: str, state: ReviewState) -> int:
+        """Articles left for `who` (the ones on their page included)."""
+        return len(self._open(state, who, []))
+
+
+# The automated labels of every article with an LLM answer, read once when a queue starts (the label
+# views compute over the whole lake: too slow to ask per article while a person waits).
+_LABELS = """
+SELECT l.article_id, l.topics, r.rationale, l.gpt_signal, l.trend_signal
+FROM int_topics_labels AS l JOIN int_llm_results AS r USING (article_id)
+ORDER BY md5(l.article_id)
+"""
+
+
+def automated_labels(con: duckdb.DuckDBPyConnection) -> dict[str, tuple]:
+    """{article id: (topics, rationale, gpt_signal, trend_signal)} in a fixed pseudo-random order."""
+    return {row[0]: row[1:] for row in con.execute(_LABELS).fetchall()}
+
+
+@dataclass
+class RankedQueue:
+    """Ids in a fixed order (the disagreements, or a model's uncertainty ranking), with their automated
+    labels as read at start; each annotator gets the ones they have not decided."""
+
+    name: str
+    ranked: list[str] = field(default_factory=list)
+    labels: dict = field(default_factory=dict)
+    shows_labels = True
+
+    def _open(self, state: ReviewState, who: str, exclude: list[str]) -> list[str]:
+        skip = state.decided_by(who) | set(exclude)
+        return [i for i in self.ranked if i not in skip]
+
+    def next_ids(
+        self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str], state: ReviewState
+    ) -> list[str]:
+        return self._open(state, who, exclude)[:n]
+
+    def left(self, con: duckdb.DuckDBPyConnection, who: str, state: ReviewState) -> int:
+        return len(self._open(state, who, []))
+
+
+def disagree_queue(con: duckdb.DuckDBPyConnection) -> RankedQueue:
+    """Articles where the LLM's answer and the Trends rule differ, in a fixed pseudo-random order."""
+    labels = automated_labels(con)
+    ranked = [i for i, (_, _, gpt, trend) in labels.items() if gpt is not None and trend is not None and gpt != trend]
+    return RankedQueue("disagree", ranked, labels)
+
+
+def uncertain_queue(con: duckdb.DuckDBPyConnection, ranked: list[str]) -> RankedQueue:
+    """`ranked` (closest to the model's threshold first), with the automated labels where known."""
+    return RankedQueue("uncertain", ranked, automated_labels(con))

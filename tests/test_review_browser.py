@@ -17,7 +17,7 @@ import pytest
 
 from newsalign.demo.crawl import chromium_available
 from newsalign.warehouse import connect
-from tests.conftest import rows
+from tests.helpers import rows
 from tests.review_support import demo_like_lake
 from tests.trends_support import add_articles
 

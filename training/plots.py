@@ -62,7 +62,9 @@ def _style(i: int) -> dict:
 
 
 def _outside_legend(ax) -> None:
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small", frameon=False)
+    """A legend beside the axes, when anything is drawn (a test set of one class draws no curve)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small", frameon=False)
 
 
 def roc_curves(results: dict[str, tuple], path) -> Path:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from newsalign.demo.crawl import chromium_available
+from newsalign.crawler.config import chromium_available
 from newsalign.warehouse import connect
 from tests.helpers import rows
 from tests.review_support import demo_like_lake

@@ -71,8 +71,10 @@ db_option = click.option(
         "merge": "newsalign.commands.merge:merge",
         "shell": "newsalign.commands.shell:shell",
         "parse": "newsalign.commands.parse:parse",
+        "score": "newsalign.commands.score:score",
         "sql": "newsalign.commands.sql:sql",
         "train": "newsalign.commands.train:train",
+        "watch": "newsalign.commands.watch:watch",
     },
 )
 @click.version_option(__version__, prog_name="newsalign")

@@ -25,7 +25,7 @@ ALLOWED = {
     "core": set(),
     "warehouse": {"core"},
     "crawler": {"core"},
-    "pipeline": {"core", "warehouse", "crawler"},
+    "pipeline": {"core", "warehouse", "crawler", "enrich"},
     "enrich": {"core", "warehouse"},
     "training": {"core", "warehouse"},
     "jobs": {"core", "warehouse", "crawler", "pipeline", "enrich", "training"},

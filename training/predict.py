@@ -55,8 +55,9 @@ def model_hash(path) -> str:
         if rel.parts[0].startswith("checkpoint-") or rel.name.startswith("."):
             continue
         digest.update(str(rel).encode() + b"\0")
-        with file.open("rb") as handle:
-            digest.update(hashlib.file_digest(handle, "sha256").digest())
+        with file.open("rb") as handle:  # (hashlib.file_digest is 3.11+; the project supports 3.10)
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 

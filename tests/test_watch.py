@@ -14,13 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from llm_server import FakeOpenAI
-from watch_support import WatchSite, tiny_model
+from watch_support import WatchSite, import_articles, tiny_model
 
 from newsalign.cli import main
 from newsalign.jobs.watch import ledger
-from newsalign.jobs.watch.reporters import JsonlReporter
+from newsalign.jobs.watch.cycle import deliver, enrich_new
+from newsalign.jobs.watch.reporters import JsonlReporter, WebhookReporter
 from newsalign.training.decision import Decision, save_decision
-from newsalign.training.predict import model_hash
 from newsalign.warehouse import connect
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -180,10 +180,8 @@ def test_kill_9_mid_crawl_and_mid_delivery_repeats_and_loses_nothing(tmp_path, m
     assert set(_Hook.received) == stored
 
 
-def test_ledger_reports_each_signal_once_and_jsonl_is_never_written_twice(tmp_path, model):
+def test_ledger_reports_each_signal_once_and_jsonl_is_never_written_twice(tmp_path):
     db = tmp_path / "lake"
-    from watch_support import import_articles
-
     with connect(db) as con:
         cycle = ledger.start_cycle(con, "h")
     import_articles(db, tmp_path, 3)
@@ -199,7 +197,6 @@ def test_ledger_reports_each_signal_once_and_jsonl_is_never_written_twice(tmp_pa
         assert sorted(_jsonl_ids_file(tmp_path / "out.jsonl")) == ids
         ledger.mark(con, "h", reporter.channel, ids, "delivered", {})
         assert ledger.pending(con, "h", reporter.channel).empty
-    assert model_hash(model)
 
 
 def _jsonl_ids_file(path) -> list[str]:
@@ -213,3 +210,61 @@ def test_bad_options_are_one_line(tmp_path, capsys):
     assert "--every expects a duration" in capsys.readouterr().err
     assert main(["watch", "--once", "--enrich", "llm", "--sources", "nope", "--db", str(tmp_path / "l")]) == 1
     assert "unknown source(s) nope" in capsys.readouterr().err
+
+
+def test_without_a_model_the_llm_signal_is_the_detector(tmp_path, monkeypatch):
+    db = tmp_path / "lake"
+    with connect(db) as con:
+        cycle = ledger.start_cycle(con, ledger.LLM_DETECTOR)
+    import_articles(db, tmp_path, 6)
+    with FakeOpenAI() as llm, connect(db) as con:
+        monkeypatch.setenv("OPENAI_BASE_URL", llm.url)
+        assert enrich_new(con) == {"asked": 6, "answered_before": 0}
+        assert enrich_new(con) == {"asked": 0, "answered_before": 6}
+        signals = {i for (i,) in con.execute("SELECT article_id FROM llm_calls WHERE signal").fetchall()}
+        reporter = JsonlReporter(tmp_path / "out.jsonl")
+        assert ledger.record_new_signals(con, ledger.LLM_DETECTOR, cycle, [reporter.channel]) == len(signals)
+        assert deliver(con, ledger.LLM_DETECTOR, [reporter])[reporter.channel]["delivered"] == len(signals)
+    assert set(_jsonl_ids_file(tmp_path / "out.jsonl")) == signals and 0 < len(signals) < 6
+
+
+class _Flaky(BaseHTTPRequestHandler):
+    """A webhook that answers 503 while `down` is set."""
+
+    down = threading.Event()
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        status = 503 if _Flaky.down.is_set() else 200
+        if status == 200:
+            _Flaky.received.append({**body, "key": self.headers["Idempotency-Key"]})
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_webhook_failures_are_recorded_and_retried_next_cycle(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    reporter = WebhookReporter(f"http://127.0.0.1:{server.server_address[1]}/", attempts=2, wait=0)
+    db = tmp_path / "lake"
+    with connect(db) as con:
+        cycle = ledger.start_cycle(con, "h")
+    import_articles(db, tmp_path, 2)
+    with connect(db) as con:
+        ids = [i for (i,) in con.execute("SELECT id FROM v_articles_clean ORDER BY id").fetchall()]
+        con.executemany("INSERT INTO predictions VALUES (?, 'm', 'h', 0.9, 0.9, 0.5, true, now())", [(i,) for i in ids])
+        ledger.record_new_signals(con, "h", cycle, [reporter.channel])
+        _Flaky.down.set()
+        assert deliver(con, "h", [reporter])[reporter.channel]["failed"] == 2
+        (error,) = con.execute("SELECT DISTINCT error FROM watch_deliveries WHERE status = 'failed'").fetchone()
+        assert "503" in error
+        _Flaky.down.clear()
+        assert deliver(con, "h", [reporter])[reporter.channel] == {"delivered": 2, "failed": 0, "error": None}
+        assert deliver(con, "h", [reporter])[reporter.channel]["delivered"] == 0
+    server.shutdown()
+    assert sorted(r["id"] for r in _Flaky.received) == ids and all(r["key"] == r["id"] for r in _Flaky.received)

@@ -268,3 +268,31 @@ def test_webhook_failures_are_recorded_and_retried_next_cycle(tmp_path):
         assert deliver(con, "h", [reporter])[reporter.channel]["delivered"] == 0
     server.shutdown()
     assert sorted(r["id"] for r in _Flaky.received) == ids and all(r["key"] == r["id"] for r in _Flaky.received)
+
+
+def test_cycles_never_overlap_and_a_slow_one_says_so(monkeypatch):
+    from newsalign.jobs.watch import loop
+    from newsalign.jobs.watch.cycle import WatchOptions
+
+    durations = iter([0.0, 0.05, 0.0, 0.0])  # the second cycle outlasts --every
+
+    def cycle(con, options, scorer, on_step):
+        time.sleep(next(durations))
+        return {"cycle_id": "c", "new_signals": 0}
+
+    monkeypatch.setattr(loop, "run_cycle", cycle)
+    monkeypatch.setattr(loop.warehouse, "connect", lambda db: _NullConnection())
+    lines, waits = [], []
+    options = WatchOptions(["bbc"])
+    assert loop.watch(options, every=0.02, cycles=3, on_step=lines.append, sleep=waits.append) == 3
+    assert len(waits) == 1 and 0 < waits[0] <= 0.02  # waited after the quick cycle only
+    assert any("longer than --every" in line for line in lines)
+    assert loop.watch(options, every=None, on_step=lines.append, sleep=waits.append) == 1  # --once
+
+
+class _NullConnection:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

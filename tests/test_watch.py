@@ -17,6 +17,7 @@ from llm_server import FakeOpenAI
 from watch_support import WatchSite, import_articles, tiny_model
 
 from newsalign.cli import main
+from newsalign.core.errors import NewsalignError
 from newsalign.jobs.watch import ledger
 from newsalign.jobs.watch.cycle import deliver, enrich_new
 from newsalign.jobs.watch.reporters import JsonlReporter, WebhookReporter
@@ -274,19 +275,23 @@ def test_cycles_never_overlap_and_a_slow_one_says_so(monkeypatch):
     from newsalign.jobs.watch import loop
     from newsalign.jobs.watch.cycle import WatchOptions
 
-    durations = iter([0.0, 0.05, 0.0, 0.0])  # the second cycle outlasts --every
+    durations = iter([0.0, "fail", 0.05, 0.0, 0.0])  # the second cycle fails, the third outlasts --every
 
     def cycle(con, options, scorer, on_step):
-        time.sleep(next(durations))
+        duration = next(durations)
+        if duration == "fail":
+            raise NewsalignError("the cycle's crawl failed (exit 1)")
+        time.sleep(duration)
         return {"cycle_id": "c", "new_signals": 0}
 
     monkeypatch.setattr(loop, "run_cycle", cycle)
     monkeypatch.setattr(loop.warehouse, "connect", lambda db: _NullConnection())
     lines, waits = [], []
     options = WatchOptions(["bbc"])
-    assert loop.watch(options, every=0.02, cycles=3, on_step=lines.append, sleep=waits.append) == 3
-    assert len(waits) == 1 and 0 < waits[0] <= 0.02  # waited after the quick cycle only
+    assert loop.watch(options, every=0.02, cycles=4, on_step=lines.append, sleep=waits.append) == 4
+    assert len(waits) == 2 and all(0 < w <= 0.02 for w in waits)  # after the quick and the failed cycle
     assert any("longer than --every" in line for line in lines)
+    assert any("the cycle failed" in line and "next one tries again" in line for line in lines)
     assert loop.watch(options, every=None, on_step=lines.append, sleep=waits.append) == 1  # --once
 
 

@@ -88,16 +88,18 @@ def score_articles(
     max_article_tokens: int = 512,
     device: str | None = None,
     loaded: tuple | None = None,
+    digest: str | None = None,
     on_progress: Callable[[int], None] = lambda n: None,
 ) -> ScoreSummary:
     """Score every article of v_articles_clean matching `where` that `model_dir` has not scored yet.
-    `loaded`: the (model, tokenizer) already loaded from `model_dir` (a watch loop keeps it)."""
+    `loaded`, `digest`: the (model, tokenizer) and `model_hash` of `model_dir`, when known already (a watch
+    loop keeps them)."""
     if batch_size < 1:
         raise NewsalignError(f"--batch-size must be at least 1, not {batch_size}")
     model_dir = Path(model_dir).resolve()
     if not model_dir.is_dir():
         raise NewsalignError(f"model path not found: {model_dir}")
-    digest = model_hash(model_dir)
+    digest = digest or model_hash(model_dir)
     decision = load_decision(model_dir, metrics)
     todo, already = pending_articles(con, digest, where)
     summary = ScoreSummary(str(model_dir), digest, decision, len(todo), already)

@@ -48,7 +48,7 @@ class Scorer:
 
         self.hash = self.hash or model_hash(self.path)
         self.loaded = self.loaded or load_model(self.path)
-        summary = score_articles(con, self.path, where=ledger.SCOPE, loaded=self.loaded)
+        summary = score_articles(con, self.path, where=ledger.SCOPE, loaded=self.loaded, digest=self.hash)
         return {"scored": summary.scored, "signals": summary.signals, "threshold": summary.decision.source}
 
 

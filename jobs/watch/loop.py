@@ -1,6 +1,8 @@
 """The schedule: a plain loop. A cycle starts every `every` seconds from the start of the last one; a
 cycle that runs longer delays the next (cycles never overlap) and says so. Ctrl-C stops between steps
-(the crawl child stops cleanly on the same signal); kill -9 loses nothing (see `cycle`).
+(the crawl child stops cleanly on the same signal); kill -9 loses nothing (see `cycle`). A failed cycle
+(its crawl crashed, the lake unreachable) is recorded and the next one runs as planned; with `--once` it
+is the command's error.
 
 Why not APScheduler 3.x: its interval trigger with `max_instances=1` and `coalesce` gives the same
 never-overlap rule, but adds a thread pool, a job store and misfire settings to reason about for one
@@ -12,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from newsalign import warehouse
+from newsalign.core.errors import NewsalignError
 from newsalign.jobs.watch.cycle import Scorer, WatchOptions, run_cycle
 
 
@@ -28,10 +31,15 @@ def watch(
     ran = 0
     while True:
         started = time.monotonic()
-        with warehouse.connect(options.db) as con:
-            detail = run_cycle(con, options, scorer, on_step=on_step)
+        try:
+            with warehouse.connect(options.db) as con:
+                detail = run_cycle(con, options, scorer, on_step=on_step)
+            on_step(f"cycle {detail['cycle_id']}: {detail['new_signals']} new signals reported")
+        except NewsalignError as exc:
+            if every is None:
+                raise
+            on_step(f"the cycle failed ({exc}); the next one tries again")
         ran += 1
-        on_step(f"cycle {detail['cycle_id']}: {detail['new_signals']} new signals reported")
         if every is None or (cycles is not None and ran >= cycles):
             return ran
         took = time.monotonic() - started

@@ -23,6 +23,7 @@ from newsalign.jobs.watch.cycle import deliver, enrich_new
 from newsalign.jobs.watch.reporters import JsonlReporter, WebhookReporter
 from newsalign.training.decision import Decision, save_decision
 from newsalign.warehouse import connect
+from newsalign.warehouse.audits import run_audits
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSALIGN_STORE_BATCH=1",
@@ -179,6 +180,8 @@ def test_kill_9_mid_crawl_and_mid_delivery_repeats_and_loses_nothing(tmp_path, m
     ids = _jsonl_ids(tmp_path)
     assert sorted(ids) == sorted(stored)  # each once
     assert set(_Hook.received) == stored
+    with connect(tmp_path / "lake", read_only=True) as con:
+        assert run_audits(con) == {}  # predictions and reports unique among them
 
 
 def test_ledger_reports_each_signal_once_and_jsonl_is_never_written_twice(tmp_path):

@@ -10,9 +10,9 @@ WITH reported AS (
         a.source,
         a.title,
         a.date_published AS published,
-        (SELECT max(w.started) FROM watch_cycles w WHERE w.started <= a.fetched_at) AS first_seen,
+        (SELECT max(w.started) FROM stg_watch_cycles w WHERE w.started <= a.fetched_at) AS first_seen,
         r.reported_at
-    FROM watch_reports r
+    FROM stg_watch_reports r
     JOIN stg_articles a ON a.id = r.article_id
 )
 SELECT

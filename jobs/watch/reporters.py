@@ -7,9 +7,11 @@ asked what it received: each POST carries `Idempotency-Key: <article id>` for re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pandas as pd
 
@@ -86,7 +88,8 @@ class JsonlReporter:
 class WebhookReporter:
     def __init__(self, url: str, *, attempts: int = 3, timeout: float = 10.0, wait: float = 1.0):
         self.url, self.attempts, self.timeout, self.wait = url, attempts, timeout, wait
-        self.channel = f"webhook:{url}"
+        # A webhook URL is often a secret itself (Slack's, Discord's): the lake keeps its host and a hash.
+        self.channel = f"webhook:{urlsplit(url).hostname}#{hashlib.sha256(url.encode()).hexdigest()[:12]}"
 
     def deliver(self, rows: list[dict]) -> tuple[list[str], str | None]:
         """POST each signal (retried `attempts` times with a growing wait); the ids delivered, the last error."""
@@ -106,7 +109,7 @@ class WebhookReporter:
                 try:
                     retrying(self._post, client, record)
                 except httpx.HTTPError as exc:
-                    error = scrub(f"{type(exc).__name__}: {exc}")[:300]
+                    error = scrub(f"{type(exc).__name__}: {exc}".replace(self.url, self.channel))[:300]
                     continue
                 delivered.append(record["id"])
         return delivered, error

@@ -146,16 +146,12 @@ def _insert(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
     def work(c: duckdb.DuckDBPyConnection) -> int:
         c.register("batch_predictions", rows)
         try:
-            (new,) = c.execute(
-                "SELECT count(*) FROM batch_predictions b WHERE NOT EXISTS (SELECT 1 FROM predictions p "
-                "WHERE p.model_hash = b.model_hash AND p.article_id = b.article_id)"
-            ).fetchone()
-            c.execute(
+            (inserted,) = c.execute(  # an INSERT answers with the number of rows it inserted
                 "INSERT INTO predictions BY NAME SELECT * FROM batch_predictions b WHERE NOT EXISTS "
                 "(SELECT 1 FROM predictions p WHERE p.model_hash = b.model_hash AND p.article_id = b.article_id)"
-            )
+            ).fetchone()
+            return inserted
         finally:
             c.unregister("batch_predictions")
-        return new
 
     return warehouse.in_transaction(con, work)

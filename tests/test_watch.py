@@ -66,6 +66,11 @@ def test_cycles_store_enrich_score_and_report_once(tmp_path, model, monkeypatch)
         assert len(stored) >= 4
         assert llm.chat_requests == len(stored)
         assert {i for (i,) in _q(tmp_path, "SELECT article_id FROM llm_calls WHERE status = 'ok'")} == stored
+        # asked in the item pipeline, during the crawl: the cycle's catch-up step found nothing left to ask
+        assert _q(tmp_path, "SELECT max(created_at) < (SELECT max(finished) FROM crawl_runs) FROM llm_calls") == [
+            (True,)
+        ]
+        assert _q(tmp_path, "SELECT detail->>'$.enrich.asked' FROM watch_cycles") == [("0",)]
         assert {i for (i,) in _q(tmp_path, "SELECT article_id FROM predictions")} == stored
         assert sorted(_jsonl_ids(tmp_path)) == sorted(stored)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -16,23 +17,30 @@ import sys
 from newsalign.core.errors import NewsalignError
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    import ctypes
+def _die_with(parent: int) -> None:
+    """In the child: be killed when the watch process dies (Linux), and stop now if it already has."""
+    if sys.platform == "linux":
+        import ctypes
 
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        sys.exit("the watch process is gone")
 
 
 def crawl_in_child(sources: list[str], settings: dict, sites: dict[str, str]) -> list[dict]:
     """Crawl the news sitemaps and feeds of `sources` (no backfill window) in a child; its progress rows."""
-    spec = json.dumps({"sources": sources, "settings": settings, "sites": sites})
-    child = subprocess.run(
+    spec = json.dumps({"sources": sources, "settings": settings, "sites": sites, "parent": os.getpid()})
+    with subprocess.Popen(
         [sys.executable, "-m", "newsalign.jobs.watch.crawl", spec],
         stdout=subprocess.PIPE,
         text=True,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-        check=False,
-    )
-    lines = child.stdout.strip().splitlines()
+    ) as child:
+        try:
+            out, _ = child.communicate()
+        except KeyboardInterrupt:
+            child.wait()  # it got the same Ctrl-C and is closing its crawl cleanly (a second Ctrl-C forces it)
+            raise
+    lines = out.strip().splitlines()
     if child.returncode != 0 or not lines:
         raise NewsalignError(f"the cycle's crawl failed (exit {child.returncode}); see its log above")
     return json.loads(lines[-1])
@@ -42,6 +50,7 @@ def main(spec: str) -> None:
     from newsalign.jobs.crawl_all import crawl_sources
 
     args = json.loads(spec)
+    _die_with(args["parent"])
     rows = crawl_sources(args["sources"], settings=args["settings"], spider_args={}, sites=args["sites"])
     print(json.dumps([dataclasses.asdict(row) for row in rows]))
 

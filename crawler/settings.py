@@ -36,6 +36,7 @@ HTTPCACHE_IGNORE_HTTP_CODES = [401, 403, 429, 500, 502, 503, 504]
 DUPEFILTER_CLASS = "newsalign.pipeline.resume.MemoryDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
     "newsalign.pipeline.resume.SkipStoredArticles": 50,  # before robots.txt (100): a skipped URL costs nothing
+    "newsalign.pipeline.conditional.ConditionalDiscovery": 60,  # off unless NEWSALIGN_CONDITIONAL_GET
 }
 
 # --- items through the pipelines, in order (see pipeline/) ------------------------------------
@@ -45,6 +46,7 @@ ITEM_PIPELINES = {
     "newsalign.pipeline.filter.FilterPipeline": 300,
     "newsalign.pipeline.dedup.DedupPipeline": 400,
     "newsalign.pipeline.store.StorePipeline": 500,
+    "newsalign.pipeline.enrich.LlmEnrichPipeline": 600,  # off unless NEWSALIGN_ENRICH=llm
 }
 EXTENSIONS = {
     "newsalign.pipeline.runs.CrawlRunRecorder": 500,
@@ -59,6 +61,8 @@ NEWSALIGN_MIN_YEAR = 1990
 NEWSALIGN_NEAR_DUP_THRESHOLD = 0.8  # MinHash LSH Jaccard threshold over word shingles
 NEWSALIGN_STORE_BATCH = 10_000  # rows (articles + rejects) per lake commit: each commit costs ~70 ms (bench ingest)
 NEWSALIGN_STORE_FLUSH_SECONDS = 30  # ...or sooner, when this long has passed since the last flush
+NEWSALIGN_CONDITIONAL_GET = False  # feeds and sitemaps asked with If-None-Match / If-Modified-Since
+NEWSALIGN_ENRICH = None  # "llm": ask the LLM about each article as it arrives (pipeline/enrich.py)
 NEWSALIGN_ALLOW_MISSING_URL_DATE = False  # keep items without url/date_published (imports of such dumps)
 NEWSALIGN_DEDUP_INDEX = (
     None  # a pipeline.dedup.DedupIndex shared by crawls in one process (crawl all); None: the crawl's own

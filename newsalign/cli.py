@@ -103,8 +103,10 @@ crawl_options = options(
         "shell": "newsalign.commands.shell:shell",
         "parse": "newsalign.commands.parse:parse",
         "review": "newsalign.commands.review:review",
+        "score": "newsalign.commands.score:score",
         "sql": "newsalign.commands.sql:sql",
         "train": "newsalign.commands.train:train",
+        "watch": "newsalign.commands.watch:watch",
     },
 )
 @click.version_option(__version__, prog_name="newsalign")

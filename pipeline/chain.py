@@ -4,6 +4,8 @@ recorded by the same `WarehouseWriter`."""
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Iterable
 
 from scrapy.exceptions import DropItem
@@ -43,8 +45,8 @@ class Chain:
 
     def close(self, status: str = "finished") -> RunReport:
         for pipeline in reversed(self.pipelines):
-            if hasattr(pipeline, "close_spider"):
-                pipeline.close_spider()
+            if hasattr(pipeline, "close_spider") and inspect.isawaitable(closed := pipeline.close_spider()):
+                asyncio.run(closed)  # an async stage (pipeline/enrich.py), idle outside Scrapy
         return self.writer.finish(status=status, fetched=self.read)
 
 

@@ -26,7 +26,7 @@ ALLOWED = {
     "core": set(),
     "warehouse": {"core"},
     "crawler": {"core"},
-    "pipeline": {"core", "warehouse", "crawler"},
+    "pipeline": {"core", "warehouse", "crawler", "enrich"},
     "enrich": {"core", "warehouse"},
     "training": {"core", "warehouse"},
     "review": {"core", "warehouse", "training"},

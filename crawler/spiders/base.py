@@ -52,6 +52,7 @@ FAILURE_REASONS = (  # Scrapy's download errors (after its retries) -> our reaso
 _WAREHOUSE_COMPONENTS = (
     ("EXTENSIONS", "newsalign.pipeline.runs.CrawlRunRecorder"),
     ("DOWNLOADER_MIDDLEWARES", "newsalign.pipeline.resume.SkipStoredArticles"),
+    ("DOWNLOADER_MIDDLEWARES", "newsalign.pipeline.conditional.ConditionalDiscovery"),
 )
 
 

@@ -27,53 +27,13 @@ async def run_live(
 ) -> None:
     """Make the calls. Per-article failures are recorded; configuration failures (bad key, unknown
     model, unreachable server) stop the run with a NewsalignError, keeping what was recorded."""
-    import openai
-
     pacer = pacer or Pacer()
     log = CallLog("live")
     pending = iter(jobs)  # shared by the workers; next() never awaits, so each job is taken once
 
-    async def call(job: Job) -> None:
-        await pacer.wait(estimate_tokens(job.request["messages"]) + job.request.get("max_completion_tokens", 0))
-        started, raw = time.monotonic(), None
-
-        def failed(error: str, flag: str, response: object = None) -> None:
-            log.record_failure(con, job, error, [flag], response=response, latency_s=time.monotonic() - started)
-            on_result("error", job)
-
-        try:
-            raw = await client.chat.completions.with_raw_response.create(**job.request)
-            pacer.observe(raw.headers)
-            completion = raw.parse()
-        except openai.APITimeoutError:
-            return failed(f"timeout after {client.timeout}s and {client.max_retries} retries", "timeout")
-        except openai.AuthenticationError:
-            raise NewsalignError(
-                f"{client.base_url} rejected the key (401): check OPENAI_API_KEY, or unset it for a local server"
-            ) from None
-        except (openai.PermissionDeniedError, openai.NotFoundError) as exc:
-            raise NewsalignError(
-                scrub(f"{client.base_url} refused the request ({exc.status_code}): {_message(exc)}")
-            ) from None
-        except openai.APIStatusError as exc:
-            pacer.observe(exc.response.headers)
-            return failed(f"HTTP {exc.status_code} after {client.max_retries} retries: {_message(exc)}",
-                          f"http_{exc.status_code}", exc.body)  # fmt: skip
-        except openai.APIConnectionError as exc:
-            raise NewsalignError(
-                scrub(f"cannot reach the LLM endpoint {client.base_url}: {exc.__cause__ or exc}")
-            ) from None
-        except openai.APIError as exc:  # e.g. a 200 whose body is not a chat completion
-            return failed(f"unusable response: {exc}", "api_error")
-        except ValueError as exc:  # a 200 whose body is not JSON at all
-            return failed(f"the server answered 200 with invalid JSON ({exc})", "invalid_json",
-                          {"text": raw.text[:2000]} if raw else None)  # fmt: skip
-        checked = log.record_completion(con, job, completion.to_dict(), latency_s=time.monotonic() - started)
-        on_result("error" if checked.error else "ok", job)
-
     async def worker() -> None:
         for job in pending:
-            await call(job)
+            await call_one(con, log, job, client, pacer, on_result)
 
     workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
     try:
@@ -83,6 +43,56 @@ async def run_live(
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         await client.close()
+
+
+async def call_one(
+    con: duckdb.DuckDBPyConnection,
+    log: CallLog,
+    job: Job,
+    client,
+    pacer: Pacer,
+    on_result: Callable[[str, Job], None] = lambda status, job: None,
+) -> None:
+    """One call, paced, its answer or failure recorded in `log`. Configuration failures (bad key, unknown model,
+    unreachable server) raise NewsalignError."""
+    import openai
+
+    await pacer.wait(estimate_tokens(job.request["messages"]) + job.request.get("max_completion_tokens", 0))
+    started, raw = time.monotonic(), None
+
+    def failed(error: str, flag: str, response: object = None) -> None:
+        log.record_failure(con, job, error, [flag], response=response, latency_s=time.monotonic() - started)
+        on_result("error", job)
+
+    try:
+        raw = await client.chat.completions.with_raw_response.create(**job.request)
+        pacer.observe(raw.headers)
+        completion = raw.parse()
+    except openai.APITimeoutError:
+        return failed(f"timeout after {client.timeout}s and {client.max_retries} retries", "timeout")
+    except openai.AuthenticationError:
+        raise NewsalignError(
+            f"{client.base_url} rejected the key (401): check OPENAI_API_KEY, or unset it for a local server"
+        ) from None
+    except (openai.PermissionDeniedError, openai.NotFoundError) as exc:
+        raise NewsalignError(
+            scrub(f"{client.base_url} refused the request ({exc.status_code}): {_message(exc)}")
+        ) from None
+    except openai.APIStatusError as exc:
+        pacer.observe(exc.response.headers)
+        return failed(f"HTTP {exc.status_code} after {client.max_retries} retries: {_message(exc)}",
+                      f"http_{exc.status_code}", exc.body)  # fmt: skip
+    except openai.APIConnectionError as exc:
+        raise NewsalignError(
+            scrub(f"cannot reach the LLM endpoint {client.base_url}: {exc.__cause__ or exc}")
+        ) from None
+    except openai.APIError as exc:  # e.g. a 200 whose body is not a chat completion
+        return failed(f"unusable response: {exc}", "api_error")
+    except ValueError as exc:  # a 200 whose body is not JSON at all
+        return failed(f"the server answered 200 with invalid JSON ({exc})", "invalid_json",
+                      {"text": raw.text[:2000]} if raw else None)  # fmt: skip
+    checked = log.record_completion(con, job, completion.to_dict(), latency_s=time.monotonic() - started)
+    on_result("error" if checked.error else "ok", job)
 
 
 def _message(exc) -> str:

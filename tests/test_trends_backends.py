@@ -373,4 +373,3 @@ def test_serpapi_backend_against_a_loopback_stand_in(monkeypatch, request):
     with pytest.raises(Transient) as raised:
         unreachable.fetch(["x"], date(2014, 1, 1), date(2024, 1, 31), "")
     assert SERP_KEY not in str(raised.value)
-    fake.httpd.shutdown()

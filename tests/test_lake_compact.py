@@ -11,7 +11,7 @@ import pytest
 
 from newsalign.cli import main
 from newsalign.warehouse import connect, current_snapshot
-from tests.helpers import READER, ROOT, rows
+from tests.helpers import READER, ROOT, reader_report, rows
 
 TABLES = ("crawl_runs", "article_rejects")
 
@@ -88,5 +88,5 @@ def test_a_reader_during_compaction_is_never_refused(db_path, tmp_path):
             assert main(["compact", "--db", str(db_path)]) == 0
     finally:
         stop.touch()
-    reads, _, errors, sample = reader.communicate(timeout=60)[0].splitlines()
-    assert int(reads) > 0 and errors == "0", sample
+    report = reader_report(reader.communicate(timeout=60)[0])
+    assert report["reads"] > 0 and report["refused"] == 0, report["errors"]

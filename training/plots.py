@@ -62,7 +62,8 @@ def _style(i: int) -> dict:
 
 
 def _outside_legend(ax) -> None:
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small", frameon=False)
+    if ax.get_legend_handles_labels()[0]:  # no labelled curve (e.g. a one-class test set): no legend to draw
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small", frameon=False)
 
 
 def roc_curves(results: dict[str, tuple], path) -> Path:

@@ -21,16 +21,7 @@ from pathlib import Path
 import duckdb
 
 from newsalign.core.errors import NewsalignError
-from newsalign.warehouse.lake import (
-    ALIAS,
-    CATALOG_FILE,
-    DATA_PATH_VAR,
-    Lake,
-    in_transaction,
-    open_lake,
-    retry,
-    scrub,
-)
+from newsalign.warehouse.lake import CATALOG_FILE, DATA_PATH_VAR, Lake, in_transaction, open_lake, retry, scrub
 
 DEFAULT_DB_PATH = Path("data/warehouse")
 ENV_VAR = "NEWSALIGN_DB"
@@ -201,24 +192,11 @@ def migrate(con: duckdb.DuckDBPyConnection, *, done: set[int] | None = None) -> 
         c.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, file.stem])
         return True
 
-    applied = [
+    return [
         version
         for version, file in shipped
         if version not in done and in_transaction(con, lambda c, v=version, f=file: apply(c, v, f))
     ]
-    if applied:
-        _drop_superseded_inlined_tables(con)
-    return applied
-
-
-def _drop_superseded_inlined_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Have DuckLake drop now the empty inlined-data tables that the migrations' CREATE/ALTERs superseded.
-
-    DuckLake drops them right after the commit of any flush that moved rows, but a reader that attached
-    before still lists them and fails (`ducklake_inlined_data_2_2 does not exist`, duckdb/ducklake#1413).
-    Flushing right after the migrations (the one time tables change shape) drops them then, so no later
-    flush (`newsalign compact`, while readers read) has any left to drop."""
-    retry(lambda: con.execute(f"CALL ducklake_flush_inlined_data('{ALIAS}')").fetchall())
 
 
 # The key is `version` (DuckLake has no constraints: `migrate` never inserts one twice).

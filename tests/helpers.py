@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -17,10 +18,11 @@ SHARED = ROOT.parent / "shared"
 FIXTURES = SHARED / "fixtures"
 AG_NEWS = SHARED / "data" / "ag_news" / "test.csv"
 
-# A process that reads `articles` in a loop from argv[1] until the file argv[2] exists, then prints how
-# many reads worked, the largest count, how many were refused after a first read worked, and three errors.
+# A process that reads `articles` in a loop from argv[1] until the file argv[2] exists, then prints one
+# JSON line (`reader_report` reads it): how many reads worked, the largest count, the refusals after a
+# first read worked, and three of their errors.
 READER = """
-import sys, time
+import json, sys, time
 from pathlib import Path
 from newsalign.warehouse import connect
 db, stop = sys.argv[1], Path(sys.argv[2])
@@ -33,8 +35,13 @@ while not stop.exists():
         if counts:
             errors.append(repr(exc))
     time.sleep(0.05)
-print(len(counts), max(counts, default=0), len(errors), errors[:3], sep="\\n")
+print(json.dumps({"reads": len(counts), "largest": max(counts, default=0), "refused": len(errors), "errors": errors[:3]}))
 """
+
+
+def reader_report(out: str) -> dict:
+    """What READER printed: its JSON line, wherever it is among other output (DuckDB's progress bar)."""
+    return json.loads(next(line for line in reversed(out.splitlines()) if line.startswith('{"reads"')))
 
 
 def require_shared(path: Path) -> Path:

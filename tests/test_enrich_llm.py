@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import subprocess
 import sys
 import time
@@ -614,7 +615,7 @@ def test_shards_sharing_one_lake_ask_each_article_once_and_count_their_own_calls
     ]
     outputs = [shard.communicate(timeout=120) for shard in shards]
     assert all(shard.returncode == 0 for shard in shards), outputs
-    owned = [int(out.split(" articles,")[0]) for out, _ in outputs]  # "N articles, 0 already answered, ..."
+    owned = [int(re.search(r"^(\d+) articles,", out, re.M)[1]) for out, _ in outputs]  # "N articles, 0 already ..."
     assert sum(owned) == 12 and all(n > 0 for n in owned)
     assert [f"{n} calls: {n} ok, 0 errors" in out for n, (out, _) in zip(owned, outputs)] == [True] * 3
     assert server.answered == 12  # no article paid twice

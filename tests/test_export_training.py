@@ -11,12 +11,20 @@ import pytest
 from newsalign.cli import main
 from newsalign.core.errors import NewsalignError
 from tests.agnews_lake import LABEL, POSITIVE_CLASSES, build_warehouse
-from tests.helpers import AG_NEWS, require_shared
+from tests.helpers import AG_NEWS, copy_lake, require_shared
+
+pytestmark = pytest.mark.xdist_group("test_export_training")  # one labelled lake for the module
+
+
+@pytest.fixture(scope="module")
+def labelled_template(lake_template: Path, tmp_path_factory) -> Path:
+    """The AG News warehouse, built once for the module; each test gets a copy (`warehouse_db`)."""
+    return build_warehouse(copy_lake(lake_template, tmp_path_factory.mktemp("agnews") / "lake"))
 
 
 @pytest.fixture
-def warehouse_db(db_path: Path) -> Path:
-    return build_warehouse(db_path)
+def warehouse_db(labelled_template: Path, tmp_path: Path) -> Path:
+    return copy_lake(labelled_template, tmp_path / "warehouse")
 
 
 def run(*args) -> int:

@@ -125,6 +125,7 @@ def test_csv_and_parquet_and_format_override(tmp_path, db_path, capsys):
     assert [d.isoformat() for (d,) in dates] == ["2022-01-02T03:04:05+00:00"]  # no offset in the file: read as UTC
 
 
+@pytest.mark.slow  # imports all 7,600 AG News rows, twice
 def test_ag_news_has_no_links_or_dates(db_path, capsys):
     require_shared(AG_NEWS)
     code, out, err = cli(capsys, "import", AG_NEWS, "--source", "ag_news", "--db", db_path, "--min-words", 20)

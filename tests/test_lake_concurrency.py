@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from newsalign.demo.server import serve_sample
-from tests.helpers import READER, ROOT, rows
+from tests.helpers import READER, ROOT, reader_report, rows
 
 pytestmark = pytest.mark.slow
 
@@ -39,9 +39,9 @@ def test_two_crawls_write_one_lake_while_a_reader_counts(lake, tmp_path):
     stop.touch()
     out, _ = reader.communicate(timeout=60)
     assert all(code == 0 for code, _ in results), results[0][1][-2000:] + results[1][1][-2000:]
-    reads, last, refused, errors = out.splitlines()
-    assert refused == "0", errors
-    assert int(reads) > 0
+    report = reader_report(out)
+    assert report["refused"] == 0, report["errors"]
+    assert report["reads"] > 0
     assert dict(rows(db, "SELECT source, count(*) FROM articles GROUP BY source")) == {"bbc": 5, "guardian": 4}
     assert rows(db, "SELECT count(*) - count(DISTINCT id) FROM articles") == [(0,)]
     assert sorted(rows(db, "SELECT spider, status FROM crawl_runs")) == [("bbc", "finished"), ("guardian", "finished")]

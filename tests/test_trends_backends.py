@@ -4,7 +4,6 @@ its DataFrame → series conversion, and the CSV-export backend."""
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
 from datetime import date, datetime, timezone
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlparse
@@ -330,18 +329,24 @@ class FakeSerpApi:
         return {"search_metadata": {"status": "Success"}, "interest_over_time": {"timeline_data": timeline}}
 
 
+@pytest.fixture
+def serpapi():
+    """A `FakeSerpApi` serving on loopback (its base URL in `.url`)."""
+    fake = FakeSerpApi()
+    with serving(fake.handler) as base:
+        fake.url = base + "/search.json"
+        yield fake
+
+
 @pytest.mark.slow
-def test_serpapi_backend_against_a_loopback_stand_in(monkeypatch, request):
+def test_serpapi_backend_against_a_loopback_stand_in(monkeypatch, serpapi):
     from newsalign.enrich.trends.backends import RateLimited, SerpApiBackend, Transient
 
     monkeypatch.delenv("SERPAPI_API_KEY", raising=False)
     with pytest.raises(NewsalignError, match=r"needs a SerpApi key in \$SERPAPI_API_KEY"):
         SerpApiBackend()
     monkeypatch.setenv("SERPAPI_API_KEY", SERP_KEY)
-    fake = FakeSerpApi()
-    site = ExitStack()
-    fake.url = site.enter_context(serving(fake.handler)) + "/search.json"
-    request.addfinalizer(site.close)
+    fake = serpapi
     backend = SerpApiBackend(base_url=fake.url)
     series = backend.fetch(["Bitcoin"], date(2014, 1, 1), date(2024, 1, 31), "US")["Bitcoin"]
     assert series.values == (10, 20, 30) and series.partial == (False, False, True)

@@ -23,7 +23,7 @@ import duckdb
 
 from newsalign.core.errors import NewsalignError
 from newsalign.core.secrets import scrub
-from newsalign.warehouse.lake import ALIAS, CATALOG_FILE, DATA_PATH_VAR, Lake, in_transaction, open_lake, retry
+from newsalign.warehouse.lake import CATALOG_FILE, DATA_PATH_VAR, Lake, in_transaction, open_lake, retry
 
 DEFAULT_DB_PATH = Path("data/warehouse")
 ENV_VAR = "NEWSALIGN_DB"
@@ -170,8 +170,7 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
             recreate_views(c, files)
         return applied
 
-    if in_transaction(con, upgrade):
-        _drop_superseded_inlined_tables(con)
+    in_transaction(con, upgrade)
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -208,16 +207,6 @@ def _refuse_newer(done: set[int]) -> None:
         raise WarehouseError(
             f"the warehouse has schema version {max(done)}, newer than this newsalign knows ({newest_known}); upgrade newsalign"
         )
-
-
-def _drop_superseded_inlined_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Have DuckLake drop now the empty inlined-data tables that the migrations' CREATE/ALTERs superseded.
-
-    DuckLake drops them right after the commit of any flush that moved rows, but a reader that attached
-    before still lists them and fails (`ducklake_inlined_data_2_2 does not exist`, duckdb/ducklake#1413).
-    Flushing right after the migrations (the one time tables change shape) drops them then, so no later
-    flush (`newsalign compact`, while readers read) has any left to drop."""
-    retry(lambda: con.execute(f"CALL ducklake_flush_inlined_data('{ALIAS}')").fetchall())
 
 
 # The key is `version` (DuckLake has no constraints: `apply_migrations` never inserts one twice).

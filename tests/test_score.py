@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from watch_support import import_articles, tiny_model
+from tests.watch_support import import_articles, tiny_model
 
 from newsalign.cli import main
 from newsalign.training import scoring

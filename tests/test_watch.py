@@ -13,8 +13,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from llm_server import FakeOpenAI
-from watch_support import WatchSite, import_articles, tiny_model
+from tests.llm_server import FakeOpenAI
+from tests.watch_support import WatchSite, import_articles, tiny_model
 
 from newsalign.cli import main
 from newsalign.core.errors import NewsalignError

@@ -164,11 +164,9 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
         if not views_stale and not _pending(set(done)):
             return
 
-    def upgrade(c: duckdb.DuckDBPyConnection) -> list[int]:
-        applied = apply_migrations(c)
-        if applied or views_stale:
+    def upgrade(c: duckdb.DuckDBPyConnection) -> None:
+        if apply_migrations(c) or views_stale:
             recreate_views(c, files)
-        return applied
 
     in_transaction(con, upgrade)
 

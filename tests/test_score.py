@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from tests.watch_support import import_articles, tiny_model
 
 from newsalign.cli import main
 from newsalign.training import scoring
@@ -14,6 +13,7 @@ from newsalign.training.decision import Decision, save_decision
 from newsalign.training.predict import model_hash, score_articles
 from newsalign.training.prompt import DEFAULT_ANSWERS, PromptBuilder
 from newsalign.warehouse import connect
+from tests.watch_support import import_articles, tiny_model
 
 pytestmark = pytest.mark.xdist_group("test_score")
 

@@ -13,8 +13,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from tests.llm_server import FakeOpenAI
-from tests.watch_support import WatchSite, import_articles, tiny_model
 
 from newsalign.cli import main
 from newsalign.core.errors import NewsalignError
@@ -24,6 +22,8 @@ from newsalign.jobs.watch.reporters import JsonlReporter, WebhookReporter
 from newsalign.training.decision import Decision, save_decision
 from newsalign.warehouse import connect
 from newsalign.warehouse.audits import run_audits
+from tests.llm_server import FakeOpenAI
+from tests.watch_support import WatchSite, import_articles, tiny_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSALIGN_STORE_BATCH=1",

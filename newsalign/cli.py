@@ -9,12 +9,14 @@ turns the project's one user-facing error, `NewsalignError`, into a one-line `Er
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
 
 from newsalign import __version__
 from newsalign.core.errors import NewsalignError
+from newsalign.core.secrets import scrub
 
 
 class LazyGroup(click.Group):
@@ -40,11 +42,37 @@ class UserError(click.ClickException):
 
 
 class RootGroup(LazyGroup):
+    """Every failure of a subcommand ends as one scrubbed `Error:` line (exit 1 or Click's 2), never a
+    traceback: a `NewsalignError` as it is, a Click usage error with its value scrubbed, and anything else
+    the code did not foresee as its type and first line (`NEWSALIGN_DEBUG=1` re-raises it, traceback and all)."""
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except NewsalignError as exc:
-            raise UserError(str(exc)) from exc
+            raise UserError(one_line(str(exc))) from exc
+        except click.ClickException as exc:
+            exc.message = one_line(exc.message)
+            raise
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("NEWSALIGN_DEBUG"):
+                raise
+            raise UserError(unforeseen(exc)) from exc
+
+
+def one_line(message: str) -> str:
+    """`message` scrubbed of secrets, its whitespace (DuckDB's multi-line errors) folded into one line."""
+    return " ".join(scrub(message).split())
+
+
+def unforeseen(exc: Exception) -> str:
+    """The one line for an exception no check foresaw: what the OS or the library said, and how to see more."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return one_line(f"{exc.strerror}{where}")
+    return one_line(f"{type(exc).__name__}: {exc} (NEWSALIGN_DEBUG=1 shows where)")
 
 
 def options(*decorators):

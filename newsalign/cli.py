@@ -16,7 +16,7 @@ import click
 
 from newsalign import __version__
 from newsalign.core.errors import NewsalignError
-from newsalign.core.secrets import scrub
+from newsalign.core.secrets import guard_logs, scrub
 
 
 class LazyGroup(click.Group):
@@ -47,6 +47,7 @@ class RootGroup(LazyGroup):
     the code did not foresee as its type and first line (`NEWSALIGN_DEBUG=1` re-raises it, traceback and all)."""
 
     def invoke(self, ctx: click.Context):
+        guard_logs()  # every log record a command makes (ours, DuckDB's, httpx's, Scrapy's) is scrubbed
         try:
             return super().invoke(ctx)
         except NewsalignError as exc:

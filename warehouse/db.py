@@ -23,7 +23,15 @@ import duckdb
 
 from newsalign.core.errors import NewsalignError
 from newsalign.core.secrets import scrub
-from newsalign.warehouse.lake import CATALOG_FILE, DATA_PATH_VAR, Lake, in_transaction, open_lake, retry
+from newsalign.warehouse.lake import (
+    CATALOG_FILE,
+    DATA_PATH_VAR,
+    POSTGRES_PREFIX,
+    Lake,
+    in_transaction,
+    open_lake,
+    retry,
+)
 
 DEFAULT_DB_PATH = Path("data/warehouse")
 ENV_VAR = "NEWSALIGN_DB"
@@ -38,9 +46,12 @@ class WarehouseError(NewsalignError):
     """The warehouse is missing, not a warehouse, unreachable or from a newer version."""
 
 
-def resolve_db_path(path: str | os.PathLike | None = None, default: Path = DEFAULT_DB_PATH) -> Path:
-    """`--db PATH`, else `$NEWSALIGN_DB`, else `default` (data/warehouse): a lake folder, or `postgres:...`."""
+def resolve_db_path(path: str | os.PathLike | None = None, default: Path = DEFAULT_DB_PATH) -> Path | str:
+    """`--db PATH`, else `$NEWSALIGN_DB`, else `default` (data/warehouse): a lake folder, or `postgres:...`
+    as given (a connection string, not a path: a URI's `//` must survive)."""
     chosen = path or os.environ.get(ENV_VAR) or default
+    if str(chosen).startswith(POSTGRES_PREFIX):
+        return str(chosen)
     return Path(chosen).expanduser()
 
 

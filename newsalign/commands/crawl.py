@@ -6,6 +6,7 @@ import click
 
 from newsalign.cli import crawl_options, db_option
 from newsalign.core.errors import NewsalignError
+from newsalign.core.secrets import scrub
 
 
 @click.group()
@@ -158,7 +159,7 @@ def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites,
         crawler_extensions=crawl_settings().getdict("EXTENSIONS"),
         attempts=attempts,
         poll=poll,
-        say=lambda line: click.echo(line, err=True),
+        say=lambda line: click.echo(scrub(line), err=True),  # a node URL may carry user:password@
     )
     try:
         outcome = planner.run()
@@ -217,12 +218,16 @@ def ccnews(since, until, sources, processes, server, warc_files, keep, attempts,
     def on_file(result, progress) -> None:
         name = result.path.rsplit("/", 1)[-1]
         what = f"failed: {result.error}" if result.error else f"{result.counts.get('stored', 0)} stored"
-        click.echo(f"{name}: {result.counts.get('records', 0):,} records, {result.counts.get('ours', 0)} ours, {what}")
+        click.echo(
+            scrub(f"{name}: {result.counts.get('records', 0):,} records, {result.counts.get('ours', 0)} ours, {what}")
+        )
         click.echo(f"  {progress.line()}")
 
     overrides = setting_values(_pairs(settings, "-s")) | ({"NEWSALIGN_DB": db} if db else {})
     try:
-        progress = crawl_ccnews(request, overrides, on_file=on_file, warn=lambda line: click.echo(line, err=True))
+        progress = crawl_ccnews(
+            request, overrides, on_file=on_file, warn=lambda line: click.echo(scrub(line), err=True)
+        )
     except KeyboardInterrupt:
         raise NewsalignError("interrupted: run the same command to resume (files in flight are read again)") from None
     click.echo(

@@ -8,6 +8,7 @@ from contextlib import ExitStack
 import click
 
 from newsalign.cli import db_option, shard_option
+from newsalign.core.secrets import scrub
 from newsalign.warehouse import connect
 
 
@@ -123,6 +124,6 @@ def trends(
         f"{report.ok} stored, {report.empty} without Trends data, {report.errors} failed (retried next run)"
     )
     for example in report.error_examples:
-        click.echo(f"  failed: {example}", err=True)
+        click.echo(scrub(f"  failed: {example}"), err=True)
     if report.stopped:
         click.echo(f"Stopped: {report.stopped}", err=True)

@@ -8,6 +8,7 @@ import click
 
 from newsalign.cli import db_option
 from newsalign.core.errors import NewsalignError
+from newsalign.core.secrets import scrub
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h)?$")
 
@@ -72,6 +73,6 @@ def watch(every, once, model_dir, enrich, jsonl, webhook, sources, sites, settin
     )  # fmt: skip
     interval = None if once else parse_every(every)
     try:
-        run_watch(options, every=interval, on_step=lambda line: click.echo(line, err=True))
+        run_watch(options, every=interval, on_step=lambda line: click.echo(scrub(line), err=True))
     except KeyboardInterrupt:
         raise NewsalignError("stopped (Ctrl-C); the next watch resumes where this one stopped") from None

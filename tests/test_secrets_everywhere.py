@@ -395,3 +395,31 @@ def test_scrub_stays_cheap_on_long_text():
         started = time.perf_counter()
         scrub(text)
         assert time.perf_counter() - started < 2.0, text[:20]
+
+
+def test_a_key_in_a_discovery_url_is_not_stored_with_its_validators(tmp_path, monkeypatch):
+    """Conditional GET keeps each feed's ETag under its URL, and the Guardian's API URL carries the key:
+    the lake keeps the URL scrubbed, and the next crawl still finds the validator."""
+    from scrapy import Request
+    from scrapy.http import Response
+
+    from tests.test_conditional import _crawl
+
+    key = f"gk-{PASSWORD}"
+    monkeypatch.setenv("GUARDIAN_API_KEY", key)
+    url = f"http://127.0.0.1:1/search?page=1&api-key={key}"
+    db = tmp_path / "lake"
+    middleware, writer = _crawl(db)
+    request = Request(url, meta={"discovery": "api"})
+    middleware.process_request(request)
+    middleware.process_response(
+        request, Response(url, status=200, headers={"ETag": '"v1"'}, body=b"{}", request=request)
+    )
+    middleware.spider_closed(None, "finished")
+    writer.close()
+    assert lake_leaks(db) == [] and lake_leaks(db, key) == []
+    middleware, writer = _crawl(db)
+    again = Request(url, meta={"discovery": "api"})
+    middleware.process_request(again)
+    assert again.headers.get("If-None-Match") == b'"v1"'
+    writer.close()

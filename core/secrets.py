@@ -28,9 +28,10 @@ _MASKED = re.compile(r"([\w-]*)(\*{3,})([\w-]*)")
 _SHAPES = re.compile(
     r"""
     # 1. A secret query parameter: `?api-key=X`, `&api_key=X`, `;token=X`, `?access_token=X`, `?key=X`,
-    #    `?password=X`, `X-Amz-Signature=X`: the value up to the next `&`, `#`, space or quote.
+    #    `?password=X`, `X-Amz-Signature=X`: the value up to the next `&`, `#`, space or quote (a `:`, `,`,
+    #    `.`, `;` or `)` at its end is the message's punctuation, kept: scrubbing twice changes nothing).
     (?P<query>(?<=[?&;])(?:[\w-]*[-_])?(?:apikey|key|token|secret|password|passwd|pwd|signature)=)
-    (?P<query_value>[^&\#\s"'<>]{1,1024})
+    (?P<query_value>[^&\#\s"'<>]{1,1024}(?<![:,.;)]))
   | # 2. A libpq keyword: `password=X`, `password = 'a \' b'` (quoted, backslash escapes), `PGPASSWORD=X`.
     #    An unquoted value ends at a space, at a `"` (DuckDB quotes the string: `at "dbname=x password=X"Unable
     #    to connect`), or at a `'` that closes a repr's string; a quoted one takes what sticks to its

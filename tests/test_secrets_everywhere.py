@@ -345,7 +345,7 @@ PLACES = {
     password=passwords,
     place=st.sampled_from(sorted(PLACES)),
     before=st.sampled_from(["", "Error: cannot reach ", 'at "', "{'NEWSALIGN_DB': 'postgres:", "(", "x "]),
-    after=st.sampled_from(["", '": refused', "'}", ") and more", " port=5432", ", retry"]),
+    after=st.sampled_from(["", '": refused', "'}", ") and more", " port=5432", ", retry", ": refused", "."]),
 )
 def test_scrub_hides_a_password_wherever_it_goes(password, place, before, after):
     template, written = PLACES[place]

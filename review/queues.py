@@ -61,6 +61,10 @@ def draw_gold(con: duckdb.DuckDBPyConnection, *, seed: int | None = None, overla
     return in_transaction(con, draw)
 
 
+# One statement claims the articles about to be served (one row each).
+_CLAIM = "INSERT INTO review_claims SELECT unnest(?::VARCHAR[]), ?, now()"
+
+
 @dataclass
 class GoldQueue:
     """The gold sample in its drawn order (read once: it never changes once drawn)."""
@@ -91,12 +95,7 @@ class GoldQueue:
             ids = self._open(state, who, exclude)[:n]
             if not ids:
                 return []
-            in_transaction(
-                con,
-                lambda c, ids=ids: c.executemany(
-                    "INSERT INTO review_claims VALUES (?, ?, now())", [[i, who] for i in ids]
-                ),
-            )
+            in_transaction(con, lambda c, ids=ids: c.execute(_CLAIM, [ids, who]))
             lost = self._lost(con, who, ids)
             kept = [i for i in ids if i not in lost]
             if kept:

@@ -86,10 +86,18 @@ def options(*decorators):
     return apply
 
 
+def _lake_location(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--db names something: not an empty string (which would quietly mean the default), not a NUL."""
+    if value is not None and (not value.strip() or "\x00" in value):
+        raise click.BadParameter(f"must be a warehouse folder or postgres:<connection>, got {value!r}")
+    return value
+
+
 db_option = click.option(
     "--db",
     "db",
     default=None,
+    callback=_lake_location,
     help="Warehouse: a lake folder, or postgres:<connection> (see the README). Default: $NEWSALIGN_DB, else data/warehouse.",
 )
 

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from newsalign.warehouse.lake import extension_files
 from tests.helpers import build_lake, rows
-from tests.hostile import assert_refused, invoke, run_cli
+from tests.hostile import PASSWORD, assert_refused, bad_texts, invoke, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +123,42 @@ def test_a_lake_is_never_merged_into_itself(lake, tmp_path):
     for shard in (str(lake), str(alias), f"{lake}/"):
         assert_refused(invoke(["merge", shard, "--db", str(lake)]), says="a lake is never merged into itself")
     assert rows(lake, "SELECT count(*) FROM ducklake_snapshots('lake')") == before
+
+
+@pytest.fixture(scope="module")
+def bad_places(tmp_path_factory) -> list[str]:
+    """--db values that name no warehouse: a file, devices, a folder of other files, someone else's
+    SQLite database, a path too long for the OS, an unreachable PostgreSQL catalog with a password."""
+    root = tmp_path_factory.mktemp("bad-places")
+    (root / "file.txt").write_text("not a lake")
+    (root / "others").mkdir()
+    (root / "others" / "notes.txt").write_text("mine")
+    (root / "theirs").mkdir()
+    with sqlite3.connect(root / "theirs" / "catalog.sqlite") as theirs:
+        theirs.execute("CREATE TABLE users (name TEXT)")
+    theirs.close()
+    return [
+        str(root / "file.txt"),
+        str(root / "missing"),
+        str(root / "others"),
+        str(root / "theirs"),
+        "/dev/null",
+        "/proc/self/nope",
+        str(root / ("a" * 5000)),
+        f"postgres:host=127.0.0.1 port=1 user=u password={PASSWORD} connect_timeout=2",
+        f"postgres:postgresql://u:{PASSWORD}@127.0.0.1:1/x",
+    ]
+
+
+# Commands that read a warehouse that must already exist (a writer may create a new one at a new path).
+READERS = (["sql", "SELECT 1"], ["compact"], ["export", "dataset", "--out", "{tmp}/d.json"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(place=st.one_of(bad_texts, st.integers(0, 8)), command=st.sampled_from(READERS))
+def test_a_reader_given_no_warehouse_refuses_in_one_line(bad_places, tmp_path, place, command):
+    db = bad_places[place] if isinstance(place, int) else place
+    args = [part.format(tmp=tmp_path) for part in command]
+    outcome = invoke([*args, "--db", db], env={"NEWSALIGN_DATA_PATH": str(tmp_path / "shared")})
+    assert_refused(outcome)
+    assert not (tmp_path / "d.json").exists()

@@ -7,15 +7,16 @@ import duckdb
 
 from newsalign.cli import db_option, format_option
 from newsalign.core.errors import NewsalignError
+from newsalign.options import COUNT, TEXT
 from newsalign.output import write_relation
 from newsalign.warehouse import connect, label_settings, retry
 
 
 @click.command()
-@click.argument("query")
+@click.argument("query", type=TEXT)
 @db_option
 @format_option("table", "csv", "json")
-@click.option("--max-rows", type=int, default=100, show_default=True, help="Rows shown by --format table (0: all).")
+@click.option("--max-rows", type=COUNT, default=100, show_default=True, help="Rows shown by --format table (0: all).")
 def sql(query: str, db: str | None, fmt: str, max_rows: int) -> None:
     """Run a SQL QUERY on the warehouse (tables and v_* views). A query reads the lake as it was when
     it began, while crawls keep writing; `FROM articles AT (VERSION => n)` reads snapshot n.

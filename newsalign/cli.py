@@ -102,7 +102,7 @@ def format_option(*choices: str):
 
 def shard_option(what: str):
     """`--shard i/N` (parsed by `newsalign.core.shards.parse_shard`); `what` says what the run does with shard i."""
-    return click.option("--shard", default=None, help=f"i/N: {what}.")
+    return click.option("--shard", type=typed.SHARD, default=None, help=f"i/N: {what}.")
 
 
 # What a crawl command crawls, and how: --sources, -s NAME=VALUE (a Scrapy setting), --site SOURCE=URL; each

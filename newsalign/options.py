@@ -277,6 +277,28 @@ class HttpUrls(Checked):
             self.fail(f"holds a URL that {exc.message}", param, ctx)
 
 
+class Shard(Checked):
+    """`i/N` (1 <= i <= N): this run's share of the work, as (i, N)."""
+
+    name = "shard"
+
+    def convert(self, value, param, ctx) -> tuple[int, int]:
+        from newsalign.core.shards import parse_shard
+
+        if isinstance(value, tuple):
+            return value
+        try:
+            shard = parse_shard(str(value))
+        except NewsalignError:
+            shard = None
+        if shard is None:
+            self.fail(f"must be i/N with 1 <= i <= N, like 2/4, got {shown(value)}", param, ctx)
+        return shard
+
+
+SHARD = Shard()
+
+
 def known_sources() -> tuple[str, ...]:
     from newsalign.crawler.parsers import SOURCES
 

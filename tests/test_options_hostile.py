@@ -139,6 +139,9 @@ TEXTS = [
     Case(LLM, "--model", NAMES),
     Case(LLM, "--prompt"),
     Case(LLM, "--base-url"),
+    Case(LLM, "--shard"),
+    Case(TRENDS, "--shard"),
+    Case(TRENDS, "--geo", frozenset({""})),  # empty: worldwide
     Case(REVIEW, "--annotator", NAMES),
     Case(REVIEW, "--host"),
     Case(EVALUATE, "--split", NAMES),

@@ -77,11 +77,9 @@ def llm(db, model, shard, batch, dry_run, max_attempts, **calls) -> None:
     """
     from tqdm import tqdm
 
-    from newsalign.core.shards import parse_shard
     from newsalign.enrich.llm import default_model, enrich_llm
 
     model = model or default_model()
-    shard = parse_shard(shard)
     con = connect(db, must_exist=True)
     progress = None
 

@@ -99,11 +99,9 @@ def trends(
       newsalign enrich trends --shard 2/4 --out trends-2   # on machine 2 of 4 (or share one --db lake: no merge)
       newsalign merge trends-*
     """
-    from newsalign.core.shards import parse_shard
     from newsalign.enrich.trends.backends import make_backend
     from newsalign.enrich.trends.fetch import enrich_trends
 
-    shard_spec = parse_shard(shard)
     trends_backend = make_backend(backend, csv_dir=csv_dir)
     with ExitStack() as opened:
         con = opened.enter_context(connect(db, read_only=out is not None, must_exist=True))
@@ -115,7 +113,7 @@ def trends(
             topics_per_article=topics_per_article,
             anchor=anchor,
             geo=geo,
-            shard=shard_spec,
+            shard=shard,
             terms_per_request=terms_per_request,
             max_requests=max_requests,
             max_retries=max_retries,

@@ -23,10 +23,14 @@ BIGGEST = 2**63 - 1  # DuckDB's BIGINT: a count no table, LIMIT or range() choke
 
 
 class Refused(click.BadParameter):
-    """A bad value, shown as `--option <what is wrong>` (Click says "Invalid value for '--option': ...")."""
+    """A bad value, shown in one line as `Error: --option <what is wrong>` (exit 2, Click's for bad usage;
+    Click would say "Invalid value for '--option': ..." after the command's usage)."""
 
     def format_message(self) -> str:
         return f"{parameter_name(self.param)} {self.message}"
+
+    def show(self, file=None) -> None:
+        click.ClickException.show(self, file)  # the line alone: no usage above it
 
 
 def parameter_name(param: click.Parameter | None) -> str:
@@ -196,7 +200,7 @@ class Geo(Checked):
     name = "geo"
 
     def convert(self, value, param, ctx) -> str:
-        code = str(value).strip().upper()
+        code = str(value).upper()
         if code and not re.fullmatch(r"[A-Z]{2}(-[A-Z0-9]{1,3}){0,2}", code):
             self.fail(
                 f"must be a country or region code like US or US-CA (empty: worldwide), got {shown(value)}", param, ctx
@@ -289,10 +293,9 @@ class Shard(Checked):
             return value
         try:
             shard = parse_shard(str(value))
-        except NewsalignError:
-            shard = None
-        if shard is None:
-            self.fail(f"must be i/N with 1 <= i <= N, like 2/4, got {shown(value)}", param, ctx)
+        except NewsalignError as exc:  # its message names --shard already
+            self.fail(str(exc).removeprefix("--shard "), param, ctx)
+        assert shard is not None
         return shard
 
 
@@ -319,7 +322,7 @@ class Sources(Checked):
             self.fail(f"must name at least one source ({', '.join(known)}), got {shown(value)}", param, ctx)
         unknown = [name for name in chosen if name not in known]
         if unknown:
-            self.fail(f"names unknown source(s) {', '.join(map(repr, unknown))}; known: {', '.join(known)}", param, ctx)
+            self.fail(f"names unknown source(s): {', '.join(unknown)}; known: {', '.join(known)}", param, ctx)
         return list(dict.fromkeys(chosen))
 
 

@@ -16,7 +16,7 @@ from scrapy.settings import default_settings
 
 from newsalign.core.errors import NewsalignError
 from newsalign.crawler import settings as ours
-from newsalign.crawler.config import SettingError, checked_setting, known_settings
+from newsalign.crawler.config import NewsalignSettings, SettingError, checked_setting, known_settings
 from tests.hostile import Outcome, assert_refused, bad_numbers, invoke, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +52,8 @@ SETTING_NAMES = sorted(known_settings())
 @settings(max_examples=25, deadline=None)
 def test_every_defined_setting_takes_its_own_default(name):
     """No false refusal: each setting Scrapy or newsalign defines takes the value it has by default."""
-    default = getattr(ours, name, getattr(default_settings, name, None))
+    fields = NewsalignSettings.model_fields
+    default = getattr(ours, name, getattr(default_settings, name, fields[name].default if name in fields else None))
     try:
         text = default if isinstance(default, str) else json.dumps(default)
     except TypeError:

@@ -80,6 +80,9 @@ class NewsalignSettings(BaseModel):
     NEWSALIGN_DEDUP_INDEX: Any = None  # set by `crawl all` (an object, not a command-line value)
 
 
+# Scrapy's switches whose default is written 1, not True (Scrapy reads them with getbool).
+BOOLEANS_AS_NUMBERS = frozenset({"TELNETCONSOLE_ENABLED"})
+
 # Settings of the Scrapy add-on the Reuters spider drives (scrapy-playwright), which defines no list of them.
 ADDON_PREFIXES = ("PLAYWRIGHT_",)
 
@@ -118,7 +121,8 @@ def checked_setting(name: str, value: Any) -> tuple[str, Any]:
             raise SettingError(f"{name}: {message[0].lower()}{message[1:]}, got {value!r}") from None
         return name, parsed
     default = getattr(ours, name, getattr(default_settings, name, None))
-    getter = {bool: "getbool", int: "getint", float: "getfloat", dict: "getdict"}.get(type(default))
+    kind = bool if name in BOOLEANS_AS_NUMBERS else type(default)
+    getter = {bool: "getbool", int: "getint", float: "getfloat", dict: "getdict"}.get(kind)
     if getter is not None:
         try:
             read = getattr(Settings({name: parsed}), getter)(name)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import build_lake
-from tests.hostile import assert_refused, bad_numbers, bad_texts, invoke
+from tests.hostile import PASSWORD, assert_refused, bad_numbers, bad_texts, invoke
 
 
 class Started(BaseException):
@@ -353,3 +353,17 @@ def test_enrich_llm_huge_concurrency_for_one_job_starts_one_worker(db_path, monk
         assert server.chat_requests == 1
     assert asked == [1]
     assert time.monotonic() - began < 30
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["crawl", "plan", "--since", "2024-01", "--until", "2024-01", "--nodes", f"http://admin:{PASSWORD}@host:abc"],
+        ["crawl", "all", "--site", f"bbc=ftp://u:{PASSWORD}@host/"],
+        ["enrich", "llm", "--base-url", f"htp://u:{PASSWORD}@host/v1"],
+        ["watch", "--enrich", "llm", "--webhook", f"hooks://u:{PASSWORD}@host/"],
+    ],
+    ids=["nodes", "site", "base-url", "webhook"],
+)
+def test_a_refused_url_does_not_show_its_password(no_work, argv):
+    assert_refused(invoke(argv), says="must be an http(s) URL")

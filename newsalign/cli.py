@@ -15,6 +15,7 @@ import sys
 import click
 
 from newsalign import __version__
+from newsalign import options as typed
 from newsalign.core.errors import NewsalignError
 from newsalign.core.secrets import scrub
 
@@ -109,15 +110,30 @@ def format_option(*choices: str):
 
 def shard_option(what: str):
     """`--shard i/N` (parsed by `newsalign.core.shards.parse_shard`); `what` says what the run does with shard i."""
-    return click.option("--shard", default=None, help=f"i/N: {what}.")
+    return click.option("--shard", type=typed.SHARD, default=None, help=f"i/N: {what}.")
 
 
-# What a crawl command crawls, and how: --sources, -s NAME=VALUE (a Scrapy setting), --site SOURCE=URL.
+# What a crawl command crawls, and how: --sources, -s NAME=VALUE (a Scrapy setting), --site SOURCE=URL; each
+# checked as Click reads it (newsalign.options): --sources a list, -s a (name, value), --site a (source, url).
 crawl_options = options(
-    click.option("--sources", default=None, help="Comma-separated sources (default: every spider)."),
-    click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting for every spider."),
     click.option(
-        "--site", "sites", multiple=True, metavar="SOURCE=URL", help="A local copy standing in for a source's hosts."
+        "--sources", type=typed.SOURCES, default=None, help="Comma-separated sources (default: every spider)."
+    ),
+    click.option(
+        "-s",
+        "settings",
+        type=typed.SETTING,
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Scrapy setting for every spider.",
+    ),
+    click.option(
+        "--site",
+        "sites",
+        type=typed.SITE,
+        multiple=True,
+        metavar="SOURCE=URL",
+        help="A local copy standing in for a source's hosts.",
     ),
 )
 

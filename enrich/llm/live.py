@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 
 import duckdb
 
@@ -35,6 +35,8 @@ async def run_live(
         for job in pending:
             await call_one(con, log, job, client, pacer, on_result)
 
+    if isinstance(jobs, Sized):  # no more workers than jobs: `--concurrency 100000000 --limit 1` starts one
+        concurrency = min(concurrency, len(jobs))
     workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
     try:
         await asyncio.gather(*workers)

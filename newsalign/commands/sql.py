@@ -7,6 +7,7 @@ import duckdb
 
 from newsalign.cli import db_option, format_option
 from newsalign.core.errors import NewsalignError
+from newsalign.options import COUNT
 from newsalign.output import write_relation
 from newsalign.warehouse import connect, in_transaction, label_settings
 
@@ -18,13 +19,7 @@ _READS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 @click.argument("query")
 @db_option
 @format_option("table", "csv", "json")
-@click.option(
-    "--max-rows",
-    type=click.IntRange(min=0),
-    default=100,
-    show_default=True,
-    help="Rows shown by --format table (0: all).",
-)
+@click.option("--max-rows", type=COUNT, default=100, show_default=True, help="Rows shown by --format table (0: all).")
 def sql(query: str, db: str | None, fmt: str, max_rows: int) -> None:
     """Run a SQL QUERY on the warehouse (tables and v_* views). A query reads the lake as it was when
     it began, while crawls keep writing; `FROM articles AT (VERSION => n)` reads snapshot n. A query that

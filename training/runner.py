@@ -28,14 +28,19 @@ def run_training(name: str, config: str | None, overrides: list[str] = ()) -> Pa
     """Train with `training.<name>` as configured; return the output directory holding the final model."""
     if name not in TRAINERS:
         raise NewsalignError(f"unknown trainer {name!r}; expected one of {', '.join(TRAINERS)}")
+    module = importlib.import_module(f"newsalign.training.{name}")
+    (script_args, training_args, model_args), env = check_training(name, config, overrides)
+    with run_environment(env, training_args):
+        return _run(module, script_args, training_args, model_args)
+
+
+def check_training(name: str, config: str | None, overrides: list[str] = ()) -> tuple[tuple, dict]:
+    """The parsed, checked configs of `training.<name>` (see `parse_config`), nothing run: a bad value is
+    refused here, before a model or a dataset is loaded."""
     from trl import ModelConfig
 
     module = importlib.import_module(f"newsalign.training.{name}")
-    (script_args, training_args, model_args), env = parse_config(
-        name, (module.SCRIPT_ARGS, module.config_class(), ModelConfig), config, list(overrides)
-    )
-    with run_environment(env, training_args):
-        return _run(module, script_args, training_args, model_args)
+    return parse_config(name, (module.SCRIPT_ARGS, module.config_class(), ModelConfig), config, list(overrides))
 
 
 def _run(module, script_args, training_args, model_args) -> Path:

@@ -188,3 +188,29 @@ def _umask() -> int:
 def _remove(path: str) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
+
+
+@contextlib.contextmanager
+def building_dir(path: str | os.PathLike, what: str | None = None) -> Iterator[Path]:
+    """A temporary folder beside `path` that becomes `path` (absent or empty) only when the block ends without
+    an error; otherwise it is removed, so a failed write leaves no half-written folder. OS errors are one line."""
+    import shutil
+
+    path = Path(path)
+    label = _label(path, what)
+    if path.exists() and not path.is_dir():
+        raise NewsalignError(f"{label}: exists and is not a folder")
+    make_dir(path.parent, what)
+    try:
+        temp = Path(tempfile.mkdtemp(prefix=f".{path.name[:64]}.", suffix=".part", dir=path.parent))
+    except OSError as exc:
+        raise os_error(label, exc, "cannot write") from None
+    try:
+        yield temp
+        os.replace(temp, path)  # onto an empty folder too
+    except OSError as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise os_error(label, exc, "cannot write") from None
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise

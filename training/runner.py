@@ -15,6 +15,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import parse_json, read_text
 from newsalign.training.callbacks import NanLossCallback
 from newsalign.training.config import TRAINERS, parse_config
 
@@ -186,12 +187,20 @@ def fit_prompts(dataset, tokenizer, max_length: int, answer_columns: list[str]):
 
 
 def _row_count(path: Path) -> int:
+    """The rows of an export file, read enough to know `datasets` can load it: one line naming it if not."""
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(path).metadata.num_rows
-    with path.open() as handle:
-        return sum(1 for line in handle if line.strip())
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise NewsalignError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
+    rows = 0
+    for number, line in enumerate(read_text(path, "export file").splitlines(), 1):
+        if line.strip():
+            parse_json(line, f"{path} line {number}")
+            rows += 1
+    return rows
 
 
 def load_tokenizer(path: str):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,34 +131,32 @@ def make_dir(path: str | os.PathLike, what: str | None = None) -> Path:
 
 
 @contextlib.contextmanager
-def writing(path: str | os.PathLike, what: str | None = None, mode: str = "w") -> Iterator:
-    """A file handle whose contents become `path` only when the block ends without an error.
-
-    The handle writes a temporary file beside `path`, renamed over it at the end: a full disk, a kill or an
-    exception leaves `path` as it was (or absent) and no temporary file behind. OS errors are one line.
-    """
+def replacing(path: str | os.PathLike, what: str | None = None) -> Iterator[Path]:
+    """A temporary file beside `path` (in a folder made if missing) that replaces `path` only when the block
+    ends without an error: a full disk, a kill or an exception leaves `path` as it was (or absent) and no
+    temporary file behind. A device or a pipe (/dev/stdout, /dev/full) is yielded itself, written in place.
+    OS errors are one line naming `path`."""
     path = Path(path)
     label = _label(path, what)
-    encoding = None if "b" in mode else "utf-8"
-    if path.is_dir():
+    kind = _kind_of(path, label)
+    if kind == "folder":
         raise NewsalignError(f"{label}: is a folder, not a file")
-    if path.exists() and not path.is_file():  # a device or a pipe (/dev/stdout, /dev/full): written in place
+    if kind == "other":
         try:
-            with open(path, mode, encoding=encoding) as handle:
-                yield handle
+            yield path
         except OSError as exc:
             raise os_error(label, exc, "cannot write") from None
         return
+    make_dir(path.parent, what)
     try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".part", dir=path.parent or ".")
-    except FileNotFoundError:
-        raise NewsalignError(f"{label}: its folder {shown(path.parent)} does not exist") from None
+        fd, name = tempfile.mkstemp(prefix=f".{path.name[:64]}.", suffix=".part", dir=path.parent)
+        os.chmod(fd, 0o666 & ~_umask())  # as a plain open() would have made it, not mkstemp's 0600
+        os.close(fd)
     except OSError as exc:
         raise os_error(label, exc, "cannot write") from None
+    temp = Path(name)
     try:
-        os.chmod(fd, 0o666 & ~_umask())  # as a plain open() would have made it, not mkstemp's 0600
-        with os.fdopen(fd, mode, encoding=encoding) as handle:
-            yield handle
+        yield temp
         os.replace(temp, path)
     except OSError as exc:
         _remove(temp)
@@ -165,6 +164,17 @@ def writing(path: str | os.PathLike, what: str | None = None, mode: str = "w") -
     except BaseException:
         _remove(temp)
         raise
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike, what: str | None = None, mode: str = "w") -> Iterator:
+    """A file handle whose contents become `path` only when the block ends without an error (see `replacing`)."""
+    with replacing(path, what) as temp:
+        try:
+            with open(temp, mode, encoding=None if "b" in mode else "utf-8") as handle:
+                yield handle
+        except OSError as exc:
+            raise os_error(_label(path, what), exc, "cannot write") from None
 
 
 def write_text(path: str | os.PathLike, text: str, what: str | None = None) -> None:
@@ -179,13 +189,24 @@ def write_bytes(path: str | os.PathLike, data: bytes, what: str | None = None) -
         handle.write(data)
 
 
+def _kind_of(path: Path, label: str) -> str | None:
+    """None (nothing there), "file", "folder" or "other" (a device, a pipe); an unusable path is one line."""
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:  # a name too long, a permission denied on the way
+        raise os_error(label, exc, "cannot write") from None
+    return "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else "other"
+
+
 def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
 
-def _remove(path: str) -> None:
+def _remove(path: str | os.PathLike) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
 
@@ -198,7 +219,7 @@ def building_dir(path: str | os.PathLike, what: str | None = None) -> Iterator[P
 
     path = Path(path)
     label = _label(path, what)
-    if path.exists() and not path.is_dir():
+    if _kind_of(path, label) not in ("folder", None):
         raise NewsalignError(f"{label}: exists and is not a folder")
     make_dir(path.parent, what)
     try:

@@ -278,6 +278,51 @@ def test_evaluate_dataset_card(tmp_path, data, says):
     assert_clean(outcome, names="card.json", says=says)
 
 
+@pytest.mark.parametrize("name", ["train.parquet", "train.jsonl"])
+@pytest.mark.parametrize(("data", "says"), [(b"PAR1\x00\x00\x00", "not"), ('{"prompt": "x"}'.encode("utf-16"), "not")])
+def test_train_export_file_not_readable(tmp_path, name, data, says):
+    export = tmp_path / "export"
+    write(export / name, data)
+    write(export / name.replace("train", "validation"), data)
+    config = write(tmp_path / "train.yaml", TRAIN_OK.format(out=tmp_path).replace("no-export", "export"))
+    assert_clean(invoke(["train", "sft", "--config", str(config)]), names=name, says=says)
+
+
+@pytest.mark.parametrize("name", ["test.parquet", "test.jsonl"])
+def test_evaluate_split_file_not_readable(tmp_path, name):
+    write(tmp_path / "model" / "config.json", '{"model_type": "mistral"}')
+    write(tmp_path / "data" / "card.json", '{"answers": [" Yes", " No"]}')
+    write(tmp_path / "data" / name, b"\x89PNG\r\n\x1a\n\x00\x00\xff")
+    outcome = invoke(
+        [
+            "evaluate",
+            "--model",
+            f"m={tmp_path / 'model'}",
+            "--data",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    )
+    assert_clean(outcome, names=name)
+
+
+# --- export: a tokenizer folder whose files are not text -------------------------------------------------
+
+
+@given(data=bad_file_bytes(), name=st.sampled_from(["tokenizer_config.json", "tokenizer.json", "config.json"]))
+@BAD_FILES
+def test_export_tokenizer_property(tmp_path_factory, lake_template, data, name):
+    from tests.helpers import copy_lake
+
+    folder = tmp_path_factory.mktemp("export")
+    db = copy_lake(lake_template, folder / "lake")
+    write(folder / "tok" / name, data)
+    outcome = invoke(["export", "sft", "--db", str(db), "--tokenizer", str(folder / "tok"), "--out", str(folder / "o")])
+    assert_clean(outcome)
+    assert not (folder / "o").exists()
+
+
 # --- import: JSON, JSONL, Parquet, newsletters -----------------------------------------------------------
 
 

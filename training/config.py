@@ -71,8 +71,14 @@ def parse_config(trainer: str, dataclass_types: tuple, config: str | None, overr
     `--learning_rat` is an error naming the closest key instead of a silent prefix match."""
     values = read_config(config, trainer) if config else {}
     env = values.pop("env", None) or {}
-    if not isinstance(env, dict):
-        raise NewsalignError(f"`env` in {config} must be a mapping of environment variables")
+    try:
+        _ENV.validate_python(env)
+    except ValidationError as exc:
+        where = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else ""
+        raise NewsalignError(
+            f"`env` in {config} must map variable names (no '=' or NUL) to text or numbers"
+            f"{' (' + where + ')' if where else ''}, got {exc.errors()[0]['input']!r}"[:400]
+        ) from None
     keys = [f.name for cls in dataclass_types for f in fields(cls)]
     unknown = [key for key in values if key not in keys]
     if unknown:
@@ -93,6 +99,10 @@ def parse_config(trainer: str, dataclass_types: tuple, config: str | None, overr
     for instance in parsed:  # the file's values and the overrides, as the trainer will see them
         check_ranges(vars(instance), f"train {trainer}")
     return tuple(parsed), env
+
+
+_TEXT = Annotated[str, Field(pattern=r"^[^\x00]*$")]
+_ENV = TypeAdapter(dict[Annotated[str, Field(pattern=r"^[^=\x00]+$")], _TEXT | int | float | bool])
 
 
 def _parser(dataclass_types: tuple, trainer: str):

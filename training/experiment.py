@@ -281,7 +281,8 @@ class Grid:
         missing = [kind for kind in self.exp.kinds if not (data / kind / "card.json").exists()]
         if missing:
             raise NewsalignError(f"--data {data} lacks {', '.join(f'{k}/' for k in missing)} (newsalign export KIND)")
-        split = read_json(data / EVAL_KIND / "card.json", "dataset card").get("options", {}).get("split", "random")
+        options = read_json(data / EVAL_KIND / "card.json", "dataset card").get("options")
+        split = options.get("split", "random") if isinstance(options, dict) else "random"
         return {split: data}
 
     def _base(self, exports: Path, seed: int, cell: Path) -> Path:

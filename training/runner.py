@@ -15,7 +15,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 from newsalign.core.errors import NewsalignError
-from newsalign.core.files import parse_json, read_text
+from newsalign.core.files import make_dir, parse_json, read_text
 from newsalign.training.callbacks import NanLossCallback
 from newsalign.training.config import TRAINERS, parse_config
 
@@ -46,6 +46,7 @@ def check_training(name: str, config: str | None, overrides: list[str] = ()) -> 
 
 def _run(module, script_args, training_args, model_args) -> Path:
     train, validation = load_splits(script_args.dataset_dir, module.COLUMNS)
+    make_dir(training_args.output_dir, "output_dir")  # /proc, a file in the way: one line, before any work
     resolve_model(script_args, model_args, corpus=train["prompt"])
     training_args.model_init_kwargs = {
         **(training_args.model_init_kwargs or {}),

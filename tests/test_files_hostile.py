@@ -110,6 +110,20 @@ def test_train_bad_override_is_one_line_not_usage(tmp_path, override, says):
     assert len(outcome.output.splitlines()) <= 3, outcome.output
 
 
+@pytest.mark.parametrize(("env", "says"), [('{A: "x\\0y"}', "env"), ("{A=B: 1}", "env"), ("[A, B]", "env")])
+def test_train_config_env_mapping(tmp_path, env, says):
+    config = write(tmp_path / "train.yaml", TRAIN_OK.format(out=tmp_path) + f"env: {env}\n")
+    assert_clean(invoke(["train", "sft", "--config", str(config)]), says=says)
+
+
+def test_train_output_dir_under_proc(tmp_path):
+    write(tmp_path / "export" / "train.jsonl", '{"prompt": "p", "completion": " Yes"}\n')
+    write(tmp_path / "export" / "validation.jsonl", '{"prompt": "p", "completion": " No"}\n')
+    text = TRAIN_OK.format(out=tmp_path).replace("no-export", "export").replace(f"{tmp_path}/run", "/proc/na/run")
+    config = write(tmp_path / "train.yaml", text)
+    assert_clean(invoke(["train", "sft", "--config", str(config)]), says="/proc/na/run")
+
+
 @given(data=bad_file_bytes())
 @BAD_FILES
 def test_train_config_property(tmp_path_factory, data):
@@ -124,7 +138,7 @@ EXPERIMENT_OK = """train_config: tiny-cpu.yaml
 model: tiny
 seeds: [0]
 splits: [random]
-methods: [base, majority]
+methods: [base, sft, majority]
 """
 
 
@@ -146,6 +160,8 @@ methods: [base, majority]
         ("evaluate: {calibrate: isotonic}", "calibrate"),
         ("train: {vibes: {max_steps: 1}}", "vibes"),
         ("train: {sft: 3}", "sft"),
+        ("train: {sft: {learning_rate: -1}}", "learning_rate"),
+        ("train: {all: {max_stepz: 3}}", "max_stepz"),
         ("data: {label: 3}", "label"),
         ("data: {test_size: 2}", "test_size"),
         ("data: {colour: red}", "colour"),

@@ -385,6 +385,24 @@ def test_export_dataset_written_whole(tmp_path, db_path):
     assert json.loads(out.read_text()) == [] and sorted(p.name for p in out.parent.iterdir()) == ["dataset.json"]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["train", "sft", "--config", "{long}"],
+        ["experiment", "--config", "{long}", "--out", "{tmp}/o"],
+        ["import", "{long}", "--db", "{tmp}/lake"],
+        ["evaluate", "--model", "m={long}", "--data", "{tmp}", "--out", "{tmp}/o"],
+        ["score", "--model", "{long}", "--db", "{tmp}/lake"],
+        ["export-model", "--adapter", "{tmp}", "--out", "{long}"],
+    ],
+)
+def test_a_131_kb_path_is_one_short_line(tmp_path, args):
+    long = f"{tmp_path}/{LONG}.json"
+    outcome = invoke([arg.format(long=long, tmp=tmp_path) for arg in args])
+    line = assert_clean(outcome)
+    assert len(line) < 1000, line[:2000]
+
+
 def test_evaluate_out_under_proc(tmp_path):
     write(tmp_path / "data" / "card.json", '{"answers": [" Yes", " No"]}')
     write(tmp_path / "model" / "config.json", '{"model_type": "mistral"}')

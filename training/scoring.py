@@ -16,13 +16,14 @@ reward of prompt+answer in place of the log-prob.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from newsalign.core.errors import NewsalignError
-from newsalign.core.files import read_json
+from newsalign.core.files import read_json, shown
 from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged
 from newsalign.training.prompt import DEFAULT_ANSWERS
 
@@ -82,8 +83,8 @@ def check_model_folder(path) -> None:
     """`path` is a model folder whose config (adapter_config.json, else config.json) reads: one line if not.
     Cheap, no weights loaded: commands call it before opening a warehouse or writing anything."""
     path = Path(path)
-    if not path.is_dir():
-        raise NewsalignError(f"model path not found: {path}")
+    if not os.path.isdir(path):  # (False for a name too long, where Path.is_dir raises)
+        raise NewsalignError(f"model path not found: {shown(path)}")
     if adapter_config(path) is None:
         if not (path / "config.json").exists():
             raise NewsalignError(

@@ -213,6 +213,7 @@ def _with_hint(keys: list[str], prefix: str = ""):
     """A function naming an unknown key with the closest known one: `--learning_rat (did you mean --learning_rate?)`."""
 
     def hint(key: str) -> str:
+        key = str(key)  # a YAML key may be a number
         close = difflib.get_close_matches(key.split("=")[0], keys, n=1)
         return f"{prefix}{key}" + (f" (did you mean {prefix}{close[0]}?)" if close else "")
 

@@ -28,10 +28,11 @@ def shown(path: str | os.PathLike) -> str:
     return text if len(text) <= _SHOWN else f"{text[: _SHOWN // 2]}...{text[-_SHOWN // 2 :]}"
 
 
-def os_error(path: str | os.PathLike, exc: OSError, doing: str = "") -> NewsalignError:
-    """One line for an OS error on `path`: `<path>: cannot write: No space left on device`."""
+def os_error(label: str, exc: OSError, doing: str = "") -> NewsalignError:
+    """One line for an OS error on the file `label` names (as `shown`): `--out x.json: cannot write: No space
+    left on device`."""
     reason = exc.strerror or exc.__class__.__name__
-    return NewsalignError(f"{shown(path)}: {doing + ': ' if doing else ''}{reason}")
+    return NewsalignError(f"{label}: {doing + ': ' if doing else ''}{reason}")
 
 
 def _label(path, what: str | None) -> str:

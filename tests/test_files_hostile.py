@@ -54,6 +54,7 @@ NAMED_BAD_JSON = [*NAMED_BAD, (b"", "empty"), (b'{"a": 1', "not valid JSON"), (b
 # --- train: its config file and its values ---------------------------------------------------------------
 
 TRAIN_OK = """model_name_or_path: tiny
+tiny_model_dir: {out}/tiny
 output_dir: {out}/run
 dataset_dir: {out}/no-export
 use_cpu: true
@@ -120,6 +121,7 @@ def test_train_output_dir_under_proc(tmp_path):
     write(tmp_path / "export" / "train.jsonl", '{"prompt": "p", "completion": " Yes"}\n')
     write(tmp_path / "export" / "validation.jsonl", '{"prompt": "p", "completion": " No"}\n')
     text = TRAIN_OK.format(out=tmp_path).replace("no-export", "export").replace(f"{tmp_path}/run", "/proc/na/run")
+    text = text.replace("model_name_or_path: tiny", f"model_name_or_path: {tmp_path}")  # a folder: no model built
     config = write(tmp_path / "train.yaml", text)
     assert_clean(invoke(["train", "sft", "--config", str(config)]), says="/proc/na/run")
 
@@ -433,6 +435,7 @@ def test_llm_prices_file_not_text(tmp_path, db_path):
     assert_clean(outcome, names="prices.json", says="UTF-16")
 
 
+@pytest.mark.slow  # starts a loopback server
 def test_llm_endpoint_answering_html(db_path, monkeypatch):
     from tests.llm_server import FakeOpenAI
     from tests.test_enrich_llm import add_articles

@@ -46,8 +46,8 @@ def check_training(name: str, config: str | None, overrides: list[str] = ()) -> 
 
 def _run(module, script_args, training_args, model_args) -> Path:
     train, validation = load_splits(script_args.dataset_dir, module.COLUMNS)
-    make_dir(training_args.output_dir, "output_dir")  # /proc, a file in the way: one line, before any work
     resolve_model(script_args, model_args, corpus=train["prompt"])
+    make_dir(training_args.output_dir, "output_dir")  # /proc, a file in the way: one line, before any training
     training_args.model_init_kwargs = {
         **(training_args.model_init_kwargs or {}),
         "revision": model_args.model_revision,

@@ -126,6 +126,19 @@ def test_train_output_dir_under_proc(tmp_path):
     assert_clean(invoke(["train", "sft", "--config", str(config)]), says="/proc/na/run")
 
 
+@given(data=bad_file_bytes(), name=st.sampled_from(["tokenizer_config.json", "tokenizer.json"]))
+@BAD_FILES
+def test_train_model_tokenizer_property(tmp_path_factory, data, name):
+    folder = tmp_path_factory.mktemp("train-tok")
+    write(folder / "export" / "train.jsonl", '{"prompt": "p", "completion": " Yes"}\n')
+    write(folder / "export" / "validation.jsonl", '{"prompt": "p", "completion": " No"}\n')
+    write(folder / "model" / "config.json", '{"model_type": "mistral", "architectures": ["MistralForCausalLM"]}')
+    write(folder / "model" / name, data)
+    text = TRAIN_OK.format(out=folder).replace("no-export", "export").replace("model_name_or_path: tiny", "")
+    config = write(folder / "train.yaml", text + f"model_name_or_path: {folder / 'model'}\n")
+    assert_clean(invoke(["train", "sft", "--config", str(config)]))
+
+
 @given(data=bad_file_bytes())
 @BAD_FILES
 def test_train_config_property(tmp_path_factory, data):

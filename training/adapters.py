@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from newsalign.core.errors import NewsalignError
-from newsalign.core.files import read_json
+from newsalign.core.files import read_json, shown
 
 
 def adapter_config(path) -> dict | None:
@@ -50,3 +50,15 @@ def load_merged(path, model_class, **kwargs):
     model = PeftModel.from_pretrained(model, path).merge_and_unload()
     model.config._name_or_path = model.name_or_path = str(path)
     return model
+
+
+def read_tokenizer(path, what: str = "tokenizer"):
+    """`AutoTokenizer.from_pretrained(path)`; tokenizer files that are missing, not UTF-8 or not JSON are one
+    line naming `path` instead of transformers' own exception."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise NewsalignError(f"{what} {shown(path)}: no tokenizer could be loaded ({reason})") from None

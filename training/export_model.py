@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from newsalign.core.errors import NewsalignError
 from newsalign.core.files import building_dir
-from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged
+from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged, read_tokenizer
 from newsalign.training.metrics_trainer import load_run_facts
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -55,7 +55,7 @@ def export_model(adapter, out, *, dtype: str = "auto", max_shard_size: str = "5G
 
 def _export(adapter: Path, chain: list[str], folder: Path, out: Path, dtype: str, max_shard_size: str) -> None:
     import torch
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
     reward = is_reward_adapter(adapter_config(adapter))
     model_class = AutoModelForSequenceClassification if reward else AutoModelForCausalLM
@@ -64,7 +64,7 @@ def _export(adapter: Path, chain: list[str], folder: Path, out: Path, dtype: str
         bar.set_postfix_str(f"loading {chain[-1]} and merging {len(chain) - 1} adapter(s)")
         model = load_merged(adapter, model_class, dtype=dtype if dtype == "auto" else getattr(torch, dtype), **kwargs)
         tokenizer_dir = next(d for d in chain if (Path(d) / "tokenizer_config.json").exists() or d == chain[-1])
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+        tokenizer = read_tokenizer(tokenizer_dir)
         if model.config.pad_token_id is None:  # a reward model finds each row's last token by the pad id
             model.config.pad_token_id = tokenizer.pad_token_id
         bar.update()

@@ -205,9 +205,9 @@ def _row_count(path: Path) -> int:
 
 
 def load_tokenizer(path: str):
-    from transformers import AutoTokenizer
+    from newsalign.training.adapters import read_tokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer = read_tokenizer(path, "model")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from newsalign.core.errors import NewsalignError
 from newsalign.core.files import read_json, shown
-from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged
+from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged, read_tokenizer
 from newsalign.training.prompt import DEFAULT_ANSWERS
 
 
@@ -104,7 +104,7 @@ def load_model(path, *, device: str | None = None, load_in_4bit: bool | None = N
     unmerged on it, as in QLoRA training; see `load_settings`.
     """
     import torch
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
     path = Path(path)
     check_model_folder(path)  # its config: UTF-8 JSON naming the model, before transformers reads it
@@ -134,7 +134,7 @@ def load_model(path, *, device: str | None = None, load_in_4bit: bool | None = N
         raise NewsalignError(
             f"{path} is neither a model directory (config.json) nor a LoRA adapter (adapter_config.json)"
         )
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    tokenizer = read_tokenizer(tokenizer_dir)
     if model.config.pad_token_id is None:  # a reward model finds each row's last token by the pad id
         model.config.pad_token_id = (
             tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id

@@ -17,6 +17,7 @@ import click
 from newsalign import __version__
 from newsalign import options as typed
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import shown
 from newsalign.core.secrets import scrub
 
 
@@ -71,7 +72,7 @@ def one_line(message: str) -> str:
 def unforeseen(exc: Exception) -> str:
     """The one line for an exception no check foresaw: what the OS or the library said, and how to see more."""
     if isinstance(exc, OSError) and exc.strerror:
-        where = f": {exc.filename}" if exc.filename else ""
+        where = f": {shown(exc.filename)}" if exc.filename else ""  # a 131 KB path shortened
         return one_line(f"{exc.strerror}{where}")
     return one_line(f"{type(exc).__name__}: {exc} (NEWSALIGN_DEBUG=1 shows where)")
 

@@ -357,7 +357,7 @@ def test_recorded_file_errors_are_clear(con, tmp_path):
     bad.write_text('{"url": "x"}\n')
     with pytest.raises(NewsalignError, match=r"bad.jsonl:1: needs \"response\""):
         load_recorded(con, bad)
-    with pytest.raises(NewsalignError, match="cannot read recorded answers"):
+    with pytest.raises(NewsalignError, match="recorded answers .*missing.jsonl: not found"):
         load_recorded(con, tmp_path / "missing.jsonl")
 
 

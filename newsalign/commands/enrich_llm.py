@@ -78,8 +78,10 @@ def llm(db, model, shard, batch, dry_run, max_attempts, **calls) -> None:
     from tqdm import tqdm
 
     from newsalign.enrich.llm import default_model, enrich_llm
+    from newsalign.enrich.llm.prices import price_table
 
     model = model or default_model()
+    price_table()  # $NEWSALIGN_LLM_PRICES read and checked before the lake is opened
     con = connect(db, must_exist=True)
     progress = None
 

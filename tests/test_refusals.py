@@ -162,3 +162,8 @@ def test_a_reader_given_no_warehouse_refuses_in_one_line(bad_places, tmp_path, p
     outcome = invoke([*args, "--db", db], env={"NEWSALIGN_DATA_PATH": str(tmp_path / "shared")})
     assert_refused(outcome)
     assert not (tmp_path / "d.json").exists()
+
+
+def test_a_query_may_span_lines(lake):
+    outcome = invoke(["sql", "SELECT\n\tcount(*) AS n\nFROM label_params", "--db", str(lake), "--format", "csv"])
+    assert outcome.exit_code == 0 and outcome.stdout.split() == ["n", "13"], outcome.output

@@ -281,13 +281,20 @@ def recreate_views(c: duckdb.DuckDBPyConnection, files: list[Path] | None = None
     c.execute("INSERT INTO schema_views (fingerprint) VALUES (?)", [views_fingerprint(files)])
 
 
+_HAS_MIGRATIONS = (
+    "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'schema_migrations'"
+)
+
+
 def _check_current(con: duckdb.DuckDBPyConnection, db_path) -> None:
+    """A reader's lake is migrated. Only a lake without `schema_migrations` counts as version 0: any other
+    catalog error (one met while `compact` rewrites the catalog) is retried, then raised as it is."""
     newest_known = max((v for v, _ in migrations()), default=0)
-    try:
-        ((current,),) = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
-    except duckdb.CatalogException:
+    ((has_migrations,),) = retry(lambda: con.execute(_HAS_MIGRATIONS).fetchall())
+    if not has_migrations:
         _refuse_foreign(con, db_path)
-        current = 0
+    query = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+    ((current,),) = retry(lambda: con.execute(query).fetchall()) if has_migrations else ((0,),)
     if current < newest_known:
         raise WarehouseError(
             f"{db_path} has schema version {current}, this newsalign expects {newest_known}: "

@@ -257,7 +257,7 @@ def in_use(folder: Path) -> bool:
 
 
 def is_conflict(exc: BaseException) -> bool:
-    """A commit that lost a race with another writer (retrying the transaction is the cure)."""
+    """A statement or commit that lost a race with another writer (retrying it is the cure)."""
     message = str(exc).lower()
     return isinstance(exc, duckdb.Error) and (
         "database is locked" in message
@@ -265,6 +265,9 @@ def is_conflict(exc: BaseException) -> bool:
         or "failed to commit ducklake transaction" in message
         or ("ducklake" in message and "already exists" in message)
         or "does not have any columns" in message  # two processes creating the same table at once
+        # a compaction's flush dropped an inlined-data table the statement had planned to read (duckdb/ducklake#1413):
+        # run again, it reads the rows from the Parquet file the flush wrote
+        or ("ducklake_inlined_data" in message and "does not exist" in message)
     )
 
 

@@ -630,3 +630,40 @@ def test_a_bad_shard_is_one_clear_line(db_path, capsys):
     assert (
         capsys.readouterr().err.strip() == "Error: --shard must be i/N with 1 <= i <= N (e.g. --shard 2/4), not '3/2'"
     )
+
+
+def test_enrich_llm_huge_concurrency_for_one_job_starts_one_worker(db_path, monkeypatch):
+    """`enrich llm --concurrency 100000000 --limit 1`: one worker for the one call, done in seconds (it hung)."""
+    from newsalign.enrich.llm import live
+    from tests.hostile import invoke
+
+    with connect(db_path) as con:
+        add_articles(con, ["A startup unveils a battery", "Another startup"])
+    asked = []
+    real = live.run_live
+
+    async def spy(con, jobs, client, *, concurrency, **kwargs):
+        asked.append(concurrency)
+        await real(con, jobs, client, concurrency=concurrency, **kwargs)
+
+    monkeypatch.setattr(live, "run_live", spy)
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with FakeOpenAI() as server:
+        outcome = invoke(
+            [
+                "enrich",
+                "llm",
+                "--db",
+                str(db_path),
+                "--base-url",
+                server.url,
+                "--concurrency",
+                "100000000",
+                "--limit",
+                "1",
+            ]
+        )
+        assert outcome.exit_code == 0, outcome.output
+        assert server.chat_requests == 1
+    assert asked == [1]

@@ -182,14 +182,13 @@ def test_a_bad_text_is_refused_naming_its_option(places, no_work, case, value):
 
 @pytest.mark.parametrize(
     ("case", "value"),
-    [(case, value) for case in NUMERIC for value in ("nan", "-1", "")]
-    + [(case, value) for case in TEXTS for value in ("", "\udcff", "\x00")],
+    [(case, value) for case in NUMERIC for value in ("nan", "-1", "") if value not in case.valid]
+    + [(case, value) for case in TEXTS for value in ("", "\udcff", "\x00") if value not in case.valid],
     ids=str,
 )
 def test_every_option_of_the_corpus_refuses(places, no_work, case, value):
-    """Each option of the corpus at least once (hypothesis samples them; this walks them all)."""
-    if value in case.valid:
-        pytest.skip("a value this option takes")
+    """Each option of the corpus at least once, with each value it must refuse (hypothesis samples them; this
+    walks them all)."""
     assert_refused(invoke(case.argv(value, places)), says=case.option)
 
 
@@ -310,49 +309,6 @@ def test_workers_are_bounded_by_the_jobs(monkeypatch):
     asyncio.run(live.run_live(None, ["one job"], Client(), concurrency=100_000_000))
     assert started == ["one job"]
     assert len(made) == 1
-
-
-def test_enrich_llm_huge_concurrency_for_one_job_starts_one_worker(db_path, monkeypatch):
-    """`enrich llm --concurrency 100000000 --limit 1`: one worker for the one call, done in seconds (it hung)."""
-    import time
-
-    from newsalign.enrich.llm import live
-    from newsalign.warehouse import connect
-    from tests.llm_server import FakeOpenAI
-    from tests.test_enrich_llm import add_articles
-
-    with connect(db_path) as con:
-        add_articles(con, ["A startup unveils a battery", "Another startup"])
-    asked = []
-    real = live.run_live
-
-    async def spy(con, jobs, client, *, concurrency, **kwargs):
-        asked.append(concurrency)
-        await real(con, jobs, client, concurrency=concurrency, **kwargs)
-
-    monkeypatch.setattr(live, "run_live", spy)
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    with FakeOpenAI() as server:
-        began = time.monotonic()
-        outcome = invoke(
-            [
-                "enrich",
-                "llm",
-                "--db",
-                str(db_path),
-                "--base-url",
-                server.url,
-                "--concurrency",
-                "100000000",
-                "--limit",
-                "1",
-            ]
-        )
-        assert outcome.exit_code == 0, outcome.output
-        assert server.chat_requests == 1
-    assert asked == [1]
-    assert time.monotonic() - began < 30
 
 
 @pytest.mark.parametrize(

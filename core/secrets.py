@@ -1,10 +1,13 @@
-"""The one place secrets are scrubbed: every string a crawl, an enrichment or the warehouse stores, logs,
-prints or exports goes through `scrub`, which removes the configured API keys and any masked form of them (a
-prefix and/or a suffix of the key around asterisks, as OpenAI's 401 says `sk-proj-ab*****wxyz`), even when a
-server echoes them back in an error body, a header or a batch error file, and every libpq password
-(`password=x`, `password='x y'`, `postgresql://user:x@host`), as a Postgres catalog's errors repeat it.
+"""The one place secrets are scrubbed: every string a command prints, a log record carries, or the
+warehouse stores or exports goes through `scrub`, whatever produced it (our text, DuckDB's, libpq's,
+httpx's, Scrapy's). It removes
+- the configured API keys and any masked form of them (a prefix and/or a suffix of the key around
+  asterisks, as OpenAI's 401 says `sk-proj-ab*****wxyz`), even when a server echoes them back;
+- every password in the shapes one travels in (`_SHAPES`): a URL's `user:password@` however its slashes
+  were mangled, a libpq `password=` keyword, and a secret query parameter (`?api-key=`, `&token=`, ...).
 
-Keys are read from the environment at call time, so a key set after import is scrubbed too."""
+Keys are read from the environment at call time, so a key set after import is scrubbed too. `guard_logs`
+scrubs every log record of the process, always; `api_key` reads a key, refusing one that no server accepts."""
 
 from __future__ import annotations
 
@@ -12,12 +15,43 @@ import logging
 import os
 import re
 
+from newsalign.core.errors import NewsalignError
+
 SECRET_VARIABLES = ("OPENAI_API_KEY", "SERPAPI_API_KEY", "GUARDIAN_API_KEY")
 REDACTED = "[redacted]"
+HIDDEN = "***"  # what a password becomes
 MIN_SECRET = 8  # shorter values (a dummy like "x") would scrub ordinary words
 _MASKED = re.compile(r"([\w-]*)(\*{3,})([\w-]*)")
-# A libpq password, as a keyword (`password=x`, `password='x y'`) or inside a URI (`postgresql://u:x@h`).
-_PASSWORD = re.compile(r"""(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s"]+)|(://[^:/@\s]*:)[^@\s]*(@)""", re.IGNORECASE)
+# Every shape a password travels in, as one pattern: each alternative keeps its lead-in (`query`, `libpq`,
+# `userinfo`) and loses its value. Each is anchored on a literal or a run's start, and its repetitions are
+# bounded or cannot backtrack far, so scrubbing stays linear in the length of the text.
+_SHAPES = re.compile(
+    r"""
+    # 1. A secret query parameter: `?api-key=X`, `&api_key=X`, `;token=X`, `?access_token=X`, `?key=X`,
+    #    `?password=X`, `X-Amz-Signature=X`: the value up to the next `&`, `#`, space or quote (a `:`, `,`,
+    #    `.`, `;` or `)` at its end is the message's punctuation, kept: scrubbing twice changes nothing).
+    (?P<query>(?<=[?&;])(?:[\w-]*[-_])?(?:apikey|key|token|secret|password|passwd|pwd|signature)=)
+    (?P<query_value>[^&\#\s"'<>]{1,1024}(?<![:,.;)]))
+  | # 2. A libpq keyword: `password=X`, `password = 'a \' b'` (quoted, backslash escapes), `PGPASSWORD=X`.
+    #    An unquoted value ends at a space, at a `"` (DuckDB quotes the string: `at "dbname=x password=X"Unable
+    #    to connect`), or at a `'` that closes a repr's string; a quoted one takes what sticks to its
+    #    closing quote (a repr that doubled its backslashes).
+    (?P<libpq>(?<![\w.-])(?:pg)?pass(?:word|wd)\s*=\s*)
+    (?P<libpq_value>'(?:[^'\\]|\\.){0,1024}'\S{0,1024}|(?:\\.|[^\s\\"']|'(?![\s:,;)}\]]|$)){1,1024})
+  | # 3. A URL's userinfo, `user:password@host`, wherever it sits: after `scheme://`, after a path
+    #    normaliser's `scheme:/` (`postgres:postgresql:/u:X@h`), after `scheme:///`, or with no scheme at
+    #    all (`admin:X@host:6800`). Taken from the start of a run of characters that cannot end a URL's
+    #    authority: the user up to the first `:`, the password from there to the run's last `@` (an
+    #    unescaped `@` or `:` in it included). Each run is read once: linear however long the text.
+    (?P<userinfo>(?<![^\s/?\#"<>])(?!mailto:)[^\s/?\#"<>:@]*:)
+    (?P<userinfo_value>[^\s/?\#"<>@]*(?:@[^\s/?\#"<>@]*)*)(?=@)
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def _hide(match: re.Match) -> str:
+    return (match["query"] or match["libpq"] or match["userinfo"]) + HIDDEN
 
 
 def secrets() -> list[str]:
@@ -32,7 +66,8 @@ def scrub(value):
 
 def _scrub(value, keys: list[str]):
     if isinstance(value, str):
-        value = _PASSWORD.sub(lambda m: f"{m[1]}***" if m[1] else f"{m[3]}***{m[4]}", value)
+        if "@" in value or "=" in value:  # every shape has one: most text is passed over at C speed
+            value = _SHAPES.sub(_hide, value)
         if not keys:
             return value
         for key in keys:
@@ -53,18 +88,39 @@ def _scrub(value, keys: list[str]):
     return value
 
 
+def api_key(variable: str) -> str | None:
+    """The API key in `$variable` (None when unset or blank), refused in one line, without showing it, when
+    it is not printable ASCII: no server accepts such a key, and an HTTP header cannot even carry it."""
+    key = os.environ.get(variable, "").strip()
+    if not key:
+        return None
+    bad = next((i for i, ch in enumerate(key) if not " " <= ch <= "~"), None)
+    if bad is not None:
+        raise NewsalignError(
+            f"${variable} must be printable ASCII (an API key is), but character {bad + 1} of its {len(key)} is not"
+        )
+    return key
+
+
 def guard_logs() -> None:
-    """Scrub every log record as it is created (idempotent). A record factory rather than a filter
-    on named loggers: the SDK and its HTTP stack log response headers at DEBUG under names that
-    change between versions (httpx, httpx2, httpcore.*), and filters do not reach child loggers."""
+    """Scrub every log record as it is created, message and traceback (idempotent). A record factory
+    rather than a filter on named loggers: the SDK and its HTTP stack log response headers at DEBUG under
+    names that change between versions (httpx, httpx2, httpcore.*), Scrapy logs its overridden settings
+    (a `-s NEWSALIGN_DB=postgres:...`), and filters do not reach child loggers."""
     factory = logging.getLogRecordFactory()
     if getattr(factory, "scrubs", False):
         return
 
     def scrubbing(*args, **kwargs) -> logging.LogRecord:
         record = factory(*args, **kwargs)
-        if secrets():
+        try:
             record.msg, record.args = scrub(record.getMessage()), ()
+        except Exception:  # noqa: BLE001 - a message that does not format is logging's to report, as it is
+            return record
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         return record
 
     scrubbing.scrubs = True

@@ -3,10 +3,16 @@
 Override any of these per run with `-s NAME=VALUE`, e.g. `scrapy crawl bbc -s NEWSALIGN_DB=/tmp/w`.
 """
 
+from newsalign.core.secrets import guard_logs
+
 BOT_NAME = "newsalign"
 SPIDER_MODULES = ["newsalign.crawler.spiders"]
 NEWSPIDER_MODULE = "newsalign.crawler.spiders"
 COMMANDS_MODULE = "newsalign.crawler.commands"  # `scrapy crawl` checks spider arguments before starting
+
+# Every log record of a crawl is scrubbed of secrets, from the first: Scrapy logs its overridden settings
+# (`-s NEWSALIGN_DB=postgres:... password=...`) at INFO, and a catalog's errors quote the connection string.
+guard_logs()
 
 # --- politeness -------------------------------------------------------------------------------
 USER_AGENT = "newsalign/0.1 (+https://github.com/newsalign/newsalign; research crawler; polite, obeys robots.txt)"

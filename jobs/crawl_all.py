@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from newsalign import warehouse
-from newsalign.crawler.config import crawl_settings
+from newsalign.crawler.config import check_settings, crawl_settings
 from newsalign.pipeline.dedup import DedupIndex
 from newsalign.pipeline.runs import CrawlRunRecorder
 
@@ -55,7 +55,9 @@ def crawl_sources(
     from scrapy.crawler import AsyncCrawlerProcess
     from twisted.internet import task
 
+    check_settings(settings)  # a bad setting, and a warehouse that cannot be opened, are told once, before any spider
     merged = crawl_settings(**{"LOG_LEVEL": "WARNING", **dict(settings)})
+    warehouse.connect(merged.get("NEWSALIGN_DB")).close()
     process = AsyncCrawlerProcess(merged)
     shared = DedupIndex(merged.getfloat("NEWSALIGN_NEAR_DUP_THRESHOLD"))
     crawlers = {}

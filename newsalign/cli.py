@@ -9,12 +9,16 @@ turns the project's one user-facing error, `NewsalignError`, into a one-line `Er
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
 
 from newsalign import __version__
+from newsalign import options as typed
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import shown
+from newsalign.core.secrets import guard_logs, scrub
 
 
 class LazyGroup(click.Group):
@@ -40,11 +44,38 @@ class UserError(click.ClickException):
 
 
 class RootGroup(LazyGroup):
+    """Every failure of a subcommand ends as one scrubbed `Error:` line (exit 1 or Click's 2), never a
+    traceback: a `NewsalignError` as it is, a Click usage error with its value scrubbed, and anything else
+    the code did not foresee as its type and first line (`NEWSALIGN_DEBUG=1` re-raises it, traceback and all)."""
+
     def invoke(self, ctx: click.Context):
+        guard_logs()  # every log record a command makes (ours, DuckDB's, httpx's, Scrapy's) is scrubbed
         try:
             return super().invoke(ctx)
         except NewsalignError as exc:
-            raise UserError(str(exc)) from exc
+            raise UserError(one_line(str(exc))) from exc
+        except click.ClickException as exc:
+            exc.message = one_line(exc.message)
+            raise
+        except (click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("NEWSALIGN_DEBUG"):
+                raise
+            raise UserError(unforeseen(exc)) from exc
+
+
+def one_line(message: str) -> str:
+    """`message` scrubbed of secrets, its whitespace (DuckDB's multi-line errors) folded into one line."""
+    return " ".join(scrub(message).split())
+
+
+def unforeseen(exc: Exception) -> str:
+    """The one line for an exception no check foresaw: what the OS or the library said, and how to see more."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {shown(exc.filename)}" if exc.filename else ""  # a 131 KB path shortened
+        return one_line(f"{exc.strerror}{where}")
+    return one_line(f"{type(exc).__name__}: {exc} (NEWSALIGN_DEBUG=1 shows where)")
 
 
 def options(*decorators):
@@ -58,10 +89,18 @@ def options(*decorators):
     return apply
 
 
+def _lake_location(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--db names something: not an empty string (which would quietly mean the default), not a NUL."""
+    if value is not None and (not value.strip() or "\x00" in value):
+        raise click.BadParameter(f"must be a warehouse folder or postgres:<connection>, got {value!r}")
+    return value
+
+
 db_option = click.option(
     "--db",
     "db",
     default=None,
+    callback=_lake_location,
     help="Warehouse: a lake folder, or postgres:<connection> (see the README). Default: $NEWSALIGN_DB, else data/warehouse.",
 )
 
@@ -73,15 +112,30 @@ def format_option(*choices: str):
 
 def shard_option(what: str):
     """`--shard i/N` (parsed by `newsalign.core.shards.parse_shard`); `what` says what the run does with shard i."""
-    return click.option("--shard", default=None, help=f"i/N: {what}.")
+    return click.option("--shard", type=typed.SHARD, default=None, help=f"i/N: {what}.")
 
 
-# What a crawl command crawls, and how: --sources, -s NAME=VALUE (a Scrapy setting), --site SOURCE=URL.
+# What a crawl command crawls, and how: --sources, -s NAME=VALUE (a Scrapy setting), --site SOURCE=URL; each
+# checked as Click reads it (newsalign.options): --sources a list, -s a (name, value), --site a (source, url).
 crawl_options = options(
-    click.option("--sources", default=None, help="Comma-separated sources (default: every spider)."),
-    click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Scrapy setting for every spider."),
     click.option(
-        "--site", "sites", multiple=True, metavar="SOURCE=URL", help="A local copy standing in for a source's hosts."
+        "--sources", type=typed.SOURCES, default=None, help="Comma-separated sources (default: every spider)."
+    ),
+    click.option(
+        "-s",
+        "settings",
+        type=typed.SETTING,
+        multiple=True,
+        metavar="NAME=VALUE",
+        help="Scrapy setting for every spider.",
+    ),
+    click.option(
+        "--site",
+        "sites",
+        type=typed.SITE,
+        multiple=True,
+        metavar="SOURCE=URL",
+        help="A local copy standing in for a source's hosts.",
     ),
 )
 

@@ -23,6 +23,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 
 from newsalign import warehouse
+from newsalign.core.secrets import scrub
 from newsalign.crawler.spiders.base import ARTICLE, SKIPPED
 from newsalign.pipeline.runs import crawl_writer
 
@@ -56,8 +57,8 @@ class ConditionalDiscovery:
         self.known = {url: (etag, modified) for url, etag, modified in rows}
 
     def process_request(self, request):
-        if "discovery" in request.meta and request.url in self.known:
-            etag, modified = self.known[request.url]
+        if "discovery" in request.meta and scrub(request.url) in self.known:
+            etag, modified = self.known[scrub(request.url)]
             if etag:
                 request.headers.setdefault("If-None-Match", etag)
             if modified:
@@ -75,7 +76,8 @@ class ConditionalDiscovery:
             raise IgnoreRequest(f"not_modified: {request.url}")
         etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
         if response.status == 200 and (etag or modified) and b"<sitemapindex" not in response.body[:4096]:
-            self.fresh[request.url] = tuple(v.decode("latin-1") if v else None for v in (etag, modified))
+            # kept under the URL scrubbed (the Guardian's API URL carries its key), looked up the same way
+            self.fresh[scrub(request.url)] = tuple(v.decode("latin-1") if v else None for v in (etag, modified))
         return response
 
     def process_exception(self, request, exception):

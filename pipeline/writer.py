@@ -127,7 +127,7 @@ class WarehouseWriter:
         self.con = warehouse.connect(self.settings.get("NEWSALIGN_DB"))
         self.run_id = uuid.uuid4().hex[:16]
         _mark_interrupted(self.con)
-        row = [self.run_id, self.spider, self.source, _now(), socket.gethostname(), os.getpid()]
+        row = [self.run_id, scrub(self.spider), self.source, _now(), socket.gethostname(), os.getpid()]
         warehouse.retry(
             lambda: self.con.execute(
                 "INSERT INTO crawl_runs (run_id, spider, source, started, host, pid) VALUES (?, ?, ?, ?, ?, ?)", row
@@ -220,7 +220,8 @@ class WarehouseWriter:
 
     def _record_reject(self, url, source, stage: str, reason: str, detail: str) -> None:
         self.counts[f"{stage}/{reason}"] += 1
-        self._rejects.append((_text(url), _text(source), stage, reason, _text(detail), _now(), self.run_id))
+        row = (_text(scrub(url)), _text(source), stage, reason, _text(scrub(detail)), _now(), self.run_id)
+        self._rejects.append(row)  # a URL or an error may carry a password or a key: scrubbed like every stored text
 
     def _maybe_flush(self) -> None:
         pending = len(self._articles) + len(self._rejects)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import islice
 
 import duckdb
 
@@ -61,6 +63,10 @@ def draw_gold(con: duckdb.DuckDBPyConnection, *, seed: int | None = None, overla
     return in_transaction(con, draw)
 
 
+# One statement claims the articles about to be served (one row each).
+_CLAIM = "INSERT INTO review_claims SELECT unnest(?::VARCHAR[]), ?, now()"
+
+
 @dataclass
 class GoldQueue:
     """The gold sample in its drawn order (read once: it never changes once drawn)."""
@@ -75,12 +81,20 @@ class GoldQueue:
         rows = con.execute("SELECT article_id, overlap FROM review_gold ORDER BY position").fetchall()
         return cls([article_id for article_id, _ in rows], {article_id for article_id, shared in rows if shared})
 
-    def _open(self, state: ReviewState, who: str, exclude: list[str]) -> list[str]:
-        """Gold articles `who` may get: not decided by them, not held on the page, and held by fewer other
-        people than the article asks for (1, or 2 for the overlap share)."""
-        skip = state.decided_by(who) | set(exclude)
-        held = state.gold_holders(who)
-        return [a for a in self.order if a not in skip and len(held.get(a, ())) < (2 if a in self.overlap else 1)]
+    def _wanted(self, article_id: str) -> int:
+        """How many people answer a gold article: 2 for the overlap share, else 1."""
+        return 2 if article_id in self.overlap else 1
+
+    def _closed(self, state: ReviewState, who: str, exclude: list[str]) -> set[str]:
+        """Articles `who` may not get: decided by them, held on their page, or held by as many other people
+        as the article asks for. Small (it grows with the decisions), unlike the sample."""
+        full = {a for a, people in state.gold_holders(who).items() if len(people) >= self._wanted(a)}
+        return state.decided_by(who) | set(exclude) | full
+
+    def _open(self, state: ReviewState, who: str, exclude: list[str], n: int) -> list[str]:
+        """The first `n` gold articles `who` may get, in the drawn order."""
+        closed = self._closed(state, who, exclude)
+        return list(islice((a for a in self.order if a not in closed), n))
 
     def next_ids(
         self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str], state: ReviewState
@@ -88,15 +102,10 @@ class GoldQueue:
         """Up to `n` gold articles for `who`, claimed for them. A claim made at the same moment by another
         server wins if it is earlier (ties by name): such articles are dropped and the next ones tried."""
         for _ in range(5):
-            ids = self._open(state, who, exclude)[:n]
+            ids = self._open(state, who, exclude, n)
             if not ids:
                 return []
-            in_transaction(
-                con,
-                lambda c, ids=ids: c.executemany(
-                    "INSERT INTO review_claims VALUES (?, ?, now())", [[i, who] for i in ids]
-                ),
-            )
+            in_transaction(con, lambda c, ids=ids: c.execute(_CLAIM, [ids, who]))
             lost = self._lost(con, who, ids)
             kept = [i for i in ids if i not in lost]
             if kept:
@@ -120,7 +129,11 @@ class GoldQueue:
 
     def left(self, con: duckdb.DuckDBPyConnection, who: str, state: ReviewState) -> int:
         """Articles left for `who` (the ones on their page included)."""
-        return len(self._open(state, who, []))
+        return len(self.order) - len(self._closed(state, who, []) & self._members)
+
+    @cached_property
+    def _members(self) -> set[str]:
+        return set(self.order)
 
 
 # The automated labels of every article with an LLM answer, read once when a queue starts (the label
@@ -147,17 +160,18 @@ class RankedQueue:
     labels: dict = field(default_factory=dict)
     shows_labels = True
 
-    def _open(self, state: ReviewState, who: str, exclude: list[str]) -> list[str]:
-        skip = state.decided_by(who) | set(exclude)
-        return [i for i in self.ranked if i not in skip]
-
     def next_ids(
         self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str], state: ReviewState
     ) -> list[str]:
-        return self._open(state, who, exclude)[:n]
+        skip = state.decided_by(who) | set(exclude)
+        return list(islice((i for i in self.ranked if i not in skip), n))
 
     def left(self, con: duckdb.DuckDBPyConnection, who: str, state: ReviewState) -> int:
-        return len(self._open(state, who, []))
+        return len(self.ranked) - len(state.decided_by(who) & self._members)
+
+    @cached_property
+    def _members(self) -> set[str]:
+        return set(self.ranked)
 
 
 def disagree_queue(con: duckdb.DuckDBPyConnection) -> RankedQueue:

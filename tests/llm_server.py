@@ -8,6 +8,7 @@ whose prompt contains a marker (`server.rules["[refuse]"] = "refusal"`):
     ("sleep", 2.0)                           answer after a delay (client timeouts)
     "hang"                                   block until `server.release.set()` (a killed client)
     "invalid_json"                           a 200 whose body is not JSON
+    "html"                                   a 200 whose body is an HTML page (a proxy's or a portal's)
 
 Also: `echo_key = True` echoes the caller's API key (whole, and masked as OpenAI's 401 does) in
 every error body, in a response header and in batch error files; `rpm = N` enforces N requests per
@@ -145,6 +146,8 @@ class FakeOpenAI:
             content = json.dumps({**answer, "topics": ["人工知能", "半導体", "テクノロジー"] + ["経済"] * 7})
         if behaviour == "invalid_json":
             return 200, echo_headers, None
+        if behaviour == "html":
+            return 200, echo_headers, b"<!doctype html><html><body><h1>Welcome to nginx!</h1></body></html>"
         prompt_tokens = sum(len(m["content"]) for m in body["messages"]) // 4
         completion_tokens = len(content or refusal) // 4
         return 200, echo_headers, {
@@ -260,6 +263,8 @@ def _handler(fake: FakeOpenAI):
                 with fake._lock:
                     fake.chat_log.append((time.monotonic(), status))
                     fake.answered += status == 200
+                if isinstance(answer, bytes):
+                    return self._send(status, None, headers, raw=answer, kind="text/html; charset=utf-8")
                 if answer is None:
                     return self._send(
                         status, None, headers, raw=b'{"id": "chatcmpl-x", "choices": [ oops', kind="application/json"

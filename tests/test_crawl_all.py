@@ -79,7 +79,7 @@ def test_ctrl_c_stops_every_crawl_cleanly_and_the_same_command_resumes(tmp_path)
 def test_bad_arguments_are_one_line_before_any_request(tmp_path):
     for args, message in (
         (["--sources", "bbc,nope"], "unknown source(s): nope"),
-        (["--since", "yesterday"], "since must be an ISO date"),
+        (["--since", "yesterday"], "--since must be a day like 2024-06-15"),
         (["-s", "DOWNLOAD_DELAY"], "-s must be NAME=VALUE"),
     ):
         done = subprocess.run(

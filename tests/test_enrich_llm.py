@@ -357,7 +357,7 @@ def test_recorded_file_errors_are_clear(con, tmp_path):
     bad.write_text('{"url": "x"}\n')
     with pytest.raises(NewsalignError, match=r"bad.jsonl:1: needs \"response\""):
         load_recorded(con, bad)
-    with pytest.raises(NewsalignError, match="cannot read recorded answers"):
+    with pytest.raises(NewsalignError, match="recorded answers .*missing.jsonl: not found"):
         load_recorded(con, tmp_path / "missing.jsonl")
 
 
@@ -626,7 +626,44 @@ def test_shards_sharing_one_lake_ask_each_article_once_and_count_their_own_calls
 
 def test_a_bad_shard_is_one_clear_line(db_path, capsys):
     connect(db_path).close()
-    assert main(["enrich", "llm", "--db", str(db_path), "--shard", "3/2"]) == 1
+    assert main(["enrich", "llm", "--db", str(db_path), "--shard", "3/2"]) == 2  # Click's exit for bad usage
     assert (
         capsys.readouterr().err.strip() == "Error: --shard must be i/N with 1 <= i <= N (e.g. --shard 2/4), not '3/2'"
     )
+
+
+def test_enrich_llm_huge_concurrency_for_one_job_starts_one_worker(db_path, monkeypatch):
+    """`enrich llm --concurrency 100000000 --limit 1`: one worker for the one call, done in seconds (it hung)."""
+    from newsalign.enrich.llm import live
+    from tests.hostile import invoke
+
+    with connect(db_path) as con:
+        add_articles(con, ["A startup unveils a battery", "Another startup"])
+    asked = []
+    real = live.run_live
+
+    async def spy(con, jobs, client, *, concurrency, **kwargs):
+        asked.append(concurrency)
+        await real(con, jobs, client, concurrency=concurrency, **kwargs)
+
+    monkeypatch.setattr(live, "run_live", spy)
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with FakeOpenAI() as server:
+        outcome = invoke(
+            [
+                "enrich",
+                "llm",
+                "--db",
+                str(db_path),
+                "--base-url",
+                server.url,
+                "--concurrency",
+                "100000000",
+                "--limit",
+                "1",
+            ]
+        )
+        assert outcome.exit_code == 0, outcome.output
+        assert server.chat_requests == 1
+    assert asked == [1]

@@ -305,7 +305,7 @@ def test_cli_csv_backend_end_to_end(con, db_path, tmp_path, capsys):
 
 def test_cli_errors_are_one_line(db_path, capsys):
     connect(db_path).close()
-    assert main(["enrich", "trends", "--db", str(db_path), "--shard", "5/4"]) == 1
+    assert main(["enrich", "trends", "--db", str(db_path), "--shard", "5/4"]) == 2  # Click's exit for bad usage
     assert (
         capsys.readouterr().err.strip() == "Error: --shard must be i/N with 1 <= i <= N (e.g. --shard 2/4), not '5/4'"
     )

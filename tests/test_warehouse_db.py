@@ -53,7 +53,7 @@ def test_corrupt_and_missing_files_give_clear_errors(tmp_path):
         connect(tmp_path)
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "catalog.sqlite").write_text("not a catalog")
-    with pytest.raises(WarehouseError, match="cannot open .* as a warehouse"):
+    with pytest.raises(WarehouseError, match="catalog.sqlite is not a warehouse catalog: not a SQLite database"):
         connect(tmp_path / "bad")
 
 

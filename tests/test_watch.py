@@ -215,10 +215,10 @@ def _jsonl_ids_file(path) -> list[str]:
 def test_bad_options_are_one_line(tmp_path, capsys):
     assert main(["watch", "--once", "--sources", "bbc", "--db", str(tmp_path / "l")]) == 1
     assert "watch needs a detector" in capsys.readouterr().err
-    assert main(["watch", "--every", "soon", "--enrich", "llm", "--db", str(tmp_path / "l")]) == 1
-    assert "--every expects a duration" in capsys.readouterr().err
-    assert main(["watch", "--once", "--enrich", "llm", "--sources", "nope", "--db", str(tmp_path / "l")]) == 1
-    assert "unknown source(s) nope" in capsys.readouterr().err
+    assert main(["watch", "--every", "soon", "--enrich", "llm", "--db", str(tmp_path / "l")]) == 2
+    assert "--every must be a duration" in capsys.readouterr().err
+    assert main(["watch", "--once", "--enrich", "llm", "--sources", "nope", "--db", str(tmp_path / "l")]) == 2
+    assert "unknown source(s): nope" in capsys.readouterr().err
 
 
 def test_without_a_model_the_llm_signal_is_the_detector(tmp_path, monkeypatch):

@@ -7,16 +7,23 @@ SFT adapter writes such a chain: its adapter's base is the SFT adapter directory
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import read_json, shown
 
 
 def adapter_config(path) -> dict | None:
-    """The adapter_config.json of `path`, or None when `path` is not a local adapter directory."""
+    """The adapter_config.json of `path`, or None when `path` is not a local adapter directory; a file that is
+    not UTF-8 JSON, or names no base model, is one line naming it."""
     config = Path(path) / "adapter_config.json"
-    return json.loads(config.read_text()) if config.exists() else None
+    if not config.exists():
+        return None
+    data = read_json(config, "adapter config")
+    base = data.get("base_model_name_or_path")
+    if not (isinstance(base, str) and base.strip()):
+        raise NewsalignError(f"{config}: base_model_name_or_path must name the base model, got {base!r}")
+    return data
 
 
 def is_reward_adapter(config: dict) -> bool:
@@ -43,3 +50,15 @@ def load_merged(path, model_class, **kwargs):
     model = PeftModel.from_pretrained(model, path).merge_and_unload()
     model.config._name_or_path = model.name_or_path = str(path)
     return model
+
+
+def read_tokenizer(path, what: str = "tokenizer"):
+    """`AutoTokenizer.from_pretrained(path)`; tokenizer files that are missing, not UTF-8 or not JSON are one
+    line naming `path` instead of transformers' own exception."""
+    from transformers import AutoTokenizer
+
+    try:
+        return AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise NewsalignError(f"{what} {shown(path)}: no tokenizer could be loaded ({reason})") from None

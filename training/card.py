@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from newsalign.core.files import write_text
+
 
 def write_card(out: Path, card: dict) -> None:
-    (out / "card.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
-    (out / "README.md").write_text(render_card(card))
+    write_text(out / "card.json", json.dumps(card, indent=2, default=str) + "\n", "dataset card")
+    write_text(out / "README.md", render_card(card), "dataset card")
 
 
 def render_card(card: dict) -> str:

@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, Field, ValidationError
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import read_json, write_text
 from newsalign.training.calibration import apply_platt
 
 DECISION_FILE = "newsalign_decision.json"
@@ -34,13 +37,29 @@ class Decision:
         return {"threshold": self.threshold, "calibration": calibration}
 
 
-def _from_entry(entry: dict, source: str) -> Decision:
-    threshold = entry.get("threshold")
-    if not isinstance(threshold, (int, float)):
-        raise NewsalignError(f"{source}: no numeric threshold")
-    calibration = entry.get("calibration") or None
-    platt = (float(calibration["a"]), float(calibration["b"])) if calibration else None
-    return Decision(float(threshold), platt, source)
+class _Platt(BaseModel):
+    method: Literal["platt"] = "platt"
+    a: float = Field(allow_inf_nan=False)
+    b: float = Field(allow_inf_nan=False)
+
+
+class _Entry(BaseModel):
+    """A decision as kept: `{"threshold": 0.42, "calibration": {"method": "platt", "a": 1.3, "b": -0.2}}`."""
+
+    threshold: float = Field(ge=0, le=1, allow_inf_nan=False)
+    calibration: _Platt | None = None
+
+
+def _from_entry(entry, source: str) -> Decision:
+    try:
+        checked = _Entry.model_validate(entry)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "the decision"
+        got = f", got {error['input']!r}" if error["type"] != "missing" else ""
+        raise NewsalignError(f"{source}: {where}: {error['msg'].lower()}{got}"[:500]) from None
+    platt = (checked.calibration.a, checked.calibration.b) if checked.calibration else None
+    return Decision(checked.threshold, platt, source)
 
 
 def load_decision(model_dir, metrics: Path | None = None) -> Decision:
@@ -48,25 +67,25 @@ def load_decision(model_dir, metrics: Path | None = None) -> Decision:
     `newsalign_decision.json` beside the model, else the 0.5 default."""
     model_dir = Path(model_dir).resolve()
     if metrics is not None:
-        try:
-            entries = json.loads(Path(metrics).read_text())["models"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise NewsalignError(f"cannot read the evaluation metrics {metrics}: {exc}") from None
+        entries = read_json(metrics, "evaluation metrics").get("models")
+        if not isinstance(entries, dict):
+            raise NewsalignError(f"evaluation metrics {metrics}: no `models` mapping (not a metrics.json of evaluate)")
         for name, entry in entries.items():
-            if entry.get("path") and Path(entry["path"]).resolve() == model_dir:
+            if (
+                isinstance(entry, dict)
+                and isinstance(entry.get("path"), str)
+                and Path(entry["path"]).resolve() == model_dir
+            ):
                 return _from_entry(entry, f"{metrics} (model {name!r})")
         raise NewsalignError(f"{metrics} has no model evaluated from {model_dir}")
     file = model_dir / DECISION_FILE
     if not file.exists():
         return Decision()
-    try:
-        return _from_entry(json.loads(file.read_text()), str(file))
-    except (ValueError, KeyError, TypeError) as exc:
-        raise NewsalignError(f"{file} is not a decision file: {exc}") from None
+    return _from_entry(read_json(file, "decision file"), f"decision file {file}")
 
 
 def save_decision(model_dir, decision: Decision) -> Path:
     """Write `decision` beside the model, where `newsalign score` finds it."""
     file = Path(model_dir) / DECISION_FILE
-    file.write_text(json.dumps(decision.as_json(), indent=2) + "\n")
+    write_text(file, json.dumps(decision.as_json(), indent=2) + "\n")
     return file

@@ -11,7 +11,6 @@ predictions.csv and PNG plots to `out_dir`.
 from __future__ import annotations
 
 import gc
-import json
 import re
 import time
 from dataclasses import dataclass
@@ -20,12 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import make_dir, read_json
 from newsalign.training import baselines, calibration, plots
 from newsalign.training.evaluate_data import has_split, load_split, read_answers
 from newsalign.training.metrics import ECE_BINS, bootstrap_ci, choose_threshold, compute_metrics, confusion
 from newsalign.training.metrics_trainer import find_trainer_state, load_log_history, load_run_facts, reward_accuracy
 from newsalign.training.report import print_comparison, write_metrics_json, write_report
-from newsalign.training.scoring import answer_logprobs, load_model, p_signal
+from newsalign.training.scoring import answer_logprobs, check_model_folder, load_model, p_signal
 
 BASELINES = ("majority", "tfidf_logreg")
 DEFAULT_MAX_LENGTH = 1024  # TRL's default max_length, for models whose training recorded none
@@ -83,7 +83,7 @@ def majority_prior(data_dir: Path, validation, train) -> tuple[float, str]:
     """P(signal) for the majority baseline and the rows it came from: the training population before balancing
     (the export card's `train_before_balance`), else the validation split, else the training split."""
     card = data_dir / "card.json"
-    before = json.loads(card.read_text()).get("train_before_balance") if card.exists() else None
+    before = read_json(card, "dataset card").get("train_before_balance") if card.exists() else None
     if before and before.get("articles"):
         return before["positive"] / before[
             "articles"
@@ -315,11 +315,13 @@ def evaluate_models(
     """
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     calibrate = _check_settings(models, calibrate)
+    for path in models.values():  # every model's config readable before any is loaded
+        check_model_folder(path)
     answers = read_answers(data_dir)
     max_length = resolve_max_length(models, max_length)
+    make_dir(out_dir, "--out")
     notes: list[str] = []
     rows = _load_rows(data_dir, split, threshold, notes)
-    out_dir.mkdir(parents=True, exist_ok=True)
     # score
     scores, entries = _score_models(
         models, rows, answers, out_dir, batch_size=batch_size, max_length=max_length, device=device

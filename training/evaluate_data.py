@@ -7,12 +7,12 @@ on come from the export's `card.json`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import read_json
 from newsalign.training.prompt import DEFAULT_ANSWERS
 
 
@@ -21,13 +21,18 @@ def read_answers(data_dir) -> tuple[str, str]:
     card_path = Path(data_dir) / "card.json"
     if not card_path.exists():
         return DEFAULT_ANSWERS
-    card = json.loads(card_path.read_text())
-    answers = card.get("options", {}).get("answers") or card.get("answers")
+    card = read_json(card_path, "dataset card")
+    options = card.get("options") if isinstance(card.get("options"), dict) else {}
+    answers = options.get("answers") or card.get("answers")
     if isinstance(answers, dict):
         answers = (answers.get("positive"), answers.get("negative"))
     if not answers:
         return DEFAULT_ANSWERS
-    if len(answers) != 2 or not all(isinstance(a, str) and a.strip() for a in answers):
+    if (
+        not isinstance(answers, (list, tuple))
+        or len(answers) != 2
+        or not all(isinstance(a, str) and a.strip() for a in answers)
+    ):
         raise NewsalignError(f"{card_path}: answers must be two non-empty strings, got {answers!r}")
     return tuple(answers)
 
@@ -40,7 +45,11 @@ def _read_split(data_dir: Path, split: str) -> pd.DataFrame:
     for suffix, reader in ((".parquet", pd.read_parquet), (".jsonl", lambda p: pd.read_json(p, lines=True))):
         path = data_dir / f"{split}{suffix}"
         if path.exists():
-            return reader(path)
+            try:
+                return reader(path)
+            except (OSError, ValueError) as exc:  # not Parquet, not JSON lines, cut short, not UTF-8
+                reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+                raise NewsalignError(f"{path}: not a readable {suffix[1:]} file ({reason})") from None
     raise NewsalignError(
         f"no {split}.parquet or {split}.jsonl in {data_dir}: point --data at a `newsalign export` directory"
     )

@@ -20,9 +20,13 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from newsalign.core.errors import NewsalignError
-from newsalign.training.config import read_yaml_mapping
+from newsalign.core.files import make_dir, read_json
+from newsalign.training.config import allowed, read_yaml_mapping
 
 # name -> (trainer, export kind, start model, extra trainer options)
 METHODS = {
@@ -71,27 +75,120 @@ class Experiment:
         return sorted({EVAL_KIND, *(METHODS[m][1] for m in self.trained)})
 
 
+_Count = Annotated[int, Field(ge=1)]
+_Share = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]
+_Method = Literal[ALL_METHODS]  # pyright: ignore[reportInvalidTypeForm]
+_Forbid = ConfigDict(extra="forbid")
+
+
+class _Tiny(BaseModel):
+    model_config = _Forbid
+    vocab_size: _Count = 512
+    hidden_size: _Count = 64
+    layers: _Count = 2
+
+
+class _Data(BaseModel):
+    """`data:`: the export's options (training.export.ExportOptions) and `label_sql`, run before the export."""
+
+    model_config = _Forbid
+    label: str = "v_signal"
+    label_sql: str | None = None
+    test_size: _Share = 0.1
+    validation_size: _Share = 0.1
+    seed: Annotated[int, Field(ge=0)] = 42
+    balance: Literal["none", "downsample", "weights"] = "none"
+    max_article_tokens: _Count = 512
+    tokenizer: str | None = None
+    format: Literal["parquet", "jsonl"] = "parquet"
+    answers: tuple[str, str] | None = None
+    prompt_version: str | None = None
+    test_from: Literal["gold"] | None = None
+
+
+class _Evaluate(BaseModel):
+    """`evaluate:`: keyword arguments of training.evaluate.evaluate_models."""
+
+    model_config = _Forbid
+    bootstrap: Annotated[int, Field(ge=0)] = 1000
+    batch_size: _Count = 16
+    max_length: Annotated[int, Field(ge=8)] | None = None
+    calibrate: Literal["platt", "none"] | None = "platt"
+    threshold: Annotated[float, Field(ge=0, le=1)] | None = None
+    device: str | None = None
+    split: str = "test"
+
+
+class _ExperimentFile(BaseModel):
+    """The experiment YAML as written: every key typed, unknown keys refused."""
+
+    model_config = _Forbid
+    train_config: str
+    model: str = "tiny"
+    tiny: _Tiny = _Tiny()
+    seeds: Annotated[list[Annotated[int, Field(ge=0, lt=2**32)]], Field(min_length=1)] = [0, 1, 2]
+    splits: Annotated[list[Literal["random", "time"]], Field(min_length=1)] = ["random", "time"]
+    methods: list[_Method] | dict[_Method, bool] = list(ALL_METHODS)
+    data: _Data = _Data()
+    train: dict[Literal[("all", *METHODS)], dict[str, Any]] = {}  # pyright: ignore[reportInvalidTypeForm]
+    evaluate: _Evaluate = _Evaluate()
+    torch_threads: _Count | None = None
+
+
 def load_experiment(path) -> Experiment:
-    """Read and check an experiment YAML; unknown keys and methods are one-line errors."""
+    """Read and check an experiment YAML: a wrong key or value is one line naming it and what is allowed."""
     path = Path(path)
     values = read_yaml_mapping(path, "experiment file")
-    known = set(Experiment.__dataclass_fields__) - {"path"}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise NewsalignError(f"unknown key(s) in {path}: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    if "train_config" not in values:
-        raise NewsalignError(f"{path} needs train_config: a trainer config such as training/configs/tiny-cpu.yaml")
-    methods = values.get("methods", list(ALL_METHODS))
+    if "seeds" in values and values["seeds"] is None:  # `seeds:` left empty: the default seeds
+        del values["seeds"]
+    try:
+        checked = _ExperimentFile.model_validate(values)
+    except ValidationError as exc:
+        raise NewsalignError(_refusal(path, exc)) from None
+    train_config = _find_config(path, checked.train_config)
+    read_yaml_mapping(train_config, "train_config")  # text, YAML and a mapping, before the grid starts
+    methods = checked.methods
     if isinstance(methods, dict):  # {name: true/false}
         methods = [name for name, on in methods.items() if on]
-    bad = sorted(set(methods) - set(ALL_METHODS)) + sorted(set(values.get("splits", [])) - {"random", "time"})
-    if bad:
-        raise NewsalignError(f"{path}: unknown method or split {', '.join(bad)}; methods: {', '.join(ALL_METHODS)}")
-    values["methods"] = methods
-    values["train_config"] = _find_config(path, values["train_config"])
-    if not values.get("seeds"):
-        values["seeds"] = [0, 1, 2]
-    return Experiment(path=path, **values)
+    return Experiment(
+        path=path,
+        train_config=train_config,
+        model=checked.model,
+        tiny=checked.tiny.model_dump(exclude_unset=True),
+        seeds=checked.seeds,
+        splits=list(checked.splits),
+        methods=list(methods),
+        data=checked.data.model_dump(exclude_unset=True),
+        train=checked.train,
+        evaluate=checked.evaluate.model_dump(exclude_unset=True),
+        torch_threads=checked.torch_threads,
+    )
+
+
+def _refusal(path: Path, exc: ValidationError) -> str:
+    """pydantic's first complaint as one line: `exp.yaml: seeds[0] must be a whole number >= 0, got 'zero'`."""
+    errors = exc.errors()
+    first = _where(errors[0]["loc"])
+    if errors[0]["type"] == "extra_forbidden":
+        known = f" (known: {', '.join(_ExperimentFile.model_fields)})" if "." not in first else ""
+        return f"{path}: unknown key {first}{known}"
+    if errors[0]["type"] == "missing":
+        return f"{path}: {first} is missing" + (
+            ": a trainer config such as training/configs/tiny-cpu.yaml" if first == "train_config" else ""
+        )
+    same = [error for error in errors if _where(error["loc"]) == first]  # each branch of a union (list or mapping)
+    return f"{path}: {first} must be {allowed(same)}, got {errors[0]['input']!r}"
+
+
+def _where(loc: tuple) -> str:
+    """A pydantic location as a YAML reader says it (`seeds[1]`, `tiny.layers`), the union branches left out."""
+    where = ""
+    for part in loc:
+        if isinstance(part, int):
+            where += f"[{part}]"
+        elif not (part == "[key]" or part.startswith(("list[", "dict[", "tuple["))):
+            where += f".{part}" if where else part
+    return where
 
 
 def _find_config(experiment: Path, name: str) -> Path:
@@ -122,11 +219,12 @@ class Grid:
 
     def run(self, *, db=None, data=None) -> list[dict]:
         """Every cell of the grid; returns [{split, seed, dir}] of the evaluated cells."""
+        self.check()
         if self.exp.torch_threads:
             import torch
 
             torch.set_num_threads(self.exp.torch_threads)
-        self.out.mkdir(parents=True, exist_ok=True)
+        make_dir(self.out, "--out")
         splits = self._exports(db) if data is None else self._given_exports(Path(data))
         self.total = len(splits) * len(self.exp.seeds) * (len(self.exp.trained) + 1)
         cells = []
@@ -135,6 +233,14 @@ class Grid:
                 cells.append(self._cell(split, seed, exports))
         (self.out / "notes.json").write_text(json.dumps(self.notes, indent=2) + "\n")
         return cells
+
+    def check(self) -> None:
+        """Every trainer's config and `train:` values parsed and checked before anything is exported or trained."""
+        from newsalign.training.runner import check_training
+
+        for method in self.exp.trained:
+            trainer, *_, extra = METHODS[method]
+            check_training(trainer, str(self.exp.train_config), trainer_args(self.exp, method, **extra))
 
     def _progress(self, what: str, started: float | None = None, skipped: bool = False) -> None:
         self.step += 1
@@ -175,7 +281,8 @@ class Grid:
         missing = [kind for kind in self.exp.kinds if not (data / kind / "card.json").exists()]
         if missing:
             raise NewsalignError(f"--data {data} lacks {', '.join(f'{k}/' for k in missing)} (newsalign export KIND)")
-        split = json.loads((data / EVAL_KIND / "card.json").read_text())["options"]["split"]
+        options = read_json(data / EVAL_KIND / "card.json", "dataset card").get("options")
+        split = options.get("split", "random") if isinstance(options, dict) else "random"
         return {split: data}
 
     def _base(self, exports: Path, seed: int, cell: Path) -> Path:

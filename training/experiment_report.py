@@ -9,7 +9,6 @@ seeds, and the facts that make it reproducible: the export card's snapshot hash,
 from __future__ import annotations
 
 import itertools
-import json
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from newsalign.core.files import read_json, read_text, write_text
 from newsalign.training import plots
 from newsalign.training.metrics import METRICS, paired_difference_ci, seed_mean_ci
 from newsalign.training.metrics_trainer import load_log_history
@@ -47,7 +47,7 @@ def _cell_runs(cells: list[dict], methods: list[str]) -> tuple[np.ndarray, dict,
     gold, runs, results = None, {}, []
     for cell in cells:
         eval_dir = Path(cell["dir"]) / "eval"
-        result = json.loads((eval_dir / "metrics.json").read_text())
+        result = read_json(eval_dir / "metrics.json", "evaluation metrics")
         predictions = pd.read_csv(eval_dir / "predictions.csv")
         if gold is None:
             gold, ids = predictions["gold"].to_numpy(bool), predictions["id"].tolist()
@@ -214,7 +214,7 @@ def write_experiment_report(exp, cells: list[dict], out, *, notes: list[str] = (
         lines += _split_section(split, data, images)
         summary["splits"][split] = {k: v for k, v in data.items() if k not in ("gold", "runs", "results")}
     lines += _reproduce(exp, by_split, out, summary)
-    (out / "report.md").write_text("\n".join(lines))
+    write_text(out / "report.md", "\n".join(lines))
     write_metrics_json(summary, out / "summary.json")
     return summary
 
@@ -260,12 +260,12 @@ def _reproduce(exp, by_split: dict, out: Path, summary: dict) -> list[str]:
     for split in by_split:
         card_path = out / "exports" / split / "sft" / "card.json"
         if card_path.exists():
-            cards[split] = json.loads(card_path.read_text())
+            cards[split] = read_json(card_path, "dataset card")
     summary["data"] = {
         split: {"warehouse_snapshot_sha256": c["warehouse_snapshot_sha256"], "counts": c["counts"]}
         for split, c in cards.items()
     }
-    summary["configs"] = {"experiment": exp.path.read_text(), "train_config": exp.train_config.read_text()}
+    summary["configs"] = {"experiment": read_text(exp.path), "train_config": read_text(exp.train_config)}
     lines = ["## Reproduce", ""]
     lines += [
         f"- Data, split `{split}`: warehouse snapshot sha256 `{c['warehouse_snapshot_sha256']}` "

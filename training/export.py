@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from newsalign.core import minhash
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import make_dir, replacing, writing
 from newsalign.training.card import write_card
 from newsalign.training.prompt import (
     DEFAULT_ANSWERS,
@@ -91,7 +92,7 @@ def export_training_set(
     parts["train"] = balance(parts["train"], options.balance, options.seed)
     builder = PromptBuilder(options.max_article_tokens, tokenizer, options.prompt_version)
     rows = {name: to_rows(part, options.kind, builder, options.answers) for name, part in parts.items()}
-    options.out.mkdir(parents=True, exist_ok=True)
+    make_dir(options.out, "--out")
     for name, records in rows.items():
         write_rows(records, options.out / f"{name}.{options.format}", options.format)
     card = {
@@ -272,14 +273,16 @@ def to_rows(frame: pd.DataFrame, kind: str, builder: PromptBuilder, answers: tup
 
 
 def write_rows(rows: list[dict], path: Path, fmt: str) -> None:
+    """`rows` as JSON lines or Parquet in `path`, whole or not at all (a full disk: one line, no part file)."""
     if fmt == "jsonl":
-        with path.open("w") as handle:
+        with writing(path, "export file") as handle:
             handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pq.write_table(pa.Table.from_pylist(rows), path)
+    with replacing(path, "export file") as temp:
+        pq.write_table(pa.Table.from_pylist(rows), temp)  # pyarrow's write errors are OSErrors
 
 
 def _class_counts(frame: pd.DataFrame) -> dict:

@@ -16,7 +16,8 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from newsalign.core.errors import NewsalignError
-from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged
+from newsalign.core.files import building_dir
+from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged, read_tokenizer
 from newsalign.training.metrics_trainer import load_run_facts
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -31,6 +32,8 @@ def adapter_chain(path) -> list[str]:
         base = config.get("base_model_name_or_path")
         if not base:
             raise NewsalignError(f"{chain[-1]}/adapter_config.json names no base_model_name_or_path")
+        if any(Path(base).resolve() == Path(link).resolve() for link in chain):
+            raise NewsalignError(f"{chain[-1]}/adapter_config.json: base_model_name_or_path {base} makes a loop")
         chain.append(base)
         config = adapter_config(base)
     return chain
@@ -38,15 +41,22 @@ def adapter_chain(path) -> list[str]:
 
 def export_model(adapter, out, *, dtype: str = "auto", max_shard_size: str = "5GB") -> Path:
     """Write the merged model of `adapter` (and its chain) to `out`; return `out`."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
     if dtype not in DTYPES:
         raise NewsalignError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
     adapter, out = Path(adapter), Path(out)
     chain = adapter_chain(adapter)
-    if out.exists() and any(out.iterdir()):
+    if out.is_dir() and any(out.iterdir()):
         raise NewsalignError(f"{out} is not empty: choose a new folder for the merged model")
+    with building_dir(out, "--out") as folder:  # a failed export leaves no half-written model
+        _export(adapter, chain, folder, out, dtype, max_shard_size)
+    return out
+
+
+def _export(adapter: Path, chain: list[str], folder: Path, out: Path, dtype: str, max_shard_size: str) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
+
     reward = is_reward_adapter(adapter_config(adapter))
     model_class = AutoModelForSequenceClassification if reward else AutoModelForCausalLM
     kwargs = {"num_labels": 1} if reward else {}
@@ -54,18 +64,17 @@ def export_model(adapter, out, *, dtype: str = "auto", max_shard_size: str = "5G
         bar.set_postfix_str(f"loading {chain[-1]} and merging {len(chain) - 1} adapter(s)")
         model = load_merged(adapter, model_class, dtype=dtype if dtype == "auto" else getattr(torch, dtype), **kwargs)
         tokenizer_dir = next(d for d in chain if (Path(d) / "tokenizer_config.json").exists() or d == chain[-1])
-        tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+        tokenizer = read_tokenizer(tokenizer_dir)
         if model.config.pad_token_id is None:  # a reward model finds each row's last token by the pad id
             model.config.pad_token_id = tokenizer.pad_token_id
         bar.update()
         bar.set_postfix_str(f"saving to {out}")
         model.config._name_or_path = str(out)
-        model.save_pretrained(out, max_shard_size=max_shard_size)
-        tokenizer.save_pretrained(out)
+        model.save_pretrained(folder, max_shard_size=max_shard_size)
+        tokenizer.save_pretrained(folder)
         bar.update()
         bar.set_postfix_str("run facts")
         facts = {k: v for k, v in load_run_facts(adapter).items() if k != "load_in_4bit"}  # merged: full precision
         if facts:
-            (out / "newsalign_run.json").write_text(json.dumps(facts, indent=2) + "\n")
+            (folder / "newsalign_run.json").write_text(json.dumps(facts, indent=2) + "\n")
         bar.update()
-    return out

@@ -6,9 +6,10 @@ reward accuracy), read from disk so no W&B account is needed.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
+
+from newsalign.core.files import read_json
 
 # Keys holding the trainer's pairwise "reward accuracy": DPO/KTO log rewards/accuracies, the reward model accuracy.
 REWARD_ACCURACY_KEYS = ("rewards/accuracies", "accuracy")
@@ -36,7 +37,7 @@ def load_run_facts(model_path) -> dict:
     """`newsalign_run.json` (written by `training.runner`) in the model dir or one level up, or {}."""
     for folder in (Path(model_path), Path(model_path).parent):
         if (folder / "newsalign_run.json").exists():
-            return json.loads((folder / "newsalign_run.json").read_text())
+            return read_json(folder / "newsalign_run.json", "run facts")
     return {}
 
 
@@ -45,7 +46,8 @@ def load_log_history(model_path) -> list[dict]:
     state = find_trainer_state(model_path)
     if state is None:
         return []
-    return json.loads(state.read_text()).get("log_history", [])
+    history = read_json(state, "trainer state").get("log_history", [])
+    return history if isinstance(history, list) else []
 
 
 def series(log_history: list[dict], key: str) -> tuple[list[float], list[float]]:

@@ -23,7 +23,7 @@ from newsalign.core.errors import NewsalignError
 from newsalign.training.decision import Decision, load_decision
 from newsalign.training.metrics_trainer import load_run_facts
 from newsalign.training.prompt import DEFAULT_ANSWERS, DEFAULT_PROMPT_VERSION, PromptBuilder
-from newsalign.training.scoring import answer_logprobs, load_model, p_signal
+from newsalign.training.scoring import answer_logprobs, check_model_folder, load_model, p_signal
 
 CHUNK = 256  # articles loaded, scored and committed at once
 DEFAULT_MAX_LENGTH = 1024  # as `evaluate`: TRL's default, for models whose training recorded none
@@ -97,8 +97,7 @@ def score_articles(
     if batch_size < 1:
         raise NewsalignError(f"--batch-size must be at least 1, not {batch_size}")
     model_dir = Path(model_dir).resolve()
-    if not model_dir.is_dir():
-        raise NewsalignError(f"model path not found: {model_dir}")
+    check_model_folder(model_dir)  # its config readable, even when nothing is left to score
     digest = digest or model_hash(model_dir)
     decision = load_decision(model_dir, metrics)
     todo, already = pending_articles(con, digest, where)

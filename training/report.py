@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+from newsalign.core.files import write_text
 from newsalign.training.metrics import METRICS
 
 REWARD_ACCURACY_CAVEAT = (
@@ -63,7 +64,7 @@ def _jsonable(value):
 def write_metrics_json(result: dict, path) -> Path:
     """metrics.json: the whole result, NaN written as null."""
     path = Path(path)
-    path.write_text(json.dumps(_jsonable(result), indent=2, default=str) + "\n")
+    write_text(path, json.dumps(_jsonable(result), indent=2, default=str) + "\n")
     return path
 
 
@@ -199,5 +200,5 @@ def render_report(result: dict) -> str:
 
 def write_report(result: dict, path) -> Path:
     path = Path(path)
-    path.write_text(render_report(result))
+    write_text(path, render_report(result))
     return path

@@ -15,6 +15,7 @@ from pathlib import Path
 from unittest.mock import patch
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import make_dir, parse_json, read_text
 from newsalign.training.callbacks import NanLossCallback
 from newsalign.training.config import TRAINERS, parse_config
 
@@ -28,19 +29,25 @@ def run_training(name: str, config: str | None, overrides: list[str] = ()) -> Pa
     """Train with `training.<name>` as configured; return the output directory holding the final model."""
     if name not in TRAINERS:
         raise NewsalignError(f"unknown trainer {name!r}; expected one of {', '.join(TRAINERS)}")
+    module = importlib.import_module(f"newsalign.training.{name}")
+    (script_args, training_args, model_args), env = check_training(name, config, overrides)
+    with run_environment(env, training_args):
+        return _run(module, script_args, training_args, model_args)
+
+
+def check_training(name: str, config: str | None, overrides: list[str] = ()) -> tuple[tuple, dict]:
+    """The parsed, checked configs of `training.<name>` (see `parse_config`), nothing run: a bad value is
+    refused here, before a model or a dataset is loaded."""
     from trl import ModelConfig
 
     module = importlib.import_module(f"newsalign.training.{name}")
-    (script_args, training_args, model_args), env = parse_config(
-        name, (module.SCRIPT_ARGS, module.config_class(), ModelConfig), config, list(overrides)
-    )
-    with run_environment(env, training_args):
-        return _run(module, script_args, training_args, model_args)
+    return parse_config(name, (module.SCRIPT_ARGS, module.config_class(), ModelConfig), config, list(overrides))
 
 
 def _run(module, script_args, training_args, model_args) -> Path:
     train, validation = load_splits(script_args.dataset_dir, module.COLUMNS)
     resolve_model(script_args, model_args, corpus=train["prompt"])
+    make_dir(training_args.output_dir, "output_dir")  # /proc, a file in the way: one line, before any training
     training_args.model_init_kwargs = {
         **(training_args.model_init_kwargs or {}),
         "revision": model_args.model_revision,
@@ -181,18 +188,26 @@ def fit_prompts(dataset, tokenizer, max_length: int, answer_columns: list[str]):
 
 
 def _row_count(path: Path) -> int:
+    """The rows of an export file, read enough to know `datasets` can load it: one line naming it if not."""
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(path).metadata.num_rows
-    with path.open() as handle:
-        return sum(1 for line in handle if line.strip())
+        try:
+            return pq.ParquetFile(path).metadata.num_rows
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            raise NewsalignError(f"{path}: not a readable Parquet file ({str(exc).splitlines()[0][:200]})") from None
+    rows = 0
+    for number, line in enumerate(read_text(path, "export file").splitlines(), 1):
+        if line.strip():
+            parse_json(line, f"{path} line {number}")
+            rows += 1
+    return rows
 
 
 def load_tokenizer(path: str):
-    from transformers import AutoTokenizer
+    from newsalign.training.adapters import read_tokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer = read_tokenizer(path, "model")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

@@ -16,14 +16,15 @@ reward of prompt+answer in place of the log-prob.
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from newsalign.core.errors import NewsalignError
-from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged
+from newsalign.core.files import read_json, shown
+from newsalign.training.adapters import adapter_config, is_reward_adapter, load_merged, read_tokenizer
 from newsalign.training.prompt import DEFAULT_ANSWERS
 
 
@@ -63,6 +64,35 @@ def trained_in_4bit(path) -> bool:
     return bool(load_run_facts(path).get("load_in_4bit"))
 
 
+def model_config(path) -> dict:
+    """The config.json of the model folder `path`, checked: UTF-8 JSON with a `model_type` and a list of
+    `architectures` (what transformers needs to load it); otherwise one line naming the file."""
+    file = Path(path) / "config.json"
+    config = read_json(file, "model config")
+    if not isinstance(config.get("model_type"), str):
+        raise NewsalignError(f"{file}: not a transformers model config (no model_type)")
+    architectures = config.get("architectures")
+    if architectures is not None and not (
+        isinstance(architectures, list) and all(isinstance(a, str) for a in architectures)
+    ):
+        raise NewsalignError(f"{file}: architectures must be a list of class names, got {architectures!r}")
+    return config
+
+
+def check_model_folder(path) -> None:
+    """`path` is a model folder whose config (adapter_config.json, else config.json) reads: one line if not.
+    Cheap, no weights loaded: commands call it before opening a warehouse or writing anything."""
+    path = Path(path)
+    if not os.path.isdir(path):  # (False for a name too long, where Path.is_dir raises)
+        raise NewsalignError(f"model path not found: {shown(path)}")
+    if adapter_config(path) is None:
+        if not (path / "config.json").exists():
+            raise NewsalignError(
+                f"{path} is neither a model directory (config.json) nor a LoRA adapter (adapter_config.json)"
+            )
+        model_config(path)
+
+
 def load_model(path, *, device: str | None = None, load_in_4bit: bool | None = None):
     """(model, tokenizer) from a full model dir (config.json) or a peft LoRA adapter dir (adapter_config.json).
 
@@ -74,11 +104,10 @@ def load_model(path, *, device: str | None = None, load_in_4bit: bool | None = N
     unmerged on it, as in QLoRA training; see `load_settings`.
     """
     import torch
-    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
     path = Path(path)
-    if not path.is_dir():
-        raise NewsalignError(f"model path not found: {path}")
+    check_model_folder(path)  # its config: UTF-8 JSON naming the model, before transformers reads it
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     quantize = trained_in_4bit(path) if load_in_4bit is None else load_in_4bit
     settings = load_settings(device, quantize)
@@ -92,17 +121,20 @@ def load_model(path, *, device: str | None = None, load_in_4bit: bool | None = N
         )
         tokenizer_dir = path if (path / "tokenizer_config.json").exists() else adapter["base_model_name_or_path"]
     elif (path / "config.json").exists():
-        architectures = json.loads((path / "config.json").read_text()).get("architectures") or []
+        architectures = model_config(path).get("architectures") or []
         reward = any(a.endswith("ForSequenceClassification") for a in architectures)
-        model = (AutoModelForSequenceClassification if reward else AutoModelForCausalLM).from_pretrained(
-            path, **settings
-        )
+        try:
+            model = (AutoModelForSequenceClassification if reward else AutoModelForCausalLM).from_pretrained(
+                path, **settings
+            )
+        except (OSError, ValueError) as exc:  # no weights, an unknown model_type, a size mismatch
+            raise NewsalignError(f"{path}: cannot load the model: {str(exc).splitlines()[0]}") from None
         tokenizer_dir = path
     else:
         raise NewsalignError(
             f"{path} is neither a model directory (config.json) nor a LoRA adapter (adapter_config.json)"
         )
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    tokenizer = read_tokenizer(tokenizer_dir)
     if model.config.pad_token_id is None:  # a reward model finds each row's last token by the pad id
         model.config.pad_token_id = (
             tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id

@@ -17,13 +17,22 @@ import hashlib
 import os
 import re
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
 
 from newsalign.core.errors import NewsalignError
 from newsalign.core.secrets import scrub
-from newsalign.warehouse.lake import CATALOG_FILE, DATA_PATH_VAR, Lake, in_transaction, open_lake, retry
+from newsalign.warehouse.lake import (
+    CATALOG_FILE,
+    DATA_PATH_VAR,
+    POSTGRES_PREFIX,
+    Lake,
+    in_transaction,
+    open_lake,
+    retry,
+)
 
 DEFAULT_DB_PATH = Path("data/warehouse")
 ENV_VAR = "NEWSALIGN_DB"
@@ -38,9 +47,12 @@ class WarehouseError(NewsalignError):
     """The warehouse is missing, not a warehouse, unreachable or from a newer version."""
 
 
-def resolve_db_path(path: str | os.PathLike | None = None, default: Path = DEFAULT_DB_PATH) -> Path:
-    """`--db PATH`, else `$NEWSALIGN_DB`, else `default` (data/warehouse): a lake folder, or `postgres:...`."""
+def resolve_db_path(path: str | os.PathLike | None = None, default: Path = DEFAULT_DB_PATH) -> Path | str:
+    """`--db PATH`, else `$NEWSALIGN_DB`, else `default` (data/warehouse): a lake folder, or `postgres:...`
+    as given (a connection string, not a path: a URI's `//` must survive)."""
     chosen = path or os.environ.get(ENV_VAR) or default
+    if str(chosen).startswith(POSTGRES_PREFIX):
+        return str(chosen)
     return Path(chosen).expanduser()
 
 
@@ -86,7 +98,7 @@ def connect(
         if read_only:
             _check_current(con, where)
         else:
-            _bring_up_to_date(con)
+            _bring_up_to_date(con, where)
     except BaseException:
         con.close()
         raise
@@ -101,6 +113,7 @@ def _check_folder(lake: Lake, *, read_only: bool) -> None:
             "(a DuckDB file from an older newsalign: see 'Carrying an old warehouse over' in the README)"
         )
     if lake.exists():
+        _check_catalog(folder / CATALOG_FILE)
         return
     if read_only:
         raise WarehouseError(
@@ -113,6 +126,22 @@ def _check_folder(lake: Lake, *, read_only: bool) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WarehouseError(f"cannot create the folder for {folder}: {exc.strerror}: {exc.filename}") from None
+
+
+def _check_catalog(catalog: Path) -> None:
+    """A folder's `catalog.sqlite` is a DuckLake catalog (or still empty: another process is creating it),
+    never someone else's SQLite database, which attaching would silently turn into a lake."""
+    with catalog.open("rb") as file:
+        header = file.read(len(_SQLITE_HEADER))
+    if header and header != _SQLITE_HEADER[: len(header)]:
+        raise WarehouseError(f"{catalog} is not a warehouse catalog: not a SQLite database")
+    try:
+        with closing(sqlite3.connect(f"{catalog.as_uri()}?mode=ro", uri=True, timeout=10)) as sqlite:
+            tables = {name for (name,) in sqlite.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error:  # locked mid-commit, or a read-only folder without the WAL index: DuckLake's open decides
+        return
+    if tables and "ducklake_metadata" not in tables:
+        raise WarehouseError(f"{catalog} is a SQLite database but not a DuckLake catalog (tables: {_some(tables)})")
 
 
 def _check_data_path(lake: Lake) -> None:
@@ -138,6 +167,7 @@ def _line(exc: BaseException) -> str:
     return scrub(" ".join(str(exc).split()))
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
 _UNREACHABLE = re.compile(r'Unable to connect to Postgres at "[^"]*": (.*)')
 
 
@@ -149,7 +179,7 @@ SELECT (SELECT list(version) FROM schema_migrations),
 """
 
 
-def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
+def _bring_up_to_date(con: duckdb.DuckDBPyConnection, where: str) -> None:
     """Apply pending migrations and recreate the views if a migration ran, a view file changed or a view
     is missing: all in one transaction (each DuckLake commit costs catalog round trips, so a new lake's
     migrations and views in one commit open it ~10x sooner than one commit each)."""
@@ -157,6 +187,7 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
         ((done, stored_fingerprint, present),) = con.execute(_STATE).fetchall()
     except duckdb.CatalogException:
         done, stored_fingerprint, present = None, None, None
+        _refuse_foreign(con, where)
     files = view_files()
     views_stale = stored_fingerprint != views_fingerprint(files) or not {f.stem for f in files} <= set(present or ())
     if done is not None:
@@ -169,6 +200,20 @@ def _bring_up_to_date(con: duckdb.DuckDBPyConnection) -> None:
             recreate_views(c, files)
 
     in_transaction(con, upgrade)
+
+
+def _refuse_foreign(con: duckdb.DuckDBPyConnection, where: str) -> None:
+    """A lake without `schema_migrations` is new, unless it holds tables: then it is someone else's DuckLake."""
+    query = "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+    tables = [name for (name,) in con.execute(query).fetchall()]
+    if tables:
+        raise WarehouseError(f"{where} is a DuckLake but not a newsalign warehouse (tables: {_some(tables)})")
+
+
+def _some(names: list[str] | set[str]) -> str:
+    """At most five names, sorted, for a message."""
+    ordered = sorted(names)
+    return ", ".join(ordered[:5]) + (", ..." if len(ordered) > 5 else "")
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -247,12 +292,20 @@ def recreate_views(c: duckdb.DuckDBPyConnection, files: list[Path] | None = None
     c.execute("INSERT INTO schema_views (fingerprint) VALUES (?)", [views_fingerprint(files)])
 
 
+_HAS_MIGRATIONS = (
+    "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'schema_migrations'"
+)
+
+
 def _check_current(con: duckdb.DuckDBPyConnection, db_path) -> None:
+    """A reader's lake is migrated. Only a lake without `schema_migrations` counts as version 0: any other
+    catalog error (one met while `compact` rewrites the catalog) is retried, then raised as it is."""
     newest_known = max((v for v, _ in migrations()), default=0)
-    try:
-        ((current,),) = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchall()
-    except duckdb.CatalogException:
-        current = 0
+    ((has_migrations,),) = retry(lambda: con.execute(_HAS_MIGRATIONS).fetchall())
+    if not has_migrations:
+        _refuse_foreign(con, db_path)
+    query = "SELECT coalesce(max(version), 0) FROM schema_migrations"
+    ((current,),) = retry(lambda: con.execute(query).fetchall()) if has_migrations else ((0,),)
     if current < newest_known:
         raise WarehouseError(
             f"{db_path} has schema version {current}, this newsalign expects {newest_known}: "

@@ -12,6 +12,7 @@ the files inside their PyPI wheels (`duckdb-extension-*`): nothing is downloaded
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import importlib
 import os
@@ -212,7 +213,15 @@ class OpenLakes:
     def _hold(self, folder: Path) -> None:
         """Mark the folder as used by this process, until it exits (a shared lock on `.in-use`)."""
         if folder not in self._holds and folder.is_dir():
-            fd = os.open(folder / ".in-use", os.O_RDWR | os.O_CREAT, 0o644)
+            marker = folder / ".in-use"
+            try:
+                fd = os.open(marker, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:  # a reader that may not write the folder (nor delete it): hold what exists
+                if exc.errno not in (errno.EACCES, errno.EPERM, errno.EROFS):
+                    raise
+                if not marker.exists():
+                    return
+                fd = os.open(marker, os.O_RDONLY)
             fcntl.flock(fd, fcntl.LOCK_SH)
             self._holds[folder] = fd
 
@@ -248,7 +257,7 @@ def in_use(folder: Path) -> bool:
 
 
 def is_conflict(exc: BaseException) -> bool:
-    """A commit that lost a race with another writer (retrying the transaction is the cure)."""
+    """A statement or commit that lost a race with another writer (retrying it is the cure)."""
     message = str(exc).lower()
     return isinstance(exc, duckdb.Error) and (
         "database is locked" in message
@@ -256,6 +265,9 @@ def is_conflict(exc: BaseException) -> bool:
         or "failed to commit ducklake transaction" in message
         or ("ducklake" in message and "already exists" in message)
         or "does not have any columns" in message  # two processes creating the same table at once
+        # a compaction's flush dropped an inlined-data table the statement had planned to read (duckdb/ducklake#1413):
+        # run again, it reads the rows from the Parquet file the flush wrote
+        or ("ducklake_inlined_data" in message and "does not exist" in message)
     )
 
 

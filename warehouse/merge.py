@@ -127,6 +127,24 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, key: tuple[str, ...
     return in_transaction(con, copy)
 
 
+def refuse_itself(target: Lake, locations: list[str]) -> None:
+    """A lake is never merged into itself (the same folder under any name, or the same postgres: string)."""
+    for location in locations:
+        try:
+            shard = Lake.at(location)
+        except ValueError:
+            continue  # `attached` says what is wrong with it
+        same_folder = (
+            shard.folder is not None
+            and target.folder is not None
+            and shard.folder.exists()
+            and target.folder.exists()
+            and shard.folder.samefile(target.folder)
+        )
+        if same_folder or shard.catalog == target.catalog:
+            raise NewsalignError(f"{shard.where} is the warehouse itself (--db): a lake is never merged into itself")
+
+
 def split_locations(files: list[str | Path]) -> tuple[list[str], list[Path]]:
     """The arguments of `newsalign merge`: (lakes, Parquet copies of trend_series)."""
     lakes, parquets = [], []

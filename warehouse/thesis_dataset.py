@@ -3,11 +3,13 @@ with its topics, growth and labels."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import replacing, shown
 from newsalign.warehouse.labels import label_settings
 
 FORMATS = ("json", "jsonl", "parquet")
@@ -44,13 +46,17 @@ def export_dataset(con: duckdb.DuckDBPyConnection, out: str | Path, fmt: str = "
     if fmt not in FORMATS:
         raise NewsalignError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     out = Path(out)
-    if out.is_dir():
+    if os.path.isdir(out):
         raise NewsalignError(f"--out {out} is a folder; give a file name such as {out / f'dataset.{fmt}'}")
     label_settings(con)  # a bad label setting fails here, with its fix, before a file is written
-    out.parent.mkdir(parents=True, exist_ok=True)
     options = {"json": "FORMAT json, ARRAY true", "jsonl": "FORMAT json", "parquet": "FORMAT parquet"}[fmt]
-    target = str(out).replace("'", "''")
-    (written,) = con.execute(
-        f"COPY ({DATASET_QUERY}) TO '{target}' ({options})"
-    ).fetchone()  # COPY returns its row count
+    with replacing(out, "--out") as temp:  # a full disk or a kill leaves no half-written file
+        target = str(temp).replace("'", "''")
+        try:
+            (written,) = con.execute(
+                f"COPY ({DATASET_QUERY}) TO '{target}' ({options})"
+            ).fetchone()  # COPY returns its row count
+        except duckdb.IOException as exc:  # DuckDB's own write error (a full disk): its reason, named by --out
+            reason = str(exc).splitlines()[0].split(": ", 1)[-1]
+            raise NewsalignError(f"--out {shown(out)}: cannot write: {reason[-300:]}") from None
     return written

@@ -5,7 +5,6 @@ stored) or, without a key, the site's own "all articles of the day" page of each
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from urllib.parse import urlencode
@@ -14,7 +13,7 @@ import scrapy
 from scrapy.http import Response
 
 from newsalign.core.dates import parse_date
-from newsalign.core.secrets import guard_logs
+from newsalign.core.secrets import api_key, guard_logs
 from newsalign.crawler.spiders.base import NewsSpider
 
 API_URL = "https://content.guardianapis.com/search"
@@ -46,7 +45,7 @@ class GuardianSpider(NewsSpider):
             yield request
         if not self.window.bounded:
             return
-        if os.environ.get(KEY_VARIABLE, "").strip():
+        if api_key(KEY_VARIABLE):
             guard_logs()  # the key rides in the API URL: every log line is scrubbed of it
             yield self.api_request(page=1)
         else:
@@ -61,7 +60,7 @@ class GuardianSpider(NewsSpider):
         query = {"section": "|".join(SECTIONS), "order-by": "oldest", "page-size": PAGE_SIZE, "page": page}
         query |= {"from-date": since.isoformat()} if since else {}
         query |= {"to-date": until.isoformat()} if until else {}
-        query["api-key"] = os.environ[KEY_VARIABLE].strip()  # read at call time
+        query["api-key"] = api_key(KEY_VARIABLE)  # read at call time
         return self.request(self.onsite(f"{API_URL}?{urlencode(query)}"), self.parse_api, {"discovery": "api"})
 
     def parse_api(self, response: Response) -> Iterator[scrapy.Request]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 from newsalign.core.errors import NewsalignError
-from newsalign.core.secrets import guard_logs
+from newsalign.core.secrets import api_key, guard_logs
 
 LOCAL_DUMMY_KEY = "not-needed"  # local servers accept any key; the SDK insists on one
 
@@ -14,7 +14,7 @@ LOCAL_DUMMY_KEY = "not-needed"  # local servers accept any key; the SDK insists 
 def make_client(*, base_url: str | None = None, timeout: float = 60.0, max_retries: int = 4, asynchronous: bool = True):
     """An `openai.AsyncOpenAI` (or `openai.OpenAI`) client. The SDK retries 408/409/429/5xx and
     timeouts with exponential backoff, honouring Retry-After (up to 2 minutes)."""
-    key = os.environ.get("OPENAI_API_KEY")
+    key = api_key("OPENAI_API_KEY")
     base = base_url or os.environ.get("OPENAI_BASE_URL")
     if not key and not base:
         raise NewsalignError(

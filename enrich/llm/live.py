@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sized
 
 import duckdb
 
@@ -35,6 +35,8 @@ async def run_live(
         for job in pending:
             await call_one(con, log, job, client, pacer, on_result)
 
+    if isinstance(jobs, Sized):  # no more workers than jobs: `--concurrency 100000000 --limit 1` starts one
+        concurrency = min(concurrency, len(jobs))
     workers = [asyncio.ensure_future(worker()) for _ in range(concurrency)]
     try:
         await asyncio.gather(*workers)
@@ -91,6 +93,10 @@ async def call_one(
     except ValueError as exc:  # a 200 whose body is not JSON at all
         return failed(f"the server answered 200 with invalid JSON ({exc})", "invalid_json",
                       {"text": raw.text[:2000]} if raw else None)  # fmt: skip
+    if not hasattr(completion, "to_dict"):  # a 200 the SDK could not read as JSON (an HTML page): it hands back text
+        kind = raw.headers.get("content-type", "no content type") if raw else "no content type"
+        return failed(f"the server answered {raw.status_code if raw else 200} with {kind}, not a chat completion",
+                      "invalid_json", {"text": str(completion)[:2000]})  # fmt: skip
     checked = log.record_completion(con, job, completion.to_dict(), latency_s=time.monotonic() - started)
     on_result("error" if checked.error else "ok", job)
 

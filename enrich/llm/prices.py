@@ -1,13 +1,17 @@
-"""Cost estimates: USD per million tokens (input, output) for a few models, overridable by a JSON
-file named in $NEWSALIGN_LLM_PRICES (`{"my-model": [0.2, 0.8]}`; `[0, 0]` for a free local server)."""
+"""Cost estimates: USD per million tokens (input, output) for a few models, overridable by
+$NEWSALIGN_LLM_PRICES: a JSON file, or the JSON itself (`{"my-model": [0.2, 0.8]}`; `[0, 0]` for a free
+local server)."""
 
 from __future__ import annotations
 
-import json
 import os
 from functools import cache
+from typing import Annotated
+
+from pydantic import Field, TypeAdapter, ValidationError
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import parse_json, read_text
 
 PRICES_ENV = "NEWSALIGN_LLM_PRICES"
 BATCH_DISCOUNT = 0.5  # the Batch API bills half the synchronous price
@@ -23,14 +27,27 @@ DEFAULT_PRICES = {  # OpenAI list prices, standard tier, 2025
 }
 
 
+_Price = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+_TABLE = TypeAdapter(dict[str, tuple[_Price, _Price]])
+
+
 @cache
-def _overrides(path: str) -> dict[str, tuple[float, float]]:
+def _overrides(value: str) -> dict[str, tuple[float, float]]:
+    """The table in $NEWSALIGN_LLM_PRICES: JSON itself when it starts with `{` or `[`, else a JSON file's path."""
+    inline = value.lstrip().startswith(("{", "["))
+    where = f"${PRICES_ENV}" if inline else f"${PRICES_ENV} file {value}"
+    if inline:
+        raw = parse_json(value, f"${PRICES_ENV}")
+    else:
+        raw = parse_json(read_text(value, f"${PRICES_ENV} file"), value, f"${PRICES_ENV} file")
     try:
-        raw = json.loads(open(path, encoding="utf-8").read())
-        return {model: (float(p[0]), float(p[1])) for model, p in raw.items()}
-    except (OSError, ValueError, TypeError, IndexError, AttributeError) as exc:
+        return _TABLE.validate_python(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        at = ".".join(str(part) for part in error["loc"])
         raise NewsalignError(
-            f"${PRICES_ENV}={path}: expected a JSON object {{model: [input, output]}}: {exc}"
+            f"{where}: expected a JSON object {{model: [input, output]}} of USD per million tokens (numbers >= 0); "
+            f"{at + ': ' if at else ''}{error['msg'].lower()}"
         ) from None
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.files import read_text, writing
 from newsalign.enrich.llm.prompt import DEFAULT_PROMPT, load_prompt
 from newsalign.enrich.llm.run import default_model
 from newsalign.enrich.llm.store import CallLog, plan
@@ -75,7 +76,7 @@ def dump_recorded(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
         "SELECT a.url, a.id, c.response FROM int_llm_results r JOIN v_articles_clean a ON a.id = r.article_id "
         "JOIN llm_calls c ON c.call_id = r.call_id WHERE r.mode <> 'recorded' ORDER BY a.id"
     ).fetchall()
-    with Path(path).open("w", encoding="utf-8") as out:
+    with writing(path, "recorded answers") as out:
         for url, article_id, response in rows:
             name = {"url": url} if url else {"article_id": article_id}
             out.write(json.dumps({**name, "response": json.loads(response)}, ensure_ascii=False) + "\n")
@@ -83,10 +84,7 @@ def dump_recorded(con: duckdb.DuckDBPyConnection, path: str | Path) -> int:
 
 
 def _read(path: Path) -> list[dict]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise NewsalignError(f"cannot read recorded answers {path}: {exc.strerror}") from None
+    lines = read_text(path, "recorded answers").splitlines()
     records = []
     for number, line in enumerate(lines, 1):
         if not line.strip():

@@ -111,7 +111,8 @@ def enrich_llm(
     else:
         from newsalign.enrich.llm.live import run_live
 
-        asyncio.run(run_live(con, todo.jobs(), client, concurrency=concurrency, pacer=pacer, on_result=on_result))
+        workers = min(concurrency, len(todo.todo))  # bounded by the work: one worker per job at most
+        asyncio.run(run_live(con, todo.jobs(), client, concurrency=workers, pacer=pacer, on_result=on_result))
     # This run's calls only: other processes (shards sharing the lake) record calls meanwhile too.
     summary.ok, summary.errors, summary.new_gave_up, summary.cost_usd = con.execute(
         "SELECT count(*) FILTER (status = 'ok'), count(*) FILTER (status <> 'ok'), "

@@ -7,14 +7,13 @@ blocked, so nothing else in newsalign imports it; SerpApi is the paid, robust op
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Protocol
 
 from newsalign.core.errors import NewsalignError
-from newsalign.core.secrets import scrub
+from newsalign.core.secrets import api_key, scrub
 from newsalign.enrich.trends.series import (
     MonthlySeries,
     SeriesError,
@@ -96,7 +95,7 @@ class SerpApiBackend:
     KEY_ENV = "SERPAPI_API_KEY"
 
     def __init__(self, *, base_url: str = "https://serpapi.com/search.json", timeout: float = 60.0):
-        if not os.environ.get(self.KEY_ENV):
+        if not api_key(self.KEY_ENV):
             raise NewsalignError(f"--backend serpapi needs a SerpApi key in ${self.KEY_ENV}")
         self.base_url, self.timeout = base_url, timeout
 
@@ -105,7 +104,7 @@ class SerpApiBackend:
 
         query = ",".join(topics)  # SerpApi compares comma-separated queries in one request
         params = {"engine": "google_trends", "q": query, "data_type": "TIMESERIES", "date": timeframe(start, end),
-                  "geo": geo, "api_key": os.environ.get(self.KEY_ENV, "")}  # fmt: skip
+                  "geo": geo, "api_key": api_key(self.KEY_ENV) or ""}  # fmt: skip
         try:
             response = requests.get(self.base_url, params=params, timeout=self.timeout)
         except requests.RequestException as exc:

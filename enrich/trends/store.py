@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 
 from newsalign.core.errors import NewsalignError
+from newsalign.core.secrets import scrub
 from newsalign.enrich.trends.series import MonthlySeries, timeframe
 from newsalign.warehouse.lake import in_transaction
 from newsalign.warehouse.merge import attached, split_locations
@@ -145,7 +146,7 @@ def _write(con: duckdb.DuckDBPyConnection, backend: str, answer: Answer, timefra
         list(series.months) if full else None,
         list(series.values) if full else None,
         list(series.partial) if full else None,
-        answer.error,
+        scrub(answer.error),
         datetime.now(timezone.utc),
         list(answer.companions),
         shared_peak,

@@ -7,6 +7,7 @@ import socket
 from datetime import datetime, timezone
 
 from newsalign import warehouse
+from newsalign.core.secrets import scrub
 
 
 def finished_paths(con) -> set[str]:
@@ -32,7 +33,7 @@ def end(con, path: str, run_id: str, *, error: str | None, counts: dict[str, int
         "failed" if error else "finished",
         datetime.now(timezone.utc),
         *(counts.get(key, 0) for key in ("bytes", "records", "ours", "stored")),
-        error,
+        scrub(error),
         path,
         run_id,
     ]

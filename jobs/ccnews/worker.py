@@ -16,6 +16,7 @@ from urllib.parse import urljoin
 
 import requests
 
+from newsalign.core.secrets import scrub
 from newsalign.core.urls import canonical_url
 from newsalign.crawler.items import PageRejected
 from newsalign.crawler.parsers import parse_page
@@ -79,7 +80,7 @@ def read_file(path: str, job: Job, chain, session: requests.Session, known: set[
             if isinstance(stream, Tee):
                 stream.keep()
     except (CorruptFile, FetchFailed, OSError) as exc:
-        error = str(exc)
+        error = scrub(str(exc))  # the archive's URL, as --server gave it (a user:password@ in it)
     if error is None and counts["bad_digest"]:
         error = f"corrupt: {counts['bad_digest']} record(s) with a bad block digest"
     chain.writer.flush()

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from newsalign import warehouse
+from newsalign.core.secrets import scrub
 
 LLM_DETECTOR = "llm"
 SIGNAL_COLUMNS = "a.id, a.url, a.title, a.source, a.date_published AS published"
@@ -39,7 +40,7 @@ def finish_cycle(con: duckdb.DuckDBPyConnection, cycle_id: str, status: str, det
     warehouse.retry(
         lambda: con.execute(
             "UPDATE watch_cycles SET finished = ?, status = ?, detail = ? WHERE cycle_id = ?",
-            [now(), status, json.dumps(detail, default=str), cycle_id],
+            [now(), status, scrub(json.dumps(detail, default=str)), cycle_id],  # steps' errors among the details
         )
     )
 
@@ -106,5 +107,5 @@ def mark(con, detector: str, channel: str, ids: list[str], status: str, attempts
     if not ids:
         return
     at = now()
-    rows = [(i, detector, channel, status, attempts.get(i, 0) + 1, error, at) for i in ids]
+    rows = [(i, detector, channel, status, attempts.get(i, 0) + 1, scrub(error), at) for i in ids]
     warehouse.retry(lambda: con.executemany("INSERT INTO watch_deliveries VALUES (?, ?, ?, ?, ?, ?, ?)", rows))

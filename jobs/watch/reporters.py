@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
+from newsalign.core.files import read_text
 from newsalign.core.secrets import scrub
 
 
@@ -64,7 +65,7 @@ class JsonlReporter:
         if not self.path.exists():
             return set()
         ids = set()
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        for line in read_text(self.path, "--jsonl").splitlines():  # not UTF-8 text: one line naming it
             try:
                 ids.add(json.loads(line)["id"])
             except (ValueError, KeyError, TypeError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from newsalign.cli import db_option
+from newsalign.options import COUNT
 from newsalign.warehouse import connect
 from newsalign.warehouse.compact import KEEP_DAYS, compact
 
@@ -12,7 +13,7 @@ from newsalign.warehouse.compact import KEEP_DAYS, compact
 @click.command("compact")
 @click.option(
     "--keep-days",
-    type=click.IntRange(min=0),
+    type=COUNT,
     default=KEEP_DAYS,
     show_default=True,
     help="Keep the snapshots of the last N days (time travel, an export's snapshot); older ones expire.",

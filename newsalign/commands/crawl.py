@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from datetime import date
+
 import click
 
 from newsalign.cli import crawl_options, db_option
 from newsalign.core.errors import NewsalignError
+from newsalign.core.secrets import scrub
+from newsalign.options import (
+    EARLIEST_NEWS,
+    HTTP_URL,
+    NON_NEGATIVE_SECONDS,
+    POSITIVE_INT,
+    POSITIVE_SECONDS,
+    SETTING,
+    SOURCES,
+    HttpUrls,
+    Period,
+)
+
+CC_NEWS_START = date(2016, 8, 1)  # Common Crawl's CC-NEWS archive begins in August 2016
 
 
 @click.group()
@@ -20,21 +37,13 @@ def crawl() -> None:
     """
 
 
-def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        name, sep, setting = value.partition("=")
-        if not sep or not name:
-            raise NewsalignError(f"{what} must be NAME=VALUE, not {value!r}")
-        pairs[name] = setting
-    return pairs
-
-
 @crawl.command("all")
 @crawl_options
-@click.option("--since", default=None, help="ISO date: backfill from this day (spider argument).")
-@click.option("--until", default=None, help="ISO date: backfill to this day (spider argument).")
-@click.option("--limit", default=None, help="At most this many article pages per source.")
+@click.option(
+    "--since", type=Period(EARLIEST_NEWS, months=False), default=None, help="ISO date: backfill from this day."
+)
+@click.option("--until", type=Period(EARLIEST_NEWS, months=False), default=None, help="ISO date: backfill to this day.")
+@click.option("--limit", type=POSITIVE_INT, default=None, help="At most this many article pages per source.")
 @db_option
 def all_(sources, since, until, limit, settings, sites, db) -> None:
     """Run the spiders of every source (or --sources) at once, each within its own site's politeness
@@ -46,13 +55,13 @@ def all_(sources, since, until, limit, settings, sites, db) -> None:
       newsalign crawl all
       newsalign crawl all --sources bbc,guardian --limit 200 -s DOWNLOAD_DELAY=2
     """
-    from newsalign.crawler.config import setting_values
     from newsalign.jobs.crawl_all import crawl_sources, table
 
-    spider_args = {k: v for k, v in (("since", since), ("until", until), ("limit", limit)) if v is not None}
-    site_map = _pairs(sites, "--site")
+    days = {"since": since and since[0].isoformat(), "until": until and until[0].isoformat()}
+    spider_args = {k: v for k, v in (*days.items(), ("limit", limit)) if v is not None}
+    site_map = dict(sites)
     chosen = _checked_sources(sources, site_map, spider_args)
-    overrides = setting_values(_pairs(settings, "-s"))
+    overrides = dict(settings)
     if db:
         overrides["NEWSALIGN_DB"] = db
     rows = crawl_sources(chosen, settings=overrides, spider_args=spider_args, sites=site_map)
@@ -71,15 +80,15 @@ def all_(sources, since, until, limit, settings, sites, db) -> None:
         )
 
 
-def _checked_sources(sources: str | None, site_map: dict[str, str], spider_args: dict[str, str]) -> list[str]:
-    """The chosen spiders (default: all), each one's arguments checked; one line for an unknown one."""
+def _checked_sources(sources: list[str] | None, site_map: dict[str, str], spider_args: dict) -> list[str]:
+    """The chosen spiders (default: all; `--sources` names known ones), each one's arguments checked."""
     from scrapy.spiderloader import SpiderLoader
 
     from newsalign.crawler.config import crawl_settings
 
     loader = SpiderLoader.from_settings(crawl_settings())
     known = loader.list()
-    chosen = [s.strip() for s in sources.split(",")] if sources else sorted(known)
+    chosen = sources or sorted(known)
     unknown = [s for s in chosen if s not in known]
     if unknown:
         raise NewsalignError(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
@@ -88,28 +97,25 @@ def _checked_sources(sources: str | None, site_map: dict[str, str], spider_args:
     return chosen
 
 
-def _month(value: str, *, end: bool):
-    """`2024-06` (the month's first or last day) or an ISO date."""
-    from datetime import date, timedelta
-
-    try:
-        if len(value) == 7:
-            first = date.fromisoformat(f"{value}-01")
-            return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1) if end else first
-        return date.fromisoformat(value)
-    except ValueError:
-        raise NewsalignError(
-            f"{'--until' if end else '--since'} must be a month like 2024-06 or a date, not {value!r}"
-        ) from None
-
-
 @crawl.command("plan")
-@click.option("--since", required=True, help="First month (2023-01) or day of the backfill.")
-@click.option("--until", required=True, help="Last month (2024-06) or day of the backfill.")
-@click.option("--nodes", default=None, help="Comma-separated Scrapyd URLs (http://n1:6800,http://n2:6800).")
+@click.option(
+    "--since", type=Period(EARLIEST_NEWS), required=True, help="First month (2023-01) or day of the backfill."
+)
+@click.option("--until", type=Period(EARLIEST_NEWS), required=True, help="Last month (2024-06) or day of the backfill.")
+@click.option(
+    "--nodes", type=HttpUrls(), default=None, help="Comma-separated Scrapyd URLs (http://n1:6800,http://n2:6800)."
+)
 @click.option("--dry-run", is_flag=True, help="Print the jobs (and which are done already); contact no node.")
-@click.option("--attempts", default=3, show_default=True, help="Tries per window before it counts as failed.")
-@click.option("--poll", default=2.0, show_default=True, help="Seconds between two looks at the nodes' jobs.")
+@click.option(
+    "--attempts", type=POSITIVE_INT, default=3, show_default=True, help="Tries per window before it counts as failed."
+)
+@click.option(
+    "--poll",
+    type=POSITIVE_SECONDS,
+    default=2.0,
+    show_default=True,
+    help="Seconds between two looks at the nodes' jobs.",
+)
 @crawl_options
 @db_option
 def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites, db) -> None:
@@ -130,10 +136,10 @@ def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites,
     from newsalign.jobs.plan.planner import Planner
     from newsalign.jobs.plan.scrapyd import Node
 
-    first, last = _month(since, end=False), _month(until, end=True)
+    first, last = since[0], until[1]
     if first > last:
         raise NewsalignError(f"--since ({first}) is after --until ({last})")
-    site_map = _pairs(sites, "--site")
+    site_map = dict(sites)
     chosen = _checked_sources(sources, site_map, {})
     windows = month_windows(chosen, first, last)
     db = str(warehouse.resolve_db_path(db))
@@ -151,14 +157,14 @@ def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites,
         raise NewsalignError("--nodes is required (comma-separated Scrapyd URLs), or --dry-run")
     planner = Planner(
         windows,
-        [Node(url.strip()) for url in nodes.split(",") if url.strip()],
+        [Node(url) for url in nodes],
         db,
-        settings=_pairs(settings, "-s"),
+        settings={name: value if isinstance(value, str) else json.dumps(value) for name, value in settings},
         spider_args={source: {"site": url} for source, url in site_map.items()},
         crawler_extensions=crawl_settings().getdict("EXTENSIONS"),
         attempts=attempts,
         poll=poll,
-        say=lambda line: click.echo(line, err=True),
+        say=lambda line: click.echo(scrub(line), err=True),  # a node URL may carry user:password@
     )
     try:
         outcome = planner.run()
@@ -178,16 +184,30 @@ def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites,
 
 
 @crawl.command("ccnews")
-@click.option("--since", default=None, help="First month (2024-05) or day of the archive to read.")
-@click.option("--until", default=None, help="Last month (2024-06) or day (default: --since's month).")
-@click.option("--sources", default=None, help="Comma-separated sources (default: every spider).")
-@click.option("--processes", default=1, show_default=True, type=click.IntRange(1), help="Files read at once.")
-@click.option("--server", default="https://data.commoncrawl.org/", show_default=True, help="Where the archive is.")
+@click.option(
+    "--since", type=Period(CC_NEWS_START), default=None, help="First month (2024-05) or day of the archive to read."
+)
+@click.option(
+    "--until", type=Period(CC_NEWS_START), default=None, help="Last month (2024-06) or day (default: --since's month)."
+)
+@click.option("--sources", type=SOURCES, default=None, help="Comma-separated sources (default: every spider).")
+@click.option("--processes", default=1, show_default=True, type=POSITIVE_INT, help="Files read at once.")
+@click.option(
+    "--server", type=HTTP_URL, default="https://data.commoncrawl.org/", show_default=True, help="Where the archive is."
+)
 @click.option("--warc", "warc_files", multiple=True, type=click.Path(dir_okay=False), help="A WARC file on disk.")
 @click.option("--keep", default=None, type=click.Path(file_okay=False), help="Also save each file read into DIR.")
-@click.option("--attempts", default=6, show_default=True, type=click.IntRange(1), help="Tries per request.")
-@click.option("--backoff", default=2.0, show_default=True, help="Seconds before the first retry (doubling).")
-@click.option("-s", "settings", multiple=True, metavar="NAME=VALUE", help="Crawl setting for the pipelines.")
+@click.option("--attempts", default=6, show_default=True, type=POSITIVE_INT, help="Tries per request.")
+@click.option(
+    "--backoff",
+    type=NON_NEGATIVE_SECONDS,
+    default=2.0,
+    show_default=True,
+    help="Seconds before the first retry (doubling).",
+)
+@click.option(
+    "-s", "settings", type=SETTING, multiple=True, metavar="NAME=VALUE", help="Crawl setting for the pipelines."
+)
 @db_option
 def ccnews(since, until, sources, processes, server, warc_files, keep, attempts, backoff, settings, db) -> None:
     """Read Common Crawl's CC-NEWS archive (from 2016-08): the WARC files of the window, streamed, keeping
@@ -201,14 +221,13 @@ def ccnews(since, until, sources, processes, server, warc_files, keep, attempts,
       newsalign crawl ccnews --since 2024-05-01 --until 2024-05-07
       newsalign crawl ccnews --warc CC-NEWS-20240501000000-00001.warc.gz
     """
-    from newsalign.crawler.config import setting_values
     from newsalign.jobs.ccnews.run import Request, crawl_ccnews
     from newsalign.jobs.ccnews.stream import Retries
 
     if not warc_files and not since:
         raise NewsalignError("give --since (and --until) for the archive, or --warc FILE")
-    first = _month(since, end=False) if since else None
-    last = _month(until or since, end=True) if since else None
+    first = since[0] if since else None
+    last = (until or since)[1] if since else None
     if first and first > last:
         raise NewsalignError(f"--since ({first}) is after --until ({last})")
     chosen = _checked_sources(sources, {}, {})
@@ -217,12 +236,16 @@ def ccnews(since, until, sources, processes, server, warc_files, keep, attempts,
     def on_file(result, progress) -> None:
         name = result.path.rsplit("/", 1)[-1]
         what = f"failed: {result.error}" if result.error else f"{result.counts.get('stored', 0)} stored"
-        click.echo(f"{name}: {result.counts.get('records', 0):,} records, {result.counts.get('ours', 0)} ours, {what}")
+        click.echo(
+            scrub(f"{name}: {result.counts.get('records', 0):,} records, {result.counts.get('ours', 0)} ours, {what}")
+        )
         click.echo(f"  {progress.line()}")
 
-    overrides = setting_values(_pairs(settings, "-s")) | ({"NEWSALIGN_DB": db} if db else {})
+    overrides = dict(settings) | ({"NEWSALIGN_DB": db} if db else {})
     try:
-        progress = crawl_ccnews(request, overrides, on_file=on_file, warn=lambda line: click.echo(line, err=True))
+        progress = crawl_ccnews(
+            request, overrides, on_file=on_file, warn=lambda line: click.echo(scrub(line), err=True)
+        )
     except KeyboardInterrupt:
         raise NewsalignError("interrupted: run the same command to resume (files in flight are read again)") from None
     click.echo(

@@ -5,40 +5,50 @@ from __future__ import annotations
 import click
 
 from newsalign.cli import db_option, shard_option
+from newsalign.enrich.llm.prompt import PROMPTS_DIR
+from newsalign.options import COUNT, HTTP_URL, POSITIVE, POSITIVE_INT, TEXT, Number
 from newsalign.warehouse import connect
 
 
 @click.command("llm")
 @db_option
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most N calls (articles) this run.")
-@click.option("--model", default=None, help="Model name. Default: $NEWSALIGN_LLM_MODEL, else gpt-4o-mini.")
+@click.option("--limit", type=POSITIVE_INT, default=None, help="At most N calls (articles) this run.")
+@click.option("--model", type=TEXT, default=None, help="Model name. Default: $NEWSALIGN_LLM_MODEL, else gpt-4o-mini.")
 @click.option(
-    "--prompt", "prompt_version", default="signal_v1", show_default=True, help="Prompt version (enrich/prompts/)."
+    "--prompt",
+    "prompt_version",
+    type=click.Choice(sorted(path.stem for path in PROMPTS_DIR.glob("*.txt"))),
+    default="signal_v1",
+    show_default=True,
+    help="Prompt version (enrich/prompts/).",
 )
-@click.option(
-    "--concurrency", type=click.IntRange(min=1), default=8, show_default=True, help="Calls in flight at once."
-)
+@click.option("--concurrency", type=POSITIVE_INT, default=8, show_default=True, help="Calls in flight at once.")
 @click.option("--batch", is_flag=True, help="Use the OpenAI Batch API (half price, within 24 h; resumable).")
 @click.option("--dry-run", is_flag=True, help="Print the number of calls and the estimated cost; call nothing.")
-@click.option("--base-url", default=None, help="OpenAI-compatible endpoint. Default: $OPENAI_BASE_URL, else OpenAI.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="Seconds per request.")
 @click.option(
-    "--max-retries", type=click.IntRange(min=0), default=4, show_default=True, help="Retries on 429/5xx/timeouts."
+    "--base-url",
+    type=HTTP_URL,
+    default=None,
+    help="OpenAI-compatible endpoint. Default: $OPENAI_BASE_URL, else OpenAI.",
 )
 @click.option(
+    "--timeout", type=Number(min=0.1, max=86400), default=60.0, show_default=True, help="Seconds per request."
+)
+@click.option("--max-retries", type=COUNT, default=4, show_default=True, help="Retries on 429/5xx/timeouts.")
+@click.option(
     "--max-attempts",
-    type=click.IntRange(min=1),
+    type=POSITIVE_INT,
     default=3,
     show_default=True,
     help="Failed calls per article, over all runs, before it is recorded as gave_up.",
 )
 @shard_option("ask only about the articles of shard i of N (by article id), e.g. one per machine")
 @click.option("--retry-failed", is_flag=True, help="Ask the articles that gave up again (with a fresh budget).")
-@click.option("--rpm", type=click.FloatRange(min=0, min_open=True), default=None, help="Requests per minute at most.")
-@click.option("--tpm", type=click.FloatRange(min=0, min_open=True), default=None, help="Tokens per minute at most.")
+@click.option("--rpm", type=POSITIVE, default=None, help="Requests per minute at most.")
+@click.option("--tpm", type=POSITIVE, default=None, help="Tokens per minute at most.")
 @click.option(
     "--poll-interval",
-    type=click.FloatRange(min=0.1),
+    type=Number(min=0.1, max=86400),
     default=30.0,
     show_default=True,
     help="Seconds between batch polls.",
@@ -67,11 +77,11 @@ def llm(db, model, shard, batch, dry_run, max_attempts, **calls) -> None:
     """
     from tqdm import tqdm
 
-    from newsalign.core.shards import parse_shard
     from newsalign.enrich.llm import default_model, enrich_llm
+    from newsalign.enrich.llm.prices import price_table
 
     model = model or default_model()
-    shard = parse_shard(shard)
+    price_table()  # $NEWSALIGN_LLM_PRICES read and checked before the lake is opened
     con = connect(db, must_exist=True)
     progress = None
 

@@ -8,6 +8,8 @@ from contextlib import ExitStack
 import click
 
 from newsalign.cli import db_option, shard_option
+from newsalign.core.secrets import scrub
+from newsalign.options import COUNT, NON_NEGATIVE_SECONDS, POSITIVE_INT, Geo, Integer
 from newsalign.warehouse import connect
 
 
@@ -15,7 +17,7 @@ from newsalign.warehouse import connect
 @db_option
 @click.option(
     "--topics-per-article",
-    type=click.IntRange(min=1),
+    type=POSITIVE_INT,
     default=None,
     help="Look up each article's first N topics. Default: label_params (5).",
 )
@@ -26,7 +28,10 @@ from newsalign.warehouse import connect
     help="Series end before the publication month (no look-ahead) or at fetch time (the thesis). Default: label_params (published).",
 )
 @click.option(
-    "--geo", default=None, help="Google geo code (US, GB, ...); empty for worldwide. Default: label_params ('')."
+    "--geo",
+    type=Geo(),
+    default=None,
+    help="Google geo code (US, GB, ...); empty for worldwide. Default: label_params ('').",
 )
 @click.option("--backend", type=click.Choice(["pytrends", "serpapi", "csv"]), default="pytrends", show_default=True)
 @click.option(
@@ -37,25 +42,25 @@ from newsalign.warehouse import connect
 )
 @click.option(
     "--terms-per-request",
-    type=click.IntRange(min=1, max=5),
+    type=Integer(min=1, max=5),
     default=1,
     show_default=True,
     help="Topics compared in one request (Google allows 5): fewer requests; a topic whose shared answer leaves its "
     "labels open to rounding is asked again beside topics of its level, then alone (docs/enrich-trends.md).",
 )
 @click.option(
-    "--max-requests", type=click.IntRange(min=1), default=None, help="Send at most N requests this run (retries count)."
+    "--max-requests", type=POSITIVE_INT, default=None, help="Send at most N requests this run (retries count)."
 )
 @click.option(
     "--max-retries",
-    type=click.IntRange(min=0),
+    type=COUNT,
     default=10,
     show_default=True,
     help="Retries of one request on 429/5xx/network errors.",
 )
 @click.option(
     "--backoff",
-    type=click.FloatRange(min=0),
+    type=NON_NEGATIVE_SECONDS,
     default=10.0,
     show_default=True,
     help="Seconds of the first retry's backoff; doubles each time (full jitter: a random wait up to it; at most 600).",
@@ -95,11 +100,9 @@ def trends(
       newsalign enrich trends --shard 2/4 --out trends-2   # on machine 2 of 4 (or share one --db lake: no merge)
       newsalign merge trends-*
     """
-    from newsalign.core.shards import parse_shard
     from newsalign.enrich.trends.backends import make_backend
     from newsalign.enrich.trends.fetch import enrich_trends
 
-    shard_spec = parse_shard(shard)
     trends_backend = make_backend(backend, csv_dir=csv_dir)
     with ExitStack() as opened:
         con = opened.enter_context(connect(db, read_only=out is not None, must_exist=True))
@@ -111,7 +114,7 @@ def trends(
             topics_per_article=topics_per_article,
             anchor=anchor,
             geo=geo,
-            shard=shard_spec,
+            shard=shard,
             terms_per_request=terms_per_request,
             max_requests=max_requests,
             max_retries=max_retries,
@@ -123,6 +126,6 @@ def trends(
         f"{report.ok} stored, {report.empty} without Trends data, {report.errors} failed (retried next run)"
     )
     for example in report.error_examples:
-        click.echo(f"  failed: {example}", err=True)
+        click.echo(scrub(f"  failed: {example}"), err=True)
     if report.stopped:
         click.echo(f"Stopped: {report.stopped}", err=True)

@@ -7,6 +7,9 @@ from pathlib import Path
 import click
 
 from newsalign.cli import db_option
+from newsalign.options import FRACTION, POSITIVE_INT, SEED, TEXT, Integer
+
+MAX_BOOTSTRAP = 100_000  # resamples: beyond this the intervals do not change, the run just takes hours
 
 
 @click.command()
@@ -28,32 +31,30 @@ from newsalign.cli import db_option
 @click.option(
     "--out", "out_dir", default="report", show_default=True, type=click.Path(file_okay=False), help="Report directory."
 )
-@click.option(
-    "--batch-size", default=8, show_default=True, type=click.IntRange(min=1), help="Articles per forward pass."
-)
+@click.option("--batch-size", default=8, show_default=True, type=POSITIVE_INT, help="Articles per forward pass.")
 @click.option(
     "--bootstrap",
     default=1000,
     show_default=True,
-    type=click.IntRange(min=0),
+    type=Integer(min=0, max=MAX_BOOTSTRAP),
     help="Bootstrap resamples (0: no intervals).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the bootstrap and the TF-IDF baseline.")
+@click.option("--seed", default=0, show_default=True, type=SEED, help="Seed of the bootstrap and the TF-IDF baseline.")
 @click.option(
     "--max-length",
     default=None,
-    type=click.IntRange(min=8),
+    type=Integer(min=8),
     help="Max tokens per prompt+answer, prompt start cut (default: the max_length the models were trained with, "
     "else 1024).",
 )
-@click.option("--split", default="test", show_default=True, help="Which split of the export to evaluate on.")
+@click.option("--split", type=TEXT, default="test", show_default=True, help="Which split of the export to evaluate on.")
 @click.option(
     "--threshold",
     default=None,
-    type=click.FloatRange(0, 1),
+    type=FRACTION,
     help="Fixed decision threshold on P(signal) (default: chosen per model on the validation split).",
 )
-@click.option("--device", default=None, help="torch device (default: cuda when available, else cpu).")
+@click.option("--device", type=TEXT, default=None, help="torch device (default: cuda when available, else cpu).")
 @click.option("--no-baselines", is_flag=True, help="Skip the majority and TF-IDF baselines.")
 @click.option(
     "--calibrate",

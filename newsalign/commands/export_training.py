@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from newsalign.cli import db_option, format_option, options
+from newsalign.options import COUNT, IDENTIFIER, OPEN_FRACTION, POSITIVE_INT, SEED
 from newsalign.training.prompt import DEFAULT_ANSWERS
 
 FORMATS = {
@@ -28,16 +29,16 @@ export_options = options(
         help="random, or time: train on the oldest articles, validate on newer, test on the newest.",
     ),
     click.option(
-        "--test-size", type=float, default=0.1, show_default=True, help="Share of articles held out for test."
+        "--test-size", type=OPEN_FRACTION, default=0.1, show_default=True, help="Share of articles held out for test."
     ),
     click.option(
         "--validation-size",
-        type=float,
+        type=OPEN_FRACTION,
         default=0.1,
         show_default=True,
         help="Share of articles held out for validation (eval curves, threshold choice).",
     ),
-    click.option("--seed", type=int, default=42, show_default=True),
+    click.option("--seed", type=SEED, default=42, show_default=True),
     click.option(
         "--balance",
         type=click.Choice(["none", "downsample", "weights"]),
@@ -47,7 +48,7 @@ export_options = options(
     ),
     click.option(
         "--max-article-tokens",
-        type=int,
+        type=POSITIVE_INT,
         default=512,
         show_default=True,
         help="Cut title + text to this many tokens before building the prompt.",
@@ -58,7 +59,9 @@ export_options = options(
         default=None,
         help="Tokenizer directory for counting tokens (default: a word/punctuation estimate).",
     ),
-    click.option("--label", default="v_signal", show_default=True, help="View or table with (id, signal)."),
+    click.option(
+        "--label", type=IDENTIFIER, default="v_signal", show_default=True, help="View or table with (id, signal)."
+    ),
     format_option("parquet", "jsonl"),
     click.option(
         "--answers",
@@ -86,7 +89,7 @@ def _export_command(kind: str) -> click.Command:
     @export_options
     @click.option(
         "--snapshot",
-        type=click.IntRange(min=0),
+        type=COUNT,
         default=None,
         help="Export the warehouse as it was at this lake snapshot id (the card of an earlier export names it).",
     )

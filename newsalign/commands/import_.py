@@ -5,25 +5,31 @@ from __future__ import annotations
 import click
 
 from newsalign.cli import db_option
+from newsalign.core.errors import NewsalignError
+from newsalign.options import COUNT, LANGUAGE, POSITIVE_INT, TEXT
 from newsalign.pipeline.dumps import FORMATS, open_dump
 
 
 @click.command("import")
 @click.argument("file", type=click.Path())
 @click.option(
-    "--source", default=None, help="Source name stored with the rows. Default: a `source` column, else the file name."
+    "--source",
+    type=TEXT,
+    default=None,
+    help="Source name stored with the rows. Default: a `source` column, else the file name.",
 )
 @db_option
 @click.option(
     "--format", "fmt", type=click.Choice(FORMATS), default=None, help="Override the format taken from the extension."
 )
 @click.option(
-    "--min-words", type=int, default=None, help="Minimum words an article needs (default: NEWSALIGN_MIN_WORDS, 150)."
+    "--min-words", type=COUNT, default=None, help="Minimum words an article needs (default: NEWSALIGN_MIN_WORDS, 150)."
 )
-@click.option("--max-words", type=int, default=None, help="Maximum words (default: NEWSALIGN_MAX_WORDS).")
+@click.option("--max-words", type=POSITIVE_INT, default=None, help="Maximum words (default: NEWSALIGN_MAX_WORDS).")
 @click.option(
     "--language",
     "languages",
+    type=LANGUAGE,
     multiple=True,
     help="Language to keep (repeatable; default: en). `--language all` keeps all.",
 )
@@ -52,6 +58,7 @@ def import_(file, source, db, fmt, min_words, max_words, languages, allow_missin
     from newsalign.pipeline.newsletters import is_newsletters, open_newsletters
     from newsalign.warehouse import connect
 
+    _check_word_range(min_words, max_words)
     if is_newsletters(file):
         _import_newsletters(open_newsletters(file), db, min_words, max_words, languages)
         return
@@ -72,6 +79,17 @@ def import_(file, source, db, fmt, min_words, max_words, languages, allow_missin
     click.echo(f"read {dump.rows} rows from {dump.path}")
     for line in report.lines():
         click.echo(line)
+
+
+def _check_word_range(min_words: int | None, max_words: int | None) -> None:
+    """Both bounds given or defaulted (crawler/settings.py), the minimum may not pass the maximum."""
+    from newsalign.crawler.config import crawl_settings
+
+    defaults = crawl_settings()
+    low = defaults.getint("NEWSALIGN_MIN_WORDS") if min_words is None else min_words
+    high = defaults.getint("NEWSALIGN_MAX_WORDS") if max_words is None else max_words
+    if low > high:
+        raise NewsalignError(f"--min-words ({low}) is above --max-words ({high}): no article could pass")
 
 
 def _import_newsletters(newsletters, db, min_words, max_words, languages) -> None:

@@ -32,9 +32,11 @@ def merge(files, db) -> None:
     from newsalign.core.minhash import THRESHOLD
     from newsalign.enrich.trends.store import merge_attached
     from newsalign.pipeline.dedup import settle
-    from newsalign.warehouse.merge import attached, merge_lakes, split_locations
+    from newsalign.warehouse import resolve_lake
+    from newsalign.warehouse.merge import attached, merge_lakes, refuse_itself, split_locations
 
     lakes, parquets = split_locations(list(files))
+    refuse_itself(resolve_lake(db), lakes)
     with connect(db, must_exist=True) as con, attached(con, lakes) as aliases:  # a mistyped --db: no new warehouse
         merged = merge_lakes(con, aliases) if aliases else None
         series = merge_attached(con, dict(zip(aliases, lakes)), parquets)

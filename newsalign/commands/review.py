@@ -10,6 +10,7 @@ import click
 
 from newsalign.cli import db_option
 from newsalign.core.errors import NewsalignError
+from newsalign.options import FRACTION, PORT, POSITIVE_INT, SEED, TEXT
 from newsalign.review.serve import TOKEN_VAR, check_bind, serve
 from newsalign.warehouse import connect
 
@@ -23,11 +24,15 @@ from newsalign.warehouse import connect
     help="gold: a random sample stratified by source, labels hidden (the evaluation set); disagree: "
     "the LLM and the Trends rule differ; uncertain: closest to --model's threshold first.",
 )
-@click.option("--annotator", default=None, help="Who is labelling. Default: the OS user.")
+@click.option("--annotator", type=TEXT, default=None, help="Who is labelling. Default: the OS user.")
 @click.option(
-    "--host", default="127.0.0.1", show_default=True, help="Address to listen on; not loopback needs --token."
+    "--host",
+    type=TEXT,
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; not loopback needs --token.",
 )
-@click.option("--port", type=int, default=8000, show_default=True)
+@click.option("--port", type=PORT, default=8000, show_default=True)
 @click.option(
     "--token",
     envvar=TOKEN_VAR,
@@ -36,13 +41,13 @@ from newsalign.warehouse import connect
 )
 @click.option(
     "--overlap",
-    type=float,
+    type=FRACTION,
     default=0.2,
     show_default=True,
     help="Share of the gold sample asked of two annotators (inter-annotator agreement); fixed when drawn.",
 )
 @click.option(
-    "--seed", type=int, default=None, help="Seed of the gold sample when it is drawn (recorded). Default: random."
+    "--seed", type=SEED, default=None, help="Seed of the gold sample when it is drawn (recorded). Default: random."
 )
 @click.option(
     "--model",
@@ -51,9 +56,9 @@ from newsalign.warehouse import connect
     default=None,
     help="uncertain: the trained model (or adapter) that scores the candidates.",
 )
-@click.option("--candidates", type=int, default=200, show_default=True, help="uncertain: articles scored.")
+@click.option("--candidates", type=POSITIVE_INT, default=200, show_default=True, help="uncertain: articles scored.")
 @click.option(
-    "--threshold", type=float, default=0.5, show_default=True, help="uncertain: the model's decision threshold."
+    "--threshold", type=FRACTION, default=0.5, show_default=True, help="uncertain: the model's decision threshold."
 )
 @db_option
 def review(queue, annotator, host, port, token, overlap, seed, model_dir, candidates, threshold, db) -> None:

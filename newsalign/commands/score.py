@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from newsalign.cli import db_option
+from newsalign.options import POSITIVE_INT, TEXT
 
 
 @click.command()
@@ -17,10 +18,8 @@ from newsalign.cli import db_option
     type=click.Path(file_okay=False),
     help="A LoRA adapter folder, a merged folder (export-model) or a base model folder.",
 )
-@click.option("--where", default=None, help="SQL condition on v_articles_clean (default: every article).")
-@click.option(
-    "--batch-size", default=8, show_default=True, type=click.IntRange(min=1), help="Articles per forward pass."
-)
+@click.option("--where", type=TEXT, default=None, help="SQL condition on v_articles_clean (default: every article).")
+@click.option("--batch-size", default=8, show_default=True, type=POSITIVE_INT, help="Articles per forward pass.")
 @click.option(
     "--metrics",
     default=None,
@@ -28,8 +27,8 @@ from newsalign.cli import db_option
     help="An evaluation's metrics.json to take the model's threshold and calibration from "
     "(default: newsalign_decision.json beside the model, else 0.5).",
 )
-@click.option("--max-article-tokens", default=512, show_default=True, type=click.IntRange(min=1))
-@click.option("--device", default=None, help="torch device (default: cuda when available, else cpu).")
+@click.option("--max-article-tokens", default=512, show_default=True, type=POSITIVE_INT)
+@click.option("--device", type=TEXT, default=None, help="torch device (default: cuda when available, else cpu).")
 @db_option
 def score(model_dir, where, batch_size, metrics, max_article_tokens, device, db) -> None:
     """Score stored articles with a trained model: the same prompt and log-prob scorer as `evaluate`,

@@ -36,10 +36,10 @@ FROM ranked
 
 # The claims on `ids` that may win over this annotator's, and others' answers on them.
 _RIVALS = f"""
-SELECT article_id, annotator, claimed_at, false FROM review_claims
+SELECT article_id, annotator, rowid, false FROM review_claims
 WHERE list_contains($ids, article_id) AND claimed_at > now() - INTERVAL {CLAIM_MINUTES} MINUTE
 UNION ALL
-SELECT article_id, annotator, decided_at, true FROM human_labels
+SELECT article_id, annotator, NULL, true FROM human_labels
 WHERE list_contains($ids, article_id) AND undone_at IS NULL AND decision <> 'skip'
 """
 
@@ -64,7 +64,7 @@ def draw_gold(con: duckdb.DuckDBPyConnection, *, seed: int | None = None, overla
 
 
 # One statement claims the articles about to be served (one row each).
-_CLAIM = "INSERT INTO review_claims SELECT unnest(?::VARCHAR[]), ?, now()"
+CLAIM = "INSERT INTO review_claims SELECT unnest(?::VARCHAR[]), ?, now()"
 
 
 @dataclass
@@ -100,12 +100,12 @@ class GoldQueue:
         self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str], state: ReviewState
     ) -> list[str]:
         """Up to `n` gold articles for `who`, claimed for them. A claim made at the same moment by another
-        server wins if it is earlier (ties by name): such articles are dropped and the next ones tried."""
+        server wins if it was committed first: such articles are dropped and the next ones tried."""
         for _ in range(5):
             ids = self._open(state, who, exclude, n)
             if not ids:
                 return []
-            in_transaction(con, lambda c, ids=ids: c.execute(_CLAIM, [ids, who]))
+            in_transaction(con, lambda c, ids=ids: c.execute(CLAIM, [ids, who]))
             lost = self._lost(con, who, ids)
             kept = [i for i in ids if i not in lost]
             if kept:
@@ -114,14 +114,21 @@ class GoldQueue:
         return []
 
     def _lost(self, con: duckdb.DuckDBPyConnection, who: str, ids: list[str]) -> set[str]:
+        """Of `ids`, just claimed by `who`, those that others answered or claimed first. "First" is commit order:
+        a lake assigns row ids as it commits, so a claim's row id orders it among the claims every server sees
+        once its own claim is committed (a transaction's `now()` would not: a claim stamped earlier can commit
+        later, and two servers would each think they came first)."""
         rows = con.execute(_RIVALS, {"ids": ids}).fetchall()
-        mine = {a: at for a, annotator, at, answered in rows if annotator == who and not answered}
+        mine: dict[str, int] = {}
+        for a, annotator, row_id, answered in rows:
+            if annotator == who and not answered:
+                mine[a] = min(row_id, mine.get(a, row_id))
         lost = set()
         for article_id in ids:
             rivals = {
                 annotator
-                for a, annotator, at, answered in rows
-                if a == article_id and annotator != who and (answered or (at, annotator) < (mine[article_id], who))
+                for a, annotator, row_id, answered in rows
+                if a == article_id and annotator != who and (answered or row_id < mine[article_id])
             }
             if len(rivals) >= (2 if article_id in self.overlap else 1):
                 lost.add(article_id)

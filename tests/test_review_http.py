@@ -7,15 +7,17 @@ from __future__ import annotations
 import random
 import re
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 from sklearn.metrics import cohen_kappa_score
 
 from newsalign.cli import cli
 from newsalign.review.app import CSP
-from newsalign.review.queues import GoldQueue, disagree_queue, draw_gold
+from newsalign.review.queues import CLAIM, GoldQueue, disagree_queue, draw_gold
 from newsalign.review.store import ReviewError
 from newsalign.warehouse import connect
+from newsalign.warehouse.lake import Lake, setup_sql
 from tests.review_support import SOURCES, Annotator, demo_like_lake
 from tests.trends_support import add_articles
 
@@ -235,3 +237,30 @@ def test_the_demo_says_how_to_start_reviewing(con, db_path):
         lines[-1]
         == f"Review by hand (a gold test set; people's answers count in v_signal): newsalign review --db {db_path}"
     )
+
+
+def test_a_claim_stamped_earlier_but_committed_later_loses(con, db_path):
+    """Two servers claim the same gold article, each checking for rivals right after its own commit: ann's
+    transaction began first (its `now()` is earlier) but bob's claim commits, and is checked, first. Exactly
+    one keeps the article: bob (stamps would have let both keep it)."""
+    demo_like_lake(con)
+    draw_gold(con, seed=3, overlap=0)
+    queue = GoldQueue.load(con)
+    first = queue.order[0]
+    ann, bob = own_duckdb(db_path), own_duckdb(db_path)  # two servers: two processes' DuckDBs
+    ann.execute("BEGIN TRANSACTION")  # ann's transaction has begun: its claim carries this earlier time
+    bob.execute(CLAIM, [[first], "bob"])
+    assert queue._lost(bob, "bob", [first]) == set()  # no rival committed yet: bob keeps it
+    ann.execute(CLAIM, [[first], "ann"])
+    ann.execute("COMMIT")
+    stamps = dict(con.execute("SELECT annotator, claimed_at FROM review_claims").fetchall())
+    assert stamps["ann"] < stamps["bob"]
+    assert queue._lost(ann, "ann", [first]) == {first}
+
+
+def own_duckdb(db_path) -> duckdb.DuckDBPyConnection:
+    """A DuckDB of its own with the lake attached, as another process has (not this process's shared one)."""
+    database = duckdb.connect(config={"allow_unsigned_extensions": "true"})
+    for statement in setup_sql(Lake.at(str(db_path)), read_only=False):
+        database.execute(statement)
+    return database

@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from newsalign.review.cards import load_card
 from newsalign.review.progress import progress
+from newsalign.review.queues import CLAIM
 from newsalign.review.state import ReviewState
 from newsalign.review.store import ArticleGone, ReviewError, record_decision, undo_last
 
@@ -179,7 +180,7 @@ def undo(session: Session, pages: jinja2.Environment, body: dict) -> dict:
     item, notes = None, []
     if article_id is not None:
         if session.queue.name == "gold":
-            session.con.execute("INSERT INTO review_claims VALUES (?, ?, now())", [article_id, session.annotator])
+            session.con.execute(CLAIM, [[article_id], session.annotator])
         try:
             article = load_card(session.con, article_id, labels=_labels(session, article_id))
             item = {"id": article_id, "html": pages.get_template("card.html").render(card=article)}

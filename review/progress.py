@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import duckdb
-
 from newsalign.review.state import ReviewState
 
 
-def progress(con: duckdb.DuckDBPyConnection, queue, who: str, since: datetime, state: ReviewState) -> dict:
+def progress(queue, who: str, since: datetime, state: ReviewState) -> dict:
     """decided (articles, skips included), left, per_hour (this session's rate), compared and agreement
     (with other annotators, over this annotator's standing answers in the queue that others answered too;
     None before any)."""
@@ -28,7 +26,7 @@ def progress(con: duckdb.DuckDBPyConnection, queue, who: str, since: datetime, s
     hours = max((datetime.now(timezone.utc) - since).total_seconds() / 3600, 1 / 60)
     return {
         "decided": len({d.article_id for d in mine}),
-        "left": queue.left(con, who, state),
+        "left": queue.left(who, state),
         "per_hour": round(in_session / hours, 1),
         "compared": len(pairs),
         "agreement": round(sum(a == b for a, b in pairs) / len(pairs), 3) if pairs else None,

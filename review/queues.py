@@ -14,12 +14,27 @@ import random
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
+from typing import Protocol
 
 import duckdb
 
-from newsalign.review.state import CLAIM_MINUTES, ReviewState
+from newsalign.review.state import ReviewState
 from newsalign.review.store import ReviewError
 from newsalign.warehouse import in_transaction
+
+
+class Queue(Protocol):
+    """What the server asks of a queue: pick the next articles by the review state, hold them (gold),
+    keep those not lost to another server, count what is left, and the labels it shows (None: hidden)."""
+
+    name: str
+
+    def pick(self, state: ReviewState, who: str, n: int, exclude: list[str]) -> list[str]: ...
+    def claim(self, con: duckdb.DuckDBPyConnection, ids: list[str], who: str) -> None: ...
+    def kept(self, state: ReviewState, who: str, ids: list[str]) -> list[str]: ...
+    def left(self, who: str, state: ReviewState) -> int: ...
+    def shown_labels(self) -> dict[str, tuple] | None: ...
+
 
 _DRAW = """
 INSERT INTO review_gold (article_id, source, position, overlap, seed, drawn_at)
@@ -32,15 +47,6 @@ WITH ranked AS (
 SELECT id, source, row_number() OVER (ORDER BY (k - 0.5) / n, h)::INTEGER,
        ('0x' || md5($seed::VARCHAR || ':overlap:' || id)[:8])::BIGINT < $overlap * 4294967296, $seed, now()
 FROM ranked
-"""
-
-# The claims on `ids` that may win over this annotator's, and others' answers on them.
-_RIVALS = f"""
-SELECT article_id, annotator, rowid, false FROM review_claims
-WHERE list_contains($ids, article_id) AND claimed_at > now() - INTERVAL {CLAIM_MINUTES} MINUTE
-UNION ALL
-SELECT article_id, annotator, NULL, true FROM human_labels
-WHERE list_contains($ids, article_id) AND undone_at IS NULL AND decision <> 'skip'
 """
 
 
@@ -74,7 +80,10 @@ class GoldQueue:
     order: list[str] = field(default_factory=list)
     overlap: set[str] = field(default_factory=set)
     name = "gold"
-    shows_labels = False  # the automated labels could anchor the judgement
+
+    @staticmethod
+    def shown_labels() -> None:
+        """None: the automated labels are hidden in gold (they could anchor the judgement)."""
 
     @classmethod
     def load(cls, con: duckdb.DuckDBPyConnection) -> GoldQueue:
@@ -96,45 +105,38 @@ class GoldQueue:
         closed = self._closed(state, who, exclude)
         return list(islice((a for a in self.order if a not in closed), n))
 
-    def next_ids(
-        self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str], state: ReviewState
-    ) -> list[str]:
-        """Up to `n` gold articles for `who`, claimed for them. A claim made at the same moment by another
-        server wins if it was committed first: such articles are dropped and the next ones tried."""
-        for _ in range(5):
-            ids = self._open(state, who, exclude, n)
-            if not ids:
-                return []
-            in_transaction(con, lambda c, ids=ids: c.execute(CLAIM, [ids, who]))
-            lost = self._lost(con, who, ids)
-            kept = [i for i in ids if i not in lost]
-            if kept:
-                return kept
-            exclude = [*exclude, *ids]
-        return []
+    def pick(self, state: ReviewState, who: str, n: int, exclude: list[str]) -> list[str]:
+        """The next `n` gold articles `who` may get by `state`, to be claimed."""
+        return self._open(state, who, exclude, n)
 
-    def _lost(self, con: duckdb.DuckDBPyConnection, who: str, ids: list[str]) -> set[str]:
-        """Of `ids`, just claimed by `who`, those that others answered or claimed first. "First" is commit order:
-        a lake assigns row ids as it commits, so a claim's row id orders it among the claims every server sees
-        once its own claim is committed (a transaction's `now()` would not: a claim stamped earlier can commit
-        later, and two servers would each think they came first)."""
-        rows = con.execute(_RIVALS, {"ids": ids}).fetchall()
+    @staticmethod
+    def claim(con: duckdb.DuckDBPyConnection, ids: list[str], who: str) -> None:
+        """Inside the request's write transaction: hold `ids` for `who`."""
+        if ids:
+            con.execute(CLAIM, [ids, who])
+
+    def kept(self, state: ReviewState, who: str, ids: list[str]) -> list[str]:
+        """Of `ids`, claimed by `who` in a committed transaction, those that no one else answered or claimed
+        first, by `state` read after that commit. A claim made at the same moment by another server wins if
+        it was committed first. "First" is commit order: a lake assigns row ids as it commits, so a claim's
+        row id orders it among the claims every server sees once its own claim is committed (a transaction's
+        `now()` would not: a claim stamped earlier can commit later, and two servers would each think they
+        came first)."""
+        wanted = set(ids)
         mine: dict[str, int] = {}
-        for a, annotator, row_id, answered in rows:
-            if annotator == who and not answered:
-                mine[a] = min(row_id, mine.get(a, row_id))
-        lost = set()
-        for article_id in ids:
-            rivals = {
-                annotator
-                for a, annotator, row_id, answered in rows
-                if a == article_id and annotator != who and (answered or row_id < mine[article_id])
-            }
-            if len(rivals) >= (2 if article_id in self.overlap else 1):
-                lost.add(article_id)
-        return lost
+        for claim in state.claims:
+            if claim.annotator == who and claim.article_id in wanted:
+                mine[claim.article_id] = min(claim.row_id, mine.get(claim.article_id, claim.row_id))
+        rivals: dict[str, set[str]] = {}
+        for claim in state.claims:
+            if claim.annotator != who and claim.article_id in mine and claim.row_id < mine[claim.article_id]:
+                rivals.setdefault(claim.article_id, set()).add(claim.annotator)
+        for d in state.decisions:
+            if d.annotator != who and d.article_id in wanted and d.decision != "skip":
+                rivals.setdefault(d.article_id, set()).add(d.annotator)
+        return [a for a in ids if a in mine and len(rivals.get(a, ())) < self._wanted(a)]
 
-    def left(self, con: duckdb.DuckDBPyConnection, who: str, state: ReviewState) -> int:
+    def left(self, who: str, state: ReviewState) -> int:
         """Articles left for `who` (the ones on their page included)."""
         return len(self.order) - len(self._closed(state, who, []) & self._members)
 
@@ -165,15 +167,24 @@ class RankedQueue:
     name: str
     ranked: list[str] = field(default_factory=list)
     labels: dict = field(default_factory=dict)
-    shows_labels = True
 
-    def next_ids(
-        self, con: duckdb.DuckDBPyConnection, who: str, n: int, exclude: list[str], state: ReviewState
-    ) -> list[str]:
+    def shown_labels(self) -> dict[str, tuple]:
+        """The automated labels shown beside each article."""
+        return self.labels
+
+    def pick(self, state: ReviewState, who: str, n: int, exclude: list[str]) -> list[str]:
         skip = state.decided_by(who) | set(exclude)
         return list(islice((i for i in self.ranked if i not in skip), n))
 
-    def left(self, con: duckdb.DuckDBPyConnection, who: str, state: ReviewState) -> int:
+    @staticmethod
+    def claim(con: duckdb.DuckDBPyConnection, ids: list[str], who: str) -> None:
+        """Nothing to hold: several people may review the same disagreement."""
+
+    @staticmethod
+    def kept(state: ReviewState, who: str, ids: list[str]) -> list[str]:
+        return ids
+
+    def left(self, who: str, state: ReviewState) -> int:
         return len(self.ranked) - len(state.decided_by(who) & self._members)
 
     @cached_property

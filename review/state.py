@@ -1,6 +1,6 @@
-"""Who decided and who holds what, read in one query per request: every standing decision and every
-fresh claim (small tables next to the articles). The queues and the progress are computed from it in
-Python, so a decision costs a few lake queries, not one per question asked."""
+"""Who decided and who holds what: every standing decision and every fresh claim (small tables next
+to the articles), each read in one query. The queues, the claim races and the progress are computed
+from them in Python, so a request reads each table once, not once per question asked."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import duckdb
 
 CLAIM_MINUTES = 30  # a gold article served and not decided is held this long for its annotator
 
-_STATE = f"""
+_DECISIONS = """
 SELECT article_id, annotator, decision, queue, decided_at, decision_id FROM human_labels WHERE undone_at IS NULL
-UNION ALL
-SELECT article_id, annotator, NULL, NULL, claimed_at, NULL FROM review_claims
+"""
+_CLAIMS = f"""
+SELECT article_id, annotator, claimed_at, rowid FROM review_claims
 WHERE claimed_at > now() - INTERVAL {CLAIM_MINUTES} MINUTE
 """
 
@@ -30,19 +31,29 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Claim:
+    article_id: str
+    annotator: str
+    at: datetime
+    row_id: int  # commit order: a lake assigns row ids as transactions commit
+
+
+@dataclass(frozen=True)
 class ReviewState:
     decisions: list[Decision]  # standing (not undone), skips included
-    claims: list[tuple[str, str, datetime]]  # (article, annotator, claimed_at), fresh ones
+    claims: list[Claim]  # fresh ones
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> ReviewState:
-        decisions, claims = [], []
-        for article_id, annotator, decision, queue, at, decision_id in con.execute(_STATE).fetchall():
-            if decision is None:
-                claims.append((article_id, annotator, at))
-            else:
-                decisions.append(Decision(article_id, annotator, decision, queue, at, decision_id))
-        return cls(decisions, claims)
+        return cls(read_decisions(con), read_claims(con))
+
+    def with_decision(self, decision: Decision) -> ReviewState:
+        """This state and a decision just committed."""
+        return ReviewState([*self.decisions, decision], self.claims)
+
+    def without_decision(self, decision_id: str) -> ReviewState:
+        """This state less a decision just undone."""
+        return ReviewState([d for d in self.decisions if d.decision_id != decision_id], self.claims)
 
     def decided_by(self, who: str) -> set[str]:
         """Articles `who` decided (skips included)."""
@@ -56,9 +67,9 @@ class ReviewState:
         for d in self.decisions:
             if d.annotator != who and d.queue == "gold" and d.decision != "skip":
                 held.setdefault(d.article_id, set()).add(d.annotator)
-        for article_id, annotator, _ in self.claims:
-            if annotator != who and (article_id, annotator) not in decided:
-                held.setdefault(article_id, set()).add(annotator)
+        for claim in self.claims:
+            if claim.annotator != who and (claim.article_id, claim.annotator) not in decided:
+                held.setdefault(claim.article_id, set()).add(claim.annotator)
         return held
 
     def standing(self) -> dict[tuple[str, str], tuple[bool, str]]:
@@ -71,3 +82,13 @@ class ReviewState:
             ):
                 latest[key] = d
         return {key: (d.decision == "signal", d.queue) for key, d in latest.items()}
+
+
+def read_decisions(con: duckdb.DuckDBPyConnection) -> list[Decision]:
+    """Every standing decision (not undone), skips included."""
+    return [Decision(*row) for row in con.execute(_DECISIONS).fetchall()]
+
+
+def read_claims(con: duckdb.DuckDBPyConnection) -> list[Claim]:
+    """Every fresh claim, with its row id (its commit order)."""
+    return [Claim(*row) for row in con.execute(_CLAIMS).fetchall()]

@@ -15,6 +15,7 @@ from sklearn.metrics import cohen_kappa_score
 from newsalign.cli import cli
 from newsalign.review.app import CSP
 from newsalign.review.queues import CLAIM, GoldQueue, disagree_queue, draw_gold
+from newsalign.review.state import ReviewState
 from newsalign.review.store import ReviewError
 from newsalign.warehouse import connect
 from newsalign.warehouse.lake import Lake, setup_sql
@@ -250,12 +251,12 @@ def test_a_claim_stamped_earlier_but_committed_later_loses(con, db_path):
     ann, bob = own_duckdb(db_path), own_duckdb(db_path)  # two servers: two processes' DuckDBs
     ann.execute("BEGIN TRANSACTION")  # ann's transaction has begun: its claim carries this earlier time
     bob.execute(CLAIM, [[first], "bob"])
-    assert queue._lost(bob, "bob", [first]) == set()  # no rival committed yet: bob keeps it
+    assert queue.kept(ReviewState.read(bob), "bob", [first]) == [first]  # no rival committed yet: bob keeps it
     ann.execute(CLAIM, [[first], "ann"])
     ann.execute("COMMIT")
     stamps = dict(con.execute("SELECT annotator, claimed_at FROM review_claims").fetchall())
     assert stamps["ann"] < stamps["bob"]
-    assert queue._lost(ann, "ann", [first]) == {first}
+    assert queue.kept(ReviewState.read(ann), "ann", [first]) == []
 
 
 def own_duckdb(db_path) -> duckdb.DuckDBPyConnection:

@@ -36,6 +36,6 @@ def test_candidates_come_closest_to_the_threshold_first(db_path, tmp_path):
     assert distances == sorted(distances)
     assert len(rank_uncertain(con, model_dir, candidates=3)) == 3  # --candidates bounds what is scored
     queue = uncertain_queue(con, order)
-    assert queue.next_ids(con, "ann", 2, [], ReviewState.read(con)) == order[:2]
+    assert queue.pick(ReviewState.read(con), "ann", 2, []) == order[:2]
     assert queue.labels[order[0]][2] is not None  # the LLM's answer shown beside it
     con.close()

@@ -265,3 +265,29 @@ def own_duckdb(db_path) -> duckdb.DuckDBPyConnection:
     for statement in setup_sql(Lake.at(str(db_path)), read_only=False):
         database.execute(statement)
     return database
+
+
+def test_the_card_shelf_reads_ahead_in_one_query_serves_once_and_rereads_when_stale(con, monkeypatch):
+    import newsalign.review.cards as cards
+
+    demo_like_lake(con)
+    reads = []
+    real = cards.load_cards
+    monkeypatch.setattr(cards, "load_cards", lambda c, ids, labels: reads.append(list(ids)) or real(c, ids, labels))
+    shelf = cards.CardShelf(ttl=3600)
+    first = shelf.take(con, ["bbc-00"], ["bbc-01", "bbc-02"], None)
+    assert reads == [["bbc-00", "bbc-01", "bbc-02"]]  # a miss reads what comes next with it
+    assert first["bbc-00"].title == "bbc story 0"
+    assert shelf.take(con, ["bbc-01"], ["bbc-02", "bbc-03"], None)["bbc-01"].title == "bbc story 1"
+    assert len(reads) == 1  # from the shelf
+    shelf.take(con, ["bbc-00"], [], None)  # served once: taken again, it is read again
+    assert reads[-1] == ["bbc-00"]
+    con.execute("UPDATE articles SET superseded_by = 'bbc-04' WHERE id = 'bbc-02'")
+    shelf.ttl = 0  # stale: read again, and found gone
+    gone = shelf.take(con, ["bbc-02"], [], None)["bbc-02"]
+    assert str(gone) == "article bbc-02 was superseded by bbc-04 (a near-duplicate): skipped, nothing recorded"
+    shelf.ttl = 3600
+    shelf.stock(con, ["bbc-05", "bbc-06"], None)  # none of them on the shelf: read ahead
+    assert reads[-1] == ["bbc-05", "bbc-06"]
+    shelf.stock(con, ["bbc-05", "bbc-06", "bbc-07"], None)  # most on the shelf already: no read
+    assert reads[-1] == ["bbc-05", "bbc-06"] and len(reads) == 4

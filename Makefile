@@ -20,7 +20,7 @@ demo: $(STAMP)
 WORKERS ?= auto
 
 # The edit-loop tier: parsers, pipelines in-process, SQL views and audits, the CLI through CliRunner.
-# No servers, subprocess crawls, browsers or training runs (those are marked `slow`).
+# No servers, subprocess crawls, browsers, training runs or tests over 1.5 s (those are marked `slow`).
 check: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow" -n $(WORKERS) --dist loadgroup -q
 

@@ -44,6 +44,7 @@ def _validators(db):
         return con.execute("SELECT url, etag FROM http_validators").fetchall()
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_validators_are_sent_and_a_304_ends_quietly(tmp_path):
     db = tmp_path / "lake"
     middleware, writer = _crawl(db)

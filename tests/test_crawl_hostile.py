@@ -122,6 +122,7 @@ def test_a_setting_of_the_reuters_browser_addon_is_taken():
     ],
     ids=["unmakeable db", "file as db", "bad scrapy value", "bad newsalign value"],
 )
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_crawl_all_reports_a_bad_warehouse_or_setting_once(tmp_path, args):
     """A real process, every spider chosen: one line, no traceback per spider, no "crawl first" hint."""
     (tmp_path / "file").write_text("not a lake")

@@ -632,6 +632,7 @@ def test_a_bad_shard_is_one_clear_line(db_path, capsys):
     )
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_enrich_llm_huge_concurrency_for_one_job_starts_one_worker(db_path, monkeypatch):
     """`enrich llm --concurrency 100000000 --limit 1`: one worker for the one call, done in seconds (it hung)."""
     from newsalign.enrich.llm import live

@@ -489,6 +489,7 @@ def test_majority_baseline_sees_the_real_balance_after_downsampling(tiny, tmp_pa
     assert result["models"]["majority"]["confusion_matrix"] == [[0, 3], [0, 8]]
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_majority_prior_comes_from_the_training_population_before_balancing(tmp_path):
     """The card says the real training population was 80% signal; the tiny validation split happens to hold
     more "no" than "yes". The majority baseline predicts the population's majority, "yes"."""

@@ -69,6 +69,7 @@ def test_json_is_the_thesis_format(labelled, tmp_path, capsys):
     assert rows[1]["signal"] is True and rows[1]["gpt_signal"] is False  # flat "batteries" fires the thesis rule
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_jsonl_and_parquet_hold_the_same_rows(labelled, tmp_path):
     main(["export", "dataset", "--out", str(tmp_path / "d.json"), "--db", str(labelled)])
     reference = json.loads((tmp_path / "d.json").read_text())

@@ -120,6 +120,7 @@ def test_time_split_of_undated_articles_says_they_have_no_dates(warehouse_db, tm
     assert "these 120 articles have no dates" in err and "--test-size" not in err
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_near_duplicates_never_straddle_the_split(db_path, tmp_path):
     from newsalign.warehouse import connect
 
@@ -148,6 +149,7 @@ def test_near_duplicates_never_straddle_the_split(db_path, tmp_path):
     assert json.loads((out / "card.json").read_text())["near_duplicate_groups"] == 120 - 9 - 1
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_balance_downsample_and_weights(warehouse_db, tmp_path):
     run("export", "dpo", "--out", tmp_path / "down", "--balance", "downsample", "--db", warehouse_db)
     card = json.loads((tmp_path / "down" / "card.json").read_text())
@@ -218,6 +220,7 @@ def test_tokenizer_counts_tokens_and_checks_answer_lengths(warehouse_db, tmp_pat
     assert f"--tokenizer {tmp_path}: no tokenizer" in err and "Traceback" not in err
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_snapshot_hash_is_stable_and_tracks_labels(warehouse_db, tmp_path):
     from newsalign.warehouse import connect
 
@@ -290,6 +293,7 @@ def test_card_copies_label_params_only_for_a_label_view_that_reads_them(warehous
     assert "does not read label_params" in (tmp_path / "dpo" / "README.md").read_text()
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_the_card_names_the_lake_snapshot_and_snapshot_re_exports_exactly_that_state(warehouse_db, tmp_path):
     import pandas as pd
 

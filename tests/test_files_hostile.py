@@ -266,6 +266,7 @@ def test_decision_beside_the_model(tmp_path, lake, data, says):
     assert_clean(outcome, names="newsalign_decision.json", says=says)
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 @given(data=bad_file_bytes(), name=st.sampled_from(["config.json", "newsalign_decision.json"]))
 @BAD_FILES
 def test_score_model_folder_property(tmp_path_factory, data, name):
@@ -341,6 +342,7 @@ def test_evaluate_split_file_not_readable(tmp_path, name):
 # --- export: a tokenizer folder whose files are not text -------------------------------------------------
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 @given(data=bad_file_bytes(), name=st.sampled_from(["tokenizer_config.json", "tokenizer.json", "config.json"]))
 @BAD_FILES
 def test_export_tokenizer_property(tmp_path_factory, lake_template, data, name):
@@ -357,6 +359,7 @@ def test_export_tokenizer_property(tmp_path_factory, lake_template, data, name):
 # --- import: JSON, JSONL, Parquet, newsletters -----------------------------------------------------------
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 @given(data=bad_file_bytes(), suffix=st.sampled_from([".json", ".jsonl", ".parquet", ".csv", ".eml", ".mbox"]))
 @BAD_FILES
 def test_import_property(tmp_path_factory, data, suffix):
@@ -384,6 +387,7 @@ LONG = "x" * 131_000
         ("{tmp}/notes.txt/dataset.json", "not a folder"),  # a parent that is a file
     ],
 )
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_export_dataset_out_refused_by_the_os(tmp_path, db_path, out, says):
     write(tmp_path / "notes.txt", "a file, not a folder")
     before = sorted(p.name for p in tmp_path.iterdir())
@@ -394,6 +398,7 @@ def test_export_dataset_out_refused_by_the_os(tmp_path, db_path, out, says):
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no half-written file, no temp file
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_export_dataset_written_whole(tmp_path, db_path):
     out = tmp_path / "new" / "dataset.json"
     assert invoke(["export", "dataset", "--db", str(db_path), "--out", str(out)]).exit_code == 0

@@ -91,6 +91,7 @@ def labelled(con, id, *, gpt, trend, source="bbc"):
     add_llm(con, id, ["up" if trend else "zero"], gpt)
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_v_signal_takes_the_human_answer_unless_ignored(con):
     add_series(con, "up", date(2024, 3, 1), flat())
     add_series(con, "zero", date(2024, 3, 1), [0] * 120)
@@ -118,6 +119,7 @@ def test_a_bad_human_labels_setting_fails_with_its_name(con):
         con.execute("SELECT * FROM v_signal").fetchall()
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_label_stats_compare_people_with_each_labeller_and_with_each_other(con):
     add_series(con, "up", date(2024, 3, 1), flat())
     add_series(con, "zero", date(2024, 3, 1), [0] * 120)

@@ -198,6 +198,7 @@ def test_unreadable_or_unknown_files(tmp_path, db_path, capsys):
     assert code == 1 and "--format" in err
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_bad_rows_are_recorded_by_row_number_and_every_good_row_is_stored(tmp_path, db_path, capsys):
     # A year Python cannot hold (99999) past the first batch, a date that is no date, a list that is a number.
     rows = [

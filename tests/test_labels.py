@@ -80,6 +80,7 @@ def test_thesis_rule_fires_for_flat_and_falling_interest_and_not_for_a_recent_ri
     assert [label(con, "v_trend_rising", n) for n in ("flat", "falling", "rising")] == [False, False, True]
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_zero_series_is_scored_but_never_fires_and_empty_series_is_not_scored(con):
     add_series(con, "zeros", MARCH, [0] * 120)
     add_series(con, "nodata", MARCH, None)  # Trends has no data for the topic
@@ -122,6 +123,7 @@ def test_only_the_first_topics_per_article_are_scored(con):
     assert label(con, "v_trend_signal", "many") is True
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_any_versus_majority(con):
     add_series(con, "up", MARCH, flat())
     add_series(con, "zero", MARCH, [0] * 120)
@@ -266,6 +268,7 @@ def test_empty_topic_list_has_no_trend_label(con):
     assert signals(con) == {"a": True}
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_label_stats_rates_and_kappa(con):
     for month in (MARCH, date(2024, 4, 1)):
         add_series(con, "up", month, flat())
@@ -301,6 +304,7 @@ def test_label_stats_rates_and_kappa(con):
     assert bbc["kappa"] == pytest.approx(cohen_kappa_score(gpt[:6], trend[:6]))
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_v_signal_keys_are_unique_and_not_null(con):
     add_series(con, "up", MARCH, flat())
     for i in range(5):

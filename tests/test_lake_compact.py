@@ -40,6 +40,7 @@ def files(db: Path) -> dict[str, int]:
     return {table: rows(db, f"SELECT count(*) FROM ducklake_list_files('lake', '{table}')")[0][0] for table in TABLES}
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_compact_keeps_every_row_in_fewer_files_and_recent_snapshots(db_path, capsys):
     old = fill(db_path)
     before = snapshot_rows(db_path)
@@ -54,6 +55,7 @@ def test_compact_keeps_every_row_in_fewer_files_and_recent_snapshots(db_path, ca
     assert capsys.readouterr().out.startswith("0 inlined rows flushed to Parquet, 0 files merged into 0")
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_files_replaced_days_ago_are_deleted_and_recent_ones_kept(db_path, capsys):
     fill(db_path)
     before = snapshot_rows(db_path)

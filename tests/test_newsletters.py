@@ -7,6 +7,8 @@ import random
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from newsalign.cli import main
 from newsalign.warehouse import connect
 
@@ -79,6 +81,7 @@ def test_an_eml_file_is_one_article(tmp_path, db_path, capsys):
     assert "Unsubscribe" not in text and "Home" not in text
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_a_folder_and_an_mbox_archive(tmp_path, db_path, capsys):
     folder = tmp_path / "letters"
     (folder / "2024").mkdir(parents=True)
@@ -103,6 +106,7 @@ def test_a_folder_and_an_mbox_archive(tmp_path, db_path, capsys):
     assert [r[:2] for r in rejects(db_path)] == [("dedup", "duplicate_content")]
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_bad_messages_are_rejected_with_reasons(tmp_path, db_path, capsys):
     folder = tmp_path / "bad"
     folder.mkdir()

@@ -70,6 +70,7 @@ def test_mutated_sample_pages(seed, rng):
     check(*mutate(seed, rng))
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 @pytest.mark.skipif(not FIXTURE_PAGES, reason=f"needs the shared fixture pages at {FIXTURES}")
 @FUZZ
 @given(st.sampled_from(FIXTURE_PAGES or [("bbc", "", b"")]), st.randoms(use_true_random=False))

@@ -170,6 +170,7 @@ def test_tracking_parameters_do_not_make_a_second_article(db_path):
     assert canonical_url("https://a.test/x?b=2&utm_campaign=z&a=1") == "https://a.test/x?a=1&b=2"
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_exact_and_near_duplicates_across_sources_keep_the_earliest(db_path):
     run(db_path, [article(source="reuters", url="https://reuters.test/a", date_published=NOW - timedelta(days=2))])
     # Next run: an exact copy and a lightly edited copy, both later -> rejected against the stored one.
@@ -196,6 +197,7 @@ def test_exact_and_near_duplicates_across_sources_keep_the_earliest(db_path):
     assert rows(db_path, f"SELECT source FROM articles WHERE id = '{by}'") == [("wccftech",)]
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_rerun_adds_nothing_and_batches_flush(db_path):
     items = [
         article(url=f"https://x.test/{i}", text=f"Story number {i}. " + (BODY if i % 2 else OTHER) + f" Item {i}.")
@@ -247,6 +249,7 @@ def test_boilerplate_patterns_drop_furniture_and_keep_sentences():
     assert clean_text(text) == "Shares rose 5%.\n\nSign up fees were cut.\n\nCopyright lawsuits rose in 2023."
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_store_upserts_by_id_even_without_dedup(db_path):
     pipelines = crawl_settings().getdict("ITEM_PIPELINES")
     del pipelines["newsalign.pipeline.dedup.DedupPipeline"]
@@ -303,6 +306,7 @@ def test_an_unencodable_row_is_rejected_and_the_rest_of_its_batch_committed(db_p
     assert url == "https://x.test/bad" and "surrogate" in detail
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_two_runs_at_once_keep_one_copy_and_mark_the_other_superseded(db_path):
     # Two crawls open before either stores: their dedup indexes never see each other's copy. When each run
     # finishes, `settle` keeps the earlier copy and marks the later one; whichever order they finish in.
@@ -330,6 +334,7 @@ def test_two_runs_at_once_keep_one_copy_and_mark_the_other_superseded(db_path):
         assert rows(db, "SELECT reason FROM article_rejects") == [("superseded",)]
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_a_superseded_article_is_marked_not_deleted(db_path):
     story = BODY + " " + OTHER
     run(db_path, [article(url="https://a.test/late", text=story, date_published=NOW - timedelta(days=1))])

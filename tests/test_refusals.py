@@ -36,6 +36,7 @@ def label_value(lake: Path, name: str) -> str:
         ("human_labels", "maybe", "label_params.human_labels must be override or ignore, not maybe"),
     ],
 )
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_a_write_leaving_a_malformed_label_setting_is_rolled_back(lake, name, value, says):
     before = label_value(lake, name)
     outcome = invoke(["sql", f"UPDATE label_params SET value = '{value}' WHERE name = '{name}'", "--db", str(lake)])
@@ -63,6 +64,7 @@ def test_a_bad_query_is_one_line(lake, query, says):
     assert_refused(invoke(["sql", query, "--db", str(lake)]), says=says)
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_a_select_reads_a_lake_on_a_read_only_filesystem_and_a_write_is_refused(lake, tmp_path):
     """A read-only bind mount stands in for a user without write permission (the tests run as root, whom
     file modes do not stop)."""
@@ -102,6 +104,7 @@ def test_a_catalog_that_is_not_sqlite_is_refused(tmp_path):
     assert_refused(invoke(["sql", "SELECT 1", "--db", str(folder)]), says="is not a warehouse catalog")
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_someone_elses_ducklake_is_not_adopted(tmp_path):
     folder = tmp_path / "their-lake"
     folder.mkdir()

@@ -57,6 +57,7 @@ def export(lake, tmp_path, *args) -> dict:
     return {name: pd.read_json(out / f"{name}.jsonl", lines=True) for name in ("train", "validation", "test")}
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_test_from_gold_is_exactly_the_gold_set_with_the_people_labels(lake, tmp_path):
     parts = export(lake, tmp_path, "--test-from", "gold", "--validation-size", "0.2")
     test = parts["test"]
@@ -71,6 +72,7 @@ def test_test_from_gold_is_exactly_the_gold_set_with_the_people_labels(lake, tmp
     assert card["gold"] == {"test_from": "gold", "gold_articles": 4, "near_duplicates_of_gold_dropped": ["bbc-copy"]}
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_dpo_pairs_from_people_only(lake, tmp_path):
     parts = export(lake, tmp_path, "--label", "v_human_signal", "--test-size", "0.2", "--validation-size", "0.2")
     rows = pd.concat(parts.values())
@@ -80,6 +82,7 @@ def test_dpo_pairs_from_people_only(lake, tmp_path):
     assert all(rows["rejected"] == rows["label"].map({True: " No", False: " Yes"}))
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_no_gold_labels_is_one_clear_line(db_path, tmp_path):
     con = connect(db_path)
     demo_like_lake(con)

@@ -49,6 +49,7 @@ def test_no_token_no_read_no_write(con):
     assert con.execute("SELECT count(*) FROM review_claims").fetchone() == (0,)
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_every_response_carries_the_strict_policy_and_the_page_has_no_inline_script(con):
     demo_like_lake(con)
     ann = Annotator(con, disagree_queue(con), "ann")
@@ -81,6 +82,7 @@ def test_a_hostile_article_is_escaped_text(con):
     assert "&lt;script&gt;document.title=&#39;owned&#39;&lt;/script&gt; body" in item["html"]
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_decide_skip_undo_leave_exactly_those_decisions(con):
     demo_like_lake(con)
     draw_gold(con, seed=3)
@@ -103,6 +105,7 @@ def test_decide_skip_undo_leave_exactly_those_decisions(con):
     assert "signal" not in ann.next()["items"][0]["html"].lower().split("</h1>")[1]  # gold hides the labels
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_bad_decisions_and_gone_articles_record_nothing(con):
     demo_like_lake(con)
     ann = Annotator(con, disagree_queue(con), "ann")
@@ -117,6 +120,7 @@ def test_bad_decisions_and_gone_articles_record_nothing(con):
     assert decisions(con) == []
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_disagree_queue_shows_the_labels_and_only_disagreements(con):
     demo_like_lake(con)
     expected = {
@@ -144,6 +148,7 @@ def test_gold_is_stratified_by_source_and_its_seed_recorded(con):
     assert 3 <= overlap <= 17  # a seeded half, not all or none
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_two_annotators_never_share_a_gold_article_except_the_overlap(con):
     demo_like_lake(con)
     draw_gold(con, seed=11, overlap=0.25)
@@ -165,6 +170,7 @@ def test_two_annotators_never_share_a_gold_article_except_the_overlap(con):
     }
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_two_simulated_annotators_one_noisy(con):
     ids = demo_like_lake(con)
     draw_gold(con, seed=5, overlap=1.0)  # everything asked of both
@@ -229,6 +235,7 @@ def test_a_port_in_use_is_refused_in_one_line(db_path):
     )
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_the_demo_says_how_to_start_reviewing(con, db_path):
     from newsalign.demo.enrich import label_summary
 
@@ -240,6 +247,7 @@ def test_the_demo_says_how_to_start_reviewing(con, db_path):
     )
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_a_claim_stamped_earlier_but_committed_later_loses(con, db_path):
     """Two servers claim the same gold article, each checking for rivals right after its own commit: ann's
     transaction began first (its `now()` is earlier) but bob's claim commits, and is checked, first. Exactly

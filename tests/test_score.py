@@ -37,6 +37,7 @@ def _predictions(db) -> list[tuple]:
         ).fetchall()
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_scores_match_evaluate_scorer_and_nothing_twice(lake, model, capsys):
     assert main(["score", "--model", str(model), "--db", str(lake)]) == 0
     first = _predictions(lake)
@@ -64,6 +65,7 @@ def test_scores_match_evaluate_scorer_and_nothing_twice(lake, model, capsys):
     assert len(_predictions(lake)) == 8
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_decision_beside_the_model_or_from_metrics(lake, model, tmp_path):
     copy = tmp_path / "copy"
     import shutil

@@ -397,6 +397,7 @@ def test_scrub_stays_cheap_on_long_text():
         assert time.perf_counter() - started < 2.0, text[:20]
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_a_key_in_a_discovery_url_is_not_stored_with_its_validators(tmp_path, monkeypatch):
     """Conditional GET keeps each feed's ETag under its URL, and the Guardian's API URL carries the key:
     the lake keeps the URL scrubbed, and the next crawl still finds the validator."""

@@ -51,6 +51,7 @@ def stored(con):
     return {(t, m): s for t, m, s in con.execute("SELECT topic, anchor_month, status FROM trend_series").fetchall()}
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_one_request_per_topic_and_geo_spanning_all_its_articles(con):
     backend = FakeBackend({"energy": None})
     report = enrich_trends(con, backend, today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep)
@@ -68,6 +69,7 @@ def test_one_request_per_topic_and_geo_spanning_all_its_articles(con):
     assert again.calls == []
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_new_articles_outside_the_stored_range_refetch_the_whole_span(con):
     enrich_trends(con, FakeBackend(), today=TODAY, terms_per_request=1, progress=False, sleep=no_sleep)
     add_articles(
@@ -97,6 +99,7 @@ def test_new_articles_outside_the_stored_range_refetch_the_whole_span(con):
     ]  # replaced, not added
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_a_failed_extension_keeps_the_stored_series(con, tmp_path):
     from newsalign.enrich.trends.backends import CsvBackend
 
@@ -169,6 +172,7 @@ def test_max_requests_stops_cleanly_and_a_rerun_continues(con):
     assert len(second.calls) == 3 and not {c[:2] for c in first.calls} & {c[:2] for c in second.calls}
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_a_failed_topic_is_recorded_and_retried_next_run(con, tmp_path):
     from newsalign.enrich.trends.backends import CsvBackend
 
@@ -206,6 +210,7 @@ def test_killed_mid_run_resumes_without_duplicates_or_losses(con, db_path, tmp_p
     assert len(stored(con)) == len(EXPECTED_KEYS)
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_shards_split_topics_disjointly_and_merge_combines_them(con, db_path, tmp_path):
     outs = []
     asked = []
@@ -223,6 +228,7 @@ def test_shards_split_topics_disjointly_and_merge_combines_them(con, db_path, tm
     assert merge(con, outs).written == 0  # idempotent
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_merge_of_overlapping_shards_prefers_answers_then_newest(con, tmp_path):
     old, new = connect(tmp_path / "old"), connect(tmp_path / "new")
     enrich_trends(
@@ -246,6 +252,7 @@ def test_merge_of_overlapping_shards_prefers_answers_then_newest(con, tmp_path):
     assert merge(con, [tmp_path / "new", parquet]).written == 0
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_merging_an_extended_shard_series_replaces_the_narrower_one(con, tmp_path):
     enrich_trends(con, FakeBackend(), today=TODAY, progress=False, sleep=no_sleep)
     add_articles(con, [{"id": "may", "published": "2024-05-20"}])

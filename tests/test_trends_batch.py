@@ -115,6 +115,7 @@ def fetch(con, backend, **options):
     return enrich_trends(con, backend, today=TODAY, progress=False, sleep=no_sleep, terms_per_request=5, **options)
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_unsettled_topics_are_regrouped_by_measured_level_then_asked_alone(con):
     backend = FakeBackend(SERIES)
     report = fetch(con, backend)
@@ -137,6 +138,7 @@ def test_unsettled_topics_are_regrouped_by_measured_level_then_asked_alone(con):
     assert again.requests == [("a0", "b0"), ("a1", "b2", "a2", "b3", "a3"), ("a4", "b1"), ("b4",)]
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_max_requests_counts_requests_and_a_rerun_resumes_the_rounds(con):
     report = fetch(con, FakeBackend(SERIES), max_requests=3)
     assert report.requests_sent == 3 and report.ok == 7 and "run again" in report.stopped
@@ -182,6 +184,7 @@ def labels(db_path, articles, series, terms):
     return thesis, rising, growth, len(backend.requests)
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_batched_series_give_the_labels_of_single_requests(tmp_path):
     rng = random.Random(7)
     series = {}

@@ -34,12 +34,14 @@ def test_every_audit_names_its_model_and_test():
         assert model and test, f"{file.name}: name it <model>__<test>.sql"
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_the_demo_warehouse_passes_every_audit(demo_db):
     with connect(demo_db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM v_signal").fetchone()[0] > 0  # the label audits see rows
         assert run_audits(con) == {}
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_a_broken_row_fails_its_audit_with_the_row(demo_copy):
     with connect(demo_copy) as con:
         (article_id,) = con.execute("SELECT id FROM articles ORDER BY id LIMIT 1").fetchone()

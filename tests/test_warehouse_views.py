@@ -106,6 +106,7 @@ def test_v_rejects_names_the_run(con):
     ]
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_audits_return_no_rows_after_pipeline_runs(db_path):
     base = (
         "Shares of the chip maker jumped after it reported record quarterly revenue and raised its outlook for the year"

@@ -189,6 +189,7 @@ def test_kill_9_mid_crawl_and_mid_delivery_repeats_and_loses_nothing(tmp_path, m
         assert run_audits(con) == {}  # predictions and reports unique among them
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_ledger_reports_each_signal_once_and_jsonl_is_never_written_twice(tmp_path):
     db = tmp_path / "lake"
     with connect(db) as con:
@@ -221,6 +222,7 @@ def test_bad_options_are_one_line(tmp_path, capsys):
     assert "unknown source(s): nope" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_without_a_model_the_llm_signal_is_the_detector(tmp_path, monkeypatch):
     db = tmp_path / "lake"
     with connect(db) as con:
@@ -256,6 +258,7 @@ class _Flaky(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_webhook_failures_are_recorded_and_retried_next_cycle(tmp_path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -63,11 +62,14 @@ def test_files_replaced_days_ago_are_deleted_and_recent_ones_kept(db_path, capsy
     assert main(["compact", "--keep-days", "0", "--db", str(db_path)]) == 0
     assert rows(db_path, "SELECT count(*) FROM lake.snapshots()") == [(1,)]
     assert parquet <= set((db_path / "data").rglob("*.parquet"))  # replaced just now: a reader may need them
-    with sqlite3.connect(db_path / "catalog.sqlite") as catalog:  # as if that compaction ran 3 days ago
-        catalog.execute(
-            "UPDATE ducklake_files_scheduled_for_deletion SET schedule_start = datetime('now', '-3 days') || '+00'"
-        )
-    catalog.close()
+    # As if that compaction ran 3 days ago; in another process: a second SQLite library in this one (Python's
+    # sqlite3) closing the catalog would drop the locks this process's DuckDB holds on it.
+    backdate = (
+        'import sqlite3, sys; catalog = sqlite3.connect(sys.argv[1]); catalog.execute("UPDATE '
+        "ducklake_files_scheduled_for_deletion SET schedule_start = datetime('now', '-3 days') || '+00'\"); "
+        "catalog.commit(); catalog.close()"
+    )
+    subprocess.run([sys.executable, "-c", backdate, str(db_path / "catalog.sqlite")], check=True)
     assert main(["compact", "--db", str(db_path)]) == 0
     assert "5 files deleted" in capsys.readouterr().out
     assert not parquet & set((db_path / "data").rglob("*.parquet"))

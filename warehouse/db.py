@@ -16,23 +16,22 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import sqlite3
 import time
-from contextlib import closing
 from pathlib import Path
 
 import duckdb
 
-from newsalign.core.errors import NewsalignError
 from newsalign.core.secrets import scrub
 from newsalign.warehouse.lake import (
     CATALOG_FILE,
     DATA_PATH_VAR,
     POSTGRES_PREFIX,
     Lake,
+    WarehouseError,
     in_transaction,
     open_lake,
     retry,
+    some_names,
 )
 
 DEFAULT_DB_PATH = Path("data/warehouse")
@@ -42,10 +41,6 @@ MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 VIEWS_DIR = PACKAGE_DIR / "sql"
 VIEW_LAYERS = ("staging", "intermediate", "marts")
 _MIGRATION_NAME = re.compile(r"^(\d+)_[\w-]+\.sql$")
-
-
-class WarehouseError(NewsalignError):
-    """The warehouse is missing, not a warehouse, unreachable or from a newer version."""
 
 
 def resolve_db_path(path: str | os.PathLike | None = None, default: Path = DEFAULT_DB_PATH) -> Path | str:
@@ -84,7 +79,7 @@ def connect(
         _check_data_path(lake)
     try:
         con = retry(lambda: open_lake(lake, read_only=read_only, snapshot=snapshot))  # creators race
-    except (duckdb.Error, sqlite3.Error) as exc:
+    except duckdb.Error as exc:
         if snapshot is not None and "snapshot" in str(exc).lower():
             raise WarehouseError(f"{where} has no snapshot {snapshot}: {_line(exc)}") from None
         unreachable = _UNREACHABLE.search(_line(exc))
@@ -114,8 +109,7 @@ def _check_folder(lake: Lake, *, read_only: bool) -> None:
             "(a DuckDB file from an older newsalign: see 'Carrying an old warehouse over' in the README)"
         )
     if lake.exists():
-        _check_catalog(folder / CATALOG_FILE)
-        return
+        return  # its catalog is checked as it is attached (OpenLakes)
     if read_only:
         raise WarehouseError(
             f"no warehouse at {folder}: crawl first (`scrapy crawl bbc`), run `newsalign demo`, "
@@ -127,22 +121,6 @@ def _check_folder(lake: Lake, *, read_only: bool) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WarehouseError(f"cannot create the folder for {folder}: {exc.strerror}: {exc.filename}") from None
-
-
-def _check_catalog(catalog: Path) -> None:
-    """A folder's `catalog.sqlite` is a DuckLake catalog (or still empty: another process is creating it),
-    never someone else's SQLite database, which attaching would silently turn into a lake."""
-    with catalog.open("rb") as file:
-        header = file.read(len(_SQLITE_HEADER))
-    if header and header != _SQLITE_HEADER[: len(header)]:
-        raise WarehouseError(f"{catalog} is not a warehouse catalog: not a SQLite database")
-    try:
-        with closing(sqlite3.connect(f"{catalog.as_uri()}?mode=ro", uri=True, timeout=10)) as sqlite:
-            tables = {name for (name,) in sqlite.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.Error:  # locked mid-commit, or a read-only folder without the WAL index: DuckLake's open decides
-        return
-    if tables and "ducklake_metadata" not in tables:
-        raise WarehouseError(f"{catalog} is a SQLite database but not a DuckLake catalog (tables: {_some(tables)})")
 
 
 def _check_data_path(lake: Lake) -> None:
@@ -168,7 +146,6 @@ def _line(exc: BaseException) -> str:
     return scrub(" ".join(str(exc).split()))
 
 
-_SQLITE_HEADER = b"SQLite format 3\x00"
 _UNREACHABLE = re.compile(r'Unable to connect to Postgres at "[^"]*": (.*)')
 
 
@@ -208,13 +185,7 @@ def _refuse_foreign(con: duckdb.DuckDBPyConnection, where: str) -> None:
     query = "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
     tables = [name for (name,) in con.execute(query).fetchall()]
     if tables:
-        raise WarehouseError(f"{where} is a DuckLake but not a newsalign warehouse (tables: {_some(tables)})")
-
-
-def _some(names: list[str] | set[str]) -> str:
-    """At most five names, sorted, for a message."""
-    ordered = sorted(names)
-    return ", ".join(ordered[:5]) + (", ..." if len(ordered) > 5 else "")
+        raise WarehouseError(f"{where} is a DuckLake but not a newsalign warehouse (tables: {some_names(tables)})")
 
 
 def migrations() -> list[tuple[int, Path]]:

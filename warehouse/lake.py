@@ -17,7 +17,6 @@ import fcntl
 import importlib
 import os
 import random
-import sqlite3
 import threading
 import time
 from collections import OrderedDict
@@ -28,6 +27,7 @@ from typing import TypeVar
 
 import duckdb
 
+from newsalign.core.errors import NewsalignError
 from newsalign.core.secrets import scrub
 
 DATA_PATH_VAR = "NEWSALIGN_DATA_PATH"
@@ -85,6 +85,8 @@ class Lake:
         """The ATTACH statement; `snapshot` (read-only) opens the lake as it was at that snapshot id."""
         options = [f"DATA_PATH {_quote(self.data_path)}", "OVERRIDE_DATA_PATH true"]  # a moved folder still opens
         options.append("READ_ONLY" if read_only else f"DATA_INLINING_ROW_LIMIT {INLINE_ROWS}")
+        if self.folder is not None and not read_only:
+            options.append("META_JOURNAL_MODE 'WAL'")  # a reading process never holds up a writer's commit
         if snapshot is not None:
             options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
         return f"ATTACH {_quote(self.catalog)} AS {alias} ({', '.join(options)})"
@@ -106,8 +108,12 @@ def setup_sql(lake: Lake, *, read_only: bool, snapshot: int | None = None) -> li
 
 
 def load_sql(kind: str) -> list[str]:
-    """The LOAD statements of the DuckLake extension and the `kind` catalog's, from their wheels."""
-    return [f"LOAD {_quote(str(file))}" for file in extension_files(kind)]
+    """The LOAD statements of the DuckLake extension and the `kind` catalog's, from their wheels; for a
+    SQLite catalog, its scans on one thread: DuckLake reads the catalog with many small queries, and the
+    sqlite extension's parallel scans of one file have met errors of their own (duckdb-sqlite #176: wrong
+    or missing results under threads; #180 added this setting to scan on one thread)."""
+    loads = [f"LOAD {_quote(str(file))}" for file in extension_files(kind)]
+    return [*loads, "SET sqlite_disable_multithreaded_scans = true"] if kind == "sqlite" else loads
 
 
 def open_lake(lake: Lake, *, read_only: bool, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -188,13 +194,15 @@ class OpenLakes:
     def _attach(self, lake: Lake, *, read_only: bool, snapshot: int | None) -> _Attached:
         if lake.folder is not None and not read_only:
             (lake.folder / "data").mkdir(parents=True, exist_ok=True)
-            with sqlite3.connect(lake.folder / CATALOG_FILE) as catalog:
-                catalog.execute("PRAGMA journal_mode=WAL")
-            catalog.close()
         database = duckdb.connect(config=_CONFIG)
         try:
-            for statement in setup_sql(lake, read_only=read_only, snapshot=snapshot):
+            *loads, attach, use = setup_sql(lake, read_only=read_only, snapshot=snapshot)
+            for statement in loads:
                 database.execute(statement)
+            if lake.folder is not None:
+                _refuse_foreign_catalog(database, lake.folder / CATALOG_FILE)
+            database.execute(attach)
+            database.execute(use)
         except BaseException:
             database.close()
             raise
@@ -308,3 +316,43 @@ def retry(attempt: Callable[[], T], *, attempts: int = 30) -> T:
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+class WarehouseError(NewsalignError):
+    """The warehouse is missing, not a warehouse, unreachable or from a newer version."""
+
+
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _refuse_foreign_catalog(database: duckdb.DuckDBPyConnection, catalog: Path) -> None:
+    """A folder's `catalog.sqlite` is a DuckLake catalog (or still empty: another process is creating it),
+    never someone else's SQLite database, which attaching would silently turn into a lake.
+
+    Read with the SQLite inside DuckDB's sqlite extension, the one the lake is attached with: a second
+    SQLite in this process (Python's `sqlite3`) closing the file would drop every lock this process holds
+    on it (POSIX locks belong to the process, and two SQLite libraries do not know of each other's), and
+    the closing one may even take itself for the last user and remove the write-ahead log: readers here
+    were then shown a catalog without its tables while another process committed."""
+    try:
+        with catalog.open("rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return  # a new lake: DuckLake creates it
+    if header and header != _SQLITE_HEADER[: len(header)]:
+        raise WarehouseError(f"{catalog} is not a warehouse catalog: not a SQLite database")
+    try:
+        query = f"SELECT name FROM sqlite_scan({_quote(str(catalog))}, 'sqlite_master') WHERE type = 'table'"
+        tables = {name for (name,) in database.execute(query).fetchall()}
+    except duckdb.Error:  # locked mid-commit, or a read-only folder without the WAL index: DuckLake's open decides
+        return
+    if tables and "ducklake_metadata" not in tables:
+        raise WarehouseError(
+            f"{catalog} is a SQLite database but not a DuckLake catalog (tables: {some_names(tables)})"
+        )
+
+
+def some_names(names: list[str] | set[str]) -> str:
+    """At most five names, sorted, for a message."""
+    ordered = sorted(names)
+    return ", ".join(ordered[:5]) + (", ..." if len(ordered) > 5 else "")

@@ -12,14 +12,17 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newsalign.core.urls import canonical_url
 from newsalign.crawler.items import Article
 from newsalign.crawler.parsers import parse_page
 from newsalign.jobs.ccnews import listing
-from newsalign.jobs.ccnews.records import CorruptFile, captures, host_sources
+from newsalign.jobs.ccnews.records import CorruptFile, captures, host_of, host_sources
 from tests.ccnews_warcs import (
     ArchiveServer,
     Page,
@@ -318,3 +321,19 @@ def test_ctrl_c_is_one_line_and_the_rerun_resumes(tmp_path):
         check_stored_set(db, pages)
     finally:
         server.close()
+
+
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTPS", ""]),
+    userinfo=st.sampled_from(["", "user@", "user:pw@", "a@b@"]),
+    host=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9.-]{0,20}|\[[0-9a-f:]{2,12}\]", fullmatch=True),
+    port=st.sampled_from(["", ":80", ":8080", ":"]),
+    rest=st.sampled_from(["", "/", "/news/x", "?q=/x", "#frag/x", "/a?b#c"]),
+)
+def test_host_of_a_record_is_what_urlsplit_says(scheme, userinfo, host, port, rest):
+    url = f"{scheme}://{userinfo}{host}{port}{rest}" if scheme else f"//{userinfo}{host}{port}{rest}"
+    try:
+        expected = urlsplit(url).hostname or ""
+    except ValueError:  # a bracketed host that is no IPv6 address: urlsplit raises, host_of gives what is there
+        expected = host[1:-1].lower()
+    assert host_of(url) == expected

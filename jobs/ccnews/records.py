@@ -11,7 +11,6 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType  # pyright: ignore[reportMissingModuleSource]  (native: stubs only)
 
@@ -92,6 +91,21 @@ class TailCheck(io.RawIOBase):
             data = member.unused_data
 
 
+def host_of(url: str) -> str:
+    """The lowercased host of an absolute URL, as `urlsplit(url).hostname` gives it (empty when none). Written
+    out because it runs on every response record of a file, where urlsplit's whole parse cost a tenth of
+    the reading time; only the host decides whether a record is ours."""
+    _, separator, rest = url.partition("://")
+    if not separator:
+        rest = url[2:] if url.startswith("//") else ""
+    for end in "/?#":
+        rest = rest.partition(end)[0]
+    host = rest.rpartition("@")[2]
+    if host.startswith("["):
+        return host[1:].partition("]")[0].lower()
+    return host.partition(":")[0].lower()
+
+
 def captures(stream, hosts: dict[str, str], counts: Counter) -> Iterator[Capture | PageRejected]:
     """Our hosts' HTML responses in `stream` (a binary reader of a .warc.gz), a `PageRejected` for one
     whose block digest is wrong; `counts` gets records, ours, skipped (our hosts' non-HTML or non-200).
@@ -104,7 +118,7 @@ def captures(stream, hosts: dict[str, str], counts: Counter) -> Iterator[Capture
             if record.record_type != WarcRecordType.response:
                 continue
             url = record.headers.get("WARC-Target-URI") or ""
-            source = hosts.get((urlsplit(url).hostname or "").lower())
+            source = hosts.get(host_of(url))
             if source is None:
                 continue
             counts["ours"] += 1

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,41 @@ while not stop.exists():
     try:
         with connect(db, read_only=True) as con:
             counts.append(con.execute("SELECT count(*) FROM articles").fetchone()[0])
+        if len(counts) == 1:
+            Path(str(stop) + ".reading").touch()  # what start_reader waits for
     except Exception as exc:  # once the lake is there (a first read worked), any refusal fails the test
         if counts:
             errors.append(repr(exc))
     time.sleep(0.05)
 print(json.dumps({"reads": len(counts), "largest": max(counts, default=0), "refused": len(errors), "errors": errors[:3]}))
 """
+
+
+def start_reader(db, stop: Path, table: str = "articles") -> subprocess.Popen:
+    """READER in its own process, counting `table` until `stop` exists (`stop_reader`)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", READER.replace("FROM articles", f"FROM {table}"), str(db), str(stop)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until_reading(reader: subprocess.Popen, stop: Path) -> None:
+    """Return once the reader's first read has worked: a test racing it against writers must not end first."""
+    reading, deadline = Path(str(stop) + ".reading"), time.monotonic() + 120
+    while not reading.exists():
+        if reader.poll() is not None or time.monotonic() > deadline:
+            stop.touch()
+            raise AssertionError(f"the reader never read: {reader.communicate(timeout=60)[0][-2000:]}")
+        time.sleep(0.05)
+
+
+def stop_reader(reader: subprocess.Popen, stop: Path) -> dict:
+    """Stop the reader once it has read at least once; what it reported."""
+    wait_until_reading(reader, stop)
+    stop.touch()
+    return reader_report(reader.communicate(timeout=60)[0])
 
 
 def reader_report(out: str) -> dict:

@@ -10,7 +10,7 @@ import pytest
 
 from newsalign.cli import main
 from newsalign.warehouse import connect, current_snapshot
-from tests.helpers import READER, ROOT, reader_report, rows
+from tests.helpers import reader_report, rows, start_reader, wait_until_reading
 
 TABLES = ("crawl_runs", "article_rejects")
 
@@ -80,13 +80,9 @@ def test_files_replaced_days_ago_are_deleted_and_recent_ones_kept(db_path, capsy
 def test_a_reader_during_compaction_is_never_refused(db_path, tmp_path):
     fill(db_path)
     stop = tmp_path / "stop"
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER.replace("FROM articles", "FROM crawl_runs"), str(db_path), str(stop)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    reader = start_reader(db_path, stop, "crawl_runs")
     try:
+        wait_until_reading(reader, stop)  # compaction starts once the reader reads
         for _ in range(3):
             fill(db_path)
             assert main(["compact", "--db", str(db_path)]) == 0

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from newsalign.demo.server import serve_sample
-from tests.helpers import READER, ROOT, reader_report, rows
+from tests.helpers import ROOT, rows, start_reader, stop_reader
 
 pytestmark = pytest.mark.slow
 
@@ -22,9 +22,7 @@ def lake(request, tmp_path) -> str:
 
 def test_two_crawls_write_one_lake_while_a_reader_counts(lake, tmp_path):
     db, stop = lake, tmp_path / "stop"
-    reader = subprocess.Popen(
-        [sys.executable, "-c", READER, str(db), str(stop)], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
+    reader = start_reader(db, stop)
     with serve_sample(("bbc", "guardian")) as sites:
         crawls = [
             subprocess.Popen(
@@ -36,10 +34,8 @@ def test_two_crawls_write_one_lake_while_a_reader_counts(lake, tmp_path):
             for source in ("bbc", "guardian")
         ]
         results = [(crawl.wait(timeout=300), crawl.stderr.read()) for crawl in crawls]
-    stop.touch()
-    out, _ = reader.communicate(timeout=60)
     assert all(code == 0 for code, _ in results), results[0][1][-2000:] + results[1][1][-2000:]
-    report = reader_report(out)
+    report = stop_reader(reader, stop)
     assert report["refused"] == 0, report["errors"]
     assert report["reads"] > 0
     assert dict(rows(db, "SELECT source, count(*) FROM articles GROUP BY source")) == {"bbc": 5, "guardian": 4}

@@ -9,7 +9,8 @@ awaiting, so requests are handled one at a time on it.
 
 A request costs two lake transactions, whatever it does (every statement on a lake pays for a look at
 its catalog): one write (the decision or undo, and the claim of the next articles, picked by the state
-the previous request read), and one read (the new state, kept in memory, and the cards to show).
+in memory), and one read (the fresh claims, and a card only when none was read ahead). Everyone's
+decisions and the next cards are read after the answer has gone out, ready for the next request.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ HERE = Path(__file__).parent
 T = TypeVar("T")
 TOKEN_HEADER = "X-Review-Token"
 PRELOAD = 2  # articles the page holds: the one on screen and the next
-READ_AHEAD = 8  # cards read with a missing one: a request in eight reads an article
+READ_AHEAD = 8  # cards of the articles the queue offers next, read before they are asked for
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -61,8 +62,8 @@ SECURITY_HEADERS = {
 
 @dataclass
 class Session:
-    """What one server serves: the lake connection, the queue, who annotates, the write token, and the
-    review state as the latest request read it."""
+    """What one server serves: the lake connection, the queue, who annotates, the write token, the review
+    state as last read (with this server's own decisions since), and the cards read ahead."""
 
     con: duckdb.DuckDBPyConnection
     queue: Queue

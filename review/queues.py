@@ -100,14 +100,10 @@ class GoldQueue:
         full = {a for a, people in state.gold_holders(who).items() if len(people) >= self._wanted(a)}
         return state.decided_by(who) | set(exclude) | full
 
-    def _open(self, state: ReviewState, who: str, exclude: list[str], n: int) -> list[str]:
-        """The first `n` gold articles `who` may get, in the drawn order."""
+    def pick(self, state: ReviewState, who: str, n: int, exclude: list[str]) -> list[str]:
+        """The first `n` gold articles `who` may get by `state`, in the drawn order, to be claimed."""
         closed = self._closed(state, who, exclude)
         return list(islice((a for a in self.order if a not in closed), n))
-
-    def pick(self, state: ReviewState, who: str, n: int, exclude: list[str]) -> list[str]:
-        """The next `n` gold articles `who` may get by `state`, to be claimed."""
-        return self._open(state, who, exclude, n)
 
     @staticmethod
     def claim(con: duckdb.DuckDBPyConnection, ids: list[str], who: str) -> None:

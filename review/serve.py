@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 
+from newsalign.core.hosts import is_loopback
 from newsalign.review.store import ReviewError
 
 TOKEN_VAR = "NEWSALIGN_REVIEW_TOKEN"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a name: it may resolve anywhere
 
 
 def check_bind(host: str, port: int, token: str | None) -> None:

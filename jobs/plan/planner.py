@@ -10,7 +10,6 @@ up to `attempts` tries. Windows already recorded are skipped, so a re-run of the
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import time
 import uuid
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 from newsalign import warehouse
 from newsalign.core.errors import NewsalignError
+from newsalign.core.hosts import is_loopback
 from newsalign.jobs.plan.ledger import WINDOW_SETTING, Window, done_windows, release_lease, renew_lease, take_lease
 from newsalign.jobs.plan.scrapyd import Node, NodeError, build_egg
 
@@ -51,7 +51,7 @@ def check_lake_reachable(db: str | None, nodes: list[Node]) -> None:
     """Refuse, before anything starts, a lake the nodes cannot reach: a folder on this machine, or a
     PostgreSQL catalog on loopback, given nodes on other machines."""
     lake = warehouse.resolve_lake(db)
-    remote = [n.url for n in nodes if not _is_loopback(urlsplit(n.url).hostname or "")]
+    remote = [n.url for n in nodes if not is_loopback(urlsplit(n.url).hostname or "")]
     if not remote:
         return
     if lake.folder is not None:
@@ -61,20 +61,11 @@ def check_lake_reachable(db: str | None, nodes: list[Node]) -> None:
         )
     params = dict(p.split("=", 1) for p in lake.catalog.removeprefix("ducklake:postgres:").split() if "=" in p)
     host = params.get("host") or params.get("hostaddr") or "localhost (a Unix socket)"
-    if not params.get("host") and not params.get("hostaddr") or _is_loopback(host):
+    if not params.get("host") and not params.get("hostaddr") or is_loopback(host):
         raise NewsalignError(
             f"the catalog's host is {host}, which node(s) {', '.join(remote)} cannot reach: "
             "give --db postgres:... a host=<name> the nodes resolve"
         )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class Planner:

@@ -75,6 +75,8 @@ def connect(
     where = lake.where
     if lake.folder is not None:
         _check_folder(lake, read_only=read_only or must_exist)
+        if not read_only:
+            _check_writable(lake)
     elif not read_only:
         _check_data_path(lake)
     try:
@@ -121,6 +123,15 @@ def _check_folder(lake: Lake, *, read_only: bool) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise WarehouseError(f"cannot create the folder for {folder}: {exc.strerror}: {exc.filename}") from None
+
+
+def _check_writable(lake: Lake) -> None:
+    """A writer may write an existing local lake's folder (SQLite's own error names the WAL pragma instead)."""
+    if lake.exists() and not os.access(lake.folder, os.W_OK):
+        raise WarehouseError(
+            f"cannot write the warehouse at {lake.folder}: it is readonly here (a read-only filesystem, or no "
+            "write permission); queries that only read still run"
+        )
 
 
 def _check_data_path(lake: Lake) -> None:

@@ -17,11 +17,14 @@ import fcntl
 import importlib
 import os
 import random
+import shutil
+import tempfile
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -194,19 +197,36 @@ class OpenLakes:
     def _attach(self, lake: Lake, *, read_only: bool, snapshot: int | None) -> _Attached:
         if lake.folder is not None and not read_only:
             (lake.folder / "data").mkdir(parents=True, exist_ok=True)
+        catalog = self._readable_catalog(lake.folder) if lake.folder is not None and read_only else None
+        opened = replace(lake, catalog=f"ducklake:sqlite:{catalog}") if catalog else lake
         database = duckdb.connect(config=_CONFIG)
         try:
-            *loads, attach, use = setup_sql(lake, read_only=read_only, snapshot=snapshot)
+            *loads, attach, use = setup_sql(opened, read_only=read_only, snapshot=snapshot)
             for statement in loads:
                 database.execute(statement)
             if lake.folder is not None:
-                _refuse_foreign_catalog(database, lake.folder / CATALOG_FILE)
+                _refuse_foreign_catalog(database, catalog or lake.folder / CATALOG_FILE)
             database.execute(attach)
             database.execute(use)
         except BaseException:
             database.close()
             raise
         return _Attached(database, _file_id(lake))
+
+    def _readable_catalog(self, folder: Path) -> Path | None:
+        """A private copy of a local catalog that SQLite could not open read-only where it is, else None.
+
+        The catalog is in WAL mode, and SQLite opens a WAL database only where its `-shm` index exists or can
+        be made: in a folder this process may not write (a read-only mount), with no process holding the
+        catalog open, every open fails. Without a `-shm` no writer has it open either, so the file is whole
+        and a copy is the lake as it is now. The copy goes when this process exits."""
+        catalog = folder / CATALOG_FILE
+        if os.access(folder, os.W_OK) or Path(f"{catalog}-shm").exists() or not _in_wal_mode(catalog):
+            return None
+        private = Path(tempfile.mkdtemp(prefix="newsalign-catalog-"))
+        weakref.finalize(self, _remove_if_made_by, os.getpid(), private)
+        shutil.copyfile(catalog, private / CATALOG_FILE)
+        return private / CATALOG_FILE
 
     @staticmethod
     def _still_valid(lake: Lake, attached: _Attached) -> bool:
@@ -232,6 +252,22 @@ class OpenLakes:
                 fd = os.open(marker, os.O_RDONLY)
             fcntl.flock(fd, fcntl.LOCK_SH)
             self._holds[folder] = fd
+
+
+def _in_wal_mode(catalog: Path) -> bool:
+    """Whether the SQLite file at `catalog` is in WAL mode (its header's read and write versions are 2)."""
+    try:
+        with catalog.open("rb") as file:
+            header = file.read(20)
+    except FileNotFoundError:
+        return False
+    return header.startswith(_SQLITE_HEADER) and header[18:20] == b"\x02\x02"
+
+
+def _remove_if_made_by(pid: int, folder: Path) -> None:
+    """Remove `folder` at exit, in the process that made it only (a forked child exits without its parent's)."""
+    if os.getpid() == pid:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _file_id(lake: Lake) -> tuple[int, int] | None:

@@ -15,27 +15,19 @@ from newsalign.warehouse import connect
 
 ROOT = Path(__file__).resolve().parents[1]
 
+pytestmark = pytest.mark.xdist_group("demo")  # the tests sharing the one demo run (conftest.demo_run)
+
 
 @pytest.mark.slow
-def test_demo_crawls_the_sample_into_a_fresh_warehouse_and_prints_a_summary(tmp_path):
-    db = tmp_path / "demo"
-    db.write_text("an old file the demo replaces")
-    done = subprocess.run(
-        [sys.executable, "-m", "newsalign", "demo", "--db", str(db)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = done.stdout
+def test_demo_crawls_the_sample_into_a_fresh_warehouse_and_prints_a_summary(demo_run):
+    db, out = demo_run.db, demo_run.printed()  # the demo ran over an old file standing where its warehouse goes
     assert f"into {db}" in out
     for source in ("bbc", "guardian", "techcrunch", "techradar", "wccftech"):
         assert f"│ {source} " in out
     assert "parse/video 1" in out and "filter/language 1" in out and "parse/live_blog 1" in out
     assert out.count('newsalign sql "') == 3
-    con = connect(db, read_only=True)
-    stored = con.execute("SELECT count(*) FROM v_articles_clean").fetchone()[0]
+    with connect(db, read_only=True) as con:
+        stored = con.execute("SELECT count(*) FROM v_articles_clean").fetchone()[0]
     if chromium_available():
         assert "│ reuters " in out and "parse/bot_protection 1" in out
         assert stored == 25

@@ -11,27 +11,21 @@ from pathlib import Path
 import pytest
 
 from newsalign.core.errors import NewsalignError
-from newsalign.demo import DemoContext, run_demo
+from newsalign.demo import DemoContext
 from newsalign.demo.enrich import LABEL_QUERIES, LLM_ANSWERS, TRENDS_EXPORTS, enrich_step
 from newsalign.enrich.trends.series import MonthlySeries, add_months
 from newsalign.warehouse import connect
 
-pytestmark = pytest.mark.xdist_group("test_demo_enrich")
+pytestmark = pytest.mark.xdist_group("demo")  # the tests sharing the one demo run (conftest.demo_run)
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_ENDPOINT = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "NEWSALIGN_LLM_MODEL")
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """One offline demo run (crawl, summary, enrich, labels) shared by the tests: (db, printed lines)."""
-    db = tmp_path_factory.mktemp("demo") / "demo"
-    lines: list[str] = []
-    with pytest.MonkeyPatch.context() as env:
-        for name in NO_ENDPOINT:  # with no key and no base URL, any LLM call would stop the run
-            env.delenv(name, raising=False)
-        run_demo(db, echo=lines.append)
-    return db, "\n".join(lines)
+@pytest.fixture
+def demo(demo_run):
+    """The one offline demo run (crawl, summary, enrich, labels; conftest.demo_run): (db, printed lines)."""
+    return demo_run.db, demo_run.printed()
 
 
 @pytest.fixture

@@ -3,33 +3,24 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
+pytestmark = pytest.mark.xdist_group("demo")  # the tests sharing the one demo run (conftest.demo_run)
+
 
 @pytest.mark.slow
-def test_demo_train_prints_the_comparison_and_writes_the_report(tmp_path):
-    db = tmp_path / "demo"
-    done = subprocess.run(
-        [sys.executable, "-m", "newsalign", "demo", "--db", str(db), "--train"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    out = done.stdout
+def test_demo_train_prints_the_comparison_and_writes_the_report(demo_run):
+    out = demo_run.printed()
     table = out[out.index("Held-out comparison") :]
     for row in ("base", "dpo", "rlhf", "majority", "tfidf_logreg"):
         assert f"\n{row} " in table
     assert "'loss'" not in out  # trainer chatter goes to train.log, not the demo's output
 
-    dataset = json.loads((tmp_path / "demo-dataset.json").read_text())
+    dataset = json.loads((demo_run.folder / "demo-dataset.json").read_text())
     assert dataset and set(dataset[0]) >= {"id", "title", "text", "topics", "growth", "gpt_signal", "signal"}
 
-    workdir = tmp_path / "demo-train"
+    workdir = demo_run.folder / "demo-train"
     metrics = json.loads((workdir / "report" / "metrics.json").read_text())
     assert set(metrics["models"]) >= {"base", "dpo", "rlhf", "majority", "tfidf_logreg"}
     assert metrics["data"]["n"] > 0

@@ -6,18 +6,17 @@ import shutil
 
 import pytest
 
-from newsalign.demo import run_demo
 from newsalign.warehouse import connect
 from newsalign.warehouse.audits import audit_files, run_audits
 
-pytestmark = pytest.mark.xdist_group("test_warehouse_audits")
+pytestmark = pytest.mark.xdist_group("demo")  # the tests sharing the one demo run (conftest.demo_run)
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("demo") / "demo"
-    run_demo(db, echo=lambda line: None)
-    return db
+@pytest.fixture
+def demo_db(demo_run):
+    """The warehouse of the one demo run (conftest.demo_run)."""
+    demo_run.printed()
+    return demo_run.db
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsalign.warehouse import connect
+from tests.helpers import copy_lake
 from tests.hostile import Outcome, assert_refused, bad_file_bytes, invoke
 
 # "UnicodeDecodeError: ..." or "KeyError: 'x'" in a message: the root cause is still unhandled
@@ -217,10 +218,8 @@ def test_experiment_property(tmp_path_factory, data):
 
 
 @pytest.fixture
-def lake(tmp_path) -> Path:
-    db = tmp_path / "lake"
-    connect(db).close()
-    return db
+def lake(db_path) -> Path:
+    return db_path
 
 
 @pytest.mark.parametrize(("data", "says"), NAMED_BAD_JSON)
@@ -269,10 +268,9 @@ def test_decision_beside_the_model(tmp_path, lake, data, says):
 @pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 @given(data=bad_file_bytes(), name=st.sampled_from(["config.json", "newsalign_decision.json"]))
 @BAD_FILES
-def test_score_model_folder_property(tmp_path_factory, data, name):
+def test_score_model_folder_property(tmp_path_factory, lake_template, data, name):
     folder = tmp_path_factory.mktemp("score")
-    lake = folder / "lake"
-    connect(lake).close()
+    lake = copy_lake(lake_template, folder / "lake")
     write(folder / "model" / "config.json", '{"model_type": "mistral"}')
     write(folder / "model" / name, data)
     assert_clean(invoke(["score", "--model", str(folder / "model"), "--db", str(lake)]))
@@ -346,8 +344,6 @@ def test_evaluate_split_file_not_readable(tmp_path, name):
 @given(data=bad_file_bytes(), name=st.sampled_from(["tokenizer_config.json", "tokenizer.json", "config.json"]))
 @BAD_FILES
 def test_export_tokenizer_property(tmp_path_factory, lake_template, data, name):
-    from tests.helpers import copy_lake
-
     folder = tmp_path_factory.mktemp("export")
     db = copy_lake(lake_template, folder / "lake")
     write(folder / "tok" / name, data)

@@ -8,11 +8,20 @@ import pytest
 import torch
 
 from bench import gpu_qlora_dpo as bench
-from newsalign.training import rlhf, scoring
+from newsalign.training import scoring
 
 pytestmark = pytest.mark.xdist_group("test_gpu_path")
 
 A100, T4, H100 = (8, 0), (7, 5), (9, 0)
+
+
+@pytest.fixture
+def rlhf():
+    """newsalign.training.rlhf, imported by the tests using it: it imports transformers' Trainer (~5 s of CPU),
+    which collecting this module on every worker would otherwise pay for."""
+    from newsalign.training import rlhf
+
+    return rlhf
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +169,7 @@ def test_a_quantized_load_keeps_the_adapter_unmerged_with_the_same_outputs(tiny,
         torch.testing.assert_close(kept(ids).logits, merged(ids).logits, atol=1e-4, rtol=1e-4)
 
 
-def test_rlhf_loads_the_reward_model_in_4bit_when_the_policy_is(monkeypatch, tmp_path):
+def test_rlhf_loads_the_reward_model_in_4bit_when_the_policy_is(rlhf, monkeypatch, tmp_path):
     made = []
     monkeypatch.setattr(rlhf, "RewardModelReward", lambda path, **kwargs: made.append(kwargs) or "reward")
     monkeypatch.setattr(rlhf, "trainer_from_path", lambda *args, **kwargs: SimpleNamespace(add_callback=None))
@@ -172,7 +181,7 @@ def test_rlhf_loads_the_reward_model_in_4bit_when_the_policy_is(monkeypatch, tmp
     assert made == [{"load_in_4bit": True}, {"load_in_4bit": False}]
 
 
-def test_reward_model_reward_passes_load_in_4bit_to_the_loader(tmp_path, monkeypatch):
+def test_reward_model_reward_passes_load_in_4bit_to_the_loader(rlhf, tmp_path, monkeypatch):
     from newsalign.core.errors import NewsalignError
 
     seen = []

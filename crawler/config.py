@@ -78,6 +78,7 @@ class NewsalignSettings(BaseModel):
     NEWSALIGN_ALLOW_MISSING_URL_DATE: bool = False
     NEWSALIGN_PLAN_WINDOW: Text | None = None  # set by `crawl plan` for each job
     NEWSALIGN_DEDUP_INDEX: Any = None  # set by `crawl all` (an object, not a command-line value)
+    NEWSALIGN_PREFLIGHT: Names = ["newsalign.pipeline.writer.check_warehouse"]
 
 
 # Scrapy's switches whose default is written 1, not True (Scrapy reads them with getbool).

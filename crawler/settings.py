@@ -60,6 +60,9 @@ EXTENSIONS = {
 
 # --- newsalign ---------------------------------------------------------------------------------
 NEWSALIGN_DB = None  # None: $NEWSALIGN_DB, else data/warehouse
+# What `scrapy crawl` checks before starting (dotted paths of functions given the settings): one raising a
+# NewsalignError stops it in one `Error:` line. The crawler layer names the warehouse check, never imports it.
+NEWSALIGN_PREFLIGHT = ["newsalign.pipeline.writer.check_warehouse"]
 NEWSALIGN_LANGUAGES = ["en"]  # languages kept by the filter; [] keeps all
 NEWSALIGN_MIN_WORDS = 150
 NEWSALIGN_MAX_WORDS = 20_000

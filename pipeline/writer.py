@@ -298,6 +298,12 @@ class WarehouseWriter:
                 self._record_reject(row[_URL], row[_SOURCE], "store", "unencodable", str(exc)[:300])
 
 
+def check_warehouse(settings: BaseSettings) -> None:
+    """The crawl's preflight (NEWSALIGN_PREFLIGHT): its warehouse opens (created and migrated if new), or a
+    WarehouseError says why, before any request; the writer's own open then reuses this process's DuckDB."""
+    warehouse.connect(settings.get("NEWSALIGN_DB")).close()
+
+
 def _mark_interrupted(con) -> None:
     """Mark `interrupted` the unfinished runs of this machine whose process is gone (killed, or
     stopped when the warehouse failed: neither could record its end)."""

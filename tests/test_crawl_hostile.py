@@ -5,6 +5,7 @@ once per spider; `scrapy crawl` refuses an unknown spider naming the known ones.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,22 @@ def test_scrapy_crawl_refuses_before_crawling(args, says):
     outcome = scrapy(*args)
     assert_refused(outcome, says=says)
     assert outcome.exit_code == 2
+
+
+@pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
+def test_scrapy_crawl_stops_in_one_line_when_its_warehouse_cannot_be_opened(tmp_path, monkeypatch):
+    """A warehouse that is a file, or a catalog nobody answers for, is found before the crawl (the preflight):
+    one `Error:` line and exit 1, where the pipelines found it inside the crawl and Scrapy printed tracebacks
+    (an AssertionError of its own among them) and exited 0 or 1."""
+    monkeypatch.setenv("NEWSALIGN_DATA_PATH", str(tmp_path / "lake-data"))  # a postgres: lake's data folder
+    (tmp_path / "a-file").write_text("not a lake")
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    for db, says in (
+        (str(tmp_path / "a-file"), "is a file, not a warehouse folder"),
+        (f"postgres:dbname=x host=127.0.0.1 port={port}", "cannot reach the PostgreSQL catalog"),
+    ):
+        outcome = scrapy("bbc", "-a", f"site=http://127.0.0.1:{port}", "-s", f"NEWSALIGN_DB={db}")
+        assert_refused(outcome, says=says)
+        assert outcome.exit_code == 1 and "Spider opened" not in outcome.stderr, outcome.stderr

@@ -84,9 +84,9 @@ def connect(
     except duckdb.Error as exc:
         if snapshot is not None and "snapshot" in str(exc).lower():
             raise WarehouseError(f"{where} has no snapshot {snapshot}: {_line(exc)}") from None
-        unreachable = _UNREACHABLE.search(_line(exc))
+        unreachable = _UNREACHABLE.search(" ".join(str(exc).split()))  # before scrubbing, which may eat a quote
         if unreachable:
-            raise WarehouseError(f"cannot reach the PostgreSQL catalog {where}: {unreachable[1]}") from None
+            raise WarehouseError(f"cannot reach the PostgreSQL catalog {where}: {scrub(unreachable[1])}") from None
         raise WarehouseError(
             f"cannot open {where} as a warehouse (not a DuckLake, or unreachable): {_line(exc)}"
         ) from None

@@ -1,7 +1,8 @@
 """`scrapy crawl`, but bad input is refused in one `Error:` line (exit 2) before anything starts: an unknown
 spider (named with the closest and the known ones), a `-s NAME=VALUE` that Scrapy and newsalign do not define or
 whose value its setting cannot take (`crawler.config.checked_setting`, as `newsalign crawl` checks it), a bad
-spider argument (`-a since=yesterday`).
+spider argument (`-a since=yesterday`); then the NEWSALIGN_PREFLIGHT checks (a warehouse that cannot be opened: one
+`Error:` line, exit 1).
 
 Scrapy would report these from inside its event loop, as a traceback (a `KeyError` for an unknown spider), or
 not at all (a typo'd setting is silently ignored); checking them here gives the user one clear line.
@@ -13,6 +14,7 @@ import difflib
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.utils.misc import load_object
 
 from newsalign.core.errors import NewsalignError
 from newsalign.crawler.config import checked_setting
@@ -39,7 +41,22 @@ class Command(ScrapyCrawl):
             print(f"Error: {self.refused}", file=sys.stderr)
             self.exitcode = 2
             return
+        failed = self._preflight()
+        if failed is not None:
+            print(f"Error: {failed}", file=sys.stderr)
+            self.exitcode = 1
+            return
         super().run(args, opts)
+
+    def _preflight(self) -> str | None:
+        """Why the crawl cannot run (a NEWSALIGN_PREFLIGHT check's error, e.g. an unreachable warehouse), or None.
+        Found later, by a pipeline opening inside the crawl, the same error came out as Scrapy's tracebacks."""
+        for path in self.settings.getlist("NEWSALIGN_PREFLIGHT"):
+            try:
+                load_object(path)(self.settings)
+            except NewsalignError as exc:
+                return str(exc)
+        return None
 
     def _check_spider(self, name: str, arguments: dict) -> str | None:
         """Why spider `name` with `arguments` cannot run, or None."""

@@ -137,6 +137,7 @@ class _Attached:
 
     database: duckdb.DuckDBPyConnection
     catalog_file: tuple[int, int] | None  # (device, inode) of a local catalog: a lake deleted and made anew differs
+    copied: tuple[int, int] | None = None  # attached from a private copy: the original's (mtime, size) then
 
 
 class OpenLakes:
@@ -197,7 +198,8 @@ class OpenLakes:
     def _attach(self, lake: Lake, *, read_only: bool, snapshot: int | None) -> _Attached:
         if lake.folder is not None and not read_only:
             (lake.folder / "data").mkdir(parents=True, exist_ok=True)
-        catalog = self._readable_catalog(lake.folder) if lake.folder is not None and read_only else None
+        copied = _copy_source(lake.folder) if lake.folder is not None and read_only else None  # before any copy
+        catalog = self._readable_catalog(lake.folder) if copied is not None else None
         opened = replace(lake, catalog=f"ducklake:sqlite:{catalog}") if catalog else lake
         database = duckdb.connect(config=_CONFIG)
         try:
@@ -211,7 +213,7 @@ class OpenLakes:
         except BaseException:
             database.close()
             raise
-        return _Attached(database, _file_id(lake))
+        return _Attached(database, _file_id(lake), copied if catalog else None)
 
     def _readable_catalog(self, folder: Path) -> Path | None:
         """A private copy of a local catalog that SQLite could not open read-only where it is, else None.
@@ -219,7 +221,8 @@ class OpenLakes:
         The catalog is in WAL mode, and SQLite opens a WAL database only where its `-shm` index exists or can
         be made: in a folder this process may not write (a read-only mount), with no process holding the
         catalog open, every open fails. Without a `-shm` no writer has it open either, so the file is whole
-        and a copy is the lake as it is now. The copy goes when this process exits."""
+        and a copy is the lake as it is now; a commit or a writer arriving since makes the next open take a new
+        one (`_copy_source`). Copies go when this process exits."""
         catalog = folder / CATALOG_FILE
         if os.access(folder, os.W_OK) or Path(f"{catalog}-shm").exists() or not _in_wal_mode(catalog):
             return None
@@ -231,7 +234,8 @@ class OpenLakes:
     @staticmethod
     def _still_valid(lake: Lake, attached: _Attached) -> bool:
         if lake.folder is not None:
-            return _file_id(lake) == attached.catalog_file
+            same_file = _file_id(lake) == attached.catalog_file
+            return same_file and (attached.copied is None or _copy_source(lake.folder) == attached.copied)
         try:
             attached.database.execute(f"SELECT 1 FROM {ALIAS}.snapshots() LIMIT 0")
         except duckdb.Error:
@@ -262,6 +266,19 @@ def _in_wal_mode(catalog: Path) -> bool:
     except FileNotFoundError:
         return False
     return header.startswith(_SQLITE_HEADER) and header[18:20] == b"\x02\x02"
+
+
+def _copy_source(folder: Path) -> tuple[int, int] | None:
+    """The state a private copy of `folder`'s catalog stays current with: the original's (mtime, size), while
+    no process holds it (no `-shm`); a copy is taken anew when this changes (a writer came, or committed)."""
+    catalog = folder / CATALOG_FILE
+    if Path(f"{catalog}-shm").exists():
+        return None
+    try:
+        stat = catalog.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def _remove_if_made_by(pid: int, folder: Path) -> None:

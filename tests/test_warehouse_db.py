@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from newsalign.warehouse import connect, db, resolve_db_path
+from newsalign.warehouse import connect, ctrl_c_in_queries, db, resolve_db_path
 from newsalign.warehouse.db import WarehouseError, migrations
 
 
@@ -219,3 +219,37 @@ def test_a_forked_child_opens_its_own_duckdb(db_path):
     os.close(write)
     os.waitpid(child, 0)
     assert os.read(read, 4096) == b"7"
+
+
+CTRL_C_MID_QUERY = """
+import os, signal, threading, time, duckdb
+from newsalign.warehouse import ctrl_c_in_queries
+signal.signal(signal.SIGINT, signal.default_int_handler)  # a pytest-xdist worker's children inherit it ignored
+querying = threading.Event()
+def ctrl_c_while_querying():
+    while True:
+        querying.wait()
+        time.sleep(0.2)  # the query has begun: it runs for hours
+        querying.clear()
+        os.kill(os.getpid(), signal.SIGINT)
+threading.Thread(target=ctrl_c_while_querying, daemon=True).start()
+con = duckdb.connect()
+for attempt in range(10):  # a Ctrl-C that came before the query began is no case: try again
+    try:
+        with ctrl_c_in_queries():
+            querying.set()
+            con.execute("SELECT count(*) FROM range(10000000000000)")
+    except KeyboardInterrupt as exc:
+        if exc.__cause__ is not None:
+            print("KeyboardInterrupt from", repr(exc.__cause__))
+            break
+"""
+
+
+def test_a_ctrl_c_during_a_query_is_a_keyboard_interrupt():
+    """DuckDB stops a query on Ctrl-C and raises RuntimeError('Query interrupted'): commands saw an error
+    where the user had pressed Ctrl-C (`crawl plan` printed it instead of 'plan stopped')."""
+    done = subprocess.run([sys.executable, "-c", CTRL_C_MID_QUERY], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "KeyboardInterrupt from RuntimeError('Query interrupted')", done.stdout + done.stderr
+    with pytest.raises(RuntimeError, match="other"), ctrl_c_in_queries():
+        raise RuntimeError("other")

@@ -2,9 +2,10 @@
 
 from newsalign.warehouse.db import DEFAULT_DB_PATH, WarehouseError, connect, resolve_db_path, resolve_lake
 from newsalign.warehouse.labels import LabelParamsError, label_settings
-from newsalign.warehouse.lake import current_snapshot, in_transaction, retry
+from newsalign.warehouse.lake import ctrl_c_in_queries, current_snapshot, in_transaction, retry
 
 __all__ = [
+    "ctrl_c_in_queries",
     "current_snapshot",
     "DEFAULT_DB_PATH",
     "LabelParamsError",

@@ -23,7 +23,8 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -315,6 +316,19 @@ def in_use(folder: Path) -> bool:
     finally:
         os.close(fd)
     return False
+
+
+@contextmanager
+def ctrl_c_in_queries() -> Iterator[None]:
+    """Raise a Ctrl-C that lands during a DuckDB query as the KeyboardInterrupt it is: DuckDB stops the query
+    and raises RuntimeError("Query interrupted") in its place, which a command's Ctrl-C handling would miss
+    (the Ctrl-C became "Error: RuntimeError: Query interrupted")."""
+    try:
+        yield
+    except RuntimeError as exc:
+        if not str(exc).startswith("Query interrupted"):
+            raise
+        raise KeyboardInterrupt from exc
 
 
 def is_conflict(exc: BaseException) -> bool:

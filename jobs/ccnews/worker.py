@@ -24,6 +24,7 @@ from newsalign.jobs.ccnews import ledger
 from newsalign.jobs.ccnews.records import STAGE, Capture, CorruptFile, captures
 from newsalign.jobs.ccnews.stream import FetchFailed, RemoteFile, Retries, Tee
 from newsalign.pipeline.resume import KNOWN_URLS
+from newsalign.warehouse import ctrl_c_in_queries
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def work(job: Job, tasks, results) -> None:
     known = {_canonical(url) for (url,) in chain.writer.con.execute(KNOWN_URLS).fetchall()}
     status = "finished"
     try:
-        with requests.Session() as session:
+        with ctrl_c_in_queries(), requests.Session() as session:  # a Ctrl-C mid-query is one too
             while (path := tasks.get()) is not None:
                 results.put(read_file(path, job, chain, session, known))
     except KeyboardInterrupt:

@@ -15,6 +15,7 @@ import duckdb
 from newsalign.core.errors import NewsalignError
 from newsalign.jobs.watch import ledger
 from newsalign.jobs.watch.crawl import crawl_in_child
+from newsalign.warehouse import ctrl_c_in_queries
 
 
 @dataclass
@@ -89,17 +90,18 @@ def run_cycle(con: duckdb.DuckDBPyConnection, options: WatchOptions, scorer: Sco
     cycle_id = ledger.start_cycle(con, detector)
     detail: dict = {"cycle_id": cycle_id}
     try:
-        detail["crawl"] = crawl_in_child(options.sources, options.crawl_settings(), options.sites)
-        on_step(_crawl_line(detail["crawl"]))
-        if options.enrich == "llm":
-            detail["enrich"] = _step(enrich_new, con, on_step, "enrich")
-        if scorer is not None:
-            detail["score"] = scorer.score(con)
-            on_step(f"scored {detail['score']['scored']} articles, {detail['score']['signals']} signals")
-        detail["new_signals"] = ledger.record_new_signals(
-            con, detector, cycle_id, [r.channel for r in options.reporters]
-        )
-        detail["delivered"] = deliver(con, detector, options.reporters)
+        with ctrl_c_in_queries():  # a Ctrl-C mid-query: the cycle was interrupted, not failed
+            detail["crawl"] = crawl_in_child(options.sources, options.crawl_settings(), options.sites)
+            on_step(_crawl_line(detail["crawl"]))
+            if options.enrich == "llm":
+                detail["enrich"] = _step(enrich_new, con, on_step, "enrich")
+            if scorer is not None:
+                detail["score"] = scorer.score(con)
+                on_step(f"scored {detail['score']['scored']} articles, {detail['score']['signals']} signals")
+            detail["new_signals"] = ledger.record_new_signals(
+                con, detector, cycle_id, [r.channel for r in options.reporters]
+            )
+            detail["delivered"] = deliver(con, detector, options.reporters)
     except KeyboardInterrupt:
         ledger.finish_cycle(con, cycle_id, "interrupted", detail)
         raise

@@ -167,7 +167,8 @@ def plan(since, until, sources, nodes, dry_run, attempts, poll, settings, sites,
         say=lambda line: click.echo(scrub(line), err=True),  # a node URL may carry user:password@
     )
     try:
-        outcome = planner.run()
+        with warehouse.ctrl_c_in_queries():
+            outcome = planner.run()
     except KeyboardInterrupt:  # the lease is released; Scrapyd finishes the jobs it runs
         raise NewsalignError(
             "plan stopped; the jobs already running on the nodes go on, and the same command resumes the plan "
@@ -221,6 +222,7 @@ def ccnews(since, until, sources, processes, server, warc_files, keep, attempts,
       newsalign crawl ccnews --since 2024-05-01 --until 2024-05-07
       newsalign crawl ccnews --warc CC-NEWS-20240501000000-00001.warc.gz
     """
+    from newsalign import warehouse
     from newsalign.jobs.ccnews.run import Request, crawl_ccnews
     from newsalign.jobs.ccnews.stream import Retries
 
@@ -243,9 +245,10 @@ def ccnews(since, until, sources, processes, server, warc_files, keep, attempts,
 
     overrides = dict(settings) | ({"NEWSALIGN_DB": db} if db else {})
     try:
-        progress = crawl_ccnews(
-            request, overrides, on_file=on_file, warn=lambda line: click.echo(scrub(line), err=True)
-        )
+        with warehouse.ctrl_c_in_queries():
+            progress = crawl_ccnews(
+                request, overrides, on_file=on_file, warn=lambda line: click.echo(scrub(line), err=True)
+            )
     except KeyboardInterrupt:
         raise NewsalignError("interrupted: run the same command to resume (files in flight are read again)") from None
     click.echo(

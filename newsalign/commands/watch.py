@@ -41,6 +41,7 @@ def watch(every, once, model_dir, enrich, jsonl, webhook, sources, sites, settin
     """
     from pathlib import Path
 
+    from newsalign import warehouse
     from newsalign.crawler.parsers import SOURCES
     from newsalign.jobs.watch.cycle import WatchOptions
     from newsalign.jobs.watch.loop import watch as run_watch
@@ -57,6 +58,7 @@ def watch(every, once, model_dir, enrich, jsonl, webhook, sources, sites, settin
     )  # fmt: skip
     interval = None if once else every
     try:
-        run_watch(options, every=interval, on_step=lambda line: click.echo(scrub(line), err=True))
+        with warehouse.ctrl_c_in_queries():
+            run_watch(options, every=interval, on_step=lambda line: click.echo(scrub(line), err=True))
     except KeyboardInterrupt:
         raise NewsalignError("stopped (Ctrl-C); the next watch resumes where this one stopped") from None

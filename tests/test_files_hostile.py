@@ -127,17 +127,29 @@ def test_train_output_dir_under_proc(tmp_path):
     assert_clean(invoke(["train", "sft", "--config", str(config)]), says="/proc/na/run")
 
 
-@given(data=bad_file_bytes(), name=st.sampled_from(["tokenizer_config.json", "tokenizer.json"]))
-@BAD_FILES
-def test_train_model_tokenizer_property(tmp_path_factory, data, name):
-    folder = tmp_path_factory.mktemp("train-tok")
+def train_on_a_model_with(folder: Path, name: str, data: bytes | str) -> Outcome:
+    """`newsalign train sft` on a model folder whose file `name` holds `data` (and a small export)."""
     write(folder / "export" / "train.jsonl", '{"prompt": "p", "completion": " Yes"}\n')
     write(folder / "export" / "validation.jsonl", '{"prompt": "p", "completion": " No"}\n')
     write(folder / "model" / "config.json", '{"model_type": "mistral", "architectures": ["MistralForCausalLM"]}')
     write(folder / "model" / name, data)
     text = TRAIN_OK.format(out=folder).replace("no-export", "export").replace("model_name_or_path: tiny", "")
     config = write(folder / "train.yaml", text + f"model_name_or_path: {folder / 'model'}\n")
-    assert_clean(invoke(["train", "sft", "--config", str(config)]))
+    return invoke(["train", "sft", "--config", str(config)])
+
+
+@pytest.mark.parametrize("name", ["tokenizer_config.json", "tokenizer.json", "special_tokens_map.json"])
+@pytest.mark.parametrize("data", ["0", "[1, 2]", '"x"', "null"])
+def test_train_model_tokenizer_json_that_is_not_an_object(tmp_path, name, data):
+    """Valid JSON of the wrong kind: transformers took it for an object (`AttributeError: 'int' object has no
+    attribute 'get'`, found by the property test below)."""
+    assert_clean(train_on_a_model_with(tmp_path, name, data), names=name, says="must hold a JSON object")
+
+
+@given(data=bad_file_bytes(), name=st.sampled_from(["tokenizer_config.json", "tokenizer.json"]))
+@BAD_FILES
+def test_train_model_tokenizer_property(tmp_path_factory, data, name):
+    assert_clean(train_on_a_model_with(tmp_path_factory.mktemp("train-tok"), name, data))
 
 
 @given(data=bad_file_bytes())

@@ -52,11 +52,17 @@ def load_merged(path, model_class, **kwargs):
     return model
 
 
+TOKENIZER_JSON = ("tokenizer_config.json", "tokenizer.json", "special_tokens_map.json")
+
+
 def read_tokenizer(path, what: str = "tokenizer"):
     """`AutoTokenizer.from_pretrained(path)`; tokenizer files that are missing, not UTF-8 or not JSON are one
     line naming `path` instead of transformers' own exception."""
     from transformers import AutoTokenizer
 
+    for name in TOKENIZER_JSON:  # transformers takes each for a JSON object, and fails on any other value
+        if (Path(path) / name).is_file():
+            read_json(Path(path) / name, what)
     try:
         return AutoTokenizer.from_pretrained(path)
     except (OSError, ValueError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors

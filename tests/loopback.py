@@ -1,13 +1,21 @@
-"""Loopback HTTP stand-ins: one way to serve a handler on a free port, and a request log that can hold a site."""
+"""Loopback HTTP stand-ins: a free port, one way to serve a handler on one, and a request log that can hold a site."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from newsalign.demo.server import RequestLog
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on: a server may bind it, and a connection to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @contextmanager

@@ -12,12 +12,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.loopback import free_port
 
 
 def _bin(name: str) -> str | None:
@@ -25,18 +26,12 @@ def _bin(name: str) -> str | None:
     return found[-1] if found else shutil.which(name)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PostgresCluster:
     """One cluster; `new_lake` gives each test a database of its own."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.port = _free_port()
+        self.port = free_port()
         self.data = root / "cluster"
         self._user = "postgres" if os.geteuid() == 0 else None
 

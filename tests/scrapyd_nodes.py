@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,8 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+from tests.loopback import free_port
 
 CONFIG = """[scrapyd]
 bind_address = 127.0.0.1
@@ -26,17 +27,11 @@ poll_interval = 0.2
 DAEMONS: dict[str, subprocess.Popen] = {}  # URL -> the running daemon, for tests that take a node down
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def scrapyd_node(folder: Path, *, env: dict[str, str] | None = None, max_proc: int = 4) -> Iterator[str]:
     """Start `python -m scrapyd` in `folder` (it reads ./scrapyd.conf); yield its URL once it answers."""
     folder.mkdir(parents=True)
-    port = _free_port()
+    port = free_port()
     (folder / "scrapyd.conf").write_text(CONFIG.format(port=port, max_proc=max_proc))
     with open(folder / "scrapyd.out", "w") as out:
         daemon = subprocess.Popen(

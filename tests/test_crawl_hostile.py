@@ -5,7 +5,6 @@ once per spider; `scrapy crawl` refuses an unknown spider naming the known ones.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ from newsalign.core.errors import NewsalignError
 from newsalign.crawler import settings as ours
 from newsalign.crawler.config import NewsalignSettings, SettingError, checked_setting, known_settings
 from tests.hostile import Outcome, assert_refused, bad_numbers, invoke, run_cli
+from tests.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -173,9 +173,7 @@ def test_scrapy_crawl_stops_in_one_line_when_its_warehouse_cannot_be_opened(tmp_
     (an AssertionError of its own among them) and exited 0 or 1."""
     monkeypatch.setenv("NEWSALIGN_DATA_PATH", str(tmp_path / "lake-data"))  # a postgres: lake's data folder
     (tmp_path / "a-file").write_text("not a lake")
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
+    port = free_port()
     for db, says in (
         (str(tmp_path / "a-file"), "is a file, not a warehouse folder"),
         (f"postgres:dbname=x host=127.0.0.1 port={port}", "cannot reach the PostgreSQL catalog"),

@@ -19,8 +19,8 @@ from newsalign.demo.server import serve_sample
 from newsalign.jobs.plan.ledger import Window, month_windows
 from newsalign.jobs.plan.scrapyd import Node
 from tests.helpers import rows
-from tests.loopback import HeldLog
-from tests.scrapyd_nodes import DAEMONS, _free_port, scrapyd_node, scrapyd_nodes
+from tests.loopback import HeldLog, free_port
+from tests.scrapyd_nodes import DAEMONS, scrapyd_node, scrapyd_nodes
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ("bbc", "techcrunch", "techradar")  # techradar has an October article; bbc and techcrunch none
@@ -155,7 +155,7 @@ def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_bad_input_is_one_line_before_any_job(tmp_path):
     lake = str(tmp_path / "lake")
-    closed = f"http://127.0.0.1:{_free_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     for args, message in (
         (["--sources", "bbc,nope", "--nodes", closed], "unknown source(s): nope"),
         (["--nodes", closed, "--db", lake], f"node {closed} is unreachable"),

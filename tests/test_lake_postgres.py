@@ -3,7 +3,6 @@ committed, the re-run stores the rest exactly once), and one-line errors that ne
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
@@ -13,6 +12,7 @@ from newsalign.demo.server import RequestLog, serve_sample
 from newsalign.warehouse import connect
 from newsalign.warehouse.db import WarehouseError
 from tests.helpers import rows, scrapy_crawl
+from tests.loopback import free_port
 
 PAGES = 40
 SECRET = "hunter2-not-shown"
@@ -55,15 +55,9 @@ def test_catalog_down_mid_crawl_stops_it_cleanly_and_the_rerun_resumes(postgres,
     assert runs == [("interrupted", True), ("finished", False)]
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_an_unreachable_catalog_is_one_line_without_its_password(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSALIGN_DATA_PATH", str(tmp_path / "data"))
-    db = f"postgres:dbname=news host=127.0.0.1 port={closed_port()} user=news password={SECRET}"
+    db = f"postgres:dbname=news host=127.0.0.1 port={free_port()} user=news password={SECRET}"
     for read_only in (False, True):
         with pytest.raises(WarehouseError) as caught:
             connect(db, read_only=read_only)
@@ -94,7 +88,7 @@ def test_the_cli_prints_the_error_without_the_password(tmp_path, monkeypatch, ca
     from newsalign.cli import main
 
     monkeypatch.setenv("NEWSALIGN_DATA_PATH", str(tmp_path / "data"))
-    db = f"postgres:dbname=news host=127.0.0.1 port={closed_port()} password={SECRET}"
+    db = f"postgres:dbname=news host=127.0.0.1 port={free_port()} password={SECRET}"
     assert main(["sql", "SELECT 1", "--db", db]) == 1
     err = capsys.readouterr().err
     assert err.startswith("Error: cannot reach the PostgreSQL catalog") and len(err.strip().splitlines()) == 1

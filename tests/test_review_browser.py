@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import pytest
 from newsalign.crawler.config import chromium_available
 from newsalign.warehouse import connect
 from tests.helpers import rows
+from tests.loopback import free_port
 from tests.review_support import demo_like_lake
 from tests.trends_support import add_articles
 
@@ -28,12 +28,6 @@ pytestmark = [
     pytest.mark.xdist_group("test_review_browser"),
     pytest.mark.skipif(not chromium_available(), reason="needs Debian's Chromium at /usr/bin/chromium"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Server:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import logging
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -27,14 +26,8 @@ from tests.ccnews_warcs import ArchiveServer
 from tests.helpers import ROOT, copy_lake, quiet_settings
 from tests.hostile import PASSWORD, Outcome, assert_refused, run_cli
 from tests.llm_server import FakeOpenAI
+from tests.loopback import free_port
 from tests.watch_support import WatchSite, import_articles
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (connection refused at once)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def lake_leaks(db, secret: str = PASSWORD) -> list[str]:
@@ -123,7 +116,7 @@ DB_SHAPES = {
 
 
 def db_shape(name: str) -> str:
-    return DB_SHAPES[name].format(pw=PASSWORD, port=closed_port())
+    return DB_SHAPES[name].format(pw=PASSWORD, port=free_port())
 
 
 # Every command taking --db, with what else it needs to reach the warehouse.
@@ -186,7 +179,7 @@ BASE_URLS = {
 def test_a_password_in_the_llm_endpoint_is_never_printed_or_stored(how, shape, lake):
     """`enrich llm --base-url http://u:PASSWORD@host/v1` (and `?api-key=`), as an option or $OPENAI_BASE_URL:
     unreachable, then reachable (the answers and their records stored)."""
-    for port in (closed_port(), None):
+    for port in (free_port(), None):
         with FakeOpenAI() as server:
             url = BASE_URLS[shape].format(pw=PASSWORD, port=port or server.url.split(":")[-1].split("/")[0])
             where = (["--base-url", url], {}) if how == "--base-url" else ([], {"OPENAI_BASE_URL": url})
@@ -202,7 +195,7 @@ def test_a_password_in_the_llm_endpoint_is_never_printed_or_stored(how, shape, l
 
 @pytest.mark.slow
 def test_a_password_in_crawl_plan_nodes_is_never_printed(lake):
-    for node in (f"http://admin:{PASSWORD}@127.0.0.1:{closed_port()}", f"admin:{PASSWORD}@127.0.0.1:{closed_port()}"):
+    for node in (f"http://admin:{PASSWORD}@127.0.0.1:{free_port()}", f"admin:{PASSWORD}@127.0.0.1:{free_port()}"):
         outcome = run_cli(["crawl", "plan", "--since", "2026-11", "--until", "2026-11", "--sources", "bbc",
                            "--nodes", node, "--db", str(lake)])  # fmt: skip
         assert_refused(outcome)
@@ -217,7 +210,7 @@ def test_a_password_in_the_watch_webhook_is_never_printed_or_stored(tmp_path):
     with FakeOpenAI() as server, WatchSite(tmp_path) as site:
         outcome = run_cli(
             ["watch", "--once", "--enrich", "llm", "--sources", "bbc", "--site", f"bbc={site.url}", "--db", str(db),
-             "--webhook", f"http://u:{PASSWORD}@127.0.0.1:{closed_port()}/x?token={PASSWORD}",
+             "--webhook", f"http://u:{PASSWORD}@127.0.0.1:{free_port()}/x?token={PASSWORD}",
              "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "NEWSALIGN_ENRICH_RETRIES=0"],
             env={"OPENAI_BASE_URL": server.url},
         )  # fmt: skip
@@ -262,7 +255,7 @@ def test_a_password_in_newsalign_db_never_reaches_scrapys_log(how, shape, tmp_pa
     the crawl in one `Error:` line (the preflight), which, like Scrapy's log on stderr or in LOG_FILE, never
     shows the password."""
     db, log = db_shape(shape), tmp_path / "crawl.log"
-    args = ["crawl", "bbc", "-a", f"site=http://127.0.0.1:{closed_port()}", *quiet_settings("LOG_LEVEL=DEBUG")]
+    args = ["crawl", "bbc", "-a", f"site=http://127.0.0.1:{free_port()}", *quiet_settings("LOG_LEVEL=DEBUG")]
     setting = ["-s", f"NEWSALIGN_DB={db}"] if how == "-s" else []
     env = {"NEWSALIGN_DB": db} if how == "environment" else {}
     outcome = scrapy([*args, *setting], env)
@@ -277,7 +270,7 @@ def test_a_crawl_into_a_postgres_lake_stores_no_password(postgres_lake, tmp_path
     """A crawl whose NEWSALIGN_DB carries a password (the loopback cluster trusts, so it is only to be
     hidden) stores its run and rejects: no row of the lake holds the password."""
     db, log = f"{postgres_lake} password={PASSWORD}", tmp_path / "crawl.log"
-    outcome = scrapy(["crawl", "bbc", "-a", f"site=http://127.0.0.1:{closed_port()}",
+    outcome = scrapy(["crawl", "bbc", "-a", f"site=http://127.0.0.1:{free_port()}",
                       *quiet_settings(f"NEWSALIGN_DB={db}", f"LOG_FILE={log}", "LOG_LEVEL=DEBUG")])  # fmt: skip
     assert_nothing_leaked(outcome, db, logs=(log,))
     with connect(db, read_only=True) as con:
@@ -289,7 +282,7 @@ def test_a_password_in_a_spiders_site_never_reaches_a_log_or_a_row(tmp_path, lak
     """`scrapy crawl bbc -a site=http://u:PASSWORD@host/?key=PASSWORD`: every download fails, logged and
     stored as rejects (their URL and error), all scrubbed."""
     log = tmp_path / "crawl.log"
-    site = f"http://u:{PASSWORD}@127.0.0.1:{closed_port()}/?key={PASSWORD}"
+    site = f"http://u:{PASSWORD}@127.0.0.1:{free_port()}/?key={PASSWORD}"
     outcome = scrapy(["crawl", "bbc", "-a", f"site={site}",
                       *quiet_settings(f"NEWSALIGN_DB={lake}", f"LOG_FILE={log}", "LOG_LEVEL=DEBUG")])  # fmt: skip
     assert_nothing_leaked(outcome, lake, logs=(log,))

@@ -5,18 +5,49 @@ export's split groups (`training/export.py`): the parameters, the signature, and
 
 from __future__ import annotations
 
+import sys
+import types
 from collections.abc import Hashable, Iterable
 from functools import cache
 
 import numpy as np
 import xxhash
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+
+def _import_datasketch() -> None:
+    """datasketch, without the `scipy.integrate` its package import pulls in (`datasketch.lsh` imports `quad`
+    for MinHashLSH's parameter search): ~0.35 s of CPU at the start of every crawl, import and CLI process,
+    for a search `lsh_params` runs only for a threshold other than THRESHOLD. Written by hand because
+    datasketch has no lighter entry point: while it is imported, a stand-in module answers for
+    `scipy.integrate` with a `quad` that imports the real one when first called; the stand-in is then
+    removed, so any later `import scipy.integrate` loads the real module."""
+    if "scipy.integrate" in sys.modules:
+        return
+
+    def quad(*args, **kwargs):
+        from scipy.integrate import quad as real_quad
+
+        return real_quad(*args, **kwargs)
+
+    standin = types.ModuleType("scipy.integrate")
+    standin.quad = quad  # type: ignore[attr-defined]
+    sys.modules["scipy.integrate"] = standin
+    try:
+        import datasketch  # noqa: F401
+    finally:
+        if sys.modules.get("scipy.integrate") is standin:
+            del sys.modules["scipy.integrate"]
+
+
+_import_datasketch()
+from datasketch import LeanMinHash, MinHash, MinHashLSH  # noqa: E402  (imported above, without scipy.integrate)
 
 NUM_PERM = 128
 SHINGLE_WORDS = 3
 SEED = 1
 SCHEME = "affine32"
 THRESHOLD = 0.8  # estimated Jaccard similarity of word 3-shingles at which two texts are near-duplicates
+THRESHOLD_PARAMS = (9, 13)  # MinHashLSH's (bands, rows) for THRESHOLD and NUM_PERM (a test checks datasketch agrees)
 _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
 
 
@@ -46,7 +77,10 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 @cache
 def lsh_params(threshold: float = THRESHOLD) -> tuple[int, int]:
-    """The LSH's (bands, rows) for `threshold`: datasketch integrates to choose them (~10 ms), once per process."""
+    """The LSH's (bands, rows) for `threshold`: THRESHOLD_PARAMS, else datasketch integrates to choose them
+    (~10 ms, and scipy.integrate's import), once per process."""
+    if threshold == THRESHOLD:
+        return THRESHOLD_PARAMS
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     return lsh.b, lsh.r
 

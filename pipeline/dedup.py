@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from datasketch import LeanMinHash
 from itemadapter import ItemAdapter
 
 from newsalign.core import text as T
-from newsalign.core.minhash import NUM_PERM, THRESHOLD, NearDuplicates, from_hashvalues
+from newsalign.core.minhash import NUM_PERM, THRESHOLD, LeanMinHash, NearDuplicates, from_hashvalues
 from newsalign.core.minhash import signature as minhash_signature
 from newsalign.pipeline.rejects import Reject
 

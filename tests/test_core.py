@@ -98,3 +98,35 @@ def test_the_one_scrubber_hides_keys_and_passwords_together(monkeypatch):
     key = "sk-test-0123456789abcdef"
     monkeypatch.setenv("OPENAI_API_KEY", key)
     assert scrub(f"postgresql://me:s3@db1/news refused {key}") == "postgresql://me:***@db1/news refused [redacted]"
+
+
+def test_the_near_duplicate_lsh_parameters_are_the_ones_datasketch_chooses():
+    from datasketch import MinHashLSH
+
+    from newsalign.core import minhash
+
+    chosen = MinHashLSH(threshold=minhash.THRESHOLD, num_perm=minhash.NUM_PERM)
+    assert minhash.lsh_params() == minhash.THRESHOLD_PARAMS == (chosen.b, chosen.r)
+    other = MinHashLSH(threshold=0.6, num_perm=minhash.NUM_PERM)
+    assert minhash.lsh_params(0.6) == (other.b, other.r)
+
+
+@pytest.mark.slow
+def test_the_minhash_module_loads_without_scipy_integrate_and_leaves_it_importable():
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from newsalign.core import minhash
+print("integrate loaded:", "scipy.integrate" in sys.modules)
+print("default params:", minhash.lsh_params())
+print("params for 0.6:", minhash.lsh_params(0.6))
+from scipy.integrate import quad
+print("real quad:", quad.__module__)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    lines = done.stdout.splitlines()
+    assert lines[0] == "integrate loaded: False"
+    assert lines[1] == "default params: (9, 13)"
+    assert lines[2].startswith("params for 0.6: (") and lines[3] == "real quad: scipy.integrate._quadpack_py"

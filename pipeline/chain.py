@@ -32,6 +32,20 @@ class Chain:
                 pipeline.open_spider()
         return self
 
+    def preload(self) -> Chain:
+        """Start what the pipelines load in the background (the language model), before `open` if wanted."""
+        for pipeline in self.pipelines:
+            if hasattr(pipeline, "preload"):
+                pipeline.preload()
+        return self
+
+    def wait_until_ready(self) -> Chain:
+        """Wait for what the pipelines load in the background (`preload`, or `open`)."""
+        for pipeline in self.pipelines:
+            if hasattr(pipeline, "wait_until_ready"):
+                pipeline.wait_until_ready()
+        return self
+
     def process(self, item) -> bool:
         """Push one item through; True if stored, False if rejected (and recorded)."""
         self.read += 1

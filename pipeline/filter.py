@@ -56,7 +56,11 @@ class FilterPipeline:
         return cls(crawler.settings)
 
     def open_spider(self) -> None:
-        if self.languages:  # start loading; process_item waits for it
+        self.preload()
+
+    def preload(self) -> None:
+        """Start loading the language model in the background (once); process_item waits for it."""
+        if self.languages and self._model is None:
             loader = ThreadPoolExecutor(1, thread_name_prefix="langid-model")
             self._model = loader.submit(language_identifier)
             loader.shutdown(wait=False)
@@ -65,6 +69,12 @@ class FilterPipeline:
         if self._model is None:  # used without open_spider (e.g. a test calling process_item directly)
             return language_identifier()
         return self._model.result()
+
+    def wait_until_ready(self) -> None:
+        """Wait for the language model started by `preload` (a process that reads many files wants it
+        loaded before its first one)."""
+        if self.languages:
+            self._identifier()
 
     def process_item(self, item):
         adapter = ItemAdapter(item)

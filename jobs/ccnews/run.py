@@ -67,6 +67,23 @@ class Request:
 def crawl_ccnews(request: Request, settings: dict, *, on_file: Callable, warn: Callable) -> Progress:
     """Read every file of `request` not finished before into the warehouse of `settings` (crawl setting
     overrides: NEWSALIGN_DB, ...); `on_file(result, progress)` after each file."""
+    job = Job(
+        hosts=host_sources(request.sources),
+        settings=settings,
+        server=None if request.warc_files else request.server,
+        retries=request.retries,
+        keep=request.keep,
+    )
+    processes = min(request.processes, len(request.warc_files)) if request.warc_files else request.processes
+    with Workers(job, processes) as workers:  # started first: their imports overlap the lake open and the listing
+        todo, skipped = _files_to_read(request, settings, warn)
+        progress = Progress(total=len(todo), skipped=skipped)
+        workers.run(todo, lambda result: (progress.add(result), on_file(result, progress)))
+    return progress
+
+
+def _files_to_read(request: Request, settings: dict, warn: Callable) -> tuple[list[str], int]:
+    """The window's (or the local) files not finished by an earlier run, and how many were."""
     con = warehouse.connect(settings.get("NEWSALIGN_DB"))
     try:
         finished = ledger.finished_paths(con)
@@ -81,33 +98,39 @@ def crawl_ccnews(request: Request, settings: dict, *, on_file: Callable, warn: C
         with requests.Session() as session:
             paths = listing.window_files(session, request.server, request.since, request.until, request.retries, warn)
     todo = [p for p in paths if p not in finished]
-    job = Job(
-        hosts=host_sources(request.sources),
-        settings=settings,
-        server=None if request.warc_files else request.server,
-        retries=request.retries,
-        keep=request.keep,
-    )
-    progress = Progress(total=len(todo), skipped=len(paths) - len(todo))
-    run_pool(todo, job, request.processes, lambda result: (progress.add(result), on_file(result, progress)))
-    return progress
+    return todo, len(paths) - len(todo)
 
 
-def run_pool(paths: list[str], job: Job, processes: int, on_result: Callable[[FileResult], None]) -> None:
-    """Worker processes (spawned: no DuckDB connection crosses a fork) take the paths from one queue."""
-    if not paths:
-        return
-    context = multiprocessing.get_context("spawn")
-    tasks, results = context.Queue(), context.Queue()
-    workers = [context.Process(target=work, args=(job, tasks, results)) for _ in range(min(processes, len(paths)))]
-    for path in paths + [None] * len(workers):
-        tasks.put(path)
-    for process in workers:
-        process.start()
-    try:
-        _collect(workers, results, on_result)
-    finally:  # also on Ctrl-C, which the workers get too: each closes its run as interrupted
-        for process in workers:
+class Workers:
+    """Worker processes (spawned: no DuckDB connection crosses a fork) taking paths from one queue. Started
+    on entry, before the files are known; a worker that gets no file exits without opening the lake."""
+
+    def __init__(self, job: Job, processes: int):
+        context = multiprocessing.get_context("spawn")
+        self.tasks, self.results = context.Queue(), context.Queue()
+        self.processes = [context.Process(target=work, args=(job, self.tasks, self.results)) for _ in range(processes)]
+        self.told_to_stop = False
+
+    def __enter__(self) -> Workers:
+        for process in self.processes:
+            process.start()
+        return self
+
+    def run(self, paths: list[str], on_result: Callable[[FileResult], None]) -> None:
+        for path in paths:
+            self.tasks.put(path)
+        self._no_more_files()
+        _collect(self.processes, self.results, on_result)
+
+    def _no_more_files(self) -> None:
+        if not self.told_to_stop:
+            for _ in self.processes:
+                self.tasks.put(None)
+            self.told_to_stop = True
+
+    def __exit__(self, *exc_info) -> None:
+        self._no_more_files()  # the listing failed, or a Ctrl-C came first: nothing (more) to read
+        for process in self.processes:  # on Ctrl-C, which the workers get too, each closes its run as interrupted
             process.join()
 
 

@@ -48,17 +48,28 @@ class FileResult:
 
 
 def work(job: Job, tasks, results) -> None:
-    """Take paths from `tasks` until None; put a `FileResult` per file, then None, on `results`."""
+    """Take paths from `tasks` until None; put a `FileResult` per file, then None, on `results`. The lake
+    is opened (and a run begun) at the first path: a worker given none leaves no trace."""
     from newsalign.crawler.config import crawl_settings
     from newsalign.pipeline.chain import Chain
 
-    chain = Chain(crawl_settings(**job.settings), spider="ccnews", source="ccnews").open()
-    known = {_canonical(url) for (url,) in chain.writer.con.execute(KNOWN_URLS).fetchall()}
+    chain = Chain(crawl_settings(**job.settings), spider="ccnews", source="ccnews").preload()
+    try:
+        path = tasks.get()  # meanwhile the model loads, and the main process opens the lake and lists files
+    except KeyboardInterrupt:
+        path = None
+    if path is None:
+        results.put(None)
+        return
+    chain.open()
     status = "finished"
     try:
         with ctrl_c_in_queries(), requests.Session() as session:  # a Ctrl-C mid-query is one too
-            while (path := tasks.get()) is not None:
+            known = {_canonical(url) for (url,) in chain.writer.con.execute(KNOWN_URLS).fetchall()}
+            chain.wait_until_ready()  # before the first file: a file's time is the file's
+            while path is not None:
                 results.put(read_file(path, job, chain, session, known))
+                path = tasks.get()
     except KeyboardInterrupt:
         status = "interrupted"
     finally:

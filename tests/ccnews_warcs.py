@@ -4,11 +4,13 @@ responses; a loopback server in CC-NEWS's layout that counts requests and can an
 
 from __future__ import annotations
 
+import functools
 import gzip
 import http.server
 import io
 import random
 import shutil
+import string
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -109,12 +111,47 @@ def write_warc(path: Path, pages: list[Page], *, others: int = 0, seed: int = 0,
     return builder.close()
 
 
-def write_big_warc(path: Path, pages: list[Page], *, responses: int, words: int, distinct: int = 100) -> Path:
+@functools.cache
+def _vocabulary(size: int = 5000) -> tuple[list[str], list[float]]:
+    """Made-up words of 2-10 letters and Zipf weights (the k-th word drawn ~1/k as often), as prose has."""
+    rng = random.Random(1)
+    lengths = (2, 3, 3, 4, 4, 5, 5, 6, 7, 8, 9, 10)
+    words = ["".join(rng.choices(string.ascii_lowercase, k=rng.choice(lengths))) for _ in range(size)]
+    return words, [1 / (k + 1) for k in range(size)]
+
+
+def filler_page(rng: random.Random, n: int, size: int = 140_000) -> Page:
+    """A page of another host shaped like a real news page in what decides reading speed: ~140 KB of HTML
+    that gzip compresses ~6x (the shared fixtures' real pages: 4.9-7.3x, mean 6.0), so that 40,000 such
+    responses make a ~1 GB file as CC-NEWS's are (~1.07 GB). Lines of the site's template (menus, teasers:
+    the same 200 on every page of a site) with ~5% of the bytes prose."""
+    words, weights = _vocabulary()
+    site = random.Random(n % 97)
+    common = words[:300]
+    template = [
+        f'<div class="{"-".join(site.choices(common, k=3))}"><a href="/{"/".join(site.choices(common, k=2))}"'
+        f' class="{site.choice(common)}">{" ".join(site.choices(common, k=2))}</a></div>\n'
+        for _ in range(200)
+    ]
+    parts = [f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Story {n}</title></head><body>']
+    length = 0
+    while length < size:
+        if rng.random() < 0.05:
+            part = f"<p>{' '.join(rng.choices(words, weights, k=rng.randint(30, 120)))}.</p>\n"
+        else:
+            part = rng.choice(template)
+        parts.append(part)
+        length += len(part)
+    html = "".join(parts) + "</body></html>"
+    return Page("", f"https://news{n % 97}.example.org/story/{n}", html.encode())
+
+
+def write_big_warc(path: Path, pages: list[Page], *, responses: int, distinct: int = 100) -> Path:
     """`responses` responses (with their requests), our `pages` cycled through as 1% of them (each time at
-    another URL, `?copy=N`, so that every one is parsed), the others' records made once (`distinct` of
-    them) and repeated: a file of realistic size, written fast."""
+    another URL, `?copy=N`, so that every one is parsed), the others' (`filler_page`) made once (`distinct`
+    of them) and repeated: a file of realistic size and density, written fast."""
     rng = random.Random(0)
-    pool = [_records(other_page(rng, n, words)) for n in range(distinct)]
+    pool = [_records(filler_page(rng, n)) for n in range(distinct)]
     with path.open("wb") as out:
         for n in range(responses):
             if n % 100 == 50:

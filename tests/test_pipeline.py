@@ -346,3 +346,64 @@ def test_a_superseded_article_is_marked_not_deleted(db_path):
         ("https://a.test/late", True),
     ]
     assert rows(db_path, "SELECT url FROM v_articles_clean") == [("https://a.test/early",)]
+
+
+@pytest.fixture
+def fresh_language_model(tmp_path, monkeypatch):
+    """core.language with no model loaded yet and its cache folder in tmp_path; loaded afresh after the test."""
+    from newsalign.core import language
+
+    monkeypatch.setenv("NEWSALIGN_CACHE_DIR", str(tmp_path / "cache"))
+    language._load.cache_clear()
+    yield language
+    language._load.cache_clear()
+
+
+LANGUAGE_SAMPLES = [
+    "The central bank raised interest rates again on Tuesday, surprising markets.",
+    "Die Zentralbank hat am Dienstag die Zinsen erneut angehoben.",
+    "La banque centrale a de nouveau relevé ses taux mardi.",
+    "x",
+    "",
+]
+
+
+def test_the_language_model_is_cached_decompressed_and_answers_as_the_wheels(fresh_language_model, monkeypatch):
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    wheel = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    first = fresh_language_model.language_identifier()
+    [cached] = (fresh_language_model.cache_dir()).glob("py3langid-*.npz")
+    fresh_language_model._load.cache_clear()
+
+    def no_wheel(*args, **kwargs):
+        raise AssertionError("a cached model must not be decompressed again")
+
+    monkeypatch.setattr(LanguageIdentifier, "from_model_file", no_wheel)
+    second = fresh_language_model.language_identifier()
+    assert second is not first
+    for text in LANGUAGE_SAMPLES:
+        assert second.classify(text) == first.classify(text) == wheel.classify(text)
+    assert (second.tk_nextmove, second.tk_row, second.tk_output) == (wheel.tk_nextmove, wheel.tk_row, wheel.tk_output)
+    assert list(cached.parent.iterdir()) == [cached]  # no temporary file left beside it
+
+
+def test_a_broken_language_model_cache_is_replaced(fresh_language_model):
+    cache = fresh_language_model.cache_dir()
+    cache.mkdir(parents=True)
+    from importlib.metadata import version
+
+    broken = cache / f"py3langid-{version('py3langid')}.npz"
+    broken.write_bytes(b"PK\x03\x04 not a zip at all")
+    assert fresh_language_model.language_identifier().classify(LANGUAGE_SAMPLES[1])[0] == "de"
+    fresh_language_model._load.cache_clear()
+    assert fresh_language_model.language_identifier().classify(LANGUAGE_SAMPLES[0])[0] == "en"
+    assert broken.stat().st_size > 1_000_000  # rewritten whole
+
+
+def test_an_unwritable_cache_folder_only_costs_the_decompression(fresh_language_model, tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("NEWSALIGN_CACHE_DIR", str(blocker / "cache"))
+    assert fresh_language_model.language_identifier().classify(LANGUAGE_SAMPLES[2])[0] == "fr"
+    assert blocker.read_text() == "not a folder"

@@ -35,9 +35,12 @@ def clean_line(text: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Article body: `clean_line` per line, boilerplate lines dropped, one blank line between paragraphs."""
+    """Article body: `clean_line` per line, boilerplate lines dropped, one blank line between paragraphs.
+    `clean_line`'s steps run once over the whole text (none of them reaches across a newline: the same
+    lines, ~2x faster than line by line)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = (clean_line(line) for line in text.split("\n"))
+    text = _INLINE_SPACE.sub(" ", unicodedata.normalize("NFC", encodable(text)).translate(_ZERO_WIDTH))
+    lines = (line.strip() for line in text.split("\n"))
     return "\n\n".join(line for line in lines if line and not BOILERPLATE_LINES.match(line))
 
 

@@ -6,6 +6,7 @@ for a page is the id the warehouse holds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -34,8 +35,11 @@ def strip_tracking(query: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str:
     """w3lib's canonical form (sorted query, no fragment, lower-case host) minus tracking parameters.
+    Remembered for the latest 4,096 URLs: a page's URL is canonicalized up to three times on its way (a
+    CC-NEWS worker's known-URL check, the parser, normalize) and w3lib takes ~0.12 ms each time.
 
     Raises ValueError for a URL that cannot be split (e.g. `http://[::1`)."""
     parts = urlsplit(canonicalize_url(url.strip(), keep_fragments=False))

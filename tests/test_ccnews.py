@@ -145,9 +145,12 @@ def test_warc_files_store_what_parse_accepts(tmp_path):
     assert sorted(rows(db, "SELECT status, records, ours FROM ccnews_files")) == sorted(
         ("finished", 2 * 200 + len(half) * 2, len(half)) for half in (pages[::2], pages[1::2])
     )
-    again = ccnews(db, "--warc", str(first), "--warc", str(second))
+    runs = rows(db, "SELECT run_id FROM crawl_runs WHERE spider = 'ccnews'")
+    assert len(runs) == 2  # one a worker
+    again = ccnews(db, "--warc", str(first), "--warc", str(second), "--processes", "2")
     assert "0 files read (2 finished earlier, skipped)" in again.stdout
     assert len(rows(db, "SELECT * FROM ccnews_files")) == 2
+    assert rows(db, "SELECT run_id FROM crawl_runs WHERE spider = 'ccnews'") == runs  # workers given no file: no run
 
 
 @pytest.mark.slow

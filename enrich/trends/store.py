@@ -113,8 +113,20 @@ def save(
     def write(c: duckdb.DuckDBPyConnection) -> None:
         for answer in answers:
             _write(c, backend, answer, timeframe_sent)
+        for geo, topics in _published_answers(answers).items():  # once, not per answer: a self-join each time
+            prune(c, geo, sorted(topics))
 
     in_transaction(con, write)  # retried when another writer's commit wins the race
+
+
+def _published_answers(answers: list[Answer]) -> dict[str, set[str]]:
+    """geo -> the topics answered (not an error, not coarse) for the `published` anchor: what `prune` can act on
+    after these answers (a `fetch` row never supersedes anything)."""
+    topics: dict[str, set[str]] = {}
+    for answer in answers:
+        if answer.series is not None and not answer.coarse and answer.request.anchor == "published":
+            topics.setdefault(answer.request.geo, set()).add(answer.request.topic)
+    return topics
 
 
 def _write(con: duckdb.DuckDBPyConnection, backend: str, answer: Answer, timeframe_sent: str | None) -> None:
@@ -157,21 +169,21 @@ def _write(con: duckdb.DuckDBPyConnection, backend: str, answer: Answer, timefra
         f"WHERE NOT EXISTS (SELECT 1 FROM trend_series WHERE {match} AND {ANSWERED})",
         [*values, *key],
     )
-    if answered:
-        prune(con, request.topic, request.geo)
 
 
-def prune(con: duckdb.DuckDBPyConnection, topic: str | None = None, geo: str | None = None) -> None:
+def prune(con: duckdb.DuckDBPyConnection, geo: str | None = None, topics: list[str] | None = None) -> None:
     """Delete published rows that a newer answered row of the same topic and geo supersedes: its
-    range of publication months contains theirs (an error row: any answered row containing it)."""
+    range of publication months contains theirs (an error row: any answered row containing it). Only
+    `geo`'s rows of `topics` when given (a row superseded by a row that supersedes nothing new is
+    already gone, so pruning after a batch of answers equals pruning after each)."""
     con.execute(
         "DELETE FROM trend_series AS t USING trend_series AS n "
         "WHERE t.anchor = 'published' AND n.anchor = 'published' AND t.topic = n.topic AND t.geo = n.geo "
-        "  AND (?::VARCHAR IS NULL OR t.topic = ?) AND (?::VARCHAR IS NULL OR t.geo = ?) "
+        "  AND (?::VARCHAR[] IS NULL OR list_contains(?, t.topic)) AND (?::VARCHAR IS NULL OR t.geo = ?) "
         "  AND n.status IN ('ok', 'empty') AND t.anchor_month <> n.anchor_month "
         "  AND n.first_anchor_month <= t.first_anchor_month AND t.anchor_month <= n.anchor_month "
         "  AND (t.status = 'error' OR t.fetched_at < n.fetched_at)",
-        [topic, topic, geo, geo],
+        [topics, topics, geo, geo],
     )
 
 

@@ -3,6 +3,7 @@ from the model path (TRL loads policy and reference itself, with LoRA and 4-bit 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 
@@ -25,10 +26,11 @@ def trainer_from_path(trainer: str, training_args, model_args, train, test, toke
     peft_config = peft_config if peft_config is not None else trl.get_peft_config(model_args)
     quantization = trl.get_quantization_config(model_args)
     model = model_args.model_name_or_path
-    if (Path(model) / "adapter_config.json").exists():
+    on_adapter = (Path(model) / "adapter_config.json").exists()
+    if on_adapter:
         model, peft_config = load_adapter(Path(model), training_args, quantization, peft_config)
         quantization = None
-    return getattr(trl, trainer)(
+    built = getattr(trl, trainer)(
         model=model,
         args=training_args,
         train_dataset=train,
@@ -38,6 +40,12 @@ def trainer_from_path(trainer: str, training_args, model_args, train, test, toke
         peft_config=peft_config,
         **extra,
     )
+    if on_adapter and peft_config is not None:
+        # The new LoRA names the adapter directory as its base (the chain `newsalign evaluate` rebuilds), which
+        # holds no config.json: peft's save would ask the Hugging Face Hub for one to compare vocabulary sizes,
+        # and warn when it cannot. Training never resizes the vocabulary, so embeddings are never saved.
+        built.model.save_pretrained = functools.partial(built.model.save_pretrained, save_embedding_layers=False)
+    return built
 
 
 def load_adapter(path: Path, training_args, quantization, peft_config):

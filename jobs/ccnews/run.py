@@ -73,7 +73,7 @@ def crawl_ccnews(request: Request, settings: dict, *, on_file: Callable, warn: C
         settings=settings,
         server=None if request.warc_files else request.server,
         retries=request.retries,
-        keep=request.keep,
+        keep=str(Path(request.keep).resolve()) if request.keep else None,
     )
     processes = min(request.processes, len(request.warc_files)) if request.warc_files else request.processes
     with Workers(job, processes) as workers:  # started first: their imports overlap the lake open and the listing
@@ -109,7 +109,8 @@ class Workers:
     Forked by a fork server, a fresh process that imports the worker's modules once (no DuckDB connection
     crosses a fork: this process's never reach the workers): each worker starts with them loaded instead
     of importing them itself (~0.7 s of CPU a worker). pandas is among them because DuckDB imports it at a
-    connection's first bound parameter (~0.35 s)."""
+    connection's first bound parameter (~0.35 s). The fork server starts with a process's first crawl and
+    keeps that moment's environment and working folder, so paths reach the workers absolute."""
 
     def __init__(self, job: Job, processes: int):
         context = multiprocessing.get_context("forkserver")
@@ -139,10 +140,11 @@ class Workers:
         return self.processes
 
     def run(self, paths: list[str], on_result: Callable[[FileResult], None]) -> None:
+        workers = self._started()  # a failed start queues no file
         for path in paths:
             self.tasks.put(path)
         self._no_more_files()
-        _collect(self._started(), self.results, on_result)
+        _collect(workers, self.results, on_result)
 
     def _no_more_files(self) -> None:
         if not self.told_to_stop:

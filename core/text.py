@@ -29,18 +29,22 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _WORD = re.compile(r"\w+")
 
 
+def _normalized(text: str) -> str:
+    """NFC, no zero-width characters or lone surrogates, whitespace runs other than newlines collapsed to one
+    space. No step reaches across a newline, so a whole text gives the lines its lines would give."""
+    return _INLINE_SPACE.sub(" ", unicodedata.normalize("NFC", encodable(text)).translate(_ZERO_WIDTH))
+
+
 def clean_line(text: str) -> str:
-    """NFC, no zero-width characters or lone surrogates, whitespace runs collapsed to one space, stripped."""
-    return _INLINE_SPACE.sub(" ", unicodedata.normalize("NFC", encodable(text)).translate(_ZERO_WIDTH)).strip()
+    """`_normalized`, stripped."""
+    return _normalized(text).strip()
 
 
 def clean_text(text: str) -> str:
-    """Article body: `clean_line` per line, boilerplate lines dropped, one blank line between paragraphs.
-    `clean_line`'s steps run once over the whole text (none of them reaches across a newline: the same
-    lines, ~2x faster than line by line)."""
+    """Article body: `clean_line` per line, boilerplate lines dropped, one blank line between paragraphs
+    (normalized once as a whole: ~2x faster than line by line)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _INLINE_SPACE.sub(" ", unicodedata.normalize("NFC", encodable(text)).translate(_ZERO_WIDTH))
-    lines = (line.strip() for line in text.split("\n"))
+    lines = (line.strip() for line in _normalized(text).split("\n"))
     return "\n\n".join(line for line in lines if line and not BOILERPLATE_LINES.match(line))
 
 

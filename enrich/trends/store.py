@@ -124,19 +124,23 @@ def _published_answers(answers: list[Answer]) -> dict[str, set[str]]:
     after these answers (a `fetch` row never supersedes anything)."""
     topics: dict[str, set[str]] = {}
     for answer in answers:
-        if answer.series is not None and not answer.coarse and answer.request.anchor == "published":
+        if _status(answer) in ("ok", "empty") and answer.request.anchor == "published":
             topics.setdefault(answer.request.geo, set()).add(answer.request.topic)
     return topics
 
 
+def _status(answer: Answer) -> str:
+    """The row's status: `error` (no series), `coarse`, else `empty` or `ok` (an answer: see ANSWERED)."""
+    if answer.series is None:
+        return "error"
+    if answer.coarse:
+        return "coarse"
+    return "empty" if answer.series.empty else "ok"
+
+
 def _write(con: duckdb.DuckDBPyConnection, backend: str, answer: Answer, timeframe_sent: str | None) -> None:
     request, series = answer.request, answer.series
-    if series is None:
-        status = "error"
-    elif answer.coarse:
-        status = "coarse"
-    else:
-        status = "empty" if series.empty else "ok"
+    status = _status(answer)
     answered = status in ("ok", "empty")
     full = series is not None and not series.empty
     key = [request.topic, request.geo, request.anchor, request.anchor_month]

@@ -27,23 +27,21 @@ class Chain:
 
     def open(self) -> Chain:
         self.writer.open()
-        for pipeline in self.pipelines:
-            if hasattr(pipeline, "open_spider"):
-                pipeline.open_spider()
-        return self
+        return self._each("open_spider")
 
     def preload(self) -> Chain:
         """Start what the pipelines load in the background (the language model), before `open` if wanted."""
-        for pipeline in self.pipelines:
-            if hasattr(pipeline, "preload"):
-                pipeline.preload()
-        return self
+        return self._each("preload")
 
     def wait_until_ready(self) -> Chain:
         """Wait for what the pipelines load in the background (`preload`, or `open`)."""
+        return self._each("wait_until_ready")
+
+    def _each(self, method: str) -> Chain:
+        """Call `method` on every pipeline that has it, in order."""
         for pipeline in self.pipelines:
-            if hasattr(pipeline, "wait_until_ready"):
-                pipeline.wait_until_ready()
+            if hasattr(pipeline, method):
+                getattr(pipeline, method)()
         return self
 
     def process(self, item) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import logging
+import logging.handlers
 import os
 import subprocess
 import sys
@@ -331,6 +332,35 @@ def test_every_log_record_is_scrubbed_without_a_key_set(caplog):
     text = "\n".join(logging.Formatter().format(r) for r in caplog.records)
     assert "Overridden settings" in text and "RuntimeError" in text and "Traceback" in text
     assert PASSWORD not in text
+
+
+def test_a_log_record_is_formatted_and_scrubbed_only_when_shown():
+    """Records below a handler's level (Scrapy's DEBUG line per item) are never formatted; one shown is
+    formatted once, scrubbed, and holds no raw argument afterwards."""
+    guard_logs()
+    formatted = []
+
+    class Item:
+        def __str__(self) -> str:
+            formatted.append(1)
+            return f"item at postgresql://u:{PASSWORD}@h/x"
+
+    logger = logging.getLogger("newsalign.test.lazy")
+    logger.setLevel(logging.DEBUG)  # every record is made, as under Scrapy (root at NOTSET)
+    logger.propagate = False  # pytest's capturing handler on the root would format every record
+    shown = logging.handlers.BufferingHandler(10)
+    shown.setLevel(logging.INFO)
+    logger.addHandler(shown)
+    try:
+        logger.debug("Scraped %s", Item())
+        logger.info("Stored %s", Item())
+    finally:
+        logger.removeHandler(shown)
+    assert formatted == []  # nothing formatted yet: the INFO record waits in the buffer
+    (record,) = shown.buffer
+    text = logging.Formatter().format(record)
+    assert text.startswith("Stored item at postgresql://u:") and PASSWORD not in text
+    assert formatted == [1] and record.args == () and str(record.msg) == text  # formatted once, then kept
 
 
 # --- the scrubber itself, property-tested ------------------------------------------------------------------

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +96,54 @@ def test_a_reader_during_compaction_is_never_refused(db_path, tmp_path):
         stop.touch()
     report = reader_report(reader.communicate(timeout=60)[0])
     assert report["reads"] > 0 and report["refused"] == 0, report["errors"]
+
+
+class ChildKiller:
+    """A thread that sends SIGABRT (what a DuckDB abort raises) to each child process of this one it sees, the
+    first `times` of them: a compaction step's process dying as DuckDB's once did here."""
+
+    def __init__(self, times: int):
+        self.times, self.killed, self._stop = times, [], threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> ChildKiller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set() and len(self.killed) < self.times:
+            for child in multiprocessing.active_children():
+                if child.pid is not None and child.pid not in self.killed:
+                    os.kill(child.pid, signal.SIGABRT)
+                    self.killed.append(child.pid)
+            time.sleep(0.001)
+
+
+@pytest.mark.slow
+def test_a_step_whose_process_dies_is_run_again_and_the_report_is_whole(db_path, tmp_path, capsys):
+    """The first child dies by SIGABRT; a second one runs what it had not finished: every row and file as
+    after an undisturbed compaction of the same lake."""
+    twin = tmp_path / "twin"
+    fill(db_path)
+    shutil.copytree(db_path, twin, ignore=shutil.ignore_patterns(".in-use"))
+    assert main(["compact", "--db", str(twin)]) == 0
+    undisturbed = capsys.readouterr().out
+    with ChildKiller(times=1) as killer:
+        assert main(["compact", "--db", str(db_path)]) == 0
+    assert len(killer.killed) == 1
+    assert capsys.readouterr().out == undisturbed
+    assert snapshot_rows(db_path) == snapshot_rows(twin) and files(db_path) == files(twin)
+
+
+@pytest.mark.slow
+def test_a_step_that_kills_every_process_is_refused_in_one_line(db_path, capsys):
+    fill(db_path)
+    with ChildKiller(times=3):
+        assert main(["compact", "--db", str(db_path)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("Error: DuckDB died (SIGABRT) in ducklake_") and "3 times" in error, error
+    assert "\n" not in error

@@ -48,6 +48,9 @@ class Known:
     content_hash: str
 
 
+_KNOWN_COLUMNS = ("id", "source", "url", "date_published", "content_hash")
+
+
 class DedupIndex:
     """What dedup knows: every accepted article's id, content hash and MinHash, from the warehouse and
     from this process's crawls. One index a crawl, or one shared by the crawls `newsalign crawl all`
@@ -68,18 +71,21 @@ class DedupIndex:
         if self.loaded:
             return
         self.loaded = True
-        for article_id, source, url, date, digest in con.execute(
-            "SELECT id, source, url, date_published, content_hash FROM articles WHERE superseded_by IS NULL"
-        ).fetchall():
-            self.remember(article_id, Known(source, url, date, digest))
-        stored = con.sql(
-            "SELECT id, minhash FROM article_fingerprints WHERE len(minhash) = $n"
-            " AND id IN (SELECT id FROM articles WHERE superseded_by IS NULL)",
-            params={"n": NUM_PERM},
+        stored = con.sql(  # one query: each DuckLake read pays its catalog lookups
+            "SELECT a.id, a.source, a.url, a.date_published, a.content_hash, f.minhash IS NOT NULL AS signed,"
+            "  coalesce(f.minhash, $none::UBIGINT[]) AS minhash "
+            "FROM articles a LEFT JOIN article_fingerprints f ON f.id = a.id AND len(f.minhash) = $n "
+            "WHERE a.superseded_by IS NULL ORDER BY signed",
+            params={"n": NUM_PERM, "none": [0] * NUM_PERM},
         ).to_arrow_table()
-        ids = stored.column("id").to_pylist()
-        matrix = stored.column("minhash").combine_chunks().flatten().to_numpy().reshape(len(ids), NUM_PERM)
-        self.near.insert_many((article_id, from_hashvalues(hashvalues)) for article_id, hashvalues in zip(ids, matrix))
+        for article_id, source, url, date, digest in zip(*(stored.column(c).to_pylist() for c in _KNOWN_COLUMNS)):
+            self.remember(article_id, Known(source, url, date, digest))
+        unsigned = stored.column("signed").to_pylist().count(False)  # sorted first: no signature, nothing to insert
+        ids = stored.column("id").to_pylist()[unsigned:]
+        matrix = stored.column("minhash").combine_chunks().flatten().to_numpy().reshape(len(stored), NUM_PERM)
+        self.near.insert_many(
+            (article_id, from_hashvalues(hashvalues)) for article_id, hashvalues in zip(ids, matrix[unsigned:])
+        )
 
     def nearest(self, sig: LeanMinHash) -> str | None:
         """The most similar known article at or above the threshold."""

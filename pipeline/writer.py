@@ -140,12 +140,7 @@ class WarehouseWriter:
         self.flush()
         if self.lost:
             return self._give_up(status)
-        settled = settle(self.con, self.run_id, self.settings.getfloat("NEWSALIGN_NEAR_DUP_THRESHOLD", THRESHOLD))
-        if settled:
-            self.counts["dedup/superseded"] += settled
-        [(stored,)] = self.con.execute(
-            "SELECT count(*) FROM articles WHERE run_id = ? AND superseded_by IS NULL", [self.run_id]
-        ).fetchall()
+        stored = self._settle() if self._committed else 0  # a run that stored nothing has nothing to settle
         report = RunReport(self.run_id, self.spider, stored, sum(self.counts.values()), dict(self.counts))
         values = [_now(), status, fetched, report.stored, report.rejected, json.dumps(report.counts, sort_keys=True)]
         warehouse.retry(
@@ -159,6 +154,17 @@ class WarehouseWriter:
         for line in report.lines():
             logger.info(line)
         return report
+
+    def _settle(self) -> int:
+        """Settle this run's articles against those other runs stored meanwhile (`dedup.settle`); how many of
+        its articles stand."""
+        settled = settle(self.con, self.run_id, self.settings.getfloat("NEWSALIGN_NEAR_DUP_THRESHOLD", THRESHOLD))
+        if settled:
+            self.counts["dedup/superseded"] += settled
+        [(stored,)] = self.con.execute(
+            "SELECT count(*) FROM articles WHERE run_id = ? AND superseded_by IS NULL", [self.run_id]
+        ).fetchall()
+        return stored
 
     def _give_up(self, status: str) -> RunReport:
         """The end of a run whose warehouse stopped accepting writes: its `crawl_runs` row cannot be

@@ -407,3 +407,26 @@ def test_an_unwritable_cache_folder_only_costs_the_decompression(fresh_language_
     monkeypatch.setenv("NEWSALIGN_CACHE_DIR", str(blocker / "cache"))
     assert fresh_language_model.language_identifier().classify(LANGUAGE_SAMPLES[2])[0] == "fr"
     assert blocker.read_text() == "not a folder"
+
+
+def test_the_dedup_index_loads_stored_articles_and_signs_only_those_with_a_signature(db_path):
+    """One read loads the index: every standing article's id and hash, and the signatures of those that have one
+    (an article stored without a fingerprint is known by id, never matched as a near-duplicate)."""
+    from newsalign.core.minhash import NUM_PERM
+    from newsalign.pipeline.dedup import DedupIndex, signature
+    from newsalign.warehouse import connect
+    from tests.trends_support import add_articles
+
+    texts = {"signed": BODY, "unsigned": "Other words entirely. " * 60, "superseded": BODY + " More."}
+    with connect(db_path) as con:
+        add_articles(con, [{"id": article_id, "text": text} for article_id, text in texts.items()])
+        con.execute("UPDATE articles SET superseded_by = 'signed' WHERE id = 'superseded'")
+        for article_id in ("signed", "superseded"):
+            con.execute("INSERT INTO article_fingerprints (id, minhash) VALUES (?, ?)",
+                        [article_id, signature(texts[article_id]).hashvalues.tolist()])  # fmt: skip
+        index = DedupIndex(threshold=0.8)
+        index.load(con)
+    assert set(index.known) == {"signed", "unsigned"} and index.by_hash["hash-unsigned"] == "unsigned"
+    assert set(index.near.hashvalues) == {"signed"} and len(index.near.hashvalues["signed"]) == NUM_PERM
+    assert index.nearest(signature(BODY)) == "signed"
+    assert index.nearest(signature(texts["unsigned"])) is None

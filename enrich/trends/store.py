@@ -16,7 +16,8 @@ from newsalign.warehouse.lake import in_transaction
 from newsalign.warehouse.merge import attached, split_locations
 
 KEY = ("topic", "geo", "anchor", "anchor_month")
-ANSWERED = "status IN ('ok', 'empty')"
+ANSWERED_STATUSES = ("ok", "empty")  # a series (with data or without): it serves articles' labels
+ANSWERED = f"status IN {ANSWERED_STATUSES}"
 COLUMNS = (
     "topic",
     "geo",
@@ -161,19 +162,15 @@ class _StoredRows:
             raise ValueError(f"two answers for {key} in one request")
         self.placed.add(key)
         rows = self.rows.get(key, [])
-        kept = [row for row in rows if row[0] in ("ok", "empty")]
-        if status in ("ok", "empty"):  # asked alone after a coarse shared answer (maybe stored by a killed run)
+        answered = status in ANSWERED_STATUSES
+        kept = [] if answered else [row for row in rows if row[0] in ANSWERED_STATUSES]
+        if answered:  # asked alone after a coarse shared answer (maybe stored by a killed run): keep what it measured
             coarse = [row for row in rows if row[0] == "coarse"]
-            answer = replace(
-                answer,
-                shared_peak=_largest([peak for _, peak, _ in coarse])
-                if answer.shared_peak is None
-                else answer.shared_peak,
-                level=_largest([level for _, _, level in coarse]) if answer.level is None else answer.level,
-            )
-            kept = []
-        if len(kept) < len(rows):
-            self.replaced[key] = self.replaced.get(key, True) and bool(kept or status not in ("ok", "empty"))
+            peak = _largest([peak for _, peak, _ in coarse]) if answer.shared_peak is None else answer.shared_peak
+            level = _largest([level for _, _, level in coarse]) if answer.level is None else answer.level
+            answer = replace(answer, shared_peak=peak, level=level)
+        if len(kept) < len(rows):  # an answer replaces every row of its key, an error or coarse one the unanswered
+            self.replaced[key] = not answered
         if kept:  # an error or coarse answer never displaces an answer stored under the same key
             self.rows[key] = kept
             return None
@@ -214,7 +211,7 @@ def _published_answers(answers: list[Answer]) -> dict[str, set[str]]:
     after these answers (a `fetch` row never supersedes anything)."""
     topics: dict[str, set[str]] = {}
     for answer in answers:
-        if _status(answer) in ("ok", "empty") and answer.request.anchor == "published":
+        if _status(answer) in ANSWERED_STATUSES and answer.request.anchor == "published":
             topics.setdefault(answer.request.geo, set()).add(answer.request.topic)
     return topics
 

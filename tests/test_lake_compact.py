@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 
 from newsalign.cli import main
 from newsalign.warehouse import connect, current_snapshot
-from tests.helpers import reader_report, rows, start_reader, wait_until_reading
+from tests.helpers import copy_lake, reader_report, rows, start_reader, wait_until_reading
 
 TABLES = ("crawl_runs", "article_rejects")
 
@@ -129,7 +128,7 @@ def test_a_step_whose_process_dies_is_run_again_and_the_report_is_whole(db_path,
     after an undisturbed compaction of the same lake."""
     twin = tmp_path / "twin"
     fill(db_path)
-    shutil.copytree(db_path, twin, ignore=shutil.ignore_patterns(".in-use"))
+    copy_lake(db_path, twin)
     assert main(["compact", "--db", str(twin)]) == 0
     undisturbed = capsys.readouterr().out
     with ChildKiller(times=1) as killer:

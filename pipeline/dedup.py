@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+import pyarrow.compute as pc
 from itemadapter import ItemAdapter
 
 from newsalign.core import text as T
@@ -72,20 +73,17 @@ class DedupIndex:
             return
         self.loaded = True
         stored = con.sql(  # one query: each DuckLake read pays its catalog lookups
-            "SELECT a.id, a.source, a.url, a.date_published, a.content_hash, f.minhash IS NOT NULL AS signed,"
-            "  coalesce(f.minhash, $none::UBIGINT[]) AS minhash "
+            "SELECT a.id, a.source, a.url, a.date_published, a.content_hash, f.minhash "
             "FROM articles a LEFT JOIN article_fingerprints f ON f.id = a.id AND len(f.minhash) = $n "
-            "WHERE a.superseded_by IS NULL ORDER BY signed",
-            params={"n": NUM_PERM, "none": [0] * NUM_PERM},
+            "WHERE a.superseded_by IS NULL",
+            params={"n": NUM_PERM},
         ).to_arrow_table()
         for article_id, source, url, date, digest in zip(*(stored.column(c).to_pylist() for c in _KNOWN_COLUMNS)):
             self.remember(article_id, Known(source, url, date, digest))
-        unsigned = stored.column("signed").to_pylist().count(False)  # sorted first: no signature, nothing to insert
-        ids = stored.column("id").to_pylist()[unsigned:]
-        matrix = stored.column("minhash").combine_chunks().flatten().to_numpy().reshape(len(stored), NUM_PERM)
-        self.near.insert_many(
-            (article_id, from_hashvalues(hashvalues)) for article_id, hashvalues in zip(ids, matrix[unsigned:])
-        )
+        signed = stored.filter(pc.is_valid(stored.column("minhash")))  # an article without a signature is never near
+        ids = signed.column("id").to_pylist()
+        matrix = signed.column("minhash").combine_chunks().flatten().to_numpy().reshape(len(ids), NUM_PERM)
+        self.near.insert_many((article_id, from_hashvalues(hashvalues)) for article_id, hashvalues in zip(ids, matrix))
 
     def nearest(self, sig: LeanMinHash) -> str | None:
         """The most similar known article at or above the threshold."""

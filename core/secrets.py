@@ -124,9 +124,9 @@ class ScrubbedMessage:
 
 def guard_logs() -> None:
     """Scrub every log record, message (when it is shown: `ScrubbedMessage`) and traceback (idempotent). A
-    record factory rather than a filter on named loggers: the SDK and its HTTP stack log response headers at DEBUG under
-    names that change between versions (httpx, httpx2, httpcore.*), Scrapy logs its overridden settings
-    (a `-s NEWSALIGN_DB=postgres:...`), and filters do not reach child loggers."""
+    record factory rather than a filter on named loggers: the SDK and its HTTP stack log response headers
+    at DEBUG under names that change between versions (httpx, httpx2, httpcore.*), Scrapy logs its
+    overridden settings (a `-s NEWSALIGN_DB=postgres:...`), and filters do not reach child loggers."""
     factory = logging.getLogRecordFactory()
     if getattr(factory, "scrubs", False):
         return

@@ -69,10 +69,10 @@ def compact(db: str | None, *, keep_days: int = KEEP_DAYS, attempts: int = 3) ->
 
 # The maintenance steps, in order: DuckLake's function and its arguments beside the lake's name.
 STEPS = {
-    "ducklake_flush_inlined_data": "",
-    "ducklake_merge_adjacent_files": "",
-    "ducklake_expire_snapshots": "older_than => now() - INTERVAL {keep_days} DAY",
-    "ducklake_cleanup_old_files": f"older_than => now() - INTERVAL {GRACE_DAYS} DAY",
+    "ducklake_flush_inlined_data": (),
+    "ducklake_merge_adjacent_files": (),
+    "ducklake_expire_snapshots": ("older_than => now() - INTERVAL {keep_days} DAY",),
+    "ducklake_cleanup_old_files": (f"older_than => now() - INTERVAL {GRACE_DAYS} DAY",),
 }
 
 
@@ -113,9 +113,8 @@ def _steps_in_child(db: str | None, keep_days: int, done: list[str], sender) -> 
         with connect(db, must_exist=True) as con:
             for step, arguments in STEPS.items():
                 if step not in done:
-                    call = (
-                        f"CALL {step}({', '.join(filter(None, [repr(ALIAS), arguments.format(keep_days=keep_days)]))})"
-                    )
+                    values = [repr(ALIAS), *(argument.format(keep_days=keep_days) for argument in arguments)]
+                    call = f"CALL {step}({', '.join(values)})"
                     sender.send(("done", step, retry(lambda call=call: con.execute(call).fetchall())))
     except KeyboardInterrupt:
         pass

@@ -48,7 +48,7 @@ DOWNLOADER_MIDDLEWARES = {
 # --- items through the pipelines, in order (see pipeline/) ------------------------------------
 # Scrapy starts CONCURRENT_ITEMS worker tasks for every response's output, however little it holds; ours hold one
 # article, or the requests a sitemap or feed lists (scheduled at once). Scrapy's 100 cost ~1.7 ms a response:
-# 8 made a 600-page loopback crawl ~30% faster, with and without the pipelines (bench/RESULTS.md). Items of
+# 8 made a 600-page loopback crawl 20-25% faster, with and without the pipelines (bench/RESULTS.md). Items of
 # different responses are still processed at once (the LLM pipeline's calls overlap).
 CONCURRENT_ITEMS = 8
 ITEM_PIPELINES = {

@@ -55,8 +55,8 @@ def build(con, rng) -> int:
     )
     keys = (
         con.sql(  # one series per topic, as `enrich trends` stores them: ten years before its first month to its last
-            "SELECT lower(unnest(topics)) AS topic, min(date_trunc('month', published))::DATE AS first, "
-            "max(date_trunc('month', published))::DATE AS last FROM synthetic GROUP BY 1"
+            "SELECT topic, min(date_trunc('month', published))::DATE AS first, max(date_trunc('month', published))::DATE "
+            "AS last FROM (SELECT lower(unnest(topics)) AS topic, published FROM synthetic) GROUP BY topic"
         ).to_arrow_table()
     )
     n = keys.num_rows
@@ -97,16 +97,17 @@ def build(con, rng) -> int:
 def main() -> None:
     import numpy as np
 
-    from newsalign.warehouse import connect
+    from newsalign.warehouse import connect, on_every_core
 
     with tempfile.TemporaryDirectory() as tmp:
         con = connect(Path(tmp) / "bench-lake")
         series = build(con, np.random.default_rng(0))
         con.execute("CHECKPOINT")
         timings = []
-        for _ in range(3):
+        for _ in range(3):  # as `newsalign sql` runs it: on every core
             started = time.perf_counter()
-            con.execute("CREATE OR REPLACE TABLE signal_snapshot AS SELECT * FROM v_signal")
+            with on_every_core(con):
+                con.execute("CREATE OR REPLACE TABLE signal_snapshot AS SELECT * FROM v_signal")
             timings.append(time.perf_counter() - started)
         rows, rate = con.execute("SELECT count(*), avg(signal::INTEGER) FROM signal_snapshot").fetchone()
         con.close()

@@ -153,6 +153,25 @@ def test_sql_command_reports_a_failing_query_in_one_line(db_path, capsys):
         assert err.startswith("Error: query failed: Conversion Error") and "Traceback" not in err
 
 
+def test_the_lake_runs_on_one_thread_and_a_users_query_on_every_core(db_path, capsys):
+    """Small statements are cheaper on one thread; `newsalign sql` (a user's query) gets DuckDB's default."""
+    from newsalign.cli import main
+    from newsalign.warehouse import on_every_core
+
+    every_core = duckdb.connect().execute("SELECT current_setting('threads')").fetchone()[0]
+    threads = "SELECT current_setting('threads')"
+    for read_only in (False, True):
+        con = connect(db_path, read_only=read_only)
+        assert con.execute(threads).fetchone() == (1,)
+        with on_every_core(con):
+            assert con.execute(threads).fetchone() == (every_core,)
+        assert con.execute(threads).fetchone() == (1,)
+    capsys.readouterr()
+    assert main(["sql", threads, "--db", str(db_path), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1:] == [str(every_core)]
+    assert connect(db_path, read_only=True).execute(threads).fetchone() == (1,)  # and one thread again after
+
+
 def test_unwritable_and_non_lake_folders_are_one_line(tmp_path):
     with pytest.raises(
         WarehouseError, match="cannot create the folder for /sys/newsalign-lake: Operation not permitted"

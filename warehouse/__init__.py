@@ -2,7 +2,7 @@
 
 from newsalign.warehouse.db import DEFAULT_DB_PATH, WarehouseError, connect, resolve_db_path, resolve_lake
 from newsalign.warehouse.labels import LabelParamsError, label_settings
-from newsalign.warehouse.lake import ctrl_c_in_queries, current_snapshot, in_transaction, retry
+from newsalign.warehouse.lake import ctrl_c_in_queries, current_snapshot, in_transaction, on_every_core, retry
 
 __all__ = [
     "ctrl_c_in_queries",
@@ -13,6 +13,7 @@ __all__ = [
     "connect",
     "in_transaction",
     "label_settings",
+    "on_every_core",
     "resolve_db_path",
     "resolve_lake",
     "retry",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from newsalign.core.errors import NewsalignError
 from newsalign.core.secrets import scrub
-from newsalign.warehouse.lake import ALIAS, retry
+from newsalign.warehouse.lake import ALIAS, on_every_core, retry
 
 # Snapshots this young are kept: `connect(..., snapshot=id)` (an export's recorded snapshot, a reader
 # still on an old snapshot) works for this long after the snapshot was taken.
@@ -110,7 +110,7 @@ def _steps_in_child(db: str | None, keep_days: int, done: list[str], sender) -> 
 
     step = "opening the lake"
     try:
-        with connect(db, must_exist=True) as con:
+        with connect(db, must_exist=True) as con, on_every_core(con):  # rewrites the whole lake's small files
             for step, arguments in STEPS.items():
                 if step not in done:
                     values = [repr(ALIAS), *(argument.format(keep_days=keep_days) for argument in arguments)]

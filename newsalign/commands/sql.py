@@ -9,7 +9,7 @@ from newsalign.cli import db_option, format_option
 from newsalign.core.errors import NewsalignError
 from newsalign.options import COUNT
 from newsalign.output import write_relation
-from newsalign.warehouse import connect, in_transaction, label_settings
+from newsalign.warehouse import connect, in_transaction, label_settings, on_every_core
 
 # Statements that only read: these open the lake read-only, so a user who may read it but not write it can.
 _READS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
@@ -33,12 +33,12 @@ def sql(query: str, db: str | None, fmt: str, max_rows: int) -> None:
     """
     kinds = statement_kinds(query)
     if kinds <= _READS:
-        with connect(db, must_exist=True, read_only=True) as con:
+        with connect(db, must_exist=True, read_only=True) as con, on_every_core(con):
             show(con, query, fmt, max_rows)
         return
     if duckdb.StatementType.TRANSACTION in kinds:
         raise NewsalignError("sql runs a write in a transaction of its own: leave out BEGIN, COMMIT and ROLLBACK")
-    with connect(db, must_exist=True) as con:
+    with connect(db, must_exist=True) as con, on_every_core(con):
         try:
             in_transaction(con, lambda c: write(c, query))  # a write may race a crawl's commit: retried
         except duckdb.Error as exc:

@@ -3,6 +3,8 @@
 Override any of these per run with `-s NAME=VALUE`, e.g. `scrapy crawl bbc -s NEWSALIGN_DB=/tmp/w`.
 """
 
+from scrapy.settings import default_settings
+
 from newsalign.core.secrets import guard_logs
 
 BOT_NAME = "newsalign"
@@ -62,6 +64,13 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "newsalign.pipeline.runs.CrawlRunRecorder": 500,
 }
+# Scrapy's remote control (on by default since 2.19) serves an HTTP endpoint that runs any Python it is sent in the
+# crawl's process, where the API keys are, and leaves its token in a job file under the user's state folder (never
+# removed after a kill). Left out of Scrapy's base extensions, so it is never even imported (aiohttp and platformdirs:
+# ~0.25 s a crawl; a `None` in EXTENSIONS still imports it). `-s 'EXTENSIONS={"scrapy.extensions.remote_control.
+# RemoteControl": 0}'` brings it back for a run.
+_REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"
+EXTENSIONS_BASE = {path: order for path, order in default_settings.EXTENSIONS_BASE.items() if path != _REMOTE_CONTROL}
 
 # --- newsalign ---------------------------------------------------------------------------------
 NEWSALIGN_DB = None  # None: $NEWSALIGN_DB, else data/warehouse

@@ -4,6 +4,7 @@ so the tests see every request the spiders made."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -21,18 +22,24 @@ SOURCES = ("bbc", "guardian", "techcrunch", "techradar", "wccftech") + (("reuter
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("test_crawl")]
 
 
-def crawl(db: Path, sites: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    done = subprocess.run(in_turn_command(db, sites, *args), cwd=ROOT, capture_output=True, text=True, timeout=300)
+def crawl(
+    db: Path, sites: dict[str, str], *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    command = in_turn_command(db, sites, *args)
+    done = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, **(env or {})}
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
 
 @pytest.fixture(scope="module")
 def full_crawl(tmp_path_factory):
+    """The crawl, with its user state folder (where Scrapy's remote control would leave its job files) its own."""
     db = tmp_path_factory.mktemp("crawl") / "warehouse"
     log = RequestLog()
     with serve_sample(SOURCES, log=log) as sites:
-        crawl(db, sites)
+        crawl(db, sites, env={"XDG_STATE_HOME": str(db.parent / "state")})
     return db, log
 
 
@@ -78,6 +85,13 @@ def test_robots_txt_is_read_and_obeyed(full_crawl):
     assert rows(db, "SELECT count(*) FROM articles WHERE url LIKE '%/preview/%'") == [(0,)]
     agents = {agent for _, path, agent in log.entries if not path.startswith("/robots.txt")}
     assert agents == {project_settings.USER_AGENT}
+
+
+def test_a_crawl_runs_no_remote_control_server(full_crawl):
+    """Scrapy's RemoteControl extension (on by default) serves a `/execute` endpoint running any Python sent to it
+    and leaves a job file with its token in the user's state folder: our crawls never start it."""
+    db, _ = full_crawl
+    assert not (db.parent / "state").exists()
 
 
 def test_since_until_backfills_from_the_dated_sitemap(tmp_path):

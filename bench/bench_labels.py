@@ -53,12 +53,10 @@ def build(con, rng) -> int:
         "INSERT INTO llm_calls (cache_key, article_id, content_hash, model, prompt_version, mode, status, flags, topics, signal, request) "
         "SELECT id, id, 'h' || id, 'bench', 'bench', 'recorded', 'ok', [], topics, gpt, '{}' FROM synthetic"
     )
-    keys = (
-        con.sql(  # one series per topic, as `enrich trends` stores them: ten years before its first month to its last
-            "SELECT topic, min(date_trunc('month', published))::DATE AS first, max(date_trunc('month', published))::DATE "
-            "AS last FROM (SELECT lower(unnest(topics)) AS topic, published FROM synthetic) GROUP BY topic"
-        ).to_arrow_table()
-    )
+    keys = con.sql(  # one series per topic, as `enrich trends` stores them: ten years before its first month to its last
+        "SELECT topic, min(date_trunc('month', published))::DATE AS first, max(date_trunc('month', published))::DATE "
+        "AS last FROM (SELECT lower(unnest(topics)) AS topic, published FROM synthetic) GROUP BY topic"
+    ).to_arrow_table()
     n = keys.num_rows
     lengths = 120 + np.array(
         [

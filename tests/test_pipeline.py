@@ -382,7 +382,8 @@ def test_the_language_model_is_cached_decompressed_and_answers_as_the_wheels(fre
     monkeypatch.setattr(LanguageIdentifier, "from_model_file", no_wheel)
     second = fresh_language_model.language_identifier()
     assert second is not first
-    for text in LANGUAGE_SAMPLES:
+    assert second.nb_ptc.dtype == "float32"  # widened once on loading, not on every classification
+    for text in [*LANGUAGE_SAMPLES, " ".join(LANGUAGE_SAMPLES[:3]) * 5]:  # the same scores, exactly
         assert second.classify(text) == first.classify(text) == wheel.classify(text)
     assert (second.tk_nextmove, second.tk_row, second.tk_output) == (wheel.tk_nextmove, wheel.tk_row, wheel.tk_output)
     assert list(cached.parent.iterdir()) == [cached]  # no temporary file left beside it

@@ -135,6 +135,39 @@ def test_p_signal_is_softmax_over_answers():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("in_a_cycle", [False, True])
+def test_a_scored_model_is_freed_before_the_next_loads(in_a_cycle, monkeypatch, tmp_path):
+    """A model freed when its last reference goes costs no garbage collection (a full one took ~0.5 s in a
+    large process); one that a reference cycle holds is collected, so two models never sit in memory at once."""
+    import gc
+    import weakref
+
+    from newsalign.training import evaluate
+
+    class Model:
+        def __init__(self):
+            self.myself = self if in_a_cycle else None
+
+    def load_model(path, device):
+        model = Model()
+        loaded.append(weakref.ref(model))
+        return model, None
+
+    loaded, collections = [], []
+    real_collect = gc.collect
+    monkeypatch.setattr(evaluate, "load_model", load_model)
+    monkeypatch.setattr(evaluate, "answer_logprobs", lambda model, *args, **kwargs: np.zeros((1, 2)))
+    monkeypatch.setattr(gc, "collect", lambda *args: collections.append(1) or real_collect(*args))
+    gc.disable()  # no automatic collection meanwhile: only the one scoring asks for
+    try:
+        evaluate._score_model(tmp_path, ["p"], [" yes", " no"], batch_size=1, max_length=None, device="cpu")
+    finally:
+        gc.enable()
+    [scored] = loaded
+    assert scored() is None  # freed by the time scoring returned
+    assert collections == ([1] if in_a_cycle else [])
+
+
 def test_encode_splits_answer_like_trl(loaded):
     _, tokenizer = loaded
     ((prompt, (yes, no)),) = scoring.encode(tokenizer, ["Is it? Answer:"], (" Yes", " No"))

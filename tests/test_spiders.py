@@ -38,6 +38,31 @@ def article_paths(results) -> list[str]:
     return sorted(r.url.removeprefix(SITE) for r in results if r.callback.__name__ == "parse_article")
 
 
+def test_no_spider_callback_is_a_generator_returning_a_value():
+    """Scrapy's per-response check (WARN_ON_GENERATOR_RETURN_VALUE, off in crawler/settings.py), made once here: a
+    value returned from a generator callback would be lost without a word."""
+    import inspect
+
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from newsalign.crawler.config import crawl_settings
+
+    loader = SpiderLoader.from_settings(crawl_settings())
+    spiders = [loader.load(name) for name in loader.list()]
+    assert len(spiders) == 6
+    methods = {  # callbacks are public (a private helper such as `_article_request` is only ever `yield from`-ed)
+        method
+        for spider in spiders
+        for name, method in inspect.getmembers(spider, inspect.isfunction)
+        if method.__module__.startswith("newsalign.")
+        and not name.startswith("_")
+        and inspect.isgeneratorfunction(method)
+    }
+    assert len(methods) > 5  # parse_article, parse_discovery, request_failed, the Guardian's API and day pages, ...
+    assert [m.__qualname__ for m in methods if is_generator_with_return_value(m)] == []
+
+
 # --- arguments -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("kwargs", "message"),

@@ -66,10 +66,10 @@ def test_the_walk_of_any_bytes_is_py3langids(wheel, walk, text):
     assert our_counts(walk, text) == py3langids_counts(wheel, text)
 
 
-def test_the_vectorised_identifier_answers_as_py3langids(wheel):
+def test_the_vectorised_identifier_answers_as_py3langids(wheel, walk):
     identifier = vectorised_identifier_class()(
         wheel.nb_ptc, wheel.nb_pc, wheel.nb_classes, wheel.tk_nextmove, wheel.tk_output,
-        norm_probs=True, tk_row=wheel.tk_row, depth=walk_depth(wheel.tk_nextmove, wheel.tk_row),
+        norm_probs=True, tk_row=wheel.tk_row, depth=walk.depth,
     )  # fmt: skip
     for text in (
         "",

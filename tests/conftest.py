@@ -30,7 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Everything alive once the test modules are imported (torch, transformers, Scrapy, DuckDB: ~0.5M objects)
+    """Everything alive once the test modules are imported (torch, transformers, Scrapy, DuckDB: ~300k objects)
     lives to the end: move it out of the garbage collector's way. A full collection (automatic, or asked for:
     accelerate's `free_memory` runs one as every Trainer trains) then scans only what the tests made since."""
     gc.collect()

@@ -52,8 +52,12 @@ _TEMPLATE = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
 
 
 def signature(words: list[str]) -> LeanMinHash:
-    """MinHash of the word 3-shingles (xxhash32 per shingle; stable across processes)."""
-    shingles = [" ".join(words[i : i + SHINGLE_WORDS]) for i in range(max(1, len(words) - SHINGLE_WORDS + 1))]
+    """MinHash of the word 3-shingles (xxhash32 per shingle; stable across processes). A text of fewer
+    words than a shingle is one shingle of them all."""
+    if len(words) < SHINGLE_WORDS:
+        shingles = [" ".join(words)]
+    else:  # zipped shifted lists: ~2.5x faster than slicing a list per shingle
+        shingles = map(" ".join, zip(*(words[i:] for i in range(SHINGLE_WORDS))))
     m = MinHash(
         num_perm=NUM_PERM,
         seed=SEED,

@@ -111,6 +111,24 @@ def test_the_near_duplicate_lsh_parameters_are_the_ones_datasketch_chooses():
     assert minhash.lsh_params(0.6) == (other.b, other.r)
 
 
+def test_a_signature_is_the_minhash_of_the_word_3_shingles_that_stored_lakes_hold():
+    """Lakes store signatures (`article_fingerprints`) and compare new ones with them: the definition may not
+    drift. Word 3-shingles, joined by one space; a text shorter than a shingle is one shingle of its words."""
+    import numpy as np
+    import xxhash
+    from datasketch import MinHash
+
+    from newsalign.core import minhash
+
+    words = "the quick brown fox jumps over the lazy dog".split()
+    for n in range(len(words) + 1):
+        shingles = [" ".join(words[i : i + 3]) for i in range(max(1, n - 2))] if n >= 3 else [" ".join(words[:n])]
+        expected = MinHash(num_perm=128, seed=1, hashfunc=xxhash.xxh32_intdigest, scheme="affine32")
+        expected.update_batch([s.encode() for s in shingles])
+        assert np.array_equal(minhash.signature(words[:n]).hashvalues, expected.hashvalues), n
+    assert minhash.signature(words).hashvalues[:4].tolist() == [64168245, 560478200, 133709317, 777668946]
+
+
 @pytest.mark.slow
 def test_the_minhash_module_loads_without_scipy_integrate_and_leaves_it_importable():
     import subprocess

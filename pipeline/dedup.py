@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
 import pyarrow.compute as pc
 from itemadapter import ItemAdapter
 
@@ -82,8 +81,7 @@ class DedupIndex:
             self.remember(article_id, Known(source, url, date, digest))
         signed = stored.filter(pc.is_valid(stored.column("minhash")))  # an article without a signature is never near
         ids = signed.column("id").to_pylist()
-        matrix = signed.column("minhash").combine_chunks().flatten().to_numpy().reshape(len(ids), NUM_PERM)
-        self.near.insert_many((article_id, from_hashvalues(hashvalues)) for article_id, hashvalues in zip(ids, matrix))
+        self.near.insert_many(zip(ids, _signatures(signed.column("minhash"))))
 
     def nearest(self, sig: LeanMinHash) -> str | None:
         """The most similar known article at or above the threshold."""
@@ -183,19 +181,21 @@ def settle(con, run_id: str, threshold: float = THRESHOLD, *, merged: bool = Fal
         WHERE a.superseded_by IS NULL AND len(f.minhash) = $n
           AND (a.run_id = $run OR $merged OR a.stored_at >= (SELECT started FROM crawl_runs WHERE run_id = $run))
     """
-    rows = con.execute(query, {"run": run_id, "n": NUM_PERM, "merged": merged}).fetchall()
-    mine = [r for r in rows if r[5]]
-    others = [r for r in rows if not r[5]]
-    if not mine or not others:
+    found = con.execute(query, {"run": run_id, "n": NUM_PERM, "merged": merged}).to_arrow_table()
+    mine = found.column("mine").to_pylist()
+    if all(mine) or not any(mine):
         return 0
+    ids = found.column("id").to_pylist()
+    signatures = _signatures(found.column("minhash"))
     near = NearDuplicates(threshold)
-    for article_id, *_, minhash, _ in others:
-        near.insert(article_id, from_hashvalues(np.asarray(minhash, dtype=np.uint64)))
-    by_id = {r[0]: r for r in rows}
+    near.insert_many((article_id, sig) for article_id, sig, is_mine in zip(ids, signatures, mine) if not is_mine)
+    by_id = dict(zip(ids, zip(*(found.column(name).to_pylist() for name in ("source", "url", "date_published")))))
     losers: dict[str, str] = {}
-    for article_id, *_, minhash, _ in mine:
-        for other, _ in near.matches(from_hashvalues(np.asarray(minhash, dtype=np.uint64))):
-            keep, lose = sorted((article_id, other), key=lambda i: (_date_key(by_id[i][3]), i))
+    for article_id, sig, is_mine in zip(ids, signatures, mine):
+        if not is_mine:
+            continue
+        for other, _ in near.matches(sig):
+            keep, lose = sorted((article_id, other), key=lambda i: (_date_key(by_id[i][2]), i))
             losers.setdefault(lose, keep)
     if not losers:
         return 0
@@ -203,7 +203,7 @@ def settle(con, run_id: str, threshold: float = THRESHOLD, *, merged: bool = Fal
     def mark(c) -> None:
         for lose, keep in losers.items():
             c.execute("UPDATE articles SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL", [keep, lose])
-            _, source, url, date, *_ = by_id[lose]
+            source, url, _ = by_id[lose]
             c.execute(
                 "INSERT INTO article_rejects (url, source, stage, reason, detail, run_id) VALUES (?, ?, ?, ?, ?, ?)",
                 [
@@ -219,6 +219,13 @@ def settle(con, run_id: str, threshold: float = THRESHOLD, *, merged: bool = Fal
 
     in_transaction(con, mark)
     return len(losers)
+
+
+def _signatures(minhashes) -> list[LeanMinHash]:
+    """A column of NUM_PERM-long hash-value lists (Arrow, no nulls) as signatures, through one numpy matrix: ~3x
+    faster than a Python list of ints per row."""
+    matrix = minhashes.combine_chunks().flatten().to_numpy().reshape(len(minhashes), NUM_PERM)
+    return [from_hashvalues(hashvalues) for hashvalues in matrix]
 
 
 def _date_key(when: datetime | None) -> tuple:

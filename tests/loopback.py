@@ -6,9 +6,9 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from newsalign.demo.server import RequestLog
+from newsalign.demo.server import LoopbackServer, RequestLog
 
 
 def free_port() -> int:
@@ -22,8 +22,7 @@ def free_port() -> int:
 def serving(handler: Callable[..., BaseHTTPRequestHandler]) -> Iterator[str]:
     """Serve `handler` on a free loopback port; yield the base URL (`http://127.0.0.1:PORT`); stop on exit.
     A module-scoped fixture around it shares one server among a module's tests."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
+    server = LoopbackServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:

@@ -12,6 +12,7 @@ Reuters bot-check page answers 401, as DataDome does).
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -91,6 +92,18 @@ def sample_handler(source: str, root: Path, log: RequestLog | None, delay: float
     return SampleHandler
 
 
+class LoopbackServer(ThreadingHTTPServer):
+    """A threaded loopback server that leaves out the traceback socketserver prints when a client drops its
+    connection mid-request (a crawl stopping, an SDK cancelling its calls in flight: the client's doing, and
+    nothing the server did wrong); any other error in a request is printed as before."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def serve_sample(
     sources: tuple[str, ...] = SOURCES, *, log: RequestLog | None = None, delay: float = 0.0, root: Path = SAMPLE_DIR
@@ -102,8 +115,7 @@ def serve_sample(
     with ExitStack() as stack:
         sites = {}
         for source in sources:
-            server = ThreadingHTTPServer(("127.0.0.1", 0), sample_handler(source, root / source, log, delay))
-            server.daemon_threads = True
+            server = LoopbackServer(("127.0.0.1", 0), sample_handler(source, root / source, log, delay))
             thread = threading.Thread(target=server.serve_forever, name=f"sample-{source}", daemon=True)
             thread.start()
             stack.callback(server.server_close)

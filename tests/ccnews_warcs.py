@@ -20,6 +20,8 @@ from pathlib import Path
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from newsalign.demo.server import LoopbackServer
+
 SAMPLE = Path(__file__).resolve().parents[1] / "newsalign" / "demo" / "sample"
 BASES = {
     "bbc": "https://www.bbc.com",
@@ -213,7 +215,7 @@ class ArchiveServer:
         self.held = threading.Event()  # set once a held response has sent its first part
         self.ranges: list[tuple[str, str]] = []  # (path, Range header) of each ranged request
         handler = self._handler()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = LoopbackServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 

@@ -10,12 +10,13 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
 from newsalign.cli import main
 from newsalign.core.errors import NewsalignError
+from newsalign.demo.server import LoopbackServer
 from newsalign.jobs.watch import ledger
 from newsalign.jobs.watch.cycle import deliver, enrich_new
 from newsalign.jobs.watch.reporters import JsonlReporter, WebhookReporter
@@ -150,8 +151,7 @@ def _wait_for(check, what: str, proc, seconds: float = 180):
 
 @pytest.mark.slow
 def test_kill_9_mid_crawl_and_mid_delivery_repeats_and_loses_nothing(tmp_path, model):
-    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    hook.daemon_threads = True
+    hook = LoopbackServer(("127.0.0.1", 0), _Hook)
     threading.Thread(target=hook.serve_forever, daemon=True).start()
     webhook = f"http://127.0.0.1:{hook.server_address[1]}/hook"
     with WatchSite(tmp_path, delay=1.0) as site, FakeOpenAI() as llm:
@@ -260,7 +260,7 @@ class _Flaky(BaseHTTPRequestHandler):
 
 @pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_webhook_failures_are_recorded_and_retried_next_cycle(tmp_path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    server = LoopbackServer(("127.0.0.1", 0), _Flaky)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     reporter = WebhookReporter(f"http://127.0.0.1:{server.server_address[1]}/?token=s3cret", attempts=2, wait=0)
     db = tmp_path / "lake"

@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 from newsalign.cli import main
-from newsalign.demo.server import CONTENT_TYPES, SAMPLE_DIR, _find
+from newsalign.demo.server import CONTENT_TYPES, SAMPLE_DIR, LoopbackServer, _find
 from newsalign.training.tiny import build_tiny_model
 
 WORDS = (
@@ -132,8 +132,7 @@ class WatchSite:
         self.root = tmp / "bbc-site"
         shutil.copytree(SAMPLE_DIR / "bbc", self.root)
         self.log = SiteLog()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _conditional_handler(self.root, self.log, delay))
-        self.server.daemon_threads = True
+        self.server = LoopbackServer(("127.0.0.1", 0), _conditional_handler(self.root, self.log, delay))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.added: list[str] = []
 

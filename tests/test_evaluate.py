@@ -134,7 +134,6 @@ def test_p_signal_is_softmax_over_answers():
     np.testing.assert_allclose(probs, [1 / (1 + np.exp(-2)), 1 / (1 + np.exp(3)), 0.5])
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("in_a_cycle", [False, True])
 def test_a_scored_model_is_freed_before_the_next_loads(in_a_cycle, monkeypatch, tmp_path):
     """A model freed when its last reference goes costs no garbage collection (a full one took ~0.5 s in a
@@ -168,6 +167,7 @@ def test_a_scored_model_is_freed_before_the_next_loads(in_a_cycle, monkeypatch, 
     assert collections == ([1] if in_a_cycle else [])
 
 
+@pytest.mark.slow
 def test_encode_splits_answer_like_trl(loaded):
     _, tokenizer = loaded
     ((prompt, (yes, no)),) = scoring.encode(tokenizer, ["Is it? Answer:"], (" Yes", " No"))

@@ -16,7 +16,6 @@ import pytest
 
 from newsalign.cli import main
 from newsalign.core.errors import NewsalignError
-from newsalign.demo.server import LoopbackServer
 from newsalign.jobs.watch import ledger
 from newsalign.jobs.watch.cycle import deliver, enrich_new
 from newsalign.jobs.watch.reporters import JsonlReporter, WebhookReporter
@@ -24,6 +23,7 @@ from newsalign.training.decision import Decision, save_decision
 from newsalign.warehouse import connect
 from newsalign.warehouse.audits import run_audits
 from tests.llm_server import FakeOpenAI
+from tests.loopback import serving
 from tests.watch_support import WatchSite, import_articles, tiny_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -151,10 +151,8 @@ def _wait_for(check, what: str, proc, seconds: float = 180):
 
 @pytest.mark.slow
 def test_kill_9_mid_crawl_and_mid_delivery_repeats_and_loses_nothing(tmp_path, model):
-    hook = LoopbackServer(("127.0.0.1", 0), _Hook)
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
-    webhook = f"http://127.0.0.1:{hook.server_address[1]}/hook"
-    with WatchSite(tmp_path, delay=1.0) as site, FakeOpenAI() as llm:
+    with serving(_Hook) as hook, WatchSite(tmp_path, delay=1.0) as site, FakeOpenAI() as llm:
+        webhook = f"{hook}/hook"
         env = {**os.environ, "OPENAI_BASE_URL": llm.url}
         command = [sys.executable, "-m", "newsalign", *_watch_args(site, model, tmp_path, "--webhook", webhook)]
 
@@ -176,7 +174,6 @@ def test_kill_9_mid_crawl_and_mid_delivery_repeats_and_loses_nothing(tmp_path, m
         _Hook.hang.clear()
         third = start()
         assert third.wait(timeout=300) == 0, third.stderr.read()[-2000:]
-    hook.shutdown()
     stored = {i for (i,) in _q(tmp_path, "SELECT id FROM v_articles_clean")}
     assert {i for (i,) in _q(tmp_path, "SELECT article_id FROM predictions")} == stored
     assert _q(tmp_path, "SELECT count(*), count(DISTINCT article_id) FROM watch_reports") == [
@@ -260,27 +257,27 @@ class _Flaky(BaseHTTPRequestHandler):
 
 @pytest.mark.slow  # over 1.5 s: the edit-loop tier (make check) leaves it to make test
 def test_webhook_failures_are_recorded_and_retried_next_cycle(tmp_path):
-    server = LoopbackServer(("127.0.0.1", 0), _Flaky)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    reporter = WebhookReporter(f"http://127.0.0.1:{server.server_address[1]}/?token=s3cret", attempts=2, wait=0)
-    db = tmp_path / "lake"
-    with connect(db) as con:
-        cycle = ledger.start_cycle(con, "h")
-    import_articles(db, tmp_path, 2)
-    with connect(db) as con:
-        ids = [i for (i,) in con.execute("SELECT id FROM v_articles_clean ORDER BY id").fetchall()]
-        con.executemany("INSERT INTO predictions VALUES (?, 'm', 'h', 0.9, 0.9, 0.5, true, now())", [(i,) for i in ids])
-        ledger.record_new_signals(con, "h", cycle, [reporter.channel])
-        _Flaky.down.set()
-        assert deliver(con, "h", [reporter])[reporter.channel]["failed"] == 2
-        (error,) = con.execute("SELECT DISTINCT error FROM watch_deliveries WHERE status = 'failed'").fetchone()
-        assert "503" in error
-        stored = str(con.execute("SELECT * FROM watch_deliveries").fetchall())
-        assert "s3cret" not in stored  # a webhook URL is often a secret: the lake keeps its host and a hash
-        _Flaky.down.clear()
-        assert deliver(con, "h", [reporter])[reporter.channel] == {"delivered": 2, "failed": 0, "error": None}
-        assert deliver(con, "h", [reporter])[reporter.channel]["delivered"] == 0
-    server.shutdown()
+    with serving(_Flaky) as hook:
+        reporter = WebhookReporter(f"{hook}/?token=s3cret", attempts=2, wait=0)
+        db = tmp_path / "lake"
+        with connect(db) as con:
+            cycle = ledger.start_cycle(con, "h")
+        import_articles(db, tmp_path, 2)
+        with connect(db) as con:
+            ids = [i for (i,) in con.execute("SELECT id FROM v_articles_clean ORDER BY id").fetchall()]
+            con.executemany(
+                "INSERT INTO predictions VALUES (?, 'm', 'h', 0.9, 0.9, 0.5, true, now())", [(i,) for i in ids]
+            )
+            ledger.record_new_signals(con, "h", cycle, [reporter.channel])
+            _Flaky.down.set()
+            assert deliver(con, "h", [reporter])[reporter.channel]["failed"] == 2
+            (error,) = con.execute("SELECT DISTINCT error FROM watch_deliveries WHERE status = 'failed'").fetchone()
+            assert "503" in error
+            stored = str(con.execute("SELECT * FROM watch_deliveries").fetchall())
+            assert "s3cret" not in stored  # a webhook URL is often a secret: the lake keeps its host and a hash
+            _Flaky.down.clear()
+            assert deliver(con, "h", [reporter])[reporter.channel] == {"delivered": 2, "failed": 0, "error": None}
+            assert deliver(con, "h", [reporter])[reporter.channel]["delivered"] == 0
     assert sorted(r["id"] for r in _Flaky.received) == ids and all(r["key"] == r["id"] for r in _Flaky.received)
 
 
